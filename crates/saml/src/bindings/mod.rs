@@ -1,0 +1,1 @@
+//! SAML bindings (owned by the messages work).

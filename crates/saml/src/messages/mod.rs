@@ -1,0 +1,1 @@
+//! SAML protocol messages (owned by the messages work).

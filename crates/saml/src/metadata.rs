@@ -1,0 +1,1 @@
+//! SAML metadata (owned by the messages work).
