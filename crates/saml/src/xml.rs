@@ -114,7 +114,9 @@ fn check_tree(doc: &Document<'_>, limits: &Limits) -> Result<()> {
         if depth.len() <= id {
             depth.resize(id + 1, 0);
         }
-        let parent = n.parent().map(|p| depth.get(p.id().get_usize()).copied().unwrap_or(0));
+        let parent = n
+            .parent()
+            .map(|p| depth.get(p.id().get_usize()).copied().unwrap_or(0));
         let d = parent.unwrap_or(0) + u32::from(n.is_element());
         depth[id] = d;
         if d as usize > limits.max_depth {
@@ -144,7 +146,10 @@ pub fn element_prefix<'input>(node: Node<'_, 'input>) -> Option<&'input str> {
 }
 
 /// The qualified name of an attribute as written in the input.
-pub fn attribute_qname<'input>(node: Node<'_, 'input>, attr: &roxmltree::Attribute<'_, 'input>) -> &'input str {
+pub fn attribute_qname<'input>(
+    node: Node<'_, 'input>,
+    attr: &roxmltree::Attribute<'_, 'input>,
+) -> &'input str {
     node.document()
         .input_text()
         .get(attr.range_qname())
@@ -152,7 +157,10 @@ pub fn attribute_qname<'input>(node: Node<'_, 'input>, attr: &roxmltree::Attribu
 }
 
 /// The prefix of an attribute as written (`None` for an unprefixed name).
-pub fn attribute_prefix<'input>(node: Node<'_, 'input>, attr: &roxmltree::Attribute<'_, 'input>) -> Option<&'input str> {
+pub fn attribute_prefix<'input>(
+    node: Node<'_, 'input>,
+    attr: &roxmltree::Attribute<'_, 'input>,
+) -> Option<&'input str> {
     attribute_qname(node, attr).split_once(':').map(|(p, _)| p)
 }
 
@@ -162,12 +170,18 @@ pub fn is(node: Node<'_, '_>, ns: &str, local: &str) -> bool {
 }
 
 /// The element children of `node`.
-pub fn child_elements<'a, 'input>(node: Node<'a, 'input>) -> impl Iterator<Item = Node<'a, 'input>> {
+pub fn child_elements<'a, 'input>(
+    node: Node<'a, 'input>,
+) -> impl Iterator<Item = Node<'a, 'input>> {
     node.children().filter(|n| n.is_element())
 }
 
 /// The first element child of `node` named `local` in namespace `ns`.
-pub fn child<'a, 'input>(node: Node<'a, 'input>, ns: &str, local: &str) -> Option<Node<'a, 'input>> {
+pub fn child<'a, 'input>(
+    node: Node<'a, 'input>,
+    ns: &str,
+    local: &str,
+) -> Option<Node<'a, 'input>> {
     node.children().find(|n| is(*n, ns, local))
 }
 
@@ -211,7 +225,9 @@ pub fn trimmed_text(node: Node<'_, '_>, element: &'static str) -> Result<String>
 
 /// Indexes every element carrying an `ID` (SAML), `Id` or `id` attribute in no namespace,
 /// refusing the document when one value appears twice.
-pub fn index_ids<'a, 'input>(doc: &'a Document<'input>) -> Result<HashMap<&'a str, Node<'a, 'input>>> {
+pub fn index_ids<'a, 'input>(
+    doc: &'a Document<'input>,
+) -> Result<HashMap<&'a str, Node<'a, 'input>>> {
     let mut map = HashMap::new();
     for n in doc.descendants().filter(|n| n.is_element()) {
         for a in n.attributes() {
@@ -276,7 +292,10 @@ mod tests {
     #[test]
     fn refuses_pi_in_messages_only() {
         let x = r#"<?pi data?><a/>"#;
-        assert_eq!(parse(x, &Limits::MESSAGE).unwrap_err(), Error::ProcessingInstruction);
+        assert_eq!(
+            parse(x, &Limits::MESSAGE).unwrap_err(),
+            Error::ProcessingInstruction
+        );
         assert!(parse(x, &Limits::GENERAL).is_ok());
     }
 
@@ -289,20 +308,29 @@ mod tests {
         for _ in 0..10_000 {
             x.push_str("</a>");
         }
-        assert_eq!(parse(&x, &Limits::GENERAL).unwrap_err(), Error::TooDeep(256));
+        assert_eq!(
+            parse(&x, &Limits::GENERAL).unwrap_err(),
+            Error::TooDeep(256)
+        );
     }
 
     #[test]
     fn refuses_large() {
         let x = format!("<a>{}</a>", "x".repeat(300 * 1024));
-        assert!(matches!(parse(&x, &Limits::MESSAGE), Err(Error::TooLarge { .. })));
+        assert!(matches!(
+            parse(&x, &Limits::MESSAGE),
+            Err(Error::TooLarge { .. })
+        ));
     }
 
     #[test]
     fn text_concatenates_around_comments() {
         let x = "<a>user@evil.com<!---->.attacker.com</a>";
         let d = parse(x, &Limits::MESSAGE).unwrap();
-        assert_eq!(text(d.root_element(), "NameID").unwrap(), "user@evil.com.attacker.com");
+        assert_eq!(
+            text(d.root_element(), "NameID").unwrap(),
+            "user@evil.com.attacker.com"
+        );
     }
 
     #[test]
