@@ -231,10 +231,11 @@ pub fn index_ids<'a, 'input>(
     let mut map = HashMap::new();
     for n in doc.descendants().filter(|n| n.is_element()) {
         for a in n.attributes() {
-            if a.namespace().is_none() && matches!(a.name(), "ID" | "Id" | "id") {
-                if map.insert(a.value(), n).is_some() {
-                    return Err(Error::DuplicateId(a.value().to_owned()));
-                }
+            if a.namespace().is_none()
+                && matches!(a.name(), "ID" | "Id" | "id")
+                && map.insert(a.value(), n).is_some()
+            {
+                return Err(Error::DuplicateId(a.value().to_owned()));
             }
         }
     }
