@@ -122,11 +122,46 @@ fn check_tree(doc: &Document<'_>, limits: &Limits) -> Result<()> {
         if d as usize > limits.max_depth {
             return Err(Error::TooDeep(limits.max_depth));
         }
-        if n.is_pi() && !limits.allow_processing_instructions {
-            return Err(Error::ProcessingInstruction);
+        if n.is_element() {
+            // Namespaces in XML 1.0 forbids undeclaring a prefix (xmlns:p=""); roxmltree
+            // accepts it, which would leave prefixed names without a namespace.
+            if let Some(ns) = n
+                .namespaces()
+                .find(|ns| ns.name().is_some() && ns.uri().is_empty())
+            {
+                return Err(Error::MalformedXml(format!(
+                    "namespace prefix \"{}\" is bound to an empty URI (xmlns:{}=\"\"), which XML 1.0 does not allow",
+                    ns.name().unwrap_or(""),
+                    ns.name().unwrap_or("")
+                )));
+            }
+        }
+        if let Some(pi) = n.pi() {
+            if !limits.allow_processing_instructions {
+                return Err(Error::ProcessingInstruction);
+            }
+            // roxmltree is lenient about PI targets; XML 1.0 (section 2.6) and Namespaces
+            // require a colon-free Name other than "xml".
+            if !is_ncname(pi.target) || pi.target.eq_ignore_ascii_case("xml") {
+                return Err(Error::MalformedXml(format!(
+                    "processing instruction target \"{}\" is not a valid name",
+                    pi.target
+                )));
+            }
         }
     }
     Ok(())
+}
+
+/// True for a colon-free XML Name (NCName). Non-ASCII characters are accepted as name
+/// characters; ASCII is checked exactly.
+pub fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let start = |c: char| c.is_ascii_alphabetic() || c == '_' || !c.is_ascii();
+    start(first) && chars.all(|c| start(c) || c.is_ascii_digit() || c == '-' || c == '.')
 }
 
 /// The qualified name (`prefix:local` or `local`) of an element as written in the input.
@@ -313,6 +348,22 @@ mod tests {
             parse(&x, &Limits::GENERAL).unwrap_err(),
             Error::TooDeep(256)
         );
+    }
+
+    #[test]
+    fn refuses_malformed_pi_targets() {
+        for x in [
+            "<?xml`version=\"1.0\"?><a/>",
+            "<a><?XmL x?></a>",
+            "<r xmlns:b=\"\" b:z=\"5\"/>",
+            "<?a:b c?><a/>",
+        ] {
+            assert!(
+                matches!(parse(x, &Limits::GENERAL), Err(Error::MalformedXml(_))),
+                "{x}"
+            );
+        }
+        assert!(parse("<?pi-ok data?><a/>", &Limits::GENERAL).is_ok());
     }
 
     #[test]
