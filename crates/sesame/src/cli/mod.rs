@@ -1,0 +1,68 @@
+//! The command-line SAML toolbox (`sesame saml …`).
+//!
+//! Each subcommand reads its document from standard input (bounded: [`MAX_INPUT`]), writes
+//! its result to standard output and anything for humans (warnings, binding details) to
+//! standard error, so that stdout can be piped into the next command.
+
+mod c14n;
+mod decode;
+mod input;
+mod metadata;
+mod pretty;
+mod sign;
+mod verify;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+pub use input::{install_panic_hook, one_line};
+
+/// Sesame: a self-hosted SAML 2.0 identity provider.
+#[derive(Debug, Parser)]
+#[command(name = "sesame", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The SAML toolbox: decode, canonicalize, sign and verify messages; inspect metadata.
+    #[command(subcommand)]
+    Saml(SamlCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SamlCommand {
+    /// Decode a SAMLRequest/SAMLResponse (a value, a Redirect URL or a POST body) from stdin
+    /// and print its XML.
+    Decode(decode::Args),
+    /// Canonicalize the XML document on stdin (Exclusive or inclusive Canonical XML 1.0).
+    C14n(c14n::Args),
+    /// Sign the SAML message on stdin (enveloped XML-DSig) and print the signed XML.
+    Sign(sign::Args),
+    /// Verify the signatures of the SAML message on stdin against trusted certificates.
+    Verify(verify::Args),
+    /// Work with SAML metadata.
+    #[command(subcommand)]
+    Metadata(MetadataCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MetadataCommand {
+    /// Print a readable summary of the metadata document on stdin.
+    Inspect(metadata::InspectArgs),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Saml(cmd) => match cmd {
+            SamlCommand::Decode(a) => decode::run(&a),
+            SamlCommand::C14n(a) => c14n::run(&a),
+            SamlCommand::Sign(a) => sign::run(&a),
+            SamlCommand::Verify(a) => verify::run(&a),
+            SamlCommand::Metadata(MetadataCommand::Inspect(a)) => metadata::inspect(&a),
+        },
+    }
+}
