@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Sesame's test command (README: "test"). On a fresh Debian 12 machine with Rust it first
+# installs what the tests need, when missing:
+#   - Debian packages: xmlsec1 (+ its OpenSSL engine), python3-venv, python3-lxml,
+#     python3-xmlsec, nodejs, npm
+#   - .venv: /usr/bin/python3 -m venv --system-site-packages, then the pinned
+#     tests/interop/requirements.txt (signxml, lxml, pytest) and, when present,
+#     tests/interop/sp/requirements.txt (the SP libraries)
+#   - tests/interop/node_modules: `npm ci` from the committed package-lock.json
+#     (xml-crypto, @xmldom/xmldom)
+# then runs: cargo fmt --check, clippy -D warnings, cargo test, the interop suite
+# (tests/interop, against target/debug/sesame) and the fuzz corpus replay when fuzz/
+# exists. It never skips: whatever cannot be had is a loud failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n==> %s\n' "$*"; }
+die() {
+  printf 'test.sh: FAILED: %s\n' "$*" >&2
+  exit 1
+}
+
+# ---- Debian packages ------------------------------------------------------------------
+pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+missing=()
+command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
+pkg_installed libxmlsec1-openssl || missing+=(libxmlsec1-openssl)
+/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+pkg_installed python3-lxml || missing+=(python3-lxml)
+pkg_installed python3-xmlsec || missing+=(python3-xmlsec)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to install: ${missing[*]}"
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q || die "apt-get update failed"
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" \
+    || die "apt-get install ${missing[*]} failed"
+fi
+command -v xmlsec1 >/dev/null 2>&1 || die "xmlsec1 is still missing"
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$node_major" -ge 18 ] || die "Node.js >= 18 is needed by xml-crypto 6 (found: $(node --version 2>&1))"
+
+# ---- Python venv ----------------------------------------------------------------------
+# Debian's python, with its site packages visible (see the stack notes: Debian's lxml and
+# xmlsec bindings are built against the system libxml2), plus the pinned requirements.
+requirements=(tests/interop/requirements.txt)
+if [ -f tests/interop/sp/requirements.txt ]; then
+  requirements+=(tests/interop/sp/requirements.txt)
+fi
+venv_ok() { [ -x .venv/bin/python ] && .venv/bin/python -c 'import signxml, lxml, pytest' >/dev/null 2>&1; }
+stale=false
+for r in "${requirements[@]}"; do
+  if [ "$r" -nt .venv/.installed ]; then stale=true; fi
+done
+if ! venv_ok || $stale; then
+  say "preparing .venv"
+  [ -x .venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages .venv \
+    || die "cannot create .venv with /usr/bin/python3 -m venv"
+  for r in "${requirements[@]}"; do
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r "$r" \
+      || die "pip install -r $r failed"
+  done
+  venv_ok || die ".venv still lacks signxml/lxml/pytest"
+  touch .venv/.installed
+fi
+
+# ---- npm packages ---------------------------------------------------------------------
+if [ ! -f tests/interop/node_modules/.package-lock.json ] \
+  || [ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]; then
+  say "npm ci (tests/interop)"
+  (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in tests/interop"
+fi
+
+# ---- Rust -----------------------------------------------------------------------------
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt || die "rustfmt is missing"
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy || die "clippy is missing"
+
+say "cargo fmt --all --check"
+cargo fmt --all --check
+
+say "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+say "cargo test --workspace"
+cargo test --workspace
+
+# ---- interop --------------------------------------------------------------------------
+say "interop suite (tests/interop)"
+cargo build -q -p sesame --bin sesame
+junit=target/interop-junit.xml
+rm -f "$junit"
+interop_rc=0
+SESAME_BIN="$PWD/target/debug/sesame" .venv/bin/python -m pytest tests/interop -q \
+  -p no:cacheprovider --junitxml="$junit" || interop_rc=$?
+
+# ---- fuzz corpus replay (hook) --------------------------------------------------------
+# The fuzz targets live in fuzz/; scripts/fuzz-replay.sh replays their corpora as tests.
+if [ -d fuzz ]; then
+  say "fuzz corpus replay"
+  [ -x scripts/fuzz-replay.sh ] || die "fuzz/ exists but scripts/fuzz-replay.sh is missing"
+  scripts/fuzz-replay.sh
+fi
+
+# ---- summary: the last line -----------------------------------------------------------
+[ -f "$junit" ] || die "the interop suite did not run (pytest exit $interop_rc)"
+read -r passed failed skipped < <(.venv/bin/python - "$junit" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+t = f = s = 0
+for suite in suites:
+    t += int(suite.get("tests", 0))
+    f += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+    s += int(suite.get("skipped", 0))
+print(t - f - s, f, s)
+PY
+)
+if [ "$skipped" -gt 0 ]; then
+  failed=$((failed + skipped))
+  echo "test.sh: $skipped interop test(s) skipped; skipping is not allowed" >&2
+fi
+[ "$passed" -gt 0 ] || failed=$((failed + 1))
+echo "interop: $passed passed, $failed failed"
+[ "$interop_rc" -eq 0 ] && [ "$failed" -eq 0 ]
