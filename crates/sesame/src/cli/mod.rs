@@ -4,12 +4,15 @@
 //! its result to standard output and anything for humans (warnings, binding details) to
 //! standard error, so that stdout can be piped into the next command.
 
+pub mod admin;
 mod c14n;
 mod decode;
 mod input;
 mod metadata;
 mod pretty;
+mod serve;
 mod sign;
+mod signins;
 mod verify;
 
 use anyhow::Result;
@@ -21,6 +24,9 @@ pub use input::{install_panic_hook, one_line};
 #[derive(Debug, Parser)]
 #[command(name = "sesame", version, about, long_about = None)]
 pub struct Cli {
+    /// --data-dir, --database-url, --json: accepted before or after the subcommand.
+    #[command(flatten)]
+    pub global: admin::GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,6 +36,18 @@ enum Command {
     /// The SAML toolbox: decode, canonicalize, sign and verify messages; inspect metadata.
     #[command(subcommand)]
     Saml(SamlCommand),
+    /// Users of the directory: add, list, show, set, enable, disable, delete.
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Groups: add, add-member, remove-member, list, show, delete.
+    #[command(subcommand)]
+    Group(admin::GroupCommand),
+    /// Enterprise applications: configuration, assignments, roles, signing certificates.
+    App(admin::AppCommand),
+    /// Run the identity provider (HTTP server); --demo adds B.Simon and the test app.
+    Serve(serve::Args),
+    /// Sign-in logs, newest first.
+    Signins(signins::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,5 +82,10 @@ pub fn run(cli: Cli) -> Result<()> {
             SamlCommand::Verify(a) => verify::run(&a),
             SamlCommand::Metadata(MetadataCommand::Inspect(a)) => metadata::inspect(&a),
         },
+        Command::User(cmd) => admin::run_user(&cli.global, cmd),
+        Command::Group(cmd) => admin::run_group(&cli.global, cmd),
+        Command::App(cmd) => admin::run_app(&cli.global, cmd),
+        Command::Serve(a) => serve::run(&a, &cli.global),
+        Command::Signins(a) => signins::run(&a, &cli.global),
     }
 }

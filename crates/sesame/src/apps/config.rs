@@ -1,0 +1,825 @@
+//! Basic SAML Configuration of an enterprise application: its values, their validation
+//! and the exact Reply URL matching rule, and filling them from SP metadata.
+
+use super::AppError;
+use serde::{Serialize, Serializer};
+use sesame_saml::crypto::Certificate;
+use sesame_saml::metadata::{parse_entities, SpSsoDescriptor};
+use std::fmt;
+use std::str::FromStr;
+
+/// Field names as the portal shows them; every validation error starts with one.
+pub mod field {
+    /// Identifier.
+    pub const IDENTIFIER: &str = "Identifier (Entity ID)";
+    /// Reply URL.
+    pub const REPLY_URL: &str = "Reply URL (Assertion Consumer Service URL)";
+    /// Sign on URL.
+    pub const SIGN_ON_URL: &str = "Sign on URL";
+    /// Relay State.
+    pub const RELAY_STATE: &str = "Relay State";
+    /// Logout URL.
+    pub const LOGOUT_URL: &str = "Logout URL";
+    /// Clock skew.
+    pub const CLOCK_SKEW: &str = "clock skew";
+    /// SP certificate.
+    pub const SP_CERTIFICATE: &str = "SP signing certificate";
+    /// SP metadata.
+    pub const SP_METADATA: &str = "SP metadata";
+    /// Name.
+    pub const NAME: &str = "name";
+    /// Notes.
+    pub const NOTES: &str = "notes";
+}
+
+/// Most Reply URLs an app may have.
+pub const MAX_REPLY_URLS: usize = 256;
+/// Longest Reply URL.
+pub const MAX_REPLY_URL_LEN: usize = 256;
+/// Most Identifiers an app may have.
+pub const MAX_IDENTIFIERS: usize = 256;
+/// Longest Identifier.
+pub const MAX_IDENTIFIER_LEN: usize = 256;
+/// Longest Relay State, bytes.
+pub const MAX_RELAY_STATE: usize = 2048;
+/// Longest Sign on URL / Logout URL.
+pub const MAX_URL_LEN: usize = 2048;
+/// Largest clock-skew allowance, seconds.
+pub const MAX_CLOCK_SKEW: i64 = 600;
+/// Default clock-skew allowance, seconds.
+pub const DEFAULT_CLOCK_SKEW: i64 = 60;
+/// Default NameID source attribute.
+pub const DEFAULT_NAMEID_SOURCE: &str = "user.userprincipalname";
+/// Default NameID format.
+pub const DEFAULT_NAMEID_FORMAT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+
+const BINDING_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
+const BINDING_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
+    AppError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// One Identifier (Entity ID) of an app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identifier {
+    /// The URI, as the SP sends it as Issuer (compared exactly).
+    pub value: String,
+    /// The default one is the Audience of IdP-initiated responses.
+    pub is_default: bool,
+}
+
+/// One Reply URL (Assertion Consumer Service URL) of an app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplyUrl {
+    /// The URL, stored as given.
+    pub url: String,
+    /// AssertionConsumerServiceIndex.
+    pub index: Option<u16>,
+    /// Where responses go when the request names no ACS, and IdP-initiated responses.
+    pub is_default: bool,
+}
+
+/// What Sesame signs in a Response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignMode {
+    /// The outer Response only.
+    Response,
+    /// The Assertion only.
+    Assertion,
+    /// Both (default: accepted by every SP).
+    #[default]
+    Both,
+}
+
+impl SignMode {
+    /// `response` | `assertion` | `both`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignMode::Response => "response",
+            SignMode::Assertion => "assertion",
+            SignMode::Both => "both",
+        }
+    }
+}
+
+impl fmt::Display for SignMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SignMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "response" => Ok(SignMode::Response),
+            "assertion" => Ok(SignMode::Assertion),
+            "both" => Ok(SignMode::Both),
+            _ => Err(format!(
+                "signing option {s:?}: use response, assertion or both"
+            )),
+        }
+    }
+}
+
+/// Signature algorithm of Responses/Assertions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum SigningAlg {
+    /// RSA-SHA256 (default).
+    #[default]
+    #[serde(rename = "rsa-sha256")]
+    RsaSha256,
+    /// RSA-SHA1, for old SPs.
+    #[serde(rename = "rsa-sha1")]
+    RsaSha1,
+}
+
+impl SigningAlg {
+    /// `rsa-sha256` | `rsa-sha1`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::RsaSha256 => "rsa-sha256",
+            SigningAlg::RsaSha1 => "rsa-sha1",
+        }
+    }
+    /// The protocol library's algorithm.
+    pub fn algorithm(self) -> sesame_saml::crypto::SignatureAlgorithm {
+        match self {
+            SigningAlg::RsaSha256 => sesame_saml::crypto::SignatureAlgorithm::RsaSha256,
+            SigningAlg::RsaSha1 => sesame_saml::crypto::SignatureAlgorithm::RsaSha1,
+        }
+    }
+}
+
+impl fmt::Display for SigningAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SigningAlg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "rsa-sha256" => Ok(SigningAlg::RsaSha256),
+            "rsa-sha1" => Ok(SigningAlg::RsaSha1),
+            _ => Err(format!(
+                "signing algorithm {s:?}: use rsa-sha256 or rsa-sha1"
+            )),
+        }
+    }
+}
+
+/// An SP certificate as shown in JSON: thumbprint, subject, expiry.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificateSummary {
+    /// SHA-1 thumbprint, uppercase hex.
+    pub thumbprint: String,
+    /// Subject DN.
+    pub subject: String,
+    /// Expiry, Unix seconds.
+    pub not_after: i64,
+}
+
+impl CertificateSummary {
+    /// Summary of `c`.
+    pub fn of(c: &Certificate) -> Self {
+        CertificateSummary {
+            thumbprint: c.sha1_thumbprint(),
+            subject: c.subject(),
+            not_after: c.not_after().unix_seconds(),
+        }
+    }
+}
+
+fn ser_certs<S: Serializer>(certs: &[Certificate], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(certs.iter().map(CertificateSummary::of))
+}
+
+/// Basic SAML Configuration and the per-app SAML switches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SamlConfig {
+    /// Identifiers (Entity IDs): one default; unique across the tenant's apps.
+    pub identifiers: Vec<Identifier>,
+    /// Reply URLs: one default; matched exactly.
+    pub reply_urls: Vec<ReplyUrl>,
+    /// Sign on URL: when set, launching the app sends the browser there (SP-initiated).
+    pub sign_on_url: Option<String>,
+    /// Relay State of IdP-initiated responses.
+    pub relay_state: Option<String>,
+    /// The SP's single logout URL.
+    pub logout_url: Option<String>,
+    /// What is signed.
+    pub sign_mode: SignMode,
+    /// Signature algorithm.
+    pub signing_alg: SigningAlg,
+    /// AuthnRequests must be signed.
+    pub require_signed_requests: bool,
+    /// Request signatures must use SHA-256 (RSA-SHA1 refused).
+    pub require_sha256: bool,
+    /// NotBefore back-dating, seconds.
+    pub clock_skew_secs: i64,
+    /// The SP's request-signing certificates.
+    #[serde(serialize_with = "ser_certs")]
+    pub sp_certificates: Vec<Certificate>,
+    /// NameID source attribute (e.g. user.userprincipalname).
+    pub nameid_source: String,
+    /// NameID format URI.
+    pub nameid_format: String,
+}
+
+impl Default for SamlConfig {
+    fn default() -> Self {
+        SamlConfig {
+            identifiers: Vec::new(),
+            reply_urls: Vec::new(),
+            sign_on_url: None,
+            relay_state: None,
+            logout_url: None,
+            sign_mode: SignMode::Both,
+            signing_alg: SigningAlg::RsaSha256,
+            require_signed_requests: false,
+            require_sha256: false,
+            clock_skew_secs: DEFAULT_CLOCK_SKEW,
+            sp_certificates: Vec::new(),
+            nameid_source: DEFAULT_NAMEID_SOURCE.into(),
+            nameid_format: DEFAULT_NAMEID_FORMAT.into(),
+        }
+    }
+}
+
+/// The comparison key of a URL: scheme and authority lowercased, the rest as given.
+/// `None` when it has no `scheme://`.
+fn url_match_key(url: &str) -> Option<String> {
+    let sep = url.find("://")?;
+    let after = sep + 3;
+    let end = url[after..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| after + i);
+    let mut key = url[..end].to_ascii_lowercase();
+    key.push_str(&url[end..]);
+    Some(key)
+}
+
+/// Whether two URLs are the same Reply URL: scheme and host case-insensitively,
+/// everything else byte for byte (no trailing-slash, percent-encoding or query
+/// normalisation).
+pub fn reply_urls_match(registered: &str, candidate: &str) -> bool {
+    match (url_match_key(registered), url_match_key(candidate)) {
+        (Some(a), Some(b)) => a == b,
+        _ => registered == candidate,
+    }
+}
+
+impl SamlConfig {
+    /// The default Identifier (the first one if none is marked).
+    pub fn default_identifier(&self) -> Option<&str> {
+        self.identifiers
+            .iter()
+            .find(|i| i.is_default)
+            .or_else(|| self.identifiers.first())
+            .map(|i| i.value.as_str())
+    }
+
+    /// The default Reply URL (the first one if none is marked).
+    pub fn default_reply_url(&self) -> Option<&ReplyUrl> {
+        self.reply_urls
+            .iter()
+            .find(|r| r.is_default)
+            .or_else(|| self.reply_urls.first())
+    }
+
+    /// The Reply URL registered with `index` (AssertionConsumerServiceIndex).
+    pub fn reply_url_by_index(&self, index: u16) -> Option<&ReplyUrl> {
+        self.reply_urls.iter().find(|r| r.index == Some(index))
+    }
+
+    /// Whether `url` is one of the Reply URLs (exact match, see [`reply_urls_match`]).
+    pub fn has_reply_url(&self, url: &str) -> bool {
+        self.reply_urls
+            .iter()
+            .any(|r| reply_urls_match(&r.url, url))
+    }
+
+    /// The registered Reply URL matching `url`, as registered.
+    pub fn find_reply_url(&self, url: &str) -> Option<&ReplyUrl> {
+        self.reply_urls
+            .iter()
+            .find(|r| reply_urls_match(&r.url, url))
+    }
+
+    /// Whether `value` is one of the Identifiers (exact, case-sensitive).
+    pub fn has_identifier(&self, value: &str) -> bool {
+        self.identifiers.iter().any(|i| i.value == value)
+    }
+
+    /// Checks every value (within this app; uniqueness across apps is the store's).
+    /// Also makes exactly one Identifier and one Reply URL the default (the first, when
+    /// none is marked).
+    pub fn normalize_and_validate(&mut self) -> Result<(), AppError> {
+        // Identifiers.
+        if self.identifiers.len() > MAX_IDENTIFIERS {
+            return Err(invalid(
+                field::IDENTIFIER,
+                format!(
+                    "at most {MAX_IDENTIFIERS} are allowed, {} given",
+                    self.identifiers.len()
+                ),
+            ));
+        }
+        for (i, id) in self.identifiers.iter().enumerate() {
+            validate_identifier(&id.value)?;
+            if self.identifiers[..i].iter().any(|o| o.value == id.value) {
+                return Err(invalid(
+                    field::IDENTIFIER,
+                    format!("{:?} is listed twice", id.value),
+                ));
+            }
+        }
+        one_default(
+            self.identifiers.iter_mut().map(|i| &mut i.is_default),
+            field::IDENTIFIER,
+        )?;
+        // Reply URLs.
+        if self.reply_urls.len() > MAX_REPLY_URLS {
+            return Err(invalid(
+                field::REPLY_URL,
+                format!(
+                    "at most {MAX_REPLY_URLS} Reply URLs are allowed, {} given",
+                    self.reply_urls.len()
+                ),
+            ));
+        }
+        for (i, r) in self.reply_urls.iter().enumerate() {
+            validate_reply_url(&r.url)?;
+            if let Some(o) = self.reply_urls[..i]
+                .iter()
+                .find(|o| reply_urls_match(&o.url, &r.url))
+            {
+                return Err(invalid(
+                    field::REPLY_URL,
+                    format!("{:?} is listed twice (as {:?})", r.url, o.url),
+                ));
+            }
+            if let Some(idx) = r.index {
+                if self.reply_urls[..i].iter().any(|o| o.index == Some(idx)) {
+                    return Err(invalid(
+                        field::REPLY_URL,
+                        format!("index {idx} is used by two Reply URLs; each index must be unique"),
+                    ));
+                }
+            }
+        }
+        one_default(
+            self.reply_urls.iter_mut().map(|r| &mut r.is_default),
+            field::REPLY_URL,
+        )?;
+        // The other URLs.
+        if let Some(u) = &self.sign_on_url {
+            validate_endpoint_url(field::SIGN_ON_URL, u)?;
+        }
+        if let Some(u) = &self.logout_url {
+            validate_endpoint_url(field::LOGOUT_URL, u)?;
+        }
+        if let Some(rs) = &self.relay_state {
+            if rs.len() > MAX_RELAY_STATE {
+                return Err(invalid(
+                    field::RELAY_STATE,
+                    format!(
+                        "is {} bytes long; at most {MAX_RELAY_STATE} bytes (2 KiB) are allowed",
+                        rs.len()
+                    ),
+                ));
+            }
+            if rs.chars().any(char::is_control) {
+                return Err(invalid(field::RELAY_STATE, "contains control characters"));
+            }
+        }
+        if !(0..=MAX_CLOCK_SKEW).contains(&self.clock_skew_secs) {
+            return Err(invalid(
+                field::CLOCK_SKEW,
+                format!(
+                    "{} seconds is out of range; use 0 to {MAX_CLOCK_SKEW}",
+                    self.clock_skew_secs
+                ),
+            ));
+        }
+        for c in &self.sp_certificates {
+            validate_sp_certificate(c)?;
+        }
+        Ok(())
+    }
+}
+
+/// Exactly one `true`: the first when none; an error when several.
+fn one_default<'a>(
+    flags: impl Iterator<Item = &'a mut bool>,
+    field: &'static str,
+) -> Result<(), AppError> {
+    let mut flags: Vec<&mut bool> = flags.collect();
+    let n = flags.iter().filter(|f| ***f).count();
+    if n > 1 {
+        return Err(invalid(
+            field,
+            format!("{n} are marked default; mark only one"),
+        ));
+    }
+    if n == 0 {
+        if let Some(first) = flags.first_mut() {
+            **first = true;
+        }
+    }
+    Ok(())
+}
+
+fn validate_identifier(v: &str) -> Result<(), AppError> {
+    let f = field::IDENTIFIER;
+    if v.is_empty() {
+        return Err(invalid(f, "is empty"));
+    }
+    if v.chars().count() > MAX_IDENTIFIER_LEN {
+        return Err(invalid(
+            f,
+            format!("{v:?} is longer than {MAX_IDENTIFIER_LEN} characters"),
+        ));
+    }
+    if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            f,
+            format!("{v:?} contains spaces or control characters"),
+        ));
+    }
+    if url::Url::parse(v).is_err() {
+        return Err(invalid(
+            f,
+            format!(
+                "{v:?} is not an absolute URI; use the value the application's documentation gives, \
+                 like https://app.example.com or urn:example:sp"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a URL the browser is sent to or posted to: absolute, https (http only for
+/// localhost and 127.0.0.1), no fragment, no user name or password.
+fn validate_endpoint_url(f: &'static str, u: &str) -> Result<(), AppError> {
+    if u.is_empty() {
+        return Err(invalid(f, "is empty"));
+    }
+    if u.len() > MAX_URL_LEN {
+        return Err(invalid(
+            f,
+            format!("is longer than {MAX_URL_LEN} characters"),
+        ));
+    }
+    if u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            f,
+            format!("{u:?} contains spaces or control characters"),
+        ));
+    }
+    if u.contains('#') {
+        return Err(invalid(f, format!("{u:?} has a fragment (#…); remove it")));
+    }
+    let parsed = url::Url::parse(u)
+        .map_err(|e| invalid(f, format!("{u:?} is not an absolute URL ({e})")))?;
+    let host = parsed.host_str().unwrap_or("");
+    match parsed.scheme() {
+        "https" => {}
+        "http" if host.eq_ignore_ascii_case("localhost") || host == "127.0.0.1" => {}
+        "http" => {
+            return Err(invalid(
+                f,
+                format!("{u:?} must use https (http is allowed only for localhost and 127.0.0.1)"),
+            ))
+        }
+        other => {
+            return Err(invalid(
+                f,
+                format!("{u:?}: scheme {other}: is not allowed; use https://"),
+            ))
+        }
+    }
+    if host.is_empty() {
+        return Err(invalid(f, format!("{u:?} has no host name")));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid(
+            f,
+            format!("{u:?} contains a user name or password; remove it"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a Reply URL: [`validate_endpoint_url`] rules and at most 256 characters.
+pub fn validate_reply_url(u: &str) -> Result<(), AppError> {
+    if u.chars().count() > MAX_REPLY_URL_LEN {
+        return Err(invalid(
+            field::REPLY_URL,
+            format!(
+                "{u:?} is {} characters long; at most {MAX_REPLY_URL_LEN} are allowed",
+                u.chars().count()
+            ),
+        ));
+    }
+    validate_endpoint_url(field::REPLY_URL, u)
+}
+
+fn validate_sp_certificate(c: &Certificate) -> Result<(), AppError> {
+    // The library refuses keys it cannot verify with as a certificate error (any other
+    // outcome of verifying nothing is a signature error).
+    let probe = c.verify(sesame_saml::crypto::SignatureAlgorithm::RsaSha256, b"", b"");
+    if let Err(sesame_saml::Error::Certificate(m)) = probe {
+        return Err(invalid(field::SP_CERTIFICATE, m));
+    }
+    Ok(())
+}
+
+/// Parses a "[INDEX=]URL" command-line value.
+pub fn parse_reply_url_arg(s: &str) -> Result<ReplyUrl, AppError> {
+    let s = s.trim();
+    if let Some((idx, rest)) = s.split_once('=') {
+        if !idx.is_empty() && idx.bytes().all(|b| b.is_ascii_digit()) {
+            let index: u16 = idx.parse().map_err(|_| {
+                invalid(
+                    field::REPLY_URL,
+                    format!("index {idx} is out of range (0 to 65535)"),
+                )
+            })?;
+            return Ok(ReplyUrl {
+                url: rest.to_owned(),
+                index: Some(index),
+                is_default: false,
+            });
+        }
+    }
+    Ok(ReplyUrl {
+        url: s.to_owned(),
+        index: None,
+        is_default: false,
+    })
+}
+
+/// Reads PEM or DER certificate bytes (an SP certificate given on its own).
+pub fn parse_certificate(bytes: &[u8]) -> Result<Certificate, AppError> {
+    let text = std::str::from_utf8(bytes).ok();
+    let res = match text {
+        Some(t) if t.contains("-----BEGIN") => Certificate::from_pem(t),
+        Some(t)
+            if !t.trim().is_empty()
+                && t.trim()
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+/=\r\n ".contains(&b)) =>
+        {
+            Certificate::from_base64(t)
+        }
+        _ => Certificate::from_der(bytes.to_vec()),
+    };
+    let c = res.map_err(|e| invalid(field::SP_CERTIFICATE, e.to_string()))?;
+    validate_sp_certificate(&c)?;
+    Ok(c)
+}
+
+/// What an SP metadata upload changed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SpMetadataApplied {
+    /// The SP's entityID, now the default Identifier.
+    pub entity_id: String,
+    /// Reply URLs taken.
+    pub reply_urls: usize,
+    /// Whether a Logout URL was taken.
+    pub logout_url: bool,
+    /// SP signing certificates taken.
+    pub certificates: usize,
+    /// The SP says it signs its AuthnRequests (so signatures are now required).
+    pub authn_requests_signed: bool,
+}
+
+/// Fills the configuration from SP metadata, as the portal's "Upload metadata file":
+/// Identifier (the entityID becomes the default, other Identifiers stay), Reply URLs
+/// (replaced by the HTTP-POST AssertionConsumerServices with their indexes and
+/// default), Logout URL (the first HTTP-Redirect or HTTP-POST SingleLogoutService), the
+/// SP's signing certificates (replaced; required signatures when `AuthnRequestsSigned`).
+pub fn apply_sp_metadata(cfg: &mut SamlConfig, xml: &str) -> Result<SpMetadataApplied, AppError> {
+    let f = field::SP_METADATA;
+    let entities = parse_entities(xml).map_err(|e| invalid(f, e.to_string()))?;
+    let mut sps: Vec<(String, SpSsoDescriptor)> = entities
+        .into_iter()
+        .filter_map(|e| e.sp.map(|sp| (e.entity_id, sp)))
+        .collect();
+    let (entity_id, sp) = match sps.len() {
+        0 => {
+            return Err(invalid(
+                f,
+                "holds no SAML 2.0 SPSSODescriptor; upload the service provider's metadata, not an IdP's",
+            ))
+        }
+        1 => sps.remove(0),
+        n => {
+            return Err(invalid(
+                f,
+                format!("holds {n} service providers; upload the metadata of one application"),
+            ))
+        }
+    };
+    let default_loc = sp.default_acs().map(|e| e.location.clone());
+    let mut reply_urls: Vec<ReplyUrl> = Vec::new();
+    for acs in sp.acs.iter().filter(|a| a.binding == BINDING_POST) {
+        if reply_urls.iter().any(|r| r.url == acs.location) {
+            continue;
+        }
+        reply_urls.push(ReplyUrl {
+            url: acs.location.clone(),
+            index: acs.index,
+            is_default: false,
+        });
+    }
+    if reply_urls.is_empty() {
+        return Err(invalid(
+            f,
+            "has no AssertionConsumerService with the HTTP-POST binding, the only one Sesame sends responses with",
+        ));
+    }
+    let default_pos = default_loc
+        .and_then(|d| reply_urls.iter().position(|r| r.url == d))
+        .unwrap_or(0);
+    if let Some(r) = reply_urls.get_mut(default_pos) {
+        r.is_default = true;
+    }
+    let logout = sp
+        .slo
+        .iter()
+        .find(|s| s.binding == BINDING_REDIRECT)
+        .or_else(|| sp.slo.iter().find(|s| s.binding == BINDING_POST))
+        .map(|s| s.location.clone());
+
+    let mut next = cfg.clone();
+    let mut identifiers = vec![Identifier {
+        value: entity_id.clone(),
+        is_default: true,
+    }];
+    identifiers.extend(
+        cfg.identifiers
+            .iter()
+            .filter(|i| i.value != entity_id)
+            .map(|i| Identifier {
+                value: i.value.clone(),
+                is_default: false,
+            }),
+    );
+    next.identifiers = identifiers;
+    let applied = SpMetadataApplied {
+        entity_id,
+        reply_urls: reply_urls.len(),
+        logout_url: logout.is_some(),
+        certificates: sp.signing_certificates.len(),
+        authn_requests_signed: sp.authn_requests_signed,
+    };
+    next.reply_urls = reply_urls;
+    if logout.is_some() {
+        next.logout_url = logout;
+    }
+    if !sp.signing_certificates.is_empty() {
+        next.sp_certificates = sp.signing_certificates;
+    }
+    if sp.authn_requests_signed {
+        next.require_signed_requests = true;
+    }
+    next.normalize_and_validate()?;
+    *cfg = next;
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg_with(urls: &[&str]) -> SamlConfig {
+        SamlConfig {
+            identifiers: vec![Identifier {
+                value: "https://sp.example.com".into(),
+                is_default: false,
+            }],
+            reply_urls: urls
+                .iter()
+                .map(|u| ReplyUrl {
+                    url: (*u).into(),
+                    index: None,
+                    is_default: false,
+                })
+                .collect(),
+            ..SamlConfig::default()
+        }
+    }
+
+    #[test]
+    fn reply_url_matching_is_exact_but_scheme_and_host_insensitive() {
+        let c = cfg_with(&["https://sp.example.com/saml/acs"]);
+        assert!(c.has_reply_url("https://sp.example.com/saml/acs"));
+        assert!(c.has_reply_url("HTTPS://SP.Example.COM/saml/acs"));
+        assert!(!c.has_reply_url("https://sp.example.com/saml/acs/"));
+        assert!(!c.has_reply_url("https://sp.example.com/SAML/acs"));
+        assert!(!c.has_reply_url("https://sp.example.com/saml/acs?x=1"));
+        assert!(!c.has_reply_url("https://sp.example.com:443/saml/acs"));
+        assert!(!c.has_reply_url("https://sp.example.com/saml/%61cs"));
+        assert!(!c.has_reply_url("http://sp.example.com/saml/acs"));
+        assert!(!c.has_reply_url("https://sp.example.com.evil/saml/acs"));
+        let q = cfg_with(&["https://sp.example.com/acs?tenant=A"]);
+        assert!(q.has_reply_url("https://SP.example.com/acs?tenant=A"));
+        assert!(!q.has_reply_url("https://sp.example.com/acs?tenant=a"));
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut c = cfg_with(&["http://sp.example.com/acs"]);
+        let e = c.normalize_and_validate().unwrap_err().to_string();
+        assert!(
+            e.starts_with("Reply URL (Assertion Consumer Service URL)"),
+            "{e}"
+        );
+        assert!(e.contains("https"), "{e}");
+        for ok in [
+            "http://localhost:3000/acs",
+            "http://127.0.0.1/acs",
+            "https://x.example/acs?a=b",
+        ] {
+            let mut c = cfg_with(&[ok]);
+            c.normalize_and_validate().unwrap();
+            assert!(c.reply_urls[0].is_default);
+        }
+        let mut c = cfg_with(&["https://x.example/acs#frag"]);
+        assert!(c
+            .normalize_and_validate()
+            .unwrap_err()
+            .to_string()
+            .contains("fragment"));
+        let long = format!("https://x.example/{}", "a".repeat(250));
+        let mut c = cfg_with(&[&long]);
+        assert!(c
+            .normalize_and_validate()
+            .unwrap_err()
+            .to_string()
+            .contains("at most 256"));
+        let many: Vec<String> = (0..257).map(|i| format!("https://x.example/{i}")).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        let mut c = cfg_with(&refs);
+        assert!(c.normalize_and_validate().is_err());
+        let mut c = cfg_with(&["https://x.example/acs"]);
+        c.relay_state = Some("r".repeat(2049));
+        assert!(c
+            .normalize_and_validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("Relay State"));
+        let mut c = cfg_with(&["https://x.example/acs"]);
+        c.identifiers[0].value = "not a uri".into();
+        assert!(c
+            .normalize_and_validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("Identifier (Entity ID)"));
+    }
+
+    #[test]
+    fn reply_url_args() {
+        let r = parse_reply_url_arg("2=https://x.example/acs").unwrap();
+        assert_eq!(r.index, Some(2));
+        assert_eq!(r.url, "https://x.example/acs");
+        let r = parse_reply_url_arg("https://x.example/acs?a=b").unwrap();
+        assert_eq!(r.index, None);
+        assert!(parse_reply_url_arg("70000=https://x").is_err());
+    }
+
+    #[test]
+    fn sp_metadata_fills_the_configuration() {
+        let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sp.example.com/meta">
+  <md:SPSSODescriptor AuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://sp.example.com/slo"/>
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact" Location="https://sp.example.com/art" index="0"/>
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sp.example.com/acs1" index="1"/>
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sp.example.com/acs2" index="2" isDefault="true"/>
+  </md:SPSSODescriptor>
+</md:EntityDescriptor>"#;
+        let mut c = SamlConfig::default();
+        let a = apply_sp_metadata(&mut c, xml).unwrap();
+        assert_eq!(a.reply_urls, 2);
+        assert_eq!(c.default_identifier(), Some("https://sp.example.com/meta"));
+        assert_eq!(
+            c.default_reply_url().map(|r| r.url.as_str()),
+            Some("https://sp.example.com/acs2")
+        );
+        assert_eq!(
+            c.reply_url_by_index(1).map(|r| r.url.as_str()),
+            Some("https://sp.example.com/acs1")
+        );
+        assert_eq!(c.logout_url.as_deref(), Some("https://sp.example.com/slo"));
+        assert!(apply_sp_metadata(&mut c, "<x/>").is_err());
+    }
+}

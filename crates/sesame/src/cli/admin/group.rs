@@ -1,0 +1,146 @@
+//! `sesame group add|add-member|remove-member|list|show|delete`.
+
+use super::{out, Ctx};
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use sesame::directory::{self, MemberRef};
+
+/// `sesame group …`
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create a group.
+    Add(AddArgs),
+    /// Add a user or a group to a group (nested groups count transitively).
+    AddMember(MemberArgs),
+    /// Remove a direct member of a group.
+    RemoveMember(MemberArgs),
+    /// List groups.
+    List,
+    /// Show a group and its direct members.
+    Show(GroupArg),
+    /// Delete a group with its memberships and app assignments.
+    Delete(GroupArg),
+}
+
+/// `group add`
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Group name (unique, case-insensitive).
+    #[arg(value_name = "NAME")]
+    name: String,
+    /// Description.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    description: String,
+}
+
+/// A group by id or name.
+#[derive(Debug, Args)]
+pub struct GroupArg {
+    /// The group's id or name.
+    #[arg(value_name = "GROUP")]
+    group: String,
+}
+
+/// `group add-member` / `remove-member`
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("member").required(true).args(["user", "member_group"])))]
+pub struct MemberArgs {
+    /// The group's id or name.
+    #[arg(value_name = "GROUP")]
+    group: String,
+    /// A user, by user principal name.
+    #[arg(long, value_name = "UPN")]
+    user: Option<String>,
+    /// A group, by id or name.
+    #[arg(long = "group", id = "member_group", value_name = "NAME")]
+    member_group: Option<String>,
+}
+
+async fn member(ctx: &Ctx, a: &MemberArgs) -> Result<(MemberRef, String)> {
+    if let Some(upn) = &a.user {
+        let u = directory::user_by_upn_required(&ctx.store, upn).await?;
+        return Ok((MemberRef::User(u.id), format!("user {}", u.upn)));
+    }
+    let name = a.member_group.as_deref().unwrap_or_default();
+    let g = directory::resolve_group(&ctx.store, name).await?;
+    Ok((MemberRef::Group(g.id), format!("group {}", g.name)))
+}
+
+pub(super) async fn run(ctx: &Ctx, cmd: GroupCommand) -> Result<()> {
+    let store = &ctx.store;
+    match cmd {
+        GroupCommand::Add(a) => {
+            let g = directory::create_group(store, &a.name, &a.description).await?;
+            if ctx.json {
+                ctx.print_json(&g)
+            } else {
+                out(&format!("created group {} ({})\n", g.name, g.id))
+            }
+        }
+        GroupCommand::AddMember(a) => {
+            let g = directory::resolve_group(store, &a.group).await?;
+            let (m, what) = member(ctx, &a).await?;
+            directory::add_member(store, &g.id, &m).await?;
+            if ctx.json {
+                ctx.print_json(&directory::group_members(store, &g.id).await?)
+            } else {
+                out(&format!("added {what} to group {}\n", g.name))
+            }
+        }
+        GroupCommand::RemoveMember(a) => {
+            let g = directory::resolve_group(store, &a.group).await?;
+            let (m, what) = member(ctx, &a).await?;
+            directory::remove_member(store, &g.id, &m).await?;
+            if ctx.json {
+                ctx.print_json(&directory::group_members(store, &g.id).await?)
+            } else {
+                out(&format!("removed {what} from group {}\n", g.name))
+            }
+        }
+        GroupCommand::List => {
+            let groups = store.list_groups().await?;
+            if ctx.json {
+                return ctx.print_json(&groups);
+            }
+            let mut s = String::new();
+            for g in &groups {
+                s.push_str(&format!("{}\t{}\t{}\n", g.name, g.id, g.description));
+            }
+            out(&s)
+        }
+        GroupCommand::Show(a) => {
+            let g = directory::resolve_group(store, &a.group).await?;
+            let m = directory::group_members(store, &g.id).await?;
+            if ctx.json {
+                let mut v = serde_json::to_value(&g)?;
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("members".into(), serde_json::to_value(&m)?);
+                }
+                return ctx.print_json(&v);
+            }
+            let mut s = format!(
+                "Name                  {}\nObject id             {}\n",
+                g.name, g.id
+            );
+            if !g.description.is_empty() {
+                s.push_str(&format!("Description           {}\n", g.description));
+            }
+            for u in &m.users {
+                s.push_str(&format!("Member (user)         {}\n", u.upn));
+            }
+            for sub in &m.groups {
+                s.push_str(&format!("Member (group)        {}\n", sub.name));
+            }
+            out(&s)
+        }
+        GroupCommand::Delete(a) => {
+            let g = directory::resolve_group(store, &a.group).await?;
+            directory::delete_group(store, &g.id).await?;
+            if ctx.json {
+                ctx.print_json(&g)
+            } else {
+                out(&format!("deleted group {} ({})\n", g.name, g.id))
+            }
+        }
+    }
+}

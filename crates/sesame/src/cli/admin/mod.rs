@@ -1,0 +1,162 @@
+//! The administration commands: `sesame user …`, `sesame group …`, `sesame app …`.
+//!
+//! A thin edge: parse, call one domain function, print. Output for people on stdout, or
+//! with `--json` snake_case JSON (an object, or an array for lists); errors go up as one
+//! line (exit 1).
+
+mod app;
+mod group;
+mod user;
+
+pub use app::AppCommand;
+pub use group::GroupCommand;
+pub use user::UserCommand;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Serialize;
+use sesame::store::Store;
+use sesame::tenant::{self, Tenant};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+/// Default data directory.
+pub const DEFAULT_DATA_DIR: &str = "./sesame-data";
+
+/// Options every command accepts, before or after the subcommand.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Data directory (SQLite database, generated master key, initial password)
+    /// [default: ./sesame-data].
+    #[arg(long, global = true, env = "SESAME_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (sqlite:PATH or postgres://…) [default: sqlite:DATA_DIR/sesame.db].
+    #[arg(long, global = true, env = "SESAME_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Print JSON (snake_case keys; an array for lists) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl GlobalArgs {
+    /// The data directory in force.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
+
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite:{}", self.data_dir().join("sesame.db").display()))
+    }
+}
+
+/// What every admin command works with.
+pub(crate) struct Ctx {
+    pub store: Store,
+    pub tenant: Tenant,
+    pub data_dir: PathBuf,
+    pub json: bool,
+}
+
+impl Ctx {
+    async fn open(g: &GlobalArgs) -> Result<Ctx> {
+        let data_dir = g.data_dir();
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
+        let store = Store::open(&g.database_url(), 2).await?;
+        let tenant = tenant::ensure(&store, &data_dir, None).await?;
+        Ok(Ctx {
+            store,
+            tenant,
+            data_dir,
+            json: g.json,
+        })
+    }
+
+    /// Prints `v` as pretty JSON.
+    pub fn print_json<T: Serialize + ?Sized>(&self, v: &T) -> Result<()> {
+        let s = serde_json::to_string_pretty(v).context("cannot encode JSON")?;
+        out(&format!("{s}\n"))
+    }
+}
+
+/// Writes to stdout, tolerating a closed pipe.
+pub(crate) fn out(s: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(s.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e).context("cannot write to standard output"),
+    }
+}
+
+/// Writes bytes to stdout, tolerating a closed pipe.
+pub(crate) fn out_bytes(b: &[u8]) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(b).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e).context("cannot write to standard output"),
+    }
+}
+
+/// Reads a password: the first line of standard input, without its line ending.
+pub(crate) fn read_password_stdin() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .take(4096)
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let pw = line.trim_end_matches(['\r', '\n']).to_owned();
+    if pw.is_empty() {
+        anyhow::bail!(
+            "--password-stdin: standard input holds no password (give it on the first line)"
+        );
+    }
+    Ok(pw)
+}
+
+use std::io::Read as _;
+
+/// A one-thread Tokio runtime for a command.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Runs `sesame user …`.
+pub fn run_user(g: &GlobalArgs, cmd: UserCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        let ctx = Ctx::open(g).await?;
+        let r = user::run(&ctx, cmd).await;
+        ctx.store.close().await;
+        r
+    })
+}
+
+/// Runs `sesame group …`.
+pub fn run_group(g: &GlobalArgs, cmd: GroupCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        let ctx = Ctx::open(g).await?;
+        let r = group::run(&ctx, cmd).await;
+        ctx.store.close().await;
+        r
+    })
+}
+
+/// Runs `sesame app …`.
+pub fn run_app(g: &GlobalArgs, cmd: AppCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        let ctx = Ctx::open(g).await?;
+        let r = app::run(&ctx, cmd).await;
+        ctx.store.close().await;
+        r
+    })
+}

@@ -1,0 +1,270 @@
+//! `sesame serve [--demo]`: the identity provider's HTTP server.
+
+use super::admin::GlobalArgs;
+use anyhow::{Context, Result};
+use sesame::apps::{self, Identifier, NewApp, Principal, ReplyUrl};
+use sesame::config::{ServeConfig, ServeFlags};
+use sesame::directory::{self, password, NewUser};
+use sesame::sso::cache::CacheHandle;
+use sesame::sso::signin_log::SigninLog;
+use sesame::store::Store;
+use sesame::tenant::{self, MasterKey, Tenant};
+use sesame::web::{self, AppState};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `sesame serve` arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    flags: ServeFlags,
+    /// Also create the test user B.Simon and the built-in test application (/testapp),
+    /// assigned to B.Simon, and print how to sign in. The password is SESAME_DEMO_PASSWORD,
+    /// or generated and printed once.
+    #[arg(long)]
+    demo: bool,
+}
+
+/// The demo user.
+pub const DEMO_UPN: &str = "B.Simon@contoso.com";
+/// Notes that mark the built-in test application.
+const TESTAPP_NOTES: &str =
+    "Sesame's built-in test application (/testapp), created by `sesame serve --demo`.";
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(a: &Args, g: &GlobalArgs) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(serve(a, g))
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SESAME_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
+    init_tracing();
+    let cfg = ServeConfig::resolve(&a.flags, g.data_dir.as_deref(), g.database_url.as_deref())?;
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("cannot create the data dir {}", cfg.data_dir.display()))?;
+    let store = Store::open(&cfg.database_url, 8).await?;
+
+    let listener = std::net::TcpListener::bind(cfg.listen)
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+    let scheme = if cfg.tls.is_some() { "https" } else { "http" };
+    let public = match &cfg.public_url {
+        Some(u) => Some(u.clone()),
+        // An ephemeral port, or no tenant yet: the address actually bound.
+        None if cfg.listen.port() == 0 || store.tenant().await?.is_none() => {
+            Some(format!("{scheme}://{local}"))
+        }
+        None => None,
+    };
+    let tenant = tenant::ensure(&store, &cfg.data_dir, public.as_deref()).await?;
+    let (master, warning) = MasterKey::load(&cfg.data_dir, cfg.master_key_file.as_deref())?;
+    if let Some(w) = warning {
+        tracing::warn!("{w}");
+    }
+    if a.demo {
+        demo(&store, &master, &tenant).await?;
+    }
+    let master = Arc::new(master);
+    let cache = CacheHandle::load(store.clone(), Arc::clone(&master)).await?;
+    let poller = cache.spawn_poller();
+    let housekeeping = spawn_housekeeping(store.clone());
+    let (log, writer) = SigninLog::start(store.clone());
+    let state = AppState::new(
+        store.clone(),
+        cache,
+        log,
+        &tenant.public_url,
+        cfg.trusted_proxies.clone(),
+    );
+    let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+
+    println!("sesame: listening on {scheme}://{local}");
+    println!("sesame: public URL {}", tenant.public_url);
+    println!("sesame: Login URL {}", tenant.login_url());
+    println!("sesame: IdP Identifier {}", tenant.idp_identifier());
+
+    match &cfg.tls {
+        None => {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("the server failed")?;
+        }
+        Some((cert, key)) => {
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot load --tls-cert {} / --tls-key {}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
+            let handle = axum_server::Handle::new();
+            let h2 = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                h2.graceful_shutdown(Some(Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(listener, tls)?
+                .handle(handle)
+                .serve(app)
+                .await
+                .context("the server failed")?;
+        }
+    }
+    eprintln!("sesame: shutting down; writing the last sign-in log rows");
+    poller.abort();
+    housekeeping.abort();
+    writer.finish().await;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// Deletes what is stale anyway: replay-cache entries, pending requests, expired
+/// sessions, old lockout counters. Once a minute, off the request path.
+fn spawn_housekeeping(store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let now = tenant::now_unix();
+            let _ = store.replay_purge(now).await;
+            let _ = store.pending_purge(now).await;
+            let _ = store
+                .sessions_purge(now, now - sesame::sso::session::IDLE_SECS)
+                .await;
+            let _ = store.lockouts_purge(now - 86_400, now).await;
+        }
+    })
+}
+
+/// `--demo`: B.Simon and the built-in test application, assigned to B.Simon. On a later
+/// start the test app's URLs follow the public URL.
+async fn demo(store: &Store, master: &MasterKey, tenant: &Tenant) -> Result<()> {
+    let user = match store.user_by_upn(DEMO_UPN).await? {
+        Some(u) => {
+            println!("sesame: demo user {DEMO_UPN} exists (its password was printed when it was created)");
+            u
+        }
+        None => {
+            let (pw, generated) = match std::env::var("SESAME_DEMO_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty())
+            {
+                Some(p) => (p, false),
+                None => (password::generate_password()?, true),
+            };
+            password::check_policy(&pw)?;
+            let pw2 = pw.clone();
+            let hash = tokio::task::spawn_blocking(move || password::hash_password(&pw2)).await??;
+            let u = directory::create_user(
+                store,
+                NewUser {
+                    upn: DEMO_UPN.into(),
+                    display_name: "B. Simon".into(),
+                    given_name: "B".into(),
+                    surname: "Simon".into(),
+                    mail: DEMO_UPN.into(),
+                    password_hash: Some(hash),
+                    ..NewUser::default()
+                },
+            )
+            .await?;
+            if generated {
+                println!("sesame: created demo user {DEMO_UPN} with password {pw} (printed once)");
+            } else {
+                println!("sesame: created demo user {DEMO_UPN} with the password from SESAME_DEMO_PASSWORD");
+            }
+            u
+        }
+    };
+    let identifier = format!("{}/testapp", tenant.public_url);
+    let reply = format!("{}/testapp/acs", tenant.public_url);
+    let existing = store
+        .list_apps()
+        .await?
+        .into_iter()
+        .find(|a| a.notes == TESTAPP_NOTES);
+    let app = match existing {
+        Some(mut app) => {
+            if app.saml.default_identifier() != Some(identifier.as_str()) {
+                app.saml.identifiers = vec![Identifier {
+                    value: identifier.clone(),
+                    is_default: true,
+                }];
+                app.saml.reply_urls = vec![ReplyUrl {
+                    url: reply.clone(),
+                    index: Some(0),
+                    is_default: true,
+                }];
+                app.saml.logout_url = None;
+                apps::save_app(store, app).await?
+            } else {
+                app
+            }
+        }
+        None => {
+            let mut new = NewApp::custom("Sesame Test App");
+            new.notes = TESTAPP_NOTES.into();
+            new.saml.identifiers = vec![Identifier {
+                value: identifier.clone(),
+                is_default: true,
+            }];
+            new.saml.reply_urls = vec![ReplyUrl {
+                url: reply.clone(),
+                index: Some(0),
+                is_default: true,
+            }];
+            apps::create_app(store, master, new).await?
+        }
+    };
+    apps::assign(store, &app.id, &Principal::User(user.id.clone()), None).await?;
+    println!(
+        "sesame: demo application \"{}\" ({}) is assigned to {DEMO_UPN}",
+        app.name, app.id
+    );
+    println!(
+        "sesame: to see SSO work, open {}/testapp, press \"Sign in\" and sign in as {DEMO_UPN}",
+        tenant.public_url
+    );
+    Ok(())
+}

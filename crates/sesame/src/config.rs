@@ -1,0 +1,289 @@
+//! `sesame serve` settings: command-line flags (each with an environment variable), an
+//! optional TOML file with the same keys, and defaults — in that order of precedence.
+
+use clap::Args;
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default data directory.
+pub const DEFAULT_DATA_DIR: &str = "./sesame-data";
+
+/// Configuration errors: which setting, and why.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The config file cannot be read or parsed.
+    #[error("config file {path}: {reason}")]
+    File { path: String, reason: String },
+    /// A value is refused.
+    #[error("{key}: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+/// The flags of `sesame serve`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeFlags {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "SESAME_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Public base URL every published URL is built from (e.g. https://sso.example.com)
+    /// [default: the stored one, else http://LISTEN].
+    #[arg(long, env = "SESAME_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// TOML configuration file with the same keys (listen, public_url, data_dir,
+    /// database_url, tls_cert, tls_key, trusted_proxies, master_key_file).
+    #[arg(long = "config", env = "SESAME_CONFIG", value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
+    /// Certificate chain (PEM) to serve HTTPS directly; needs --tls-key.
+    #[arg(long, env = "SESAME_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) for --tls-cert.
+    #[arg(long, env = "SESAME_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Reverse-proxy address (IP or CIDR) whose X-Forwarded-For/-Proto are honoured;
+    /// repeat or separate with commas.
+    #[arg(
+        long = "trusted-proxy",
+        env = "SESAME_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "IP[/BITS]"
+    )]
+    pub trusted_proxies: Vec<String>,
+    /// File holding the master key that encrypts signing keys (instead of SESAME_MASTER_KEY
+    /// or master.key in the data dir).
+    #[arg(long, env = "SESAME_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
+}
+
+/// The TOML file: the same keys as the flags.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// listen
+    pub listen: Option<String>,
+    /// public_url
+    pub public_url: Option<String>,
+    /// data_dir
+    pub data_dir: Option<PathBuf>,
+    /// database_url
+    pub database_url: Option<String>,
+    /// tls_cert
+    pub tls_cert: Option<PathBuf>,
+    /// tls_key
+    pub tls_key: Option<PathBuf>,
+    /// trusted_proxies
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// master_key_file
+    pub master_key_file: Option<PathBuf>,
+}
+
+impl FileConfig {
+    /// Reads and parses a TOML file.
+    pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
+        let err = |reason: String| ConfigError::File {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        toml::from_str(&text).map_err(|e| err(e.to_string().replace('\n', " ")))
+    }
+}
+
+/// An IP network (a trusted proxy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    bits: u8,
+}
+
+impl IpNet {
+    /// Parses `IP` or `IP/BITS`.
+    pub fn parse(s: &str) -> Result<IpNet, ConfigError> {
+        let bad = |reason: &str| ConfigError::Invalid {
+            key: "trusted-proxy",
+            reason: format!("\"{s}\" {reason}; give an IP address or a network like 10.0.0.0/8"),
+        };
+        let (ip, bits) = match s.trim().split_once('/') {
+            Some((ip, b)) => (ip, Some(b)),
+            None => (s.trim(), None),
+        };
+        let addr: IpAddr = ip.parse().map_err(|_| bad("is not an IP address"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let bits = match bits {
+            None => max,
+            Some(b) => b
+                .parse::<u8>()
+                .ok()
+                .filter(|b| *b <= max)
+                .ok_or_else(|| bad("has an invalid prefix length"))?,
+        };
+        Ok(IpNet { addr, bits })
+    }
+
+    /// Whether `ip` is in this network.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = if self.bits == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(self.bits))
+                };
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = if self.bits == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(self.bits))
+                };
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Resolved serve settings.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Public URL given (flag, env or file); `None`: keep the stored one.
+    pub public_url: Option<String>,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Database URL.
+    pub database_url: String,
+    /// TLS certificate and key.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Trusted proxies.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Master key file.
+    pub master_key_file: Option<PathBuf>,
+}
+
+impl ServeConfig {
+    /// Merges flags (and their environment variables) over the config file over defaults.
+    /// `data_dir` / `database_url` come from the global flags when given.
+    pub fn resolve(
+        flags: &ServeFlags,
+        data_dir: Option<&Path>,
+        database_url: Option<&str>,
+    ) -> Result<ServeConfig, ConfigError> {
+        let file = match &flags.config_file {
+            Some(p) => FileConfig::load(p)?,
+            None => FileConfig::default(),
+        };
+        let listen_s = flags
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen: SocketAddr = listen_s.trim().parse().map_err(|_| ConfigError::Invalid {
+            key: "listen",
+            reason: format!("\"{listen_s}\" is not an address like 127.0.0.1:8080 or [::]:443"),
+        })?;
+        let data_dir = data_dir
+            .map(Path::to_path_buf)
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database_url = database_url
+            .map(str::to_owned)
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite:{}", data_dir.join("sesame.db").display()));
+        let tls_cert = flags.tls_cert.clone().or(file.tls_cert);
+        let tls_key = flags.tls_key.clone().or(file.tls_key);
+        let tls = match (tls_cert, tls_key) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    key: "tls-cert/tls-key",
+                    reason: "give both --tls-cert and --tls-key, or neither".into(),
+                })
+            }
+        };
+        let proxies = if flags.trusted_proxies.is_empty() {
+            file.trusted_proxies
+        } else {
+            flags.trusted_proxies.clone()
+        };
+        let trusted_proxies = proxies
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| IpNet::parse(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ServeConfig {
+            listen,
+            public_url: flags.public_url.clone().or(file.public_url),
+            data_dir,
+            database_url,
+            tls,
+            trusted_proxies,
+            master_key_file: flags.master_key_file.clone().or(file.master_key_file),
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks() {
+        let n = IpNet::parse("10.0.0.0/8").unwrap();
+        assert!(n.contains("10.1.2.3".parse().unwrap()));
+        assert!(!n.contains("11.1.2.3".parse().unwrap()));
+        assert!(n.contains("::ffff:10.0.0.1".parse().unwrap()));
+        let one = IpNet::parse("127.0.0.1").unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        assert!(IpNet::parse("::1/128")
+            .unwrap()
+            .contains("::1".parse().unwrap()));
+        assert!(IpNet::parse("10.0.0.0/33").is_err());
+        assert!(IpNet::parse("nope").is_err());
+    }
+
+    #[test]
+    fn precedence_flags_over_file_over_defaults() {
+        let dir = std::env::temp_dir().join(format!("sesame-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("sesame.toml");
+        std::fs::write(&f, "listen = \"0.0.0.0:9000\"\npublic_url = \"https://sso.example\"\ntrusted_proxies = [\"10.0.0.0/8\"]\n").unwrap();
+        let flags = ServeFlags {
+            config_file: Some(f.clone()),
+            ..ServeFlags::default()
+        };
+        let c = ServeConfig::resolve(&flags, None, None).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.public_url.as_deref(), Some("https://sso.example"));
+        assert_eq!(c.trusted_proxies.len(), 1);
+        assert!(c.database_url.starts_with("sqlite:"));
+        let flags = ServeFlags {
+            config_file: Some(f.clone()),
+            listen: Some("127.0.0.1:1234".into()),
+            ..ServeFlags::default()
+        };
+        assert_eq!(
+            ServeConfig::resolve(&flags, None, None)
+                .unwrap()
+                .listen
+                .port(),
+            1234
+        );
+        std::fs::write(&f, "bogus = 1\n").unwrap();
+        assert!(ServeConfig::resolve(&flags, None, None).is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -1,0 +1,12 @@
+//! Sesame, the identity provider: everything but the command-line edge.
+//!
+//! Dependencies point one way: `web` → `sso` / `apps` / `directory` → `store`; every
+//! module may use `sesame_saml` (the protocol library), which uses none of them.
+
+pub mod apps;
+pub mod config;
+pub mod directory;
+pub mod sso;
+pub mod store;
+pub mod tenant;
+pub mod web;

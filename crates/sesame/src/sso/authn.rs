@@ -1,0 +1,623 @@
+//! AuthnRequest validation: pure functions of `now`, the application's configuration and
+//! the parsed request. The checks run in this order, the first failure wins:
+//!
+//! 1. the Issuer names an application (`SESAME700016`, done by the caller's lookup);
+//! 2. the application is enabled (`SESAME7000112`);
+//! 3. the signature, when the application requires one or one is present
+//!    (`SESAME76021` missing, `SESAME50006` invalid; RSA-SHA1 accepted unless the
+//!    application requires SHA-256);
+//! 4. IssueInstant within 5 minutes of `now` (`SESAME76026`);
+//! 5. Destination, when present, is the Login URL (`SESAME75008`);
+//! 6. the response binding is HTTP-POST (`SESAME900010`);
+//! 7. the ACS URL or index resolves to a registered Reply URL, else the default one
+//!    (`SESAME50011`) — from here on, errors can go back to the application;
+//! 8. (the caller's replay cache: `SESAME900001`);
+//! 9. NameIDPolicy format (`InvalidNameIDPolicy`);
+//! 10. RequestedAuthnContext (`SESAME75011`, `NoAuthnContext`).
+//!
+//! Then the caller authenticates the user (`SESAME50057`, `50053`, `50126`) and checks the
+//! assignment (`SESAME50105`).
+
+use super::{ErrorCode, SsoApp, SsoError};
+use serde::{Deserialize, Serialize};
+use sesame_saml::bindings::redirect::RedirectMessage;
+use sesame_saml::bindings::BINDING_HTTP_POST;
+use sesame_saml::crypto::SignatureAlgorithm;
+use sesame_saml::dsig::{self, VerifyPolicy};
+use sesame_saml::messages::{
+    AuthnRequest, Comparison, AC_PASSWORD, AC_PASSWORD_PROTECTED_TRANSPORT, AC_UNSPECIFIED,
+    NAMEID_EMAIL, NAMEID_PERSISTENT, NAMEID_TRANSIENT, NAMEID_UNSPECIFIED,
+};
+use sesame_saml::time::Timestamp;
+
+/// How far IssueInstant may be from Sesame's clock, seconds.
+pub const MAX_CLOCK_DIFFERENCE_SECS: i64 = 300;
+
+/// A request that passed validation: everything the rest of the flow needs, and what a
+/// pending sign-in keeps (serialised) while the user types the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validated {
+    /// The application's id.
+    pub app_id: String,
+    /// The Identifier the request used (the Audience).
+    pub audience: String,
+    /// The Reply URL the response goes to.
+    pub acs_url: String,
+    /// The AuthnRequest ID (`None`: IdP-initiated).
+    pub request_id: Option<String>,
+    /// RelayState to return.
+    pub relay_state: Option<String>,
+    /// ForceAuthn: ask for the password even with a session.
+    pub force_authn: bool,
+    /// IsPassive: never show a page.
+    pub is_passive: bool,
+    /// The NameID format to send.
+    pub name_id_format: String,
+    /// The AuthnContextClassRef to send.
+    pub authn_class: String,
+}
+
+/// A refused request. `reply` is set when the error goes back to the application as a
+/// SAML Response (its Reply URL was resolved to a registered one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// What was wrong.
+    pub error: SsoError,
+    /// Where and how to answer, for errors that go back to the application.
+    pub reply: Option<Validated>,
+}
+
+impl From<SsoError> for Rejection {
+    fn from(error: SsoError) -> Self {
+        Rejection { error, reply: None }
+    }
+}
+
+/// The request's signature as received.
+pub enum SignatureInput<'a, 'd, 'i> {
+    /// HTTP-Redirect: the query signature.
+    Redirect(&'a RedirectMessage),
+    /// HTTP-POST: the enveloped signature of the document's root.
+    Post(&'d roxmltree::Document<'i>),
+}
+
+/// Checks the request signature as the application requires. Returns the algorithm of a
+/// verified signature (`None` when unsigned and not required).
+pub fn check_signature(
+    app: &SsoApp,
+    input: &SignatureInput<'_, '_, '_>,
+) -> Result<Option<SignatureAlgorithm>, SsoError> {
+    let signed = match input {
+        SignatureInput::Redirect(m) => m.is_signed(),
+        SignatureInput::Post(doc) => doc
+            .root_element()
+            .children()
+            .any(|n| n.is_element() && n.tag_name().name() == "Signature"),
+    };
+    if !signed {
+        if app.require_signed_requests {
+            return Err(SsoError::new(
+                ErrorCode::SignatureRequired,
+                format!(
+                    "application \"{}\" requires signed requests, and this one has no signature",
+                    app.name
+                ),
+            ));
+        }
+        return Ok(None);
+    }
+    if app.sp_certificates.is_empty() {
+        return Err(SsoError::new(
+            ErrorCode::InvalidSignature,
+            format!(
+                "the request is signed, but application \"{}\" has no SP certificate registered to verify it",
+                app.name
+            ),
+        ));
+    }
+    let policy = VerifyPolicy {
+        allow_sha1: !app.require_sha256,
+    };
+    match input {
+        SignatureInput::Redirect(m) => m
+            .verify_signature(&app.sp_certificates, &policy)
+            .map(Some)
+            .map_err(|e| SsoError::new(ErrorCode::InvalidSignature, e.to_string())),
+        SignatureInput::Post(doc) => {
+            let root = doc.root_element();
+            dsig::verify_element(doc, root, &app.sp_certificates, &policy)
+                .map_err(|e| SsoError::new(ErrorCode::InvalidSignature, e.to_string()))?;
+            // The algorithm, for the SHA-1 warning: read from the verified signature.
+            let alg = root
+                .descendants()
+                .find(|n| n.tag_name().name() == "SignatureMethod")
+                .and_then(|n| n.attribute("Algorithm"))
+                .and_then(|u| SignatureAlgorithm::from_uri(u).ok());
+            Ok(alg.or(Some(SignatureAlgorithm::RsaSha256)))
+        }
+    }
+}
+
+/// Splits `scheme://authority` from the rest of a URL (path, query), lowercasing the
+/// scheme and authority. `None` when it is not an absolute URL.
+fn url_parts(u: &str) -> Option<(String, &str)> {
+    let (scheme, rest) = u.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    Some((
+        format!(
+            "{}://{}",
+            scheme.to_ascii_lowercase(),
+            authority.to_ascii_lowercase()
+        ),
+        tail,
+    ))
+}
+
+/// Whether two URLs are the same Reply URL: scheme and host case-insensitively,
+/// everything else byte for byte (no trailing-slash or query normalisation).
+pub fn same_url(registered: &str, candidate: &str) -> bool {
+    match (url_parts(registered), url_parts(candidate)) {
+        (Some((a, ta)), Some((b, tb))) => a == b && ta == tb,
+        _ => registered == candidate,
+    }
+}
+
+/// The Reply URL for this request: the ACS URL (when registered), the ACS index, or the
+/// default.
+pub fn resolve_acs(app: &SsoApp, req: &AuthnRequest) -> Result<String, SsoError> {
+    if let Some(url) = &req.acs_url {
+        return if app.reply_urls.iter().any(|r| same_url(&r.url, url)) {
+            Ok(url.clone())
+        } else {
+            Err(SsoError::new(
+                ErrorCode::ReplyUrlNotRegistered,
+                format!(
+                    "the AssertionConsumerServiceURL \"{}\" is not a Reply URL of application \"{}\"",
+                    shorten(url),
+                    app.name
+                ),
+            ))
+        };
+    }
+    if let Some(i) = req.acs_index {
+        return app
+            .reply_urls
+            .iter()
+            .find(|r| r.index == Some(i))
+            .map(|r| r.url.clone())
+            .ok_or_else(|| {
+                SsoError::new(
+                    ErrorCode::ReplyUrlNotRegistered,
+                    format!(
+                        "the AssertionConsumerServiceIndex {i} is not the index of a Reply URL of application \"{}\"",
+                        app.name
+                    ),
+                )
+            });
+    }
+    app.default_reply_url().map(str::to_owned).ok_or_else(|| {
+        SsoError::new(
+            ErrorCode::ReplyUrlNotRegistered,
+            format!("application \"{}\" has no Reply URL", app.name),
+        )
+    })
+}
+
+/// The NameID format to send for a NameIDPolicy format (absent: the app's format).
+pub fn resolve_name_id_format(app: &SsoApp, requested: Option<&str>) -> Result<String, SsoError> {
+    match requested {
+        None | Some("") | Some(NAMEID_UNSPECIFIED) => Ok(app.nameid_format.clone()),
+        Some(f) if f == app.nameid_format => Ok(app.nameid_format.clone()),
+        // Persistent: the user's object id; transient: a fresh value per sign-in.
+        Some(f @ (NAMEID_PERSISTENT | NAMEID_TRANSIENT)) => Ok(f.to_owned()),
+        Some(f) => Err(SsoError::new(
+            ErrorCode::InvalidNameIdPolicy,
+            format!(
+                "the request asks for NameID format \"{}\"; application \"{}\" sends {}",
+                shorten(f),
+                app.name,
+                app.nameid_format
+            ),
+        )),
+    }
+}
+
+/// The AuthnContextClassRef a password sign-in answers a RequestedAuthnContext with.
+pub fn resolve_authn_class(
+    req: Option<&sesame_saml::messages::RequestedAuthnContext>,
+) -> Result<String, SsoError> {
+    let Some(r) = req else {
+        return Ok(AC_PASSWORD_PROTECTED_TRANSPORT.to_owned());
+    };
+    let ok = |c: &str| c == AC_PASSWORD_PROTECTED_TRANSPORT || c == AC_UNSPECIFIED;
+    let found = match r.comparison {
+        Comparison::Exact => r.class_refs.iter().find(|c| ok(c)).cloned(),
+        // PasswordProtectedTransport is at least as strong as Password and unspecified.
+        Comparison::Minimum => r
+            .class_refs
+            .iter()
+            .any(|c| ok(c) || c == AC_PASSWORD)
+            .then(|| AC_PASSWORD_PROTECTED_TRANSPORT.to_owned()),
+        Comparison::Better => r
+            .class_refs
+            .iter()
+            .any(|c| c == AC_PASSWORD || c == AC_UNSPECIFIED)
+            .then(|| AC_PASSWORD_PROTECTED_TRANSPORT.to_owned()),
+        Comparison::Maximum => r
+            .class_refs
+            .iter()
+            .any(|c| c != AC_PASSWORD)
+            .then(|| AC_PASSWORD_PROTECTED_TRANSPORT.to_owned()),
+    };
+    found.ok_or_else(|| {
+        SsoError::new(
+            ErrorCode::AuthnContextUnsatisfied,
+            format!(
+                "the request asks for {} ({}); a password sign-in satisfies PasswordProtectedTransport and unspecified",
+                r.class_refs.join(", "),
+                r.comparison.as_str()
+            ),
+        )
+    })
+}
+
+/// Validates a parsed AuthnRequest for `app` (already looked up by its Issuer), given the
+/// result of [`check_signature`]. See the module documentation for the order of checks.
+#[allow(clippy::result_large_err)] // built once per request, matched right away
+pub fn validate(
+    now: Timestamp,
+    login_url: &str,
+    app: &SsoApp,
+    req: &AuthnRequest,
+    signature: Result<Option<SignatureAlgorithm>, SsoError>,
+    relay_state: Option<&str>,
+) -> Result<Validated, Rejection> {
+    if !app.enabled {
+        return Err(SsoError::new(
+            ErrorCode::AppDisabled,
+            format!("application \"{}\" is disabled", app.name),
+        )
+        .into());
+    }
+    signature?;
+    let age = (now.unix_millis() - req.issue_instant.unix_millis()).abs() / 1000;
+    if age > MAX_CLOCK_DIFFERENCE_SECS {
+        return Err(SsoError::new(
+            ErrorCode::RequestExpired,
+            format!(
+                "the request's IssueInstant {} is {age} seconds away from Sesame's clock ({})",
+                req.issue_instant.to_xs_datetime(),
+                now.to_xs_datetime()
+            ),
+        )
+        .into());
+    }
+    if let Some(d) = &req.destination {
+        if !same_url(login_url, d) {
+            return Err(SsoError::new(
+                ErrorCode::DestinationMismatch,
+                format!(
+                    "the request's Destination is \"{}\", not the Login URL {login_url}",
+                    shorten(d)
+                ),
+            )
+            .into());
+        }
+    }
+    if let Some(b) = &req.protocol_binding {
+        if b != BINDING_HTTP_POST {
+            return Err(SsoError::new(
+                ErrorCode::UnsupportedBinding,
+                format!("the request asks for the response by {}", shorten(b)),
+            )
+            .into());
+        }
+    }
+    let acs_url = resolve_acs(app, req)?;
+    let mut v = Validated {
+        app_id: app.id.clone(),
+        audience: req.issuer.clone(),
+        acs_url,
+        request_id: Some(req.id.clone()),
+        relay_state: relay_state.map(str::to_owned),
+        force_authn: req.force_authn,
+        is_passive: req.is_passive,
+        name_id_format: app.nameid_format.clone(),
+        authn_class: AC_PASSWORD_PROTECTED_TRANSPORT.to_owned(),
+    };
+    let requested = req
+        .name_id_policy
+        .as_ref()
+        .and_then(|p| p.format.as_deref());
+    match resolve_name_id_format(app, requested) {
+        Ok(f) => v.name_id_format = f,
+        Err(error) => {
+            return Err(Rejection {
+                error,
+                reply: Some(v),
+            })
+        }
+    }
+    match resolve_authn_class(req.requested_authn_context.as_ref()) {
+        Ok(c) => v.authn_class = c,
+        Err(error) => {
+            return Err(Rejection {
+                error,
+                reply: Some(v),
+            })
+        }
+    }
+    Ok(v)
+}
+
+/// Until when the replay cache keeps a request ID: past this, the request is refused as
+/// too old anyway.
+pub fn replay_expiry(req: &AuthnRequest) -> i64 {
+    req.issue_instant.unix_seconds() + MAX_CLOCK_DIFFERENCE_SECS + 1
+}
+
+/// What an IdP-initiated sign-in sends: the default Identifier as Audience, the default
+/// Reply URL, the configured Relay State.
+pub fn idp_initiated(app: &SsoApp) -> Result<Validated, SsoError> {
+    if !app.enabled {
+        return Err(SsoError::new(
+            ErrorCode::AppDisabled,
+            format!("application \"{}\" is disabled", app.name),
+        ));
+    }
+    let audience = app.default_identifier().ok_or_else(|| {
+        SsoError::new(
+            ErrorCode::UnknownIssuer,
+            format!("application \"{}\" has no Identifier", app.name),
+        )
+    })?;
+    let acs = app.default_reply_url().ok_or_else(|| {
+        SsoError::new(
+            ErrorCode::ReplyUrlNotRegistered,
+            format!("application \"{}\" has no Reply URL", app.name),
+        )
+    })?;
+    Ok(Validated {
+        app_id: app.id.clone(),
+        audience: audience.to_owned(),
+        acs_url: acs.to_owned(),
+        request_id: None,
+        relay_state: app.relay_state.clone().filter(|s| !s.is_empty()),
+        force_authn: false,
+        is_passive: false,
+        name_id_format: app.nameid_format.clone(),
+        authn_class: AC_PASSWORD_PROTECTED_TRANSPORT.to_owned(),
+    })
+}
+
+/// Whether `format` is the default email format (for callers that special-case it).
+pub fn is_email_format(format: &str) -> bool {
+    format == NAMEID_EMAIL
+}
+
+fn shorten(s: &str) -> String {
+    const MAX: usize = 200;
+    if s.len() <= MAX {
+        return s.to_owned();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap
+mod tests {
+    use super::super::ReplyUrl;
+    use super::*;
+    use sesame_saml::messages::{NameIdPolicy, RequestedAuthnContext};
+
+    const LOGIN: &str = "https://idp.example/t/saml2";
+
+    fn app() -> SsoApp {
+        SsoApp {
+            id: "a1".into(),
+            name: "App".into(),
+            enabled: true,
+            assignment_required: true,
+            identifiers: vec!["https://sp.example".into()],
+            reply_urls: vec![
+                ReplyUrl {
+                    url: "https://sp.example/acs".into(),
+                    index: Some(1),
+                    is_default: true,
+                },
+                ReplyUrl {
+                    url: "https://sp.example/acs2?x=1".into(),
+                    index: Some(2),
+                    is_default: false,
+                },
+            ],
+            sign_on_url: None,
+            relay_state: None,
+            logout_url: None,
+            require_signed_requests: false,
+            require_sha256: false,
+            clock_skew_secs: 60,
+            sp_certificates: vec![],
+            nameid_source: "user.userprincipalname".into(),
+            nameid_format: NAMEID_EMAIL.into(),
+            signer: None,
+            metadata_xml: None,
+        }
+    }
+
+    fn now() -> Timestamp {
+        Timestamp::from_unix_seconds(1_800_000_000)
+    }
+
+    fn req() -> AuthnRequest {
+        let mut r = AuthnRequest::new("_r1", now(), "https://sp.example");
+        r.destination = Some(LOGIN.into());
+        r
+    }
+
+    fn code(r: Result<Validated, Rejection>) -> ErrorCode {
+        r.unwrap_err().error.code
+    }
+
+    #[test]
+    fn accepts_a_plain_request_with_default_acs() {
+        let v = validate(now(), LOGIN, &app(), &req(), Ok(None), Some("rs")).unwrap();
+        assert_eq!(v.acs_url, "https://sp.example/acs");
+        assert_eq!(v.audience, "https://sp.example");
+        assert_eq!(v.request_id.as_deref(), Some("_r1"));
+        assert_eq!(v.relay_state.as_deref(), Some("rs"));
+        assert_eq!(v.name_id_format, NAMEID_EMAIL);
+        assert_eq!(v.authn_class, AC_PASSWORD_PROTECTED_TRANSPORT);
+    }
+
+    #[test]
+    fn acs_matching_is_exact_but_scheme_host_insensitive() {
+        let mut r = req();
+        r.acs_url = Some("HTTPS://SP.example/acs".into());
+        assert!(validate(now(), LOGIN, &app(), &r, Ok(None), None).is_ok());
+        for bad in [
+            "https://sp.example/acs/",
+            "https://sp.example/ACS",
+            "https://sp.example/acs2?x=2",
+            "https://evil.example/acs",
+        ] {
+            r.acs_url = Some(bad.into());
+            assert_eq!(
+                code(validate(now(), LOGIN, &app(), &r, Ok(None), None)),
+                ErrorCode::ReplyUrlNotRegistered,
+                "{bad}"
+            );
+        }
+        let mut r = req();
+        r.acs_index = Some(2);
+        let v = validate(now(), LOGIN, &app(), &r, Ok(None), None).unwrap();
+        assert_eq!(v.acs_url, "https://sp.example/acs2?x=1");
+        r.acs_index = Some(9);
+        assert_eq!(
+            code(validate(now(), LOGIN, &app(), &r, Ok(None), None)),
+            ErrorCode::ReplyUrlNotRegistered
+        );
+        let mut a = app();
+        a.reply_urls.clear();
+        assert_eq!(
+            code(validate(now(), LOGIN, &a, &req(), Ok(None), None)),
+            ErrorCode::ReplyUrlNotRegistered
+        );
+    }
+
+    #[test]
+    fn order_and_codes() {
+        let mut a = app();
+        a.enabled = false;
+        assert_eq!(
+            code(validate(now(), LOGIN, &a, &req(), Ok(None), None)),
+            ErrorCode::AppDisabled
+        );
+        let sig_err = Err(SsoError::new(ErrorCode::InvalidSignature, "x"));
+        assert_eq!(
+            code(validate(now(), LOGIN, &app(), &req(), sig_err, None)),
+            ErrorCode::InvalidSignature
+        );
+        let mut r = req();
+        r.issue_instant = now().plus_seconds(-301);
+        assert_eq!(
+            code(validate(now(), LOGIN, &app(), &r, Ok(None), None)),
+            ErrorCode::RequestExpired
+        );
+        r.issue_instant = now().plus_seconds(301);
+        assert_eq!(
+            code(validate(now(), LOGIN, &app(), &r, Ok(None), None)),
+            ErrorCode::RequestExpired
+        );
+        r.issue_instant = now().plus_seconds(-299);
+        assert!(validate(now(), LOGIN, &app(), &r, Ok(None), None).is_ok());
+        let mut r = req();
+        r.destination = Some("https://idp.example/other/saml2".into());
+        assert_eq!(
+            code(validate(now(), LOGIN, &app(), &r, Ok(None), None)),
+            ErrorCode::DestinationMismatch
+        );
+        let mut r = req();
+        r.protocol_binding = Some("urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact".into());
+        assert_eq!(
+            code(validate(now(), LOGIN, &app(), &r, Ok(None), None)),
+            ErrorCode::UnsupportedBinding
+        );
+    }
+
+    #[test]
+    fn nameid_policy_and_authn_context_go_back_to_the_sp() {
+        let mut r = req();
+        r.name_id_policy = Some(NameIdPolicy {
+            format: Some("urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName".into()),
+            allow_create: None,
+            sp_name_qualifier: None,
+        });
+        let rej = validate(now(), LOGIN, &app(), &r, Ok(None), None).unwrap_err();
+        assert_eq!(rej.error.code, ErrorCode::InvalidNameIdPolicy);
+        assert_eq!(rej.reply.unwrap().acs_url, "https://sp.example/acs");
+        let mut r = req();
+        r.name_id_policy = Some(NameIdPolicy {
+            format: Some(NAMEID_PERSISTENT.into()),
+            allow_create: Some(true),
+            sp_name_qualifier: None,
+        });
+        let v = validate(now(), LOGIN, &app(), &r, Ok(None), None).unwrap();
+        assert_eq!(v.name_id_format, NAMEID_PERSISTENT);
+
+        let mut r = req();
+        r.requested_authn_context = Some(RequestedAuthnContext {
+            comparison: Comparison::Exact,
+            class_refs: vec!["urn:oasis:names:tc:SAML:2.0:ac:classes:X509".into()],
+        });
+        let rej = validate(now(), LOGIN, &app(), &r, Ok(None), None).unwrap_err();
+        assert_eq!(rej.error.code, ErrorCode::AuthnContextUnsatisfied);
+        assert!(rej.reply.is_some());
+        r.requested_authn_context = Some(RequestedAuthnContext {
+            comparison: Comparison::Exact,
+            class_refs: vec![AC_UNSPECIFIED.into()],
+        });
+        let v = validate(now(), LOGIN, &app(), &r, Ok(None), None).unwrap();
+        assert_eq!(v.authn_class, AC_UNSPECIFIED);
+        r.requested_authn_context = Some(RequestedAuthnContext {
+            comparison: Comparison::Minimum,
+            class_refs: vec![AC_PASSWORD.into()],
+        });
+        assert!(validate(now(), LOGIN, &app(), &r, Ok(None), None).is_ok());
+    }
+
+    #[test]
+    fn signature_required_and_unverifiable() {
+        let mut a = app();
+        a.require_signed_requests = true;
+        let xml = req().to_xml();
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        assert_eq!(
+            check_signature(&a, &SignatureInput::Post(&doc))
+                .unwrap_err()
+                .code,
+            ErrorCode::SignatureRequired
+        );
+        a.require_signed_requests = false;
+        assert_eq!(
+            check_signature(&a, &SignatureInput::Post(&doc)).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn idp_initiated_uses_defaults() {
+        let mut a = app();
+        a.relay_state = Some("https://sp.example/home".into());
+        let v = idp_initiated(&a).unwrap();
+        assert_eq!(v.request_id, None);
+        assert_eq!(v.acs_url, "https://sp.example/acs");
+        assert_eq!(v.audience, "https://sp.example");
+        assert_eq!(v.relay_state.as_deref(), Some("https://sp.example/home"));
+    }
+}

@@ -1,0 +1,210 @@
+//! The in-memory configuration the SSO hot path reads: every application's settings and
+//! its unsealed signing key, keyed by Identifier and by id, and its prebuilt federation
+//! metadata. Rebuilt when `tenant.config_version` changes; a background task polls it
+//! every 500 ms, so a change made by the CLI (or another node) is in force within a second.
+
+use super::{ReplyUrl, Signer, SsoApp};
+use crate::apps::{self, App, SignMode};
+use crate::store::{Store, StoreError};
+use crate::tenant::{MasterKey, Tenant};
+use sesame_saml::dsig::SignTarget;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// How often the configuration version is polled.
+pub const POLL_EVERY: Duration = Duration::from_millis(500);
+
+/// Cache errors.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// Storage failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The store has no tenant yet.
+    #[error("the store has no tenant; run `sesame serve` once to create it")]
+    NoTenant,
+    /// Application layer failure (signing keys).
+    #[error("{0}")]
+    App(String),
+}
+
+/// One snapshot of the configuration.
+#[derive(Debug, Default)]
+pub struct AppCache {
+    /// The configuration version it was built from.
+    pub version: i64,
+    /// The tenant (id, public URL).
+    pub tenant: Option<Tenant>,
+    /// The IdP Identifier (Issuer), prebuilt.
+    pub idp_issuer: String,
+    /// The Login URL, prebuilt.
+    pub login_url: String,
+    by_identifier: HashMap<String, Arc<SsoApp>>,
+    by_id: HashMap<String, Arc<SsoApp>>,
+}
+
+impl AppCache {
+    /// The application with this Identifier.
+    pub fn by_identifier(&self, identifier: &str) -> Option<&Arc<SsoApp>> {
+        self.by_identifier.get(identifier)
+    }
+
+    /// The application with this id.
+    pub fn by_id(&self, id: &str) -> Option<&Arc<SsoApp>> {
+        self.by_id.get(id)
+    }
+
+    /// Every application.
+    pub fn apps(&self) -> impl Iterator<Item = &Arc<SsoApp>> {
+        self.by_id.values()
+    }
+}
+
+/// The shared, swappable snapshot.
+#[derive(Debug)]
+pub struct CacheHandle {
+    current: RwLock<Arc<AppCache>>,
+    store: Store,
+    master: Arc<MasterKey>,
+}
+
+fn sso_app(app: &App, signer: Option<Arc<Signer>>, metadata: Option<Arc<str>>) -> SsoApp {
+    let s = &app.saml;
+    let mut identifiers: Vec<String> = Vec::with_capacity(s.identifiers.len());
+    if let Some(d) = s.default_identifier() {
+        identifiers.push(d.to_owned());
+    }
+    for i in &s.identifiers {
+        if !identifiers.contains(&i.value) {
+            identifiers.push(i.value.clone());
+        }
+    }
+    SsoApp {
+        id: app.id.clone(),
+        name: app.name.clone(),
+        enabled: app.enabled,
+        assignment_required: app.assignment_required,
+        identifiers,
+        reply_urls: s
+            .reply_urls
+            .iter()
+            .map(|r| ReplyUrl {
+                url: r.url.clone(),
+                index: r.index,
+                is_default: r.is_default,
+            })
+            .collect(),
+        sign_on_url: s.sign_on_url.clone().filter(|u| !u.is_empty()),
+        relay_state: s.relay_state.clone().filter(|u| !u.is_empty()),
+        logout_url: s.logout_url.clone().filter(|u| !u.is_empty()),
+        require_signed_requests: s.require_signed_requests,
+        require_sha256: s.require_sha256,
+        clock_skew_secs: s.clock_skew_secs,
+        sp_certificates: s.sp_certificates.clone(),
+        nameid_source: s.nameid_source.clone(),
+        nameid_format: s.nameid_format.clone(),
+        signer,
+        metadata_xml: metadata,
+    }
+}
+
+async fn build(store: &Store, master: &MasterKey) -> Result<AppCache, CacheError> {
+    // Read the version first: a change racing with the build is seen at the next poll.
+    let version = store.config_version().await?;
+    let tenant = store.tenant().await?.ok_or(CacheError::NoTenant)?;
+    let mut cache = AppCache {
+        version,
+        idp_issuer: tenant.idp_identifier(),
+        login_url: tenant.login_url(),
+        ..AppCache::default()
+    };
+    for app in store.list_apps().await? {
+        let certs = apps::certs::list(store, &app.id)
+            .await
+            .map_err(|e| CacheError::App(e.to_string()))?;
+        let signer = match apps::certs::active_signing_key(store, master, &app.id).await {
+            Ok((key, cert)) => Some(Arc::new(Signer {
+                key,
+                cert,
+                alg: app.saml.signing_alg.algorithm(),
+                target: match app.saml.sign_mode {
+                    SignMode::Response => SignTarget::Response,
+                    SignMode::Assertion => SignTarget::Assertion,
+                    SignMode::Both => SignTarget::Both,
+                },
+            })),
+            Err(apps::AppError::NotFound(_)) => None,
+            Err(e) => {
+                tracing::error!(app = %app.id, "cannot unseal the signing key: {e}");
+                None
+            }
+        };
+        let metadata: Arc<str> = apps::federation_metadata_xml(&tenant, &app, &certs).into();
+        let entry = Arc::new(sso_app(&app, signer, Some(metadata)));
+        for i in &entry.identifiers {
+            cache.by_identifier.insert(i.clone(), Arc::clone(&entry));
+        }
+        cache.by_id.insert(app.id.clone(), entry);
+    }
+    cache.tenant = Some(tenant);
+    Ok(cache)
+}
+
+impl CacheHandle {
+    /// Builds the first snapshot.
+    pub async fn load(
+        store: Store,
+        master: Arc<MasterKey>,
+    ) -> Result<Arc<CacheHandle>, CacheError> {
+        let first = build(&store, &master).await?;
+        Ok(Arc::new(CacheHandle {
+            current: RwLock::new(Arc::new(first)),
+            store,
+            master,
+        }))
+    }
+
+    /// The current snapshot (a cheap `Arc` clone).
+    pub fn get(&self) -> Arc<AppCache> {
+        match self.current.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Rebuilds the snapshot when the stored version changed. Returns whether it did.
+    pub async fn refresh_if_changed(&self) -> Result<bool, CacheError> {
+        let v = self.store.config_version().await?;
+        if v == self.get().version {
+            return Ok(false);
+        }
+        self.reload().await?;
+        Ok(true)
+    }
+
+    /// Rebuilds the snapshot now.
+    pub async fn reload(&self) -> Result<(), CacheError> {
+        let next = Arc::new(build(&self.store, &self.master).await?);
+        match self.current.write() {
+            Ok(mut g) => *g = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
+        Ok(())
+    }
+
+    /// Polls the version every [`POLL_EVERY`] until the task is aborted.
+    pub fn spawn_poller(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(POLL_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = me.refresh_if_changed().await {
+                    tracing::warn!("configuration refresh failed: {e}");
+                }
+            }
+        })
+    }
+}

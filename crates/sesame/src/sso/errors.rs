@@ -1,0 +1,222 @@
+//! The SSO error codes. Each reuses Azure AD's AADSTS number where Azure AD has one for
+//! the same condition (so administrators can look it up), prefixed `SESAME`; codes in the
+//! 9000xx range are Sesame's own. Every code has an explanation and a fix, and every code
+//! is listed in `docs/errors.md` (a test checks it).
+
+use sesame_saml::messages::{Status, StatusCode};
+use std::fmt;
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $title:literal, $explain:literal, $fix:literal;)*) => {
+        /// An SSO error code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $(#[doc = $title] $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// `SESAME…`.
+            pub fn code(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            /// A short title.
+            pub fn title(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $title,)* }
+            }
+
+            /// What happened, for the user and the administrator.
+            pub fn explanation(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $explain,)* }
+            }
+
+            /// How to fix it.
+            pub fn fix(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $fix,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    UnknownIssuer = "SESAME700016", "Application not found",
+        "The Issuer of the request is not the Identifier (Entity ID) of any enterprise application of this tenant.",
+        "Add the SP's entity ID as an Identifier of the application (`sesame app set APP --identifier URI`), or configure the application to send the Identifier you registered.";
+    DestinationMismatch = "SESAME75008", "Request sent to the wrong endpoint",
+        "The request's Destination is not this tenant's Login URL.",
+        "Configure the application's IdP sign-in URL to the Login URL that `sesame app show APP` prints ({public-url}/{tenant-id}/saml2).";
+    ReplyUrlNotRegistered = "SESAME50011", "Reply URL not registered",
+        "The AssertionConsumerServiceURL (or AssertionConsumerServiceIndex) of the request is not among the Reply URLs of the application, or the application has no Reply URL. No assertion is ever sent to an unregistered URL.",
+        "Register the exact URL as a Reply URL (`sesame app set APP --reply-url URL`; scheme and host are compared case-insensitively, everything else byte for byte), or fix the application's ACS URL.";
+    NotAssigned = "SESAME50105", "User not assigned to the application",
+        "The application requires assignment, and the signed-in user is not assigned to it, directly or through a group.",
+        "Assign the user or one of their groups (`sesame app assign APP --user UPN`), or turn off assignment (`sesame app set APP --assignment-required false`).";
+    AppDisabled = "SESAME7000112", "Application disabled",
+        "The application is disabled for sign-in.",
+        "Enable it with `sesame app set APP --enabled true`.";
+    SignatureRequired = "SESAME76021", "Signed request required",
+        "The application requires signed requests, and this request is not signed.",
+        "Configure the application to sign its AuthnRequests with the certificate registered in Sesame, or turn the requirement off (`sesame app set APP --require-signed-requests false`).";
+    InvalidSignature = "SESAME50006", "Request signature invalid",
+        "The request's signature does not verify with the application's registered certificate, uses a disallowed algorithm (RSA-SHA1 while SHA-256 is required), or no certificate is registered to check it.",
+        "Register the application's current signing certificate (`sesame app set APP --sp-cert FILE` or `--sp-metadata FILE`), or make it sign with RSA-SHA256.";
+    RequestExpired = "SESAME76026", "Request too old or from the future",
+        "The request's IssueInstant is more than 5 minutes away from Sesame's clock.",
+        "Synchronise the clocks of the application server and of Sesame (NTP), and do not reuse saved requests.";
+    RequestReplayed = "SESAME900001", "Request replayed",
+        "A request with this ID from this application was already received: requests are single-use.",
+        "Start sign-in again from the application; if it happens on every attempt, the application reuses request IDs and must generate a new one each time.";
+    InvalidNameIdPolicy = "SESAME900002", "NameID format not supported",
+        "The request's NameIDPolicy asks for a NameID format the application is not configured to send (SAML status InvalidNameIDPolicy).",
+        "Configure the application to request the format it is set up for (emailAddress by default), unspecified, or no NameIDPolicy format.";
+    NoPassive = "SESAME900003", "Interactive sign-in needed",
+        "The request asked for passive sign-in (IsPassive), and the user has no session: Sesame cannot sign them in without showing the sign-in page (SAML status NoPassive).",
+        "Nothing to fix: the application should start a normal (interactive) sign-in.";
+    AuthnContextUnsatisfied = "SESAME75011", "Authentication method not satisfied",
+        "The request's RequestedAuthnContext asks for an authentication method the user's sign-in cannot satisfy: a password sign-in satisfies PasswordProtectedTransport and unspecified only (SAML status NoAuthnContext).",
+        "Configure the application to request PasswordProtectedTransport or unspecified, or no RequestedAuthnContext.";
+    UserDisabled = "SESAME50057", "User account disabled",
+        "The user account is disabled.",
+        "An administrator can enable it with `sesame user enable UPN`.";
+    AccountLocked = "SESAME50053", "Account locked",
+        "The account is locked for a short while after too many failed sign-in attempts.",
+        "Wait a minute and sign in again with the right password.";
+    InvalidCredentials = "SESAME50126", "Wrong user name or password",
+        "The user name or the password is not correct.",
+        "Check the user principal name (name@domain) and the password; an administrator can reset it with `sesame user set UPN --password-stdin`.";
+    TooManyAttempts = "SESAME900006", "Too many attempts from this address",
+        "Too many failed sign-in attempts came from this network address; it must wait before trying again.",
+        "Wait the time shown and try again.";
+    MalformedRequest = "SESAME75005", "SAML message invalid",
+        "The SAML message could not be decoded or is not a valid SAML 2.0 request.",
+        "Check the application's SAML configuration; `sesame saml decode` shows what the message contains.";
+    MissingMessage = "SESAME750054", "No SAML message",
+        "The request carries no SAMLRequest or SAMLResponse parameter.",
+        "Send a SAMLRequest by HTTP-Redirect (query string) or HTTP-POST (form field).";
+    UnsupportedBinding = "SESAME900010", "Response binding not supported",
+        "The request asks for the response by a binding other than HTTP-POST.",
+        "Configure the application to receive responses with the HTTP-POST binding.";
+    NoSigningCertificate = "SESAME900007", "No signing certificate",
+        "The application has no active signing certificate, so no response can be signed.",
+        "Create and activate one: `sesame app cert APP --new`, then `--activate THUMBPRINT`.";
+    TenantNotFound = "SESAME90002", "Tenant not found",
+        "The URL names a tenant that is not this installation's.",
+        "Use the URLs that `sesame app show APP` prints.";
+    AppNotFound = "SESAME900009", "Application not found",
+        "No application has this id.",
+        "Use the id that `sesame app list` prints.";
+    SignInExpired = "SESAME900005", "Sign-in expired",
+        "The sign-in started too long ago, or was already completed; its request is no longer kept.",
+        "Go back to the application and sign in again.";
+    FormExpired = "SESAME900004", "Form expired",
+        "The sign-in form was not sent by this browser session (the security token is missing or does not match), or it was sent from another site.",
+        "Reload the sign-in page and try again; allow cookies for this site.";
+    NoLogoutUrl = "SESAME900008", "No Logout URL",
+        "The application sent a LogoutRequest but has no Logout URL to send the LogoutResponse to.",
+        "Set the application's Logout URL (`sesame app set APP --logout-url URL`).";
+    InternalError = "SESAME50000", "Internal error",
+        "Sesame could not complete the request because of an internal error.",
+        "Try again; if it persists, give the administrator the correlation id below: the server log has the details.";
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// An SSO failure: its code and what exactly was wrong in this request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {detail}")]
+pub struct SsoError {
+    /// The code.
+    pub code: ErrorCode,
+    /// What was wrong in this case (safe to show: no secret).
+    pub detail: String,
+}
+
+impl SsoError {
+    /// An error with its detail.
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        SsoError {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// The SAML status to return to the application, when this error goes back to it as
+    /// a Response (only to a registered Reply URL). `None`: an error page.
+    pub fn saml_status(&self) -> Option<Status> {
+        let (top, sub) = match self.code {
+            ErrorCode::InvalidNameIdPolicy => {
+                (StatusCode::Requester, StatusCode::InvalidNameIDPolicy)
+            }
+            ErrorCode::NoPassive => (StatusCode::Responder, StatusCode::NoPassive),
+            ErrorCode::AuthnContextUnsatisfied => {
+                (StatusCode::Requester, StatusCode::NoAuthnContext)
+            }
+            _ => return None,
+        };
+        let msg = format!("{}: {}", self.code.code(), self.code.title());
+        Some(Status::error(top, Some(sub), Some(&msg)))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_documented() {
+        let doc = include_str!("../../../../docs/errors.md");
+        for c in ErrorCode::ALL {
+            assert!(
+                doc.contains(&format!("## {}", c.code())),
+                "{} is not documented in docs/errors.md",
+                c.code()
+            );
+        }
+    }
+
+    #[test]
+    fn codes_are_unique_and_complete() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.code()), "duplicate {}", c.code());
+            assert!(c.code().starts_with("SESAME"));
+            assert!(!c.explanation().is_empty() && !c.fix().is_empty());
+        }
+    }
+
+    #[test]
+    fn returnable_errors_have_statuses() {
+        let e = SsoError::new(ErrorCode::NoPassive, "x");
+        assert_eq!(
+            e.saml_status().unwrap().sub_code,
+            Some(StatusCode::NoPassive)
+        );
+        assert!(SsoError::new(ErrorCode::UnknownIssuer, "x")
+            .saml_status()
+            .is_none());
+    }
+
+    /// `cargo test -p sesame --lib print_errors_md -- --ignored --nocapture` prints the
+    /// body of docs/errors.md from the code.
+    #[test]
+    #[ignore]
+    fn print_errors_md() {
+        for c in ErrorCode::ALL {
+            println!(
+                "## {}\n\n**{}.** {}\n\n*Fix:* {}\n",
+                c.code(),
+                c.title(),
+                c.explanation(),
+                c.fix()
+            );
+        }
+    }
+}

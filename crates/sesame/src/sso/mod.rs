@@ -1,0 +1,129 @@
+//! The IdP protocol flows as functions over domain values: AuthnRequest validation
+//! ([`authn`]), Response assembly ([`assertion`]), sessions ([`session`]), single logout
+//! ([`slo`]), sign-in log batching ([`signin_log`]), and the in-memory configuration the
+//! hot path reads ([`cache`]). Error codes are in [`errors`] and `docs/errors.md`.
+//!
+//! Time is always passed in (`now`); the one clock is [`now`].
+
+pub mod assertion;
+pub mod authn;
+pub mod cache;
+pub mod errors;
+pub mod session;
+pub mod signin_log;
+pub mod slo;
+
+pub use errors::{ErrorCode, SsoError};
+
+use sesame_saml::crypto::{Certificate, SignatureAlgorithm, SigningKey};
+use sesame_saml::dsig::SignTarget;
+use sesame_saml::time::Timestamp;
+use std::sync::Arc;
+
+/// The SSO plane's clock: the current instant.
+pub fn now() -> Timestamp {
+    Timestamp::from(std::time::SystemTime::now())
+}
+
+/// A Reply URL of an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyUrl {
+    /// The URL.
+    pub url: String,
+    /// Its index, when it has one (AssertionConsumerServiceIndex).
+    pub index: Option<u16>,
+    /// Whether it is the default.
+    pub is_default: bool,
+}
+
+/// The application's signing key, unsealed once and kept in memory.
+#[derive(Debug)]
+pub struct Signer {
+    /// The private key.
+    pub key: SigningKey,
+    /// Its certificate (published in KeyInfo).
+    pub cert: Certificate,
+    /// RSA-SHA256 or RSA-SHA1.
+    pub alg: SignatureAlgorithm,
+    /// What is signed.
+    pub target: SignTarget,
+}
+
+/// What the SSO plane knows about one enterprise application: a read-only view of its
+/// configuration, built by [`cache`] from the store and shared by every request.
+#[derive(Debug)]
+pub struct SsoApp {
+    /// Object id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Enabled for users to sign in.
+    pub enabled: bool,
+    /// Users must be assigned.
+    pub assignment_required: bool,
+    /// Identifiers (Entity IDs); the default first.
+    pub identifiers: Vec<String>,
+    /// Reply URLs.
+    pub reply_urls: Vec<ReplyUrl>,
+    /// Sign on URL (IdP-initiated launch sends the browser there when set).
+    pub sign_on_url: Option<String>,
+    /// Relay State for IdP-initiated SSO.
+    pub relay_state: Option<String>,
+    /// Logout URL (LogoutResponses and IdP-initiated LogoutRequests).
+    pub logout_url: Option<String>,
+    /// Require signed AuthnRequests.
+    pub require_signed_requests: bool,
+    /// Refuse RSA-SHA1 request signatures.
+    pub require_sha256: bool,
+    /// Clock-skew allowance (NotBefore back-dating), seconds.
+    pub clock_skew_secs: i64,
+    /// The SP's request-signing certificates.
+    pub sp_certificates: Vec<Certificate>,
+    /// NameID source attribute (`user.userprincipalname`, `user.mail`, …).
+    pub nameid_source: String,
+    /// NameID format URI.
+    pub nameid_format: String,
+    /// The active signing key, when the app has one.
+    pub signer: Option<Arc<Signer>>,
+    /// The App Federation Metadata XML, prebuilt.
+    pub metadata_xml: Option<Arc<str>>,
+}
+
+impl SsoApp {
+    /// The default Identifier.
+    pub fn default_identifier(&self) -> Option<&str> {
+        self.identifiers.first().map(String::as_str)
+    }
+
+    /// The default Reply URL (the one marked default, else the first).
+    pub fn default_reply_url(&self) -> Option<&str> {
+        self.reply_urls
+            .iter()
+            .find(|r| r.is_default)
+            .or_else(|| self.reply_urls.first())
+            .map(|r| r.url.as_str())
+    }
+}
+
+/// A random XML ID: `_` and 32 hex digits (128 bits).
+pub fn random_id() -> String {
+    let mut b = [0u8; 16];
+    // The system generator failing is not recoverable in any useful way; fall back to a
+    // UUID (also from the OS generator) rather than panic.
+    if aws_lc_rs::rand::fill(&mut b).is_err() {
+        return format!("_{}", uuid::Uuid::new_v4().simple());
+    }
+    let mut s = String::with_capacity(33);
+    s.push('_');
+    push_hex(&mut s, &b);
+    s
+}
+
+/// Appends lowercase hex of `bytes`.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+}

@@ -1,0 +1,71 @@
+//! Failed sign-in counters and lockouts (`lockouts`), keyed by `user:<upn lowercase>`
+//! (every name, known or not) and `ip:<address>`. Kept in the database so that several
+//! nodes share them.
+
+use super::{Store, StoreResult};
+use sqlx::Row;
+
+/// A lockout counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Lockout {
+    /// Consecutive failures since the last success or lock.
+    pub failures: i64,
+    /// Locked until this instant (Unix seconds; 0 when not locked).
+    pub locked_until: i64,
+    /// Last change (Unix seconds).
+    pub updated_at: i64,
+}
+
+impl Store {
+    /// The counter for `key` (zero when none).
+    pub async fn lockout_get(&self, key: &str) -> StoreResult<Lockout> {
+        let row =
+            sqlx::query("SELECT failures, locked_until, updated_at FROM lockouts WHERE key = $1")
+                .bind(key)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(match row {
+            None => Lockout::default(),
+            Some(r) => Lockout {
+                failures: r.try_get("failures")?,
+                locked_until: r.try_get("locked_until")?,
+                updated_at: r.try_get("updated_at")?,
+            },
+        })
+    }
+
+    /// Stores the counter for `key`.
+    pub async fn lockout_put(&self, key: &str, l: &Lockout) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO lockouts (key, failures, locked_until, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, \
+             locked_until = excluded.locked_until, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(l.failures)
+        .bind(l.locked_until)
+        .bind(l.updated_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets the counter for `key` (after a successful sign-in).
+    pub async fn lockout_clear(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM lockouts WHERE key = $1")
+            .bind(key)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Drops counters untouched since `before` that are not locked.
+    pub async fn lockouts_purge(&self, before: i64, now: i64) -> StoreResult<u64> {
+        let r = sqlx::query("DELETE FROM lockouts WHERE updated_at < $1 AND locked_until <= $2")
+            .bind(before)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(r.rows_affected())
+    }
+}

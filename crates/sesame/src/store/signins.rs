@@ -1,0 +1,119 @@
+//! Sign-in logs (`signin_logs`): written in batches by `sso::signin_log`, read by
+//! `sesame signins`.
+
+use super::{Store, StoreResult};
+use serde::Serialize;
+use sqlx::Row;
+
+/// One sign-in attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SigninRow {
+    /// Row id (UUID).
+    pub id: String,
+    /// When (Unix milliseconds).
+    pub time_ms: i64,
+    /// The user's object id, when known.
+    pub user_id: Option<String>,
+    /// The name typed or the session's user.
+    pub upn: String,
+    /// The application's id, when known.
+    pub app_id: Option<String>,
+    /// The application's name, when known.
+    pub app_name: String,
+    /// The client's address.
+    pub client_ip: String,
+    /// `success`, `failure` or `interrupted`.
+    pub result: String,
+    /// `SESAME…` code of a failure.
+    pub error_code: String,
+    /// The SAML request ID, when there was one.
+    pub request_id: String,
+    /// The correlation id shown on error pages.
+    pub correlation_id: String,
+    /// A short description.
+    pub details: String,
+}
+
+/// What `sesame signins` filters on.
+#[derive(Debug, Clone, Default)]
+pub struct SigninFilter {
+    /// Only this application id.
+    pub app_id: Option<String>,
+    /// Only this UPN (case-insensitive).
+    pub upn: Option<String>,
+    /// Only rows at or after this instant (Unix ms).
+    pub since_ms: Option<i64>,
+    /// Only failures.
+    pub failures_only: bool,
+    /// At most this many rows (newest first).
+    pub limit: i64,
+}
+
+impl Store {
+    /// Writes a batch of rows in one transaction.
+    pub async fn signins_insert(&self, rows: &[SigninRow]) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool().begin().await?;
+        for r in rows {
+            sqlx::query(
+                "INSERT INTO signin_logs (id, time_ms, user_id, upn, app_id, app_name, client_ip, \
+                 result, error_code, request_id, correlation_id, details) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&r.id)
+            .bind(r.time_ms)
+            .bind(r.user_id.as_deref())
+            .bind(&r.upn)
+            .bind(r.app_id.as_deref())
+            .bind(&r.app_name)
+            .bind(&r.client_ip)
+            .bind(&r.result)
+            .bind(&r.error_code)
+            .bind(&r.request_id)
+            .bind(&r.correlation_id)
+            .bind(&r.details)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rows matching `f`, newest first.
+    pub async fn signins_list(&self, f: &SigninFilter) -> StoreResult<Vec<SigninRow>> {
+        // Portable: every filter is always bound; a NULL/false parameter disables it.
+        let rows = sqlx::query(
+            "SELECT id, time_ms, user_id, upn, app_id, app_name, client_ip, result, error_code, \
+             request_id, correlation_id, details FROM signin_logs \
+             WHERE ($1 = '' OR app_id = $1) AND ($2 = '' OR LOWER(upn) = $2) AND time_ms >= $3 \
+             AND ($4 = 0 OR result <> 'success') ORDER BY time_ms DESC LIMIT $5",
+        )
+        .bind(f.app_id.clone().unwrap_or_default())
+        .bind(f.upn.as_deref().map(str::to_lowercase).unwrap_or_default())
+        .bind(f.since_ms.unwrap_or(0))
+        .bind(i64::from(f.failures_only))
+        .bind(if f.limit > 0 { f.limit } else { 1000 })
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SigninRow {
+                    id: r.try_get("id")?,
+                    time_ms: r.try_get("time_ms")?,
+                    user_id: r.try_get("user_id")?,
+                    upn: r.try_get("upn")?,
+                    app_id: r.try_get("app_id")?,
+                    app_name: r.try_get("app_name")?,
+                    client_ip: r.try_get("client_ip")?,
+                    result: r.try_get("result")?,
+                    error_code: r.try_get("error_code")?,
+                    request_id: r.try_get("request_id")?,
+                    correlation_id: r.try_get("correlation_id")?,
+                    details: r.try_get("details")?,
+                })
+            })
+            .collect()
+    }
+}
