@@ -24,7 +24,28 @@ pub fn encode(xml: &str) -> String {
 /// Decodes a form field value (already form-decoded): base64 with whitespace tolerated,
 /// bounded in size, UTF-8, and checked to parse within the message limits.
 pub fn decode(value: &str) -> Result<String> {
-    checked_xml(decode_base64(value, "the HTTP-POST SAML value")?)
+    payload_xml(decode_base64(value, "the HTTP-POST SAML value")?)
+}
+
+/// The XML of a decoded HTTP-POST value. The binding says the value is not compressed,
+/// but node-saml (what passport-saml uses) DEFLATE-compresses POST AuthnRequests by
+/// default; when the bytes are not XML and inflate (within the Redirect binding's bound)
+/// to XML, that XML is used. It is parsed and validated exactly like any other message.
+fn payload_xml(bytes: Vec<u8>) -> Result<String> {
+    let looks_like_xml = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(&bytes)
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        == Some(&b'<');
+    if !looks_like_xml {
+        if let Ok(inflated) = super::redirect::inflate(&bytes, super::redirect::MAX_INFLATED) {
+            if inflated.first() == Some(&b'<') {
+                return checked_xml(inflated);
+            }
+        }
+    }
+    checked_xml(bytes)
 }
 
 /// Decodes an `application/x-www-form-urlencoded` body: exactly one of SAMLRequest and
@@ -41,7 +62,7 @@ pub fn decode_form(body: &str) -> Result<(MessageKind, String, Option<String>)> 
     let (kind, raw) = params.message()?;
     // A '+' in a base64 value can only be a base64 digit a client failed to encode.
     let value = url_decode(raw, false, kind.param_name())?;
-    let xml = checked_xml(decode_base64(&value, kind.param_name())?)?;
+    let xml = payload_xml(decode_base64(&value, kind.param_name())?)?;
     let relay_state = params
         .relay_state
         .map(|r| url_decode(r, true, "RelayState"))
@@ -120,6 +141,26 @@ mod tests {
         );
         let page = auto_post_form("https://sp/acs", MessageKind::Response, "QQ==", None);
         assert!(page.contains(&format!("<script>{AUTO_POST_SCRIPT}</script>")));
+    }
+
+    #[test]
+    fn deflated_post_values_are_tolerated() {
+        // node-saml compresses POST AuthnRequests by default.
+        let value = B64.encode(crate::bindings::redirect::deflate(XML.as_bytes()));
+        assert_eq!(decode(&value).unwrap(), XML);
+        let body = format!(
+            "SAMLRequest={}",
+            value
+                .replace('+', "%2B")
+                .replace('/', "%2F")
+                .replace('=', "%3D")
+        );
+        assert_eq!(decode_form(&body).unwrap().1, XML);
+        // Bytes that are neither XML nor DEFLATE still give the XML error.
+        assert!(matches!(
+            decode(&B64.encode([0xffu8, 0xfe, 0x00])),
+            Err(Error::MalformedXml(_))
+        ));
     }
 
     #[test]
