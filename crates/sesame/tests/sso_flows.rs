@@ -424,3 +424,105 @@ async fn restart_keeps_sessions_keys_and_logs() {
         "the log written before the restart is kept: {out}"
     );
 }
+
+/// A LogoutResponse coming back from an application (after IdP-initiated sign-out) is
+/// checked like a request: its signature verified with the app's SP certificate when it
+/// is signed (Redirect and POST), refused unsigned when the app requires signed
+/// requests, refused from an unknown Issuer.
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_response_signature_checked() {
+    use sesame_saml::bindings::redirect::{encode_query, redirect_url};
+    use sesame_saml::bindings::MessageKind;
+    use sesame_saml::crypto::SignatureAlgorithm;
+    use sesame_saml::messages::{LogoutResponse, Status};
+    let s = Server::start();
+    let cert = fixture("test-rsa-cert.pem");
+    let app = s.add_sp(&["--sp-cert", cert.to_str().unwrap()]);
+    let b = browser();
+    let response = |id: &str, issuer: &str| LogoutResponse {
+        id: id.into(),
+        in_response_to: Some("_idp-lr".into()),
+        issue_instant: sesame_saml::time::Timestamp::from(std::time::SystemTime::now()),
+        destination: Some(s.login_url()),
+        issuer: issuer.into(),
+        status: Status::success(),
+    };
+    let by_redirect = |r: &LogoutResponse, key: Option<&sesame_saml::crypto::SigningKey>| {
+        let q = encode_query(
+            MessageKind::Response,
+            &r.to_xml(),
+            None,
+            key.map(|k| (k, SignatureAlgorithm::RsaSha256)),
+        )
+        .unwrap();
+        redirect_url(&s.login_url(), &q)
+    };
+    let sp = sp_key();
+    let other = other_key();
+
+    // Signed with the registered certificate's key: accepted.
+    let (st, _, page) = get(&b, &by_redirect(&response("_lr1", SP_ENTITY), Some(&sp))).await;
+    assert_eq!(st, 200, "{page}");
+    assert!(page.contains("You signed out"), "{page}");
+    // Signed with another key: refused.
+    let (st, code, page) = error_code(
+        b.get(by_redirect(&response("_lr2", SP_ENTITY), Some(&other)))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((st, code.as_str()), (400, "SESAME50006"), "{page}");
+    // By POST: the enveloped signature, right and wrong key.
+    let post = |xml: String| {
+        b.post(s.login_url())
+            .form(&[("SAMLResponse", sesame_saml::bindings::post::encode(&xml))])
+            .send()
+    };
+    let good = response("_lr3", SP_ENTITY)
+        .to_signed_xml(&sp, None, SignatureAlgorithm::RsaSha256)
+        .unwrap();
+    let r = post(good).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("You signed out"));
+    let bad = response("_lr4", SP_ENTITY)
+        .to_signed_xml(&other, None, SignatureAlgorithm::RsaSha256)
+        .unwrap();
+    let (st, code, page) = error_code(post(bad).await.unwrap()).await;
+    assert_eq!((st, code.as_str()), (400, "SESAME50006"), "{page}");
+    // A signed message whose content was changed after signing.
+    let tampered = response("_lr5", SP_ENTITY)
+        .to_signed_xml(&sp, None, SignatureAlgorithm::RsaSha256)
+        .unwrap()
+        .replace("_idp-lr", "_idp-lX");
+    let (_, code, _) = error_code(post(tampered).await.unwrap()).await;
+    assert_eq!(code, "SESAME50006");
+    // Unsigned: accepted while the app does not require signed requests…
+    let (st, _, page) = get(&b, &by_redirect(&response("_lr6", SP_ENTITY), None)).await;
+    assert_eq!(st, 200, "{page}");
+    // …refused once it does.
+    s.cli_ok(&["app", "set", &app, "--require-signed-requests", "true"]);
+    s.wait_config();
+    let (st, code, page) = error_code(
+        b.get(by_redirect(&response("_lr7", SP_ENTITY), None))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((st, code.as_str()), (400, "SESAME76021"), "{page}");
+    let (st, _, page) = get(&b, &by_redirect(&response("_lr8", SP_ENTITY), Some(&sp))).await;
+    assert_eq!(st, 200, "{page}");
+    // From an Issuer that is no application's Identifier.
+    let (st, code, page) = error_code(
+        b.get(by_redirect(
+            &response("_lr9", "https://unknown.example/sp"),
+            None,
+        ))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!((st, code.as_str()), (400, "SESAME700016"), "{page}");
+}

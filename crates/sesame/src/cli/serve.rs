@@ -7,7 +7,7 @@ use sesame::config::{ServeConfig, ServeFlags};
 use sesame::directory::{self, password, NewUser};
 use sesame::sso::cache::CacheHandle;
 use sesame::sso::signin_log::SigninLog;
-use sesame::store::Store;
+use sesame::store::{PoolConfig, Store};
 use sesame::tenant::{self, MasterKey, Tenant};
 use sesame::web::{self, AppState};
 use std::net::SocketAddr;
@@ -24,6 +24,34 @@ pub struct Args {
     /// or generated and printed once.
     #[arg(long)]
     demo: bool,
+    /// Most database connections this node opens (each node of a cluster has its own
+    /// pool: keep nodes × this under the server's max_connections).
+    #[arg(
+        long,
+        env = "SESAME_DB_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u32).range(1..=1000)
+    )]
+    db_max_connections: u32,
+    /// Longest a request waits for a database connection before answering 503.
+    #[arg(
+        long,
+        env = "SESAME_DB_ACQUIRE_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u64).range(1..=300)
+    )]
+    db_acquire_timeout: u64,
+    /// PostgreSQL statement timeout: no statement runs longer.
+    #[arg(
+        long,
+        env = "SESAME_DB_STATEMENT_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 15,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    db_statement_timeout: u64,
 }
 
 /// The demo user.
@@ -56,7 +84,12 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     let cfg = ServeConfig::resolve(&a.flags, g.data_dir.as_deref(), g.database_url.as_deref())?;
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("cannot create the data dir {}", cfg.data_dir.display()))?;
-    let store = Store::open(&cfg.database_url, 8).await?;
+    let pool = PoolConfig {
+        max_connections: a.db_max_connections,
+        acquire_timeout: Duration::from_secs(a.db_acquire_timeout),
+        statement_timeout: Duration::from_secs(a.db_statement_timeout),
+    };
+    let store = Store::open_with(&cfg.database_url, &pool).await?;
 
     let listener = std::net::TcpListener::bind(cfg.listen)
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
@@ -76,9 +109,11 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     if let Some(w) = warning {
         tracing::warn!("{w}");
     }
-    if a.demo {
-        demo(&store, &master, &tenant).await?;
-    }
+    let demo_info = if a.demo {
+        Some(demo(&store, &master, &tenant).await?)
+    } else {
+        None
+    };
     let master = Arc::new(master);
     let cache = CacheHandle::load(store.clone(), Arc::clone(&master)).await?;
     let poller = cache.spawn_poller();
@@ -90,13 +125,17 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
         log,
         &tenant.public_url,
         cfg.trusted_proxies.clone(),
-    );
+    )
+    .with_secure_cookies(cfg.tls.is_some());
     let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
     println!("sesame: listening on {scheme}://{local}");
     println!("sesame: public URL {}", tenant.public_url);
     println!("sesame: Login URL {}", tenant.login_url());
     println!("sesame: IdP Identifier {}", tenant.idp_identifier());
+    if let Some(d) = &demo_info {
+        print_demo(d, &tenant, &cfg.data_dir);
+    }
 
     match &cfg.tls {
         None => {
@@ -177,12 +216,56 @@ fn spawn_housekeeping(store: Store) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// What `--demo` prints once the server listens.
+struct DemoInfo {
+    /// The demo user's password when it was just created with a generated one (printed
+    /// once); `None` when it came from SESAME_DEMO_PASSWORD or the user already existed.
+    generated_password: Option<String>,
+    /// Whether the user was created by this start.
+    created: bool,
+}
+
+/// How to sign in, printed last so it is what a newcomer sees.
+fn print_demo(d: &DemoInfo, tenant: &Tenant, data_dir: &std::path::Path) {
+    let password = match (&d.generated_password, d.created) {
+        (Some(p), _) => format!("{p}   (generated and printed only this once)"),
+        (None, true) => "the value of SESAME_DEMO_PASSWORD".to_owned(),
+        (None, false) => {
+            "the one printed when the user was created (reset it with `sesame user set B.Simon@contoso.com --password-stdin`)"
+                .to_owned()
+        }
+    };
+    let admin_file = data_dir.join(tenant::INITIAL_ADMIN_PASSWORD_FILE);
+    println!();
+    println!("  Sesame is running. To see single sign-on work:");
+    println!("    1. open        {}/testapp", tenant.public_url);
+    println!("    2. press \"Sign in\", then sign in as");
+    println!("       user        {DEMO_UPN}");
+    println!("       password    {password}");
+    if admin_file.exists() {
+        let admin = std::env::var("SESAME_ADMIN_UPN")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| tenant::DEFAULT_ADMIN_UPN.to_owned());
+        println!(
+            "  The administrator {admin}: password in {}",
+            admin_file.display()
+        );
+    }
+    println!("  Stop with Ctrl-C.");
+    println!();
+}
+
 /// `--demo`: B.Simon and the built-in test application, assigned to B.Simon. On a later
 /// start the test app's URLs follow the public URL.
-async fn demo(store: &Store, master: &MasterKey, tenant: &Tenant) -> Result<()> {
+async fn demo(store: &Store, master: &MasterKey, tenant: &Tenant) -> Result<DemoInfo> {
+    let mut info = DemoInfo {
+        generated_password: None,
+        created: false,
+    };
     let user = match store.user_by_upn(DEMO_UPN).await? {
         Some(u) => {
-            println!("sesame: demo user {DEMO_UPN} exists (its password was printed when it was created)");
+            println!("sesame: demo user {DEMO_UPN} exists");
             u
         }
         None => {
@@ -209,10 +292,10 @@ async fn demo(store: &Store, master: &MasterKey, tenant: &Tenant) -> Result<()> 
                 },
             )
             .await?;
+            println!("sesame: created demo user {DEMO_UPN}");
+            info.created = true;
             if generated {
-                println!("sesame: created demo user {DEMO_UPN} with password {pw} (printed once)");
-            } else {
-                println!("sesame: created demo user {DEMO_UPN} with the password from SESAME_DEMO_PASSWORD");
+                info.generated_password = Some(pw);
             }
             u
         }
@@ -262,9 +345,5 @@ async fn demo(store: &Store, master: &MasterKey, tenant: &Tenant) -> Result<()> 
         "sesame: demo application \"{}\" ({}) is assigned to {DEMO_UPN}",
         app.name, app.id
     );
-    println!(
-        "sesame: to see SSO work, open {}/testapp, press \"Sign in\" and sign in as {DEMO_UPN}",
-        tenant.public_url
-    );
-    Ok(())
+    Ok(info)
 }

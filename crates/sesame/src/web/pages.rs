@@ -6,8 +6,11 @@ use crate::sso::SsoError;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use sesame_saml::bindings::post::{auto_post_form, AUTO_POST_SCRIPT_CSP_SOURCE};
 use sesame_saml::bindings::MessageKind;
+use std::sync::LazyLock;
 
 /// `s` escaped for HTML text and quoted attribute values.
 pub fn esc(s: &str) -> String {
@@ -31,18 +34,114 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;t
 .err{color:#a00}.ok{color:#070}label{display:block;margin:.6rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.4rem}\
 button{margin-top:1rem;padding:.5rem 1.2rem}";
 
-/// Headers of every HTML page: no framing, no script, no referrer.
+/// The CSP source allowing [`STYLE`], the one inline style block: `'sha256-…'`.
+fn style_source() -> &'static str {
+    static SOURCE: LazyLock<String> = LazyLock::new(|| {
+        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, STYLE.as_bytes());
+        format!("'sha256-{}'", B64.encode(d.as_ref()))
+    });
+    &SOURCE
+}
+
+/// A Content-Security-Policy: nothing but the page's own style block (and `script`, the
+/// auto-post script), forms posted only to Sesame (plus `form_to`), frames only from
+/// `frames`, framed by nobody (or, with `framed_by_self`, only by Sesame's own pages).
+pub fn csp(script: bool, form_to: Option<&str>, frames: &[String], framed_by_self: bool) -> String {
+    let mut c = format!("default-src 'none'; style-src {}", style_source());
+    if script {
+        c.push_str("; script-src ");
+        c.push_str(AUTO_POST_SCRIPT_CSP_SOURCE);
+    }
+    c.push_str("; form-action 'self'");
+    if let Some(url) = form_to {
+        c.push(' ');
+        c.push_str(&origin_of(url));
+    }
+    if !frames.is_empty() {
+        c.push_str("; frame-src");
+        let mut seen: Vec<String> = Vec::new();
+        for f in frames {
+            let o = origin_of(f);
+            if !seen.contains(&o) {
+                c.push(' ');
+                c.push_str(&o);
+                seen.push(o);
+            }
+        }
+    }
+    c.push_str(if framed_by_self {
+        "; frame-ancestors 'self'"
+    } else {
+        "; frame-ancestors 'none'"
+    });
+    c.push_str("; base-uri 'none'");
+    c
+}
+
+fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+}
+
+/// Headers of every HTML page: its style only, no script, no framing, no referrer, not
+/// cached.
 pub fn html_headers() -> [(HeaderName, HeaderValue); 5] {
     [
-        (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ),
         (
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-src *; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+            header_value(&csp(false, None, &[], false)),
         ),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
     ]
+}
+
+/// The headers every response gets (the middleware calls this), each unless the handler
+/// set its own: the strict CSP, `nosniff`, no framing, no referrer, not cached.
+pub fn add_security_headers(h: &mut HeaderMap) {
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header_value(&csp(false, None, &[], false)),
+        );
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !h.contains_key(header::X_FRAME_OPTIONS) {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if !h.contains_key(header::REFERRER_POLICY) {
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+/// An HTML page whose CSP differs from [`html_headers`]' (the sign-out pages).
+pub fn html_with_csp(body: String, csp_value: &str, framed_by_self: bool) -> Response {
+    let mut r = (html_headers(), body).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, header_value(csp_value));
+    if framed_by_self {
+        h.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+    }
+    r
 }
 
 /// A whole page around `body`.
@@ -84,10 +183,7 @@ pub fn auto_post(
 ) -> Response {
     let value = sesame_saml::bindings::post::encode(xml);
     let body = auto_post_form(action, kind, &value, relay_state);
-    let csp = format!(
-        "default-src 'none'; script-src {AUTO_POST_SCRIPT_CSP_SOURCE}; form-action {}; frame-ancestors 'none'; base-uri 'none'",
-        origin_of(action)
-    );
+    let csp = csp(true, Some(action), &[], false);
     let mut r = Html(body).into_response();
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&csp) {
@@ -98,6 +194,7 @@ pub fn auto_post(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     r
 }
 
