@@ -276,12 +276,17 @@ fn write_private_file(path: &Path, data: &[u8], create_new: bool) -> Result<(), 
 /// Additional authenticated data of every sealed value: a sealed key cannot be replayed
 /// into another kind of field.
 const SEAL_CONTEXT: &[u8] = b"sesame signing key v1";
+/// HKDF salt of the secrets derived from the master key.
+const DERIVE_SALT: &[u8] = b"sesame derived secrets v1";
 /// HKDF salt for passphrase master keys.
 const HKDF_SALT: &[u8] = b"sesame master key v1";
 
-/// The master key: AES-256-GCM over keys at rest. Never printed.
+/// The master key: AES-256-GCM over keys at rest, and the root of derived secrets
+/// ([`MasterKey::derive_key`]). Never printed.
 pub struct MasterKey {
     key: LessSafeKey,
+    /// HKDF-SHA-256 pseudorandom key for derived secrets.
+    derive: aws_lc_rs::hkdf::Prk,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -385,9 +390,25 @@ impl MasterKey {
     fn from_bytes(bytes: &[u8]) -> Result<MasterKey, TenantError> {
         let unbound = UnboundKey::new(&AES_256_GCM, bytes)
             .map_err(|_| TenantError::MasterKey("a master key must be 32 bytes".into()))?;
+        let derive =
+            aws_lc_rs::hkdf::Salt::new(aws_lc_rs::hkdf::HKDF_SHA256, DERIVE_SALT).extract(bytes);
         Ok(MasterKey {
             key: LessSafeKey::new(unbound),
+            derive,
         })
+    }
+
+    /// A 32-byte secret derived from the master key for `purpose` (HKDF-SHA-256 expand;
+    /// independent of the sealing key). The same master key and purpose always give the
+    /// same secret: the claims engine keys persistent NameIDs with it.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        let info = [purpose.as_bytes()];
+        // Expanding 32 bytes from HKDF-SHA-256 cannot fail (the limit is 255 × 32).
+        if let Ok(okm) = self.derive.expand(&info, aws_lc_rs::hkdf::HKDF_SHA256) {
+            let _ = okm.fill(&mut out);
+        }
+        out
     }
 
     /// Encrypts `plaintext`: random 12-byte nonce ‖ ciphertext ‖ tag.

@@ -454,11 +454,17 @@ fn validate_identifier(v: &str) -> Result<(), AppError> {
             format!("{v:?} contains spaces or control characters"),
         ));
     }
-    if url::Url::parse(v).is_err() {
+    // An entityID is an xs:anyURI: usually absolute (https://…, urn:…), but vendors also
+    // use bare tokens the SP sends verbatim as Issuer (Dropbox's `Dropbox`, Box's
+    // `box.net`, Zoom's `<companyname>.zoom.us`), so URI characters suffice.
+    let uri_chars = v
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b));
+    if url::Url::parse(v).is_err() && !uri_chars {
         return Err(invalid(
             f,
             format!(
-                "{v:?} is not an absolute URI; use the value the application's documentation gives, \
+                "{v:?} is not a URI; use the value the application's documentation gives, \
                  like https://app.example.com or urn:example:sp"
             ),
         ));

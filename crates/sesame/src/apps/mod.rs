@@ -1,10 +1,12 @@
 //! Enterprise applications: properties, Basic SAML Configuration and its validation
 //! ([`config`]), assignments and app roles ([`assignments`]), per-app signing
-//! certificates with keys sealed by the master key ([`certs`]), and the Federation
-//! Metadata XML every app publishes.
+//! certificates with keys sealed by the master key ([`certs`]), the claims engine —
+//! NameID, claims, group and role claims ([`claims`]) — and the Federation Metadata XML
+//! every app publishes.
 
 pub mod assignments;
 pub mod certs;
+pub mod claims;
 pub mod config;
 
 pub use assignments::{
@@ -156,6 +158,8 @@ async fn validate_app(store: &Store, app: &mut App) -> Result<(), AppError> {
     app.name = app.name.trim().to_owned();
     validate_props(app)?;
     app.saml.normalize_and_validate()?;
+    // A gallery app keeps fitting its template (fixed values, URL patterns).
+    crate::gallery::check_app(app)?;
     for id in &app.saml.identifiers {
         if let Some(owner) = store.app_by_identifier(&id.value).await? {
             if owner.id != app.id {
@@ -205,6 +209,8 @@ pub async fn create_app(store: &Store, master: &MasterKey, new: NewApp) -> Resul
         created_at: now,
         updated_at: now,
     };
+    // From the gallery: the template exists and a single-instance one has no app yet.
+    crate::gallery::check_create(store, &app).await?;
     validate_app(store, &mut app).await?;
     let cert = certs::generate(master, &app.id, true, now).await?;
     if let Err(e) = store.insert_app(&app, &cert).await {

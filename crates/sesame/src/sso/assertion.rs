@@ -1,20 +1,21 @@
 //! Response assembly: the Assertion Sesame sends for a signed-in user, built and signed by
 //! `sesame_saml::messages::response::build_response` in one pre-sized string.
 //!
-//! Shape (Azure AD's): NameID from the app's source attribute (default
-//! `user.userprincipalname`, format emailAddress); Audience = the Identifier the request
-//! used; Recipient = the Reply URL used; Assertion NotOnOrAfter 70 minutes after issue;
-//! NotBefore back-dated by the app's clock-skew allowance; SubjectConfirmationData
-//! NotOnOrAfter 5 minutes out; AuthnStatement with the SessionIndex; the default claims
-//! (givenname, surname, emailaddress, name). [`claims_for`] is the seam the claims engine
-//! (issue 4) replaces.
+//! Shape (Azure AD's): NameID from the app's NameID configuration (default
+//! `user.userprincipalname`, format emailAddress; persistent = a per-app pseudonym,
+//! transient = a fresh value); Audience = the Identifier the request used; Recipient = the
+//! Reply URL used; Assertion NotOnOrAfter 70 minutes after issue; NotBefore back-dated by
+//! the app's clock-skew allowance; SubjectConfirmationData NotOnOrAfter 5 minutes out;
+//! AuthnStatement with the SessionIndex; the app's claims, group claim and role claim,
+//! evaluated by the claims engine ([`crate::apps::claims`]) from the cached configuration.
 
 use super::authn::Validated;
 use super::{random_id, ErrorCode, SsoApp, SsoError};
+use crate::apps::claims::{self, ClaimContext, UserClaimData};
 use crate::directory::User;
 use sesame_saml::messages::{
     build_response, AssertionParams, Attribute, AuthnStatement, Conditions, NameId, ResponseParams,
-    Status, SubjectConfirmation, NAMEID_PERSISTENT, NAMEID_TRANSIENT,
+    Status, SubjectConfirmation,
 };
 use sesame_saml::time::Timestamp;
 
@@ -46,37 +47,40 @@ pub fn user_attribute<'a>(user: &'a User, source: &str) -> Option<&'a str> {
     Some(v)
 }
 
-/// The NameID for `user` in `format` (persistent: the object id; transient: a fresh
-/// random value; otherwise the app's source attribute, falling back to the UPN).
-pub fn name_id_for(app: &SsoApp, user: &User, format: &str) -> String {
-    match format {
-        NAMEID_PERSISTENT => user.id.clone(),
-        NAMEID_TRANSIENT => random_id(),
-        _ => user_attribute(user, &app.nameid_source)
-            .filter(|v| !v.is_empty())
-            .unwrap_or(&user.upn)
-            .to_owned(),
+/// The evaluation context of `user` signing in to `app`: `data` holds what
+/// [`claims::load_user_data`] loaded (groups and roles, only when the app needs them).
+pub fn claim_context<'a>(
+    app: &'a SsoApp,
+    user: &'a User,
+    data: &'a UserClaimData,
+    public_url: &'a str,
+) -> ClaimContext<'a> {
+    ClaimContext {
+        user,
+        groups: &data.groups,
+        app_groups: &app.claims.assigned_groups,
+        roles: &data.roles,
+        group_claims: app.claims.group_claims.as_ref(),
+        public_url,
     }
 }
 
-/// The claims for `user` in `app`: today the four default claims, left out when empty
-/// (as Azure AD does). The claims engine of issue 4 replaces this function.
-pub fn claims_for(_app: &SsoApp, user: &User) -> Vec<Attribute> {
-    let mut out = Vec::with_capacity(4);
-    for (name, value) in [
-        ("givenname", user.given_name.as_str()),
-        ("surname", user.surname.as_str()),
-        ("emailaddress", user.mail.as_str()),
-        ("name", user.upn.as_str()),
-    ] {
-        if !value.is_empty() {
-            out.push(Attribute::new(
-                format!("{CLAIMS_NS}{name}"),
-                vec![value.to_owned()],
-            ));
-        }
-    }
-    out
+/// The NameID for the context's user in `format` (the format URI sent): persistent, the
+/// app's pseudonym of the user; transient, a fresh random value; otherwise the app's
+/// NameID source, falling back to the UPN when it is empty.
+pub fn name_id_for(app: &SsoApp, ctx: &ClaimContext<'_>, format: &str) -> String {
+    claims::nameid_value(
+        ctx,
+        &app.claims.nameid,
+        format,
+        app.claims.persistent_key.as_ref(),
+    )
+}
+
+/// The claims for the context's user in `app`: the configured claims (left out when
+/// empty, as Azure AD does), the group claim and the role claim.
+pub fn claims_for(app: &SsoApp, ctx: &ClaimContext<'_>) -> Vec<Attribute> {
+    claims::evaluate(ctx, &app.claims.claims)
 }
 
 /// What a successful sign-in sends, with the values recorded for single logout.
@@ -90,26 +94,18 @@ pub struct Issued {
     pub session_index: String,
 }
 
-/// Builds and signs the successful Response for `user` signed in at `authn_instant`.
-pub fn success(
+/// The successful Response for the context's user signed in at `authn_instant`, unsigned,
+/// with the NameID value sent. [`success`] signs it; `sesame app preview` prints it.
+pub fn response_params(
     now: Timestamp,
     idp_issuer: &str,
     app: &SsoApp,
     v: &Validated,
-    user: &User,
+    ctx: &ClaimContext<'_>,
     authn_instant: Timestamp,
     session_index: &str,
-) -> Result<Issued, SsoError> {
-    let signer = app.signer.as_ref().ok_or_else(|| {
-        SsoError::new(
-            ErrorCode::NoSigningCertificate,
-            format!(
-                "application \"{}\" has no active signing certificate",
-                app.name
-            ),
-        )
-    })?;
-    let name_id = name_id_for(app, user, &v.name_id_format);
+) -> (ResponseParams, String) {
+    let name_id = name_id_for(app, ctx, &v.name_id_format);
     let p = ResponseParams {
         id: random_id(),
         in_response_to: v.request_id.clone(),
@@ -138,9 +134,33 @@ pub fn success(
                 session_not_on_or_after: None,
                 class_ref: v.authn_class.clone(),
             }),
-            attributes: claims_for(app, user),
+            attributes: claims_for(app, ctx),
         }),
     };
+    (p, name_id)
+}
+
+/// Builds and signs the successful Response for the context's user signed in at
+/// `authn_instant`.
+pub fn success(
+    now: Timestamp,
+    idp_issuer: &str,
+    app: &SsoApp,
+    v: &Validated,
+    ctx: &ClaimContext<'_>,
+    authn_instant: Timestamp,
+    session_index: &str,
+) -> Result<Issued, SsoError> {
+    let signer = app.signer.as_ref().ok_or_else(|| {
+        SsoError::new(
+            ErrorCode::NoSigningCertificate,
+            format!(
+                "application \"{}\" has no active signing certificate",
+                app.name
+            ),
+        )
+    })?;
+    let (p, name_id) = response_params(now, idp_issuer, app, v, ctx, authn_instant, session_index);
     let xml = build_response(
         &p,
         Some((&signer.key, &signer.cert, signer.alg, signer.target)),

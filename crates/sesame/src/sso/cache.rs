@@ -1,9 +1,11 @@
 //! The in-memory configuration the SSO hot path reads: every application's settings and
 //! its unsealed signing key, keyed by Identifier and by id, and its prebuilt federation
-//! metadata. Rebuilt when `tenant.config_version` changes; a background task polls it
+//! metadata and its claims configuration ([`AppClaims`]: no database read per sign-in
+//! for it). Rebuilt when `tenant.config_version` changes; a background task polls it
 //! every 500 ms, so a change made by the CLI (or another node) is in force within a second.
 
 use super::{ReplyUrl, Signer, SsoApp};
+use crate::apps::claims::AppClaims;
 use crate::apps::{self, App, SignMode};
 use crate::store::{Store, StoreError};
 use crate::tenant::{MasterKey, Tenant};
@@ -69,7 +71,12 @@ pub struct CacheHandle {
     master: Arc<MasterKey>,
 }
 
-fn sso_app(app: &App, signer: Option<Arc<Signer>>, metadata: Option<Arc<str>>) -> SsoApp {
+fn sso_app(
+    app: &App,
+    signer: Option<Arc<Signer>>,
+    metadata: Option<Arc<str>>,
+    claims: Arc<AppClaims>,
+) -> SsoApp {
     let s = &app.saml;
     let mut identifiers: Vec<String> = Vec::with_capacity(s.identifiers.len());
     if let Some(d) = s.default_identifier() {
@@ -102,10 +109,11 @@ fn sso_app(app: &App, signer: Option<Arc<Signer>>, metadata: Option<Arc<str>>) -
         require_sha256: s.require_sha256,
         clock_skew_secs: s.clock_skew_secs,
         sp_certificates: s.sp_certificates.clone(),
-        nameid_source: s.nameid_source.clone(),
-        nameid_format: s.nameid_format.clone(),
+        nameid_source: claims.nameid.source.to_string(),
+        nameid_format: claims.nameid.format_uri().to_owned(),
         signer,
         metadata_xml: metadata,
+        claims,
     }
 }
 
@@ -141,7 +149,22 @@ async fn build(store: &Store, master: &MasterKey) -> Result<AppCache, CacheError
             }
         };
         let metadata: Arc<str> = apps::federation_metadata_xml(&tenant, &app, &certs).into();
-        let entry = Arc::new(sso_app(&app, signer, Some(metadata)));
+        let claims = match AppClaims::load(store, &app, &tenant, Some(master)).await {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                // A stored configuration that does not decode: the app keeps working with
+                // the defaults rather than taking the whole cache down.
+                tracing::error!(app = %app.id, "cannot load the claims configuration: {e}");
+                Arc::new(AppClaims {
+                    claims: apps::claims::default_claims(),
+                    persistent_key: Some(apps::claims::PersistentKey::derive(
+                        master, &tenant.id, &app.id,
+                    )),
+                    ..AppClaims::default()
+                })
+            }
+        };
+        let entry = Arc::new(sso_app(&app, signer, Some(metadata), claims));
         for i in &entry.identifiers {
             cache.by_identifier.insert(i.clone(), Arc::clone(&entry));
         }

@@ -53,6 +53,10 @@ enum AppSub {
     /// Signing certificates: download (--pem, --der, --metadata), roll over (--new,
     /// --activate, --delete), list (--list).
     Cert(CertArgs),
+    /// Attributes & Claims: `app claims APP list|set|remove|nameid|groups`.
+    Claims(super::claims::ClaimsArgs),
+    /// Print the Assertion a user would receive, checked against the gallery template.
+    Preview(super::claims::PreviewArgs),
 }
 
 /// An application by id or unique name.
@@ -516,15 +520,28 @@ pub(super) async fn run(ctx: &Ctx, command: AppCommand) -> Result<()> {
     let key_file = command.master_key_file.as_deref();
     match command.cmd {
         AppSub::Add(a) => {
-            if let Some(g) = &a.gallery {
-                bail!("--gallery {g}: the app gallery arrives in a later release; use --custom");
+            // From the gallery: everything the template fixes is pre-filled; the
+            // administrator's values go on top and are checked against the template.
+            let template = match &a.gallery {
+                Some(g) => Some(sesame::gallery::template(g.trim()).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--gallery {g}: the gallery has no such application; `sesame gallery list` shows them"
+                    )
+                })?),
+                None => None,
+            };
+            if let Some(t) = template {
+                sesame::gallery::check_single_instance(store, t, None).await?;
             }
-            let new = NewApp::custom(&a.name);
+            let new = match template {
+                Some(t) => sesame::gallery::new_app(t, &a.name),
+                None => NewApp::custom(&a.name),
+            };
             // Build on a scratch App so add and set share the option handling.
             let mut scratch = App {
                 id: String::new(),
                 name: new.name.clone(),
-                gallery_id: None,
+                gallery_id: new.gallery_id.clone(),
                 enabled: new.enabled,
                 assignment_required: new.assignment_required,
                 visible: new.visible,
@@ -536,20 +553,19 @@ pub(super) async fn run(ctx: &Ctx, command: AppCommand) -> Result<()> {
             apply_saml(&mut scratch, a.saml)?;
             apply_switches(&mut scratch, a.switches)?;
             let mk = master_key(ctx, key_file)?;
-            let app = apps::create_app(
-                store,
-                &mk,
-                NewApp {
-                    name: scratch.name,
-                    gallery_id: None,
-                    enabled: scratch.enabled,
-                    assignment_required: scratch.assignment_required,
-                    visible: scratch.visible,
-                    notes: scratch.notes,
-                    saml: scratch.saml,
-                },
-            )
-            .await?;
+            let new = NewApp {
+                name: scratch.name,
+                gallery_id: scratch.gallery_id,
+                enabled: scratch.enabled,
+                assignment_required: scratch.assignment_required,
+                visible: scratch.visible,
+                notes: scratch.notes,
+                saml: scratch.saml,
+            };
+            let app = match template {
+                Some(t) => sesame::gallery::add_from_gallery(store, &mk, t, new).await?,
+                None => apps::create_app(store, &mk, new).await?,
+            };
             if ctx.json {
                 ctx.print_json(&view(ctx, &app).await?)
             } else {
@@ -663,6 +679,8 @@ pub(super) async fn run(ctx: &Ctx, command: AppCommand) -> Result<()> {
             out(&format!("{url}\n"))
         }
         AppSub::Cert(a) => cert(ctx, key_file, a).await,
+        AppSub::Claims(a) => super::claims::run(ctx, a).await,
+        AppSub::Preview(a) => super::claims::preview(ctx, key_file, a).await,
     }
 }
 

@@ -5,10 +5,13 @@
 //! line (exit 1).
 
 mod app;
+mod claims;
+mod gallery;
 mod group;
 mod user;
 
 pub use app::AppCommand;
+pub use gallery::GalleryCommand;
 pub use group::GroupCommand;
 pub use user::UserCommand;
 
@@ -159,4 +162,9 @@ pub fn run_app(g: &GlobalArgs, cmd: AppCommand) -> Result<()> {
         ctx.store.close().await;
         r
     })
+}
+
+/// Runs `sesame gallery …` (the gallery is compiled in: no database).
+pub fn run_gallery(g: &GlobalArgs, cmd: GalleryCommand) -> Result<()> {
+    gallery::run(g.json, cmd)
 }

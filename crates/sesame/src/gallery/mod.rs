@@ -1,0 +1,630 @@
+//! The application gallery: one TOML file per application in the repository's
+//! `gallery/` folder (schema: `gallery/README.md`), compiled into the binary by
+//! `build.rs`, parsed once into [`Template`]s. Adding an application to the gallery is
+//! adding a file; nothing else.
+//!
+//! A template says what a vendor fixes (an Identifier, a Reply URL, a Sign on URL), what
+//! the administrator supplies and which [`Pattern`] it must fit, whether only one
+//! instance may exist in a tenant, the NameID and the claims the vendor expects.
+//! [`add_from_gallery`] creates an application from a template; [`check_app`] keeps a
+//! gallery app's values within its patterns on every change.
+
+mod add;
+pub mod pattern;
+
+pub use add::{
+    add_from_gallery, check_app, check_config, check_create, check_single_instance, claim_of,
+    new_app,
+};
+pub use pattern::{Pattern, PatternError};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::LazyLock;
+
+/// The gallery files compiled in: `(file name, contents)`, sorted by name.
+mod files {
+    include!(concat!(env!("OUT_DIR"), "/gallery_files.rs"));
+}
+
+/// An SSO mode a vendor supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SsoMode {
+    /// The application sends an AuthnRequest.
+    #[serde(rename = "sp-initiated")]
+    SpInitiated,
+    /// Sesame posts an unsolicited Response (My Apps tile, launch URL).
+    #[serde(rename = "idp-initiated")]
+    IdpInitiated,
+}
+
+impl SsoMode {
+    /// How the portal says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            SsoMode::SpInitiated => "SP-initiated",
+            SsoMode::IdpInitiated => "IdP-initiated",
+        }
+    }
+}
+
+/// What the vendor wants to receive to trust Sesame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertificateFormat {
+    /// Certificate (Base64): the PEM certificate (`sesame app cert APP --pem`).
+    CertificateBase64,
+    /// Certificate (Raw): DER (`sesame app cert APP --der`).
+    CertificateRaw,
+    /// Federation Metadata XML (`sesame app cert APP --metadata`).
+    FederationMetadataXml,
+    /// App Federation Metadata URL (`sesame app show APP`).
+    AppFederationMetadataUrl,
+    /// The SHA-1 thumbprint of the signing certificate (`sesame app cert APP --list`).
+    CertificateThumbprint,
+}
+
+impl CertificateFormat {
+    /// How the portal says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CertificateFormat::CertificateBase64 => "Certificate (Base64)",
+            CertificateFormat::CertificateRaw => "Certificate (Raw)",
+            CertificateFormat::FederationMetadataXml => "Federation Metadata XML",
+            CertificateFormat::AppFederationMetadataUrl => "App Federation Metadata URL",
+            CertificateFormat::CertificateThumbprint => "Thumbprint",
+        }
+    }
+}
+
+/// What Sesame signs, when the vendor says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TemplateSign {
+    /// The Response only.
+    Response,
+    /// The Assertion only.
+    Assertion,
+    /// Both.
+    Both,
+}
+
+impl From<TemplateSign> for crate::apps::SignMode {
+    fn from(s: TemplateSign) -> Self {
+        match s {
+            TemplateSign::Response => crate::apps::SignMode::Response,
+            TemplateSign::Assertion => crate::apps::SignMode::Assertion,
+            TemplateSign::Both => crate::apps::SignMode::Both,
+        }
+    }
+}
+
+/// How a URL field of a template is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlRule {
+    /// The vendor's fixed value: pre-filled, and the only value accepted.
+    Fixed(String),
+    /// Patterns: a value must fit one of them; `default` (a literal one) is pre-filled.
+    Patterns {
+        /// 1 to 16 patterns.
+        patterns: Vec<Pattern>,
+        /// The value pre-filled when the app is added.
+        default: Option<String>,
+    },
+    /// The vendor gives the value to each customer (support, console, SP metadata); any
+    /// value passing Sesame's own field rules is accepted.
+    VendorProvided,
+}
+
+/// A URL field of a template (Identifier, Reply URL, Sign on URL, Logout URL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawUrlField", into = "RawUrlField")]
+pub struct UrlField {
+    /// Fixed, patterns, or vendor-provided.
+    pub rule: UrlRule,
+    /// Where the administrator finds the value.
+    pub hint: Option<String>,
+    /// The app cannot be saved without a value.
+    pub required: bool,
+}
+
+impl UrlField {
+    /// The fixed value, if any.
+    pub fn fixed(&self) -> Option<&str> {
+        match &self.rule {
+            UrlRule::Fixed(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The patterns (empty unless `kind = "pattern"`).
+    pub fn patterns(&self) -> &[Pattern] {
+        match &self.rule {
+            UrlRule::Patterns { patterns, .. } => patterns,
+            _ => &[],
+        }
+    }
+
+    /// The value pre-filled when the app is added: the fixed value or the default.
+    pub fn prefill(&self) -> Option<&str> {
+        match &self.rule {
+            UrlRule::Fixed(v) => Some(v),
+            UrlRule::Patterns { default, .. } => default.as_deref(),
+            UrlRule::VendorProvided => None,
+        }
+    }
+
+    /// Whether `value` is allowed: equal to the fixed value, fitting a pattern, or
+    /// anything for a vendor-provided field.
+    pub fn allows(&self, value: &str) -> bool {
+        match &self.rule {
+            UrlRule::Fixed(v) => v == value || crate::apps::config::reply_urls_match(v, value),
+            UrlRule::Patterns { patterns, .. } => patterns.iter().any(|p| p.matches(value)),
+            UrlRule::VendorProvided => true,
+        }
+    }
+
+    /// What is expected, as refusal messages say it: `the value X`, `the pattern P`,
+    /// `one of the patterns P1, P2`.
+    pub fn expected(&self) -> String {
+        match &self.rule {
+            UrlRule::Fixed(v) => format!("the fixed value {v}"),
+            UrlRule::Patterns { patterns, .. } if patterns.len() == 1 => {
+                format!("the pattern {}", patterns[0])
+            }
+            UrlRule::Patterns { patterns, .. } => format!(
+                "one of the patterns {}",
+                patterns
+                    .iter()
+                    .map(Pattern::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            UrlRule::VendorProvided => "the value the vendor provides".to_owned(),
+        }
+    }
+
+    /// What the portal shows: the value, the patterns, or "vendor-provided".
+    pub fn describe(&self) -> String {
+        let base = match &self.rule {
+            UrlRule::Fixed(v) => v.clone(),
+            UrlRule::Patterns { patterns, .. } => patterns
+                .iter()
+                .map(Pattern::as_str)
+                .collect::<Vec<_>>()
+                .join(" | "),
+            UrlRule::VendorProvided => "(vendor-provided)".to_owned(),
+        };
+        match &self.hint {
+            Some(h) if !h.is_empty() => format!("{base} — {h}"),
+            _ => base,
+        }
+    }
+}
+
+/// `kind` of a URL field in a gallery file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum UrlKind {
+    Fixed,
+    Pattern,
+    VendorProvided,
+}
+
+/// A URL field as written in a gallery file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUrlField {
+    kind: UrlKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    patterns: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    default: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hint: Option<String>,
+    required: bool,
+}
+
+/// Most patterns of one field.
+const MAX_PATTERNS: usize = 16;
+
+impl TryFrom<RawUrlField> for UrlField {
+    type Error = String;
+    fn try_from(r: RawUrlField) -> Result<Self, String> {
+        let rule = match (r.kind, r.value, r.patterns, r.default) {
+            (UrlKind::Fixed, Some(v), None, None) => {
+                if v.is_empty() || v.contains(['<', '>']) || v.chars().any(char::is_whitespace) {
+                    return Err(format!(
+                        "fixed value {v:?} must be one value without placeholders or spaces"
+                    ));
+                }
+                if !r.required {
+                    return Err("a fixed field must have required = true".into());
+                }
+                UrlRule::Fixed(v)
+            }
+            (UrlKind::Pattern, None, Some(ps), default) => {
+                if ps.is_empty() || ps.len() > MAX_PATTERNS {
+                    return Err(format!("patterns: give 1 to {MAX_PATTERNS}"));
+                }
+                let patterns = ps
+                    .iter()
+                    .map(|p| Pattern::parse(p).map_err(|e| e.to_string()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if let Some(d) = &default {
+                    if !patterns.iter().any(|p| p.is_literal() && p.as_str() == d) {
+                        return Err(format!(
+                            "default {d:?} must equal one of the patterns without placeholders"
+                        ));
+                    }
+                }
+                UrlRule::Patterns { patterns, default }
+            }
+            (UrlKind::VendorProvided, None, None, None) => {
+                if r.hint.as_deref().is_none_or(|h| h.trim().is_empty()) {
+                    return Err("kind = \"vendor-provided\" needs a hint".into());
+                }
+                UrlRule::VendorProvided
+            }
+            (UrlKind::Fixed, ..) => return Err("kind = \"fixed\" takes `value` only".into()),
+            (UrlKind::Pattern, ..) => {
+                return Err("kind = \"pattern\" takes `patterns` (and `default`) only".into())
+            }
+            (UrlKind::VendorProvided, ..) => {
+                return Err(
+                    "kind = \"vendor-provided\" takes no `value`, `patterns` or `default`".into(),
+                )
+            }
+        };
+        Ok(UrlField {
+            rule,
+            hint: r.hint,
+            required: r.required,
+        })
+    }
+}
+
+impl From<UrlField> for RawUrlField {
+    fn from(f: UrlField) -> Self {
+        let (kind, value, patterns, default) = match f.rule {
+            UrlRule::Fixed(v) => (UrlKind::Fixed, Some(v), None, None),
+            UrlRule::Patterns { patterns, default } => (
+                UrlKind::Pattern,
+                None,
+                Some(patterns.iter().map(|p| p.as_str().to_owned()).collect()),
+                default,
+            ),
+            UrlRule::VendorProvided => (UrlKind::VendorProvided, None, None, None),
+        };
+        RawUrlField {
+            kind,
+            value,
+            patterns,
+            default,
+            hint: f.hint,
+            required: f.required,
+        }
+    }
+}
+
+/// The NameID (Unique User Identifier) the vendor expects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateNameId {
+    /// Source: an expression of the claims engine (`user.mail`).
+    pub source: String,
+    /// `default`, `emailAddress`, `persistent`, `unspecified`, `transient`,
+    /// `windowsDomainQualifiedName`.
+    pub format: String,
+    /// Plain text for the administrator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// A claim the vendor expects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateClaim {
+    /// Claim name (`firstname`, `urn:oid:0.9.2342.19200300.100.1.3`).
+    pub name: String,
+    /// Namespace without a trailing `/`; empty for a bare name.
+    pub namespace: String,
+    /// Source: an expression of the claims engine (`user.mail`, `user.groups`).
+    pub source: String,
+    /// `unspecified` | `uri` | `basic`.
+    pub name_format: String,
+    /// The vendor's document lists it: `sesame app preview` fails when it would be
+    /// missing or empty. `false` for the IdP default claims a document only shows.
+    pub required: bool,
+}
+
+impl TemplateClaim {
+    /// The Attribute Name sent: `namespace/name`, or the bare name without a namespace.
+    pub fn full_name(&self) -> String {
+        if self.namespace.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.namespace, self.name)
+        }
+    }
+
+    /// The NameFormat URI sent.
+    pub fn name_format_uri(&self) -> &'static str {
+        match self.name_format.as_str() {
+            "uri" => "urn:oasis:names:tc:SAML:2.0:attrname-format:uri",
+            "basic" => "urn:oasis:names:tc:SAML:2.0:attrname-format:basic",
+            _ => "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified",
+        }
+    }
+}
+
+/// One gallery application (schema: `gallery/README.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    /// Schema version: 1.
+    pub schema: u32,
+    /// Id: `^[a-z0-9]+(-[a-z0-9]+)*$`, equal to the file name without `.toml`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Publisher.
+    pub publisher: String,
+    /// One or two sentences.
+    pub description: String,
+    /// The product's home page (https).
+    pub homepage: String,
+    /// 1 to 3 categories from the fixed list.
+    pub categories: Vec<String>,
+    /// Supported SSO modes.
+    pub sso_modes: Vec<SsoMode>,
+    /// At most one app from this template per tenant.
+    pub single_instance: bool,
+    /// Configured by uploading the vendor's SP metadata (fills Identifier and Reply URL).
+    pub metadata_upload: bool,
+    /// What the vendor wants to trust Sesame.
+    pub certificate_format: CertificateFormat,
+    /// What to sign, when the vendor says (else Sesame's default, both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign: Option<TemplateSign>,
+    /// The public SSO documentation the values come from (https).
+    pub source: String,
+    /// The vendor's support contact (mailto: or https URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<String>,
+    /// AuthnContextClassRef values the vendor may request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authn_context_class_refs: Vec<String>,
+    /// Just-in-time provisioning notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jit_provisioning: Option<String>,
+    /// Notes about claims the document shows only in a screenshot or leaves to the vendor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims_hint: Option<String>,
+    /// "Configure <app> SSO": the steps, one a line.
+    pub instructions: String,
+    /// A small original SVG logo.
+    pub logo_svg: String,
+    /// Identifier (Entity ID).
+    pub identifier: UrlField,
+    /// Reply URL (Assertion Consumer Service URL).
+    pub reply_url: UrlField,
+    /// Sign on URL (absent: none documented).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_on_url: Option<UrlField>,
+    /// Logout URL (absent: none documented).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_url: Option<UrlField>,
+    /// NameID.
+    pub nameid: TemplateNameId,
+    /// The claims the app expects (its whole attribute set as the document shows it).
+    #[serde(default)]
+    pub claims: Vec<TemplateClaim>,
+}
+
+impl Template {
+    /// The claims the vendor's document requires (`required = true`), for `sesame app
+    /// preview`'s check.
+    pub fn required_claims(&self) -> impl Iterator<Item = &TemplateClaim> {
+        self.claims.iter().filter(|c| c.required)
+    }
+
+    /// Whether the vendor supports `mode`.
+    pub fn supports(&self, mode: SsoMode) -> bool {
+        self.sso_modes.contains(&mode)
+    }
+
+    /// The NameID format URI of [`TemplateNameId::format`]; `None` for `default`.
+    pub fn nameid_format_uri(&self) -> Option<&'static str> {
+        nameid_format_uri(&self.nameid.format)
+    }
+
+    /// Whether `text` (case-insensitive) is in the id, name, publisher, description or a
+    /// category.
+    pub fn matches_search(&self, text: &str) -> bool {
+        let t = text.trim().to_lowercase();
+        t.is_empty()
+            || [&self.id, &self.name, &self.publisher, &self.description]
+                .iter()
+                .any(|f| f.to_lowercase().contains(&t))
+            || self
+                .categories
+                .iter()
+                .any(|c| c.to_lowercase().contains(&t))
+    }
+}
+
+/// The URI of a gallery NameID format name; `None` for `default` or an unknown name.
+pub fn nameid_format_uri(format: &str) -> Option<&'static str> {
+    Some(match format {
+        "emailAddress" => "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+        "persistent" => "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+        "unspecified" => "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+        "transient" => "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
+        "windowsDomainQualifiedName" => {
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:WindowsDomainQualifiedName"
+        }
+        _ => return None,
+    })
+}
+
+/// A gallery file that did not load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// File name.
+    pub file: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "gallery/{}: {}", self.file, self.message)
+    }
+}
+
+struct Gallery {
+    templates: Vec<Template>,
+    errors: Vec<LoadError>,
+}
+
+static GALLERY: LazyLock<Gallery> = LazyLock::new(load);
+
+fn load() -> Gallery {
+    let mut templates: Vec<Template> = Vec::new();
+    let mut errors = Vec::new();
+    for (file, text) in files::FILES {
+        match parse_file(file, text) {
+            Ok(t) => {
+                if templates.iter().any(|o| o.id == t.id) {
+                    errors.push(LoadError {
+                        file,
+                        message: format!("id {} is used twice", t.id),
+                    });
+                } else {
+                    templates.push(t);
+                }
+            }
+            Err(message) => errors.push(LoadError { file, message }),
+        }
+    }
+    templates.sort_by_key(|t| t.name.to_lowercase());
+    Gallery { templates, errors }
+}
+
+/// Parses and checks one gallery file (`file` is its name, `convene.toml`).
+pub fn parse_file(file: &str, text: &str) -> Result<Template, String> {
+    if !text.starts_with("# verified:") {
+        return Err("must start with `# verified: …` comment lines (gallery/README.md)".into());
+    }
+    let t: Template = toml::from_str(text).map_err(|e| e.to_string())?;
+    let stem = file.strip_suffix(".toml").unwrap_or(file);
+    if t.id != stem {
+        return Err(format!(
+            "id {:?} differs from the file name {file:?}; name the file {}.toml",
+            t.id, t.id
+        ));
+    }
+    check::template(&t)?;
+    Ok(t)
+}
+
+/// Every gallery template, sorted by name.
+pub fn templates() -> &'static [Template] {
+    &GALLERY.templates
+}
+
+/// The template with this id.
+pub fn template(id: &str) -> Option<&'static Template> {
+    GALLERY.templates.iter().find(|t| t.id == id)
+}
+
+/// The templates matching `text` (see [`Template::matches_search`]).
+pub fn search(text: &str) -> impl Iterator<Item = &'static Template> + '_ {
+    GALLERY
+        .templates
+        .iter()
+        .filter(move |t| t.matches_search(text))
+}
+
+/// Gallery files that did not load (a test keeps this empty).
+pub fn load_errors() -> &'static [LoadError] {
+    &GALLERY.errors
+}
+
+/// The file names compiled in.
+pub fn file_names() -> impl Iterator<Item = &'static str> {
+    files::FILES.iter().map(|(f, _)| *f)
+}
+
+mod check;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file of `gallery/` loads: schema (unknown keys refused), id = file name and
+    /// unique, patterns parse, NameID and claim sources parse and name known
+    /// attributes, logos are small plain SVG, links are https.
+    #[test]
+    fn every_gallery_file_loads() {
+        let names: Vec<&str> = file_names().collect();
+        assert!(names.len() >= 5, "{names:?}");
+        let errors: Vec<String> = load_errors().iter().map(ToString::to_string).collect();
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+        assert_eq!(templates().len(), names.len());
+        for t in templates() {
+            assert_eq!(template(&t.id), Some(t));
+            assert!(names.contains(&format!("{}.toml", t.id).as_str()));
+        }
+        for seed in [
+            "convene",
+            "cisco-webex-meetings",
+            "servusconnect",
+            "cequence-application-security",
+            "imagen",
+        ] {
+            assert!(template(seed).is_some(), "seed app {seed} is missing");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_mismatched_ids_are_refused() {
+        let (file, text) = files::FILES
+            .iter()
+            .find(|(f, _)| *f == "convene.toml")
+            .copied()
+            .unwrap_or(("", ""));
+        parse_file(file, text).unwrap();
+        let e = parse_file("other.toml", text).unwrap_err();
+        assert!(e.contains("file name"), "{e}");
+        let typo = text.replacen("single_instance", "single_instanse", 1);
+        assert!(parse_file(file, &typo)
+            .unwrap_err()
+            .contains("single_instanse"));
+        let typo = text.replacen("kind = \"pattern\"", "kind = \"pattern\"\nregex = \"x\"", 1);
+        assert!(parse_file(file, &typo).is_err());
+        let bad = text.replacen("acs/<UID>\"]", "acs/<UID\"]", 1);
+        assert!(parse_file(file, &bad).unwrap_err().contains("not closed"));
+        let bad = text.replacen(
+            "https://learn.microsoft.com",
+            "http://learn.microsoft.com",
+            1,
+        );
+        assert!(parse_file(file, &bad).unwrap_err().contains("https"));
+        let bad = text.replacen("source = \"user.mail\"", "source = \"user.email\"", 1);
+        assert!(parse_file(file, &bad).is_err());
+        let bad = text.replacen("<rect ", "<rect onclick=\"alert(1)\" ", 1);
+        assert!(parse_file(file, &bad).unwrap_err().contains("logo"));
+    }
+
+    #[test]
+    fn search_finds_by_name_and_category() {
+        assert!(search("webex").any(|t| t.id == "cisco-webex-meetings"));
+        assert!(search("SECURITY").any(|t| t.id == "cequence-application-security"));
+        assert_eq!(search("").count(), templates().len());
+        assert_eq!(search("no-such-app-anywhere").count(), 0);
+    }
+}
