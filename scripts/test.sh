@@ -8,7 +8,9 @@
 #     tests/interop/sp/requirements.txt (the SP libraries)
 #   - tests/interop/node_modules: `npm ci` from the committed package-lock.json
 #     (xml-crypto, @xmldom/xmldom)
-# then runs: cargo fmt --check, clippy -D warnings, cargo test, the interop suite
+#   - Debian package postgresql (scripts/postgres.sh) for the PostgreSQL pass
+# then runs: cargo fmt --check, clippy -D warnings, cargo test (SQLite), cargo test -p
+# sesame again on a throw-away PostgreSQL server (with the multi-node tests), the interop suite
 # (tests/interop, against target/debug/sesame) and the fuzz corpus replay when fuzz/
 # exists. It never skips: whatever cannot be had is a loud failure.
 set -euo pipefail
@@ -87,8 +89,18 @@ cargo fmt --all --check
 say "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
-say "cargo test --workspace"
-cargo test --workspace
+say "cargo test --workspace (SQLite)"
+# The multi-node tests need PostgreSQL: they run in the PostgreSQL pass below.
+cargo test --workspace -- --skip multinode::
+
+# ---- PostgreSQL -----------------------------------------------------------------------
+# The storage and integration suites again, on a real PostgreSQL server (Debian's
+# postgresql package, installed when missing; a temporary data directory owned by an
+# unprivileged user, a free loopback port, removed at exit), plus the multi-node tests:
+# scripts/postgres.sh exports SESAME_TEST_DATABASE_URL and each test creates a database
+# of its own on it. The interop suite runs on SQLite only.
+say "cargo test -p sesame (PostgreSQL)"
+scripts/postgres.sh cargo test -p sesame
 
 # ---- interop --------------------------------------------------------------------------
 say "interop suite (tests/interop)"

@@ -6,6 +6,7 @@
 pub mod apps;
 pub mod config;
 pub mod directory;
+pub mod gallery;
 pub mod sso;
 pub mod store;
 pub mod tenant;

@@ -380,9 +380,8 @@ async fn user_errors_and_lockout() {
     assert!(is_auto_post(&html));
 
     // A password change ends the session.
-    let out = std::process::Command::new(bin())
-        .arg("--data-dir")
-        .arg(&s.dir)
+    let out = s
+        .command()
         .args(["user", "set", DEMO_UPN, "--password-stdin"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -6,6 +6,7 @@
 
 pub mod admin;
 mod c14n;
+mod db;
 mod decode;
 mod input;
 mod metadata;
@@ -44,10 +45,19 @@ enum Command {
     Group(admin::GroupCommand),
     /// Enterprise applications: configuration, assignments, roles, signing certificates.
     App(admin::AppCommand),
+    /// The application gallery: list, show (add one with `sesame app add --gallery ID`).
+    #[command(subcommand)]
+    Gallery(admin::GalleryCommand),
     /// Run the identity provider (HTTP server); --demo adds B.Simon and the test app.
     Serve(serve::Args),
     /// Sign-in logs, newest first.
     Signins(signins::Args),
+    /// Apply the database migrations and exit (`serve` and every command also do at start).
+    Migrate,
+    /// Write a consistent backup of the store (never the master key) to a file.
+    Backup(db::BackupArgs),
+    /// Restore a backup into an empty store (--force: replace what is there).
+    Restore(db::RestoreArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,7 +95,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::User(cmd) => admin::run_user(&cli.global, cmd),
         Command::Group(cmd) => admin::run_group(&cli.global, cmd),
         Command::App(cmd) => admin::run_app(&cli.global, cmd),
+        Command::Gallery(cmd) => admin::run_gallery(&cli.global, cmd),
         Command::Serve(a) => serve::run(&a, &cli.global),
         Command::Signins(a) => signins::run(&a, &cli.global),
+        Command::Migrate => db::run_migrate(&cli.global),
+        Command::Backup(a) => db::run_backup(&cli.global, &a),
+        Command::Restore(a) => db::run_restore(&cli.global, &a),
     }
 }

@@ -447,6 +447,7 @@ mod tests {
             nameid_format: NAMEID_EMAIL.into(),
             signer: None,
             metadata_xml: None,
+            claims: Default::default(),
         }
     }
 

@@ -117,6 +117,9 @@ codes! {
     NoLogoutUrl = "SESAME900008", "No Logout URL",
         "The application sent a LogoutRequest but has no Logout URL to send the LogoutResponse to.",
         "Set the application's Logout URL (`sesame app set APP --logout-url URL`).";
+    ServiceUnavailable = "SESAME900011", "Service temporarily unavailable",
+        "Sesame cannot reach its database at the moment (it is restarting, overloaded or out of reach), so the request could not be completed. Nothing was changed.",
+        "Try again in a moment. Administrators: GET /readyz answers 503 while the database is unreachable; the server log has the details under the correlation id below. Sesame reconnects by itself when the database is back.";
     InternalError = "SESAME50000", "Internal error",
         "Sesame could not complete the request because of an internal error.",
         "Try again; if it persists, give the administrator the correlation id below: the server log has the details.";
@@ -147,6 +150,18 @@ impl SsoError {
         }
     }
 
+    /// The error of a failure outside the protocol (storage, signing, encoding): 503
+    /// [`ErrorCode::ServiceUnavailable`] when the database is out of reach, else
+    /// [`ErrorCode::InternalError`].
+    pub fn internal(e: &(dyn std::error::Error + 'static)) -> Self {
+        let code = if caused_by_unavailable_db(e) {
+            ErrorCode::ServiceUnavailable
+        } else {
+            ErrorCode::InternalError
+        };
+        SsoError::new(code, e.to_string())
+    }
+
     /// The SAML status to return to the application, when this error goes back to it as
     /// a Response (only to a registered Reply URL). `None`: an error page.
     pub fn saml_status(&self) -> Option<Status> {
@@ -163,6 +178,25 @@ impl SsoError {
         let msg = format!("{}: {}", self.code.code(), self.code.title());
         Some(Status::error(top, Some(sub), Some(&msg)))
     }
+}
+
+/// Whether `e` or one of its causes says the database is out of reach.
+pub fn caused_by_unavailable_db(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(s) = err.downcast_ref::<crate::store::StoreError>() {
+            if s.is_unavailable() {
+                return true;
+            }
+        }
+        if let Some(x) = err.downcast_ref::<sqlx::Error>() {
+            if crate::store::is_unavailable(x) {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
 }
 
 #[cfg(test)]

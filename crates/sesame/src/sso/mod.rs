@@ -79,14 +79,16 @@ pub struct SsoApp {
     pub clock_skew_secs: i64,
     /// The SP's request-signing certificates.
     pub sp_certificates: Vec<Certificate>,
-    /// NameID source attribute (`user.userprincipalname`, `user.mail`, …).
+    /// NameID source expression (`user.userprincipalname`, `user.mail`, …), as stored.
     pub nameid_source: String,
-    /// NameID format URI.
+    /// The NameID format URI sent when the request does not ask for one.
     pub nameid_format: String,
     /// The active signing key, when the app has one.
     pub signer: Option<Arc<Signer>>,
     /// The App Federation Metadata XML, prebuilt.
     pub metadata_xml: Option<Arc<str>>,
+    /// NameID, claims, group claims, assigned groups, persistent NameID key.
+    pub claims: Arc<crate::apps::claims::AppClaims>,
 }
 
 impl SsoApp {

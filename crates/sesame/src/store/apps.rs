@@ -281,6 +281,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         Self::write_lists(&mut tx, app).await?;
+        Self::insert_default_claims(&mut tx, &app.id).await?;
         Self::insert_app_certificate(&mut tx, cert).await?;
         tx.commit().await?;
         Ok(())
@@ -341,6 +342,7 @@ impl Store {
             "DELETE FROM app_assignments WHERE app_id = $1",
             "DELETE FROM app_certificates WHERE app_id = $1",
             "DELETE FROM app_claims WHERE app_id = $1",
+            "DELETE FROM app_group_claims WHERE app_id = $1",
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }

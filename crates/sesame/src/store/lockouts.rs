@@ -50,6 +50,35 @@ impl Store {
         Ok(())
     }
 
+    /// Counts one failure for `key` atomically (nodes failing at the same moment never
+    /// lose a count) and returns the number of failures now counted.
+    pub async fn lockout_record_failure(&self, key: &str, now: i64) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "INSERT INTO lockouts (key, failures, locked_until, updated_at) VALUES ($1, 1, 0, $2) \
+             ON CONFLICT (key) DO UPDATE SET failures = lockouts.failures + 1, \
+             updated_at = excluded.updated_at RETURNING failures",
+        )
+        .bind(key)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("failures")?)
+    }
+
+    /// Locks `key` until `until`; with `reset`, the failure count starts again at zero.
+    pub async fn lockout_lock(&self, key: &str, until: i64, reset: bool) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE lockouts SET locked_until = $1, \
+             failures = CASE WHEN $2 = 1 THEN 0 ELSE failures END WHERE key = $3",
+        )
+        .bind(until)
+        .bind(i64::from(reset))
+        .bind(key)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Forgets the counter for `key` (after a successful sign-in).
     pub async fn lockout_clear(&self, key: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM lockouts WHERE key = $1")

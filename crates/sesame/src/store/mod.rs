@@ -14,6 +14,7 @@ use thiserror::Error;
 // Admin plane query files (tenant and config version, directory, apps, certificates).
 mod apps;
 mod certs;
+mod claims;
 mod groups;
 mod tenant;
 mod users;
@@ -23,6 +24,10 @@ mod pending;
 mod replay;
 mod sessions;
 mod signins;
+// Backup and restore (`sesame backup` / `sesame restore`).
+mod backup;
+pub use backup::{Backup, RestoreMode, BACKUP_FORMAT, BACKUP_VERSION};
+pub use claims::ClaimRow;
 pub use lockouts::Lockout;
 pub use sessions::{SessionApp, SessionRecord, SessionWithUser};
 pub use signins::{SigninFilter, SigninRow};
@@ -49,6 +54,78 @@ pub enum StoreError {
     /// Migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database cannot be reached (at start: the URL is named, without its password).
+    #[error("cannot reach the database at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// A backup cannot be written or restored.
+    #[error("{0}")]
+    Backup(String),
+}
+
+impl StoreError {
+    /// True when the failure says the database is (perhaps briefly) out of reach or
+    /// overloaded rather than that the request was wrong: the HTTP edge answers 503.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unreachable { .. } => true,
+            StoreError::Db(e) => is_unavailable(e),
+            _ => false,
+        }
+    }
+}
+
+/// True when `e` means the database is out of reach, shutting down, restarting or
+/// overloaded (pool timeout, I/O error, connection-class SQLSTATEs, statement timeout,
+/// SQLite busy): the request may succeed later.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            // 08: connection exception; 57P01-03: shutdown, crash shutdown, cannot connect
+            // now; 53: insufficient resources; 57014: statement timeout; 40001/40P01:
+            // serialization failure, deadlock; SQLite 5/6: busy, locked.
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || code.starts_with("53")
+                || code == "57014"
+                || code == "40001"
+                || code == "40P01"
+                || matches!(
+                    code.as_str(),
+                    "5" | "6" | "261" | "262" | "517" | "518" | "773"
+                )
+        }
+        _ => false,
+    }
+}
+
+/// Connection-pool settings of [`Store::open_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Most connections open at once (SQLite: at least 1; PostgreSQL: at least 2).
+    pub max_connections: u32,
+    /// How long a request waits for a connection before failing (503 at the HTTP edge).
+    pub acquire_timeout: Duration,
+    /// PostgreSQL `statement_timeout`: no statement runs longer.
+    pub statement_timeout: Duration,
+}
+
+impl PoolConfig {
+    /// `max_connections` with the default timeouts (5 s to get a connection, 15 s per
+    /// statement).
+    pub fn new(max_connections: u32) -> PoolConfig {
+        PoolConfig {
+            max_connections,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(15),
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -75,6 +152,22 @@ pub enum Backend {
     Sqlite,
     /// PostgreSQL server.
     Postgres,
+}
+
+/// `reason` with the password of `url` (if any) replaced by `***`.
+fn redact_in(url: &str, reason: &str) -> String {
+    let pw = match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s + 3 => url[s + 3..at]
+            .split_once(':')
+            .map(|(_, p)| p.to_owned())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    if pw.is_empty() {
+        reason.to_owned()
+    } else {
+        reason.replace(&pw, "***")
+    }
 }
 
 /// The database handle shared by every part of Sesame.
@@ -105,6 +198,20 @@ impl Store {
     /// Opens (creating an SQLite file when needed) and migrates the database at `url`
     /// (`sqlite:PATH` or `postgres://…`).
     pub async fn open(url: &str, max_connections: u32) -> StoreResult<Store> {
+        Self::open_with(url, &PoolConfig::new(max_connections)).await
+    }
+
+    /// [`Store::open`] with explicit pool settings.
+    pub async fn open_with(url: &str, cfg: &PoolConfig) -> StoreResult<Store> {
+        let store = Self::connect(url, cfg).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating (`sesame migrate` reports what it applies). An
+    /// unreachable database is [`StoreError::Unreachable`], naming the URL without its
+    /// password.
+    pub async fn connect(url: &str, cfg: &PoolConfig) -> StoreResult<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -128,13 +235,33 @@ impl Store {
             url: redact_url(&url),
             reason: e.to_string(),
         })?;
+        // One direct attempt first: its error says why (refused, authentication, unknown
+        // database), where the pool would only report a timeout.
+        {
+            use sqlx::ConnectOptions;
+            let conn = tokio::time::timeout(
+                cfg.acquire_timeout.max(Duration::from_secs(1)),
+                opts.connect(),
+            )
+            .await
+            .map_err(|_| StoreError::Unreachable {
+                url: redact_url(&url),
+                reason: format!("no answer within {:?}", cfg.acquire_timeout),
+            })?
+            .map_err(|e| StoreError::Unreachable {
+                url: redact_url(&url),
+                reason: redact_in(&url, &e.to_string()),
+            })?;
+            let _ = sqlx::Connection::close(conn).await;
+        }
+        let statement_ms = cfg.statement_timeout.as_millis().max(1);
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite {
-                max_connections.max(1)
+                cfg.max_connections.max(1)
             } else {
-                max_connections.max(2)
+                cfg.max_connections.max(2)
             })
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(cfg.acquire_timeout)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     match backend {
@@ -146,7 +273,12 @@ impl Store {
                             .await?;
                         }
                         Backend::Postgres => {
-                            conn.execute("SET statement_timeout = 15000").await?;
+                            // A number formatted by us: no injection.
+                            sqlx::query(sqlx::AssertSqlSafe(format!(
+                                "SET statement_timeout = {statement_ms}"
+                            )))
+                            .execute(&mut *conn)
+                            .await?;
                         }
                     }
                     Ok(())
@@ -154,22 +286,57 @@ impl Store {
             })
             .connect_with(opts)
             .await
-            .map_err(|e| StoreError::BadUrl {
+            .map_err(|e| StoreError::Unreachable {
                 url: redact_url(&url),
-                reason: format!("cannot connect: {e}"),
+                reason: redact_in(&url, &e.to_string()),
             })?;
-        let store = Store { pool, backend };
-        store.migrate().await?;
-        Ok(store)
+        Ok(Store { pool, backend })
     }
 
-    /// Applies pending migrations (also run by `open`).
-    pub async fn migrate(&self) -> StoreResult<()> {
+    /// Applies pending migrations (also run by `open`). Returns the versions applied now.
+    pub async fn migrate(&self) -> StoreResult<Vec<i64>> {
+        let before = self.applied_migrations().await;
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
-        Ok(())
+        let after = self.applied_migrations().await;
+        Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
+    }
+
+    /// The migration versions recorded in the database (empty before the first).
+    pub async fn applied_migrations(&self) -> Vec<i64> {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT version FROM _sqlx_migrations WHERE success = $1 ORDER BY version",
+        )
+        .bind(true)
+        .fetch_all(&self.pool)
+        .await
+        .unwrap_or_default()
+    }
+
+    /// The newest migration this build knows.
+    pub fn latest_migration(&self) -> i64 {
+        let m = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        m.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// Connections open in the pool (busy and idle).
+    pub fn pool_size(&self) -> u32 {
+        self.pool.size()
+    }
+
+    /// Idle connections in the pool.
+    pub fn pool_idle(&self) -> usize {
+        self.pool.num_idle()
+    }
+
+    /// The pool's maximum size.
+    pub fn pool_max(&self) -> u32 {
+        self.pool.options().get_max_connections()
     }
 
     /// The connection pool, for the query files of this module.
@@ -192,6 +359,9 @@ impl Store {
         self.pool.close().await;
     }
 }
+
+#[cfg(test)]
+mod suite;
 
 #[cfg(test)]
 mod tests {

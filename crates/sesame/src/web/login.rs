@@ -197,7 +197,11 @@ pub async fn login_post(
     let store = state.store();
     // Per-address throttle.
     let ipk = ip_key(&ctx);
-    let ip_state = store.lockout_get(&ipk).await.unwrap_or_default();
+    // A database that cannot answer is a 503, never a "wrong password" or a skipped lock.
+    let ip_state = match store.lockout_get(&ipk).await {
+        Ok(l) => l,
+        Err(e) => return fail(&state, &ctx, &SsoError::internal(&e), None, None, None),
+    };
     if ip_state.locked_until > t {
         let e = SsoError::new(
             ErrorCode::TooManyAttempts,
@@ -223,7 +227,10 @@ pub async fn login_post(
     }
     // Per-name lock (every name, known or not).
     let uk = user_key(&upn);
-    let u_state = store.lockout_get(&uk).await.unwrap_or_default();
+    let u_state = match store.lockout_get(&uk).await {
+        Ok(l) => l,
+        Err(e) => return fail(&state, &ctx, &SsoError::internal(&e), None, None, None),
+    };
     if u_state.locked_until > t {
         let e = SsoError::new(
             ErrorCode::AccountLocked,
@@ -245,9 +252,15 @@ pub async fn login_post(
     }
 
     // Verify: a real hash for a known user with a password, the dummy otherwise.
-    let user = store.user_by_upn(&upn).await.ok().flatten();
+    let user = match store.user_by_upn(&upn).await {
+        Ok(u) => u,
+        Err(e) => return fail(&state, &ctx, &SsoError::internal(&e), None, None, None),
+    };
     let hash = match &user {
-        Some(u) => store.password_hash(&u.id).await.ok().flatten(),
+        Some(u) => match store.password_hash(&u.id).await {
+            Ok(h) => h,
+            Err(e) => return fail(&state, &ctx, &SsoError::internal(&e), None, None, None),
+        },
         None => None,
     };
     let pw = f.password;
@@ -262,22 +275,20 @@ pub async fn login_post(
     .unwrap_or(false);
 
     if !verified {
-        let mut u = u_state;
-        u.failures += 1;
-        u.updated_at = t;
-        if u.failures >= LOCK_AFTER {
-            u.failures = 0;
-            u.locked_until = t + LOCK_SECS;
+        // Counted atomically in the database, so failures at several nodes add up.
+        if let Ok(n) = store.lockout_record_failure(&uk, t).await {
+            if n >= LOCK_AFTER {
+                let _ = store.lockout_lock(&uk, t + LOCK_SECS, true).await;
+            }
         }
-        let mut i = ip_state;
-        i.failures += 1;
-        i.updated_at = t;
-        if i.failures > IP_FREE_FAILURES {
-            let exp = (i.failures - IP_FREE_FAILURES).min(10) as u32;
-            i.locked_until = t + (1i64 << exp).min(IP_MAX_WAIT);
+        if let Ok(n) = store.lockout_record_failure(&ipk, t).await {
+            if n > IP_FREE_FAILURES {
+                let exp = (n - IP_FREE_FAILURES).min(10) as u32;
+                let _ = store
+                    .lockout_lock(&ipk, t + (1i64 << exp).min(IP_MAX_WAIT), false)
+                    .await;
+            }
         }
-        let _ = store.lockout_put(&uk, &u).await;
-        let _ = store.lockout_put(&ipk, &i).await;
         let e = SsoError::new(
             ErrorCode::InvalidCredentials,
             "the user name or password is incorrect",
@@ -332,7 +343,7 @@ pub async fn login_post(
     };
     let record = session::new_record(hash, &user.id, METHOD_PASSWORD, t);
     if let Err(e) = store.session_insert(&record).await {
-        let e = SsoError::new(ErrorCode::InternalError, e.to_string());
+        let e = SsoError::internal(&e);
         return fail(&state, &ctx, &e, None, None, None);
     }
     let swu = SessionWithUser {

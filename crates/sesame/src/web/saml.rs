@@ -5,7 +5,7 @@
 //! SameSite=Lax session cookie: it is stored and answered with a 303 to a same-site GET
 //! (`/{tenant}/saml2/continue?p=…`) that continues with the session.
 
-use super::pages::{auto_post, html_headers, page};
+use super::pages::{auto_post, csp, html_with_csp, page};
 use super::{cookie, correlation_id, error_page, esc, set_cookie, AppState, ClientIp};
 use crate::apps;
 use crate::sso::assertion;
@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use sesame_saml::bindings::redirect::{self, RedirectMessage};
 use sesame_saml::bindings::{post, MessageKind};
-use sesame_saml::messages::{AuthnRequest, LogoutRequest, Status};
+use sesame_saml::messages::{AuthnRequest, LogoutRequest, LogoutResponse, Status};
 use sesame_saml::time::Timestamp;
 use sesame_saml::xml::{self, Limits};
 use std::net::IpAddr;
@@ -53,7 +53,7 @@ impl Ctx {
     pub(crate) fn new(ip: ClientIp) -> Self {
         Ctx {
             ip: ip.0,
-            corr: correlation_id(),
+            corr: ip.1.unwrap_or_else(correlation_id),
         }
     }
 }
@@ -106,8 +106,9 @@ pub(crate) fn fail(
     error_page(e, &ctx.corr)
 }
 
-fn internal(e: impl std::fmt::Display) -> SsoError {
-    SsoError::new(ErrorCode::InternalError, e.to_string())
+/// A failure outside the protocol: 503 when the database is out of reach, else 500.
+fn internal<E: std::error::Error + 'static>(e: E) -> SsoError {
+    SsoError::internal(&e)
 }
 
 /// The tenant of the path, checked against this installation's.
@@ -125,17 +126,27 @@ pub(crate) fn check_tenant(cache: &AppCache, tenant: &str) -> Result<(), SsoErro
 }
 
 /// The current session, when its cookie names a valid one. Writes `last_seen` (off the
-/// request path) at most every few minutes.
+/// request path) at most every few minutes. A database that cannot answer is an error
+/// (503), not "no session": the user would otherwise be asked to sign in again.
 pub(crate) async fn current_session(
     state: &AppState,
     headers: &HeaderMap,
-) -> Option<SessionWithUser> {
-    let value = cookie(headers, session::COOKIE)?;
+) -> Result<Option<SessionWithUser>, SsoError> {
+    let Some(value) = cookie(headers, session::COOKIE) else {
+        return Ok(None);
+    };
     if !session::plausible_cookie(value) {
-        return None;
+        return Ok(None);
     }
     let hash = session::hash_cookie(value);
-    let s = state.store().session_with_user(&hash).await.ok()??;
+    let Some(s) = state
+        .store()
+        .session_with_user(&hash)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(None);
+    };
     let now_s = now().unix_seconds();
     match session::judge(&s, now_s) {
         Verdict::Valid { touch } => {
@@ -145,9 +156,9 @@ pub(crate) async fn current_session(
                     let _ = store.session_touch(&hash, now_s).await;
                 });
             }
-            Some(s)
+            Ok(Some(s))
         }
-        Verdict::Expired | Verdict::Revoked => None,
+        Verdict::Expired | Verdict::Revoked => Ok(None),
     }
 }
 
@@ -386,7 +397,10 @@ fn parse_message(
     match doc.root_element().tag_name().name() {
         "AuthnRequest" => Parsed::Authn(check_authn(cache, &doc, redirect, relay)),
         "LogoutRequest" => Parsed::Logout(check_logout(cache, &doc, redirect)),
-        "LogoutResponse" => Parsed::LogoutResponse,
+        "LogoutResponse" => match check_logout_response(cache, &doc, redirect) {
+            Ok(()) => Parsed::LogoutResponse,
+            Err(e) => Parsed::Other(e),
+        },
         other => Parsed::Other(SsoError::new(
             ErrorCode::MalformedRequest,
             format!(
@@ -426,6 +440,34 @@ fn check_logout(
     };
     authn::check_signature(&app, &input).map_err(|e| (e, Some(Arc::clone(&app))))?;
     Ok((app, req))
+}
+
+/// A LogoutResponse from an application (after an IdP-initiated sign-out): its Issuer
+/// must be an application's Identifier, and its signature is checked as for requests —
+/// verified with the application's SP certificates when signed, refused when missing and
+/// the application requires signed requests.
+fn check_logout_response(
+    cache: &AppCache,
+    doc: &roxmltree::Document<'_>,
+    redirect: Option<&RedirectMessage>,
+) -> Result<(), SsoError> {
+    let resp = LogoutResponse::from_element(doc.root_element())
+        .map_err(|e| SsoError::new(ErrorCode::MalformedRequest, e.to_string()))?;
+    let app = cache.by_identifier(&resp.issuer).ok_or_else(|| {
+        SsoError::new(
+            ErrorCode::UnknownIssuer,
+            format!(
+                "no application has the Identifier \"{}\"",
+                resp.issuer.chars().take(200).collect::<String>()
+            ),
+        )
+    })?;
+    let input = match redirect {
+        Some(m) => SignatureInput::Redirect(m),
+        None => SignatureInput::Post(doc),
+    };
+    authn::check_signature(app, &input)?;
+    Ok(())
 }
 
 async fn dispatch(
@@ -546,8 +588,10 @@ async fn proceed(
     v: Validated,
 ) -> Response {
     if !v.force_authn {
-        if let Some(s) = current_session(state, headers).await {
-            return complete(state, cache, ctx, &v, &s).await;
+        match current_session(state, headers).await {
+            Ok(Some(s)) => return complete(state, cache, ctx, &v, &s).await,
+            Ok(None) => {}
+            Err(e) => return fail(state, ctx, &e, Some(app), None, v.request_id.as_deref()),
         }
     }
     if v.is_passive {
@@ -654,9 +698,11 @@ pub(crate) async fn complete(
         );
         return fail(state, ctx, &e, Some(&app), who, rid);
     }
+    // The roles the assignment check reads are reused by the role claim.
+    let mut roles = None;
     if app.assignment_required {
         match apps::user_assignment(state.store(), &app.id, &user.id).await {
-            Ok(Some(_)) => {}
+            Ok(Some(r)) => roles = Some(r),
             Ok(None) => {
                 let e = SsoError::new(
                     ErrorCode::NotAssigned,
@@ -670,13 +716,23 @@ pub(crate) async fn complete(
             Err(e) => return fail(state, ctx, &internal(e), Some(&app), who, rid),
         }
     }
+    // Groups and roles are read only when the app's claims need them.
+    let data =
+        match apps::claims::load_user_data(state.store(), &app.id, &app.claims, &user.id, roles)
+            .await
+        {
+            Ok(d) => d,
+            Err(e) => return fail(state, ctx, &internal(e), Some(&app), who, rid),
+        };
+    let public_url = cache.tenant.as_ref().map_or("", |t| t.public_url.as_str());
+    let claim_ctx = assertion::claim_context(&app, &user, &data, public_url);
     let session_index = random_id();
     let issued = match assertion::success(
         now(),
         &cache.idp_issuer,
         &app,
         v,
-        &user,
+        &claim_ctx,
         Timestamp::from_unix_seconds(s.session.auth_time),
         &session_index,
     ) {
@@ -724,7 +780,11 @@ async fn logout(
     relay: Option<String>,
 ) -> Response {
     let mut who = None;
-    if let Some(s) = current_session(state, headers).await {
+    let current = match current_session(state, headers).await {
+        Ok(c) => c,
+        Err(e) => return fail(state, ctx, &e, Some(app), None, Some(&req.id)),
+    };
+    if let Some(s) = current {
         who = Some((s.session.user_id.clone(), s.upn.clone()));
         if let Err(e) = state.store().session_delete(&s.session.id_hash).await {
             return fail(state, ctx, &internal(e), Some(app), None, Some(&req.id));
@@ -773,7 +833,15 @@ fn signed_out_page(frames: &[String]) -> Response {
             ));
         }
     }
-    (html_headers(), page("Signed out", &body)).into_response()
+    // The sign-out page frames the applications' Logout URLs (and nothing else); the
+    // page answering their LogoutResponse is shown inside those frames, so it may be
+    // framed by Sesame's own pages (and by no one else).
+    let framed_by_self = frames.is_empty();
+    html_with_csp(
+        page("Signed out", &body),
+        &csp(false, None, frames, framed_by_self),
+        framed_by_self,
+    )
 }
 
 /// `GET /{tenant}/signout`: IdP-initiated sign-out: LogoutRequests to the session's

@@ -6,10 +6,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+#[path = "../test_db/mod.rs"]
+pub mod test_db;
+
 /// A data dir of its own, removed at the end of the test.
 pub struct Env {
     pub dir: PathBuf,
     pub vars: Vec<(String, String)>,
+    /// The test's PostgreSQL database when SESAME_TEST_DATABASE_URL is set.
+    pub db: Option<test_db::TestDb>,
 }
 
 impl Drop for Env {
@@ -21,10 +26,18 @@ impl Drop for Env {
 impl Env {
     pub fn new() -> Env {
         let dir = std::env::temp_dir().join(format!("sesame-admin-{}", uuid::Uuid::new_v4()));
-        Env {
-            dir,
-            vars: Vec::new(),
-        }
+        let db = test_db::for_data_dir(&dir, true);
+        let vars = match &db {
+            Some(d) => vec![("SESAME_DATABASE_URL".to_owned(), d.url.clone())],
+            None => Vec::new(),
+        };
+        Env { dir, vars, db }
+    }
+
+    /// The database URL of this test (PostgreSQL's when the tests run on it, else the
+    /// SQLite file in the data dir).
+    pub fn database_url(&self) -> String {
+        test_db::url_for(&self.dir, self.db.as_ref())
     }
 
     pub fn data_dir(&self) -> String {

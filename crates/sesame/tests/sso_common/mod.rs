@@ -17,6 +17,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "../test_db/mod.rs"]
+pub mod test_db;
+
 pub const DEMO_UPN: &str = "B.Simon@contoso.com";
 pub const DEMO_PASSWORD: &str = "Demo-Password-42";
 pub const SP_ENTITY: &str = "https://sp.example.test/entity";
@@ -33,7 +36,7 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -50,6 +53,8 @@ pub struct Server {
     child: Option<Child>,
     pub stdout: Arc<Mutex<Vec<String>>>,
     owns_dir: bool,
+    /// The test's PostgreSQL database when SESAME_TEST_DATABASE_URL is set.
+    db: Option<test_db::TestDb>,
 }
 
 impl Server {
@@ -73,9 +78,38 @@ impl Server {
         Server::start_with(dir, owns_dir, free_port(), &[])
     }
 
+    /// Starts serving HTTPS directly (`--tls-cert`/`--tls-key`), public URL https.
+    pub fn start_tls(cert: &Path, key: &Path) -> Server {
+        let dir = std::env::temp_dir().join(format!("sesame-sso-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let extra = [
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ];
+        Server::start_scheme(dir, true, free_port(), "https", &extra)
+    }
+
     fn start_with(dir: PathBuf, owns_dir: bool, port: u16, extra: &[&str]) -> Server {
-        let base = format!("http://127.0.0.1:{port}");
-        let mut child = Command::new(bin())
+        Server::start_scheme(dir, owns_dir, port, "http", extra)
+    }
+
+    fn start_scheme(
+        dir: PathBuf,
+        owns_dir: bool,
+        port: u16,
+        scheme: &str,
+        extra: &[&str],
+    ) -> Server {
+        let base = format!("{scheme}://127.0.0.1:{port}");
+        let db = test_db::for_data_dir(&dir, owns_dir);
+        let mut cmd = Command::new(bin());
+        match &db {
+            Some(d) => cmd.env("SESAME_DATABASE_URL", &d.url),
+            None => cmd.env_remove("SESAME_DATABASE_URL"),
+        };
+        let mut child = cmd
             .args(["--data-dir", dir.to_str().unwrap(), "serve", "--demo"])
             .args([
                 "--listen",
@@ -131,6 +165,7 @@ impl Server {
             child: Some(child),
             stdout: lines,
             owns_dir,
+            db,
         }
     }
 
@@ -142,9 +177,26 @@ impl Server {
         format!("{}/{}/", self.base, self.tenant)
     }
 
+    /// The database URL of this server (PostgreSQL's when the tests run on it, else the
+    /// SQLite file in the data dir).
+    pub fn database_url(&self) -> String {
+        test_db::url_for(&self.dir, self.db.as_ref())
+    }
+
+    /// A `sesame` command on this server's store (data dir and database URL).
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("--data-dir")
+            .arg(&self.dir)
+            .env("SESAME_DATABASE_URL", self.database_url())
+            .env_remove("SESAME_MASTER_KEY");
+        c
+    }
+
     /// Runs a CLI command on the same data dir.
     pub fn cli(&self, args: &[&str]) -> Output {
         let out = Command::new(bin())
+            .env("SESAME_DATABASE_URL", self.database_url())
             .arg("--data-dir")
             .arg(&self.dir)
             .args(args)
@@ -223,6 +275,9 @@ impl Server {
     pub fn stop_keep(mut self) -> PathBuf {
         self.stop();
         self.owns_dir = false;
+        if let Some(db) = self.db.as_mut() {
+            db.keep();
+        }
         self.dir.clone()
     }
 }
