@@ -343,19 +343,10 @@ fn check_authn(
             None,
         )
     })?;
-    let app = cache.by_identifier(&req.issuer).cloned().ok_or_else(|| {
-        (
-            SsoError::new(
-                ErrorCode::UnknownIssuer,
-                format!(
-                    "no application has the Identifier \"{}\"",
-                    req.issuer.chars().take(200).collect::<String>()
-                ),
-            ),
-            None,
-            Some(req.id.clone()),
-        )
-    })?;
+    let app = cache
+        .by_identifier(&req.issuer)
+        .cloned()
+        .ok_or_else(|| (unknown_issuer(&req.issuer), None, Some(req.id.clone())))?;
     let input = match redirect {
         Some(m) => SignatureInput::Redirect(m),
         None => SignatureInput::Post(doc),
@@ -422,18 +413,10 @@ fn check_logout(
             None,
         )
     })?;
-    let app = cache.by_identifier(&req.issuer).cloned().ok_or_else(|| {
-        (
-            SsoError::new(
-                ErrorCode::UnknownIssuer,
-                format!(
-                    "no application has the Identifier \"{}\"",
-                    req.issuer.chars().take(200).collect::<String>()
-                ),
-            ),
-            None,
-        )
-    })?;
+    let app = cache
+        .by_identifier(&req.issuer)
+        .cloned()
+        .ok_or_else(|| (unknown_issuer(&req.issuer), None))?;
     let input = match redirect {
         Some(m) => SignatureInput::Redirect(m),
         None => SignatureInput::Post(doc),
@@ -453,15 +436,9 @@ fn check_logout_response(
 ) -> Result<(), SsoError> {
     let resp = LogoutResponse::from_element(doc.root_element())
         .map_err(|e| SsoError::new(ErrorCode::MalformedRequest, e.to_string()))?;
-    let app = cache.by_identifier(&resp.issuer).ok_or_else(|| {
-        SsoError::new(
-            ErrorCode::UnknownIssuer,
-            format!(
-                "no application has the Identifier \"{}\"",
-                resp.issuer.chars().take(200).collect::<String>()
-            ),
-        )
-    })?;
+    let app = cache
+        .by_identifier(&resp.issuer)
+        .ok_or_else(|| unknown_issuer(&resp.issuer))?;
     let input = match redirect {
         Some(m) => SignatureInput::Redirect(m),
         None => SignatureInput::Post(doc),
@@ -967,4 +944,16 @@ pub async fn federation_metadata(
         HeaderValue::from_static("application/samlmetadata+xml; charset=utf-8"),
     );
     r
+}
+
+/// SESAME700016: no application has `issuer` as its Identifier (shown cut to 200
+/// characters: it comes from the request).
+fn unknown_issuer(issuer: &str) -> SsoError {
+    SsoError::new(
+        ErrorCode::UnknownIssuer,
+        format!(
+            "no application has the Identifier \"{}\"",
+            issuer.chars().take(200).collect::<String>()
+        ),
+    )
 }
