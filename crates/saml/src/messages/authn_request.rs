@@ -2,8 +2,8 @@
 //! SP-side use (Sesame's built-in test application and tests).
 
 use super::{
-    check_version, has_signature, insert_after_issuer, opt_attr, opt_bool, opt_single_child,
-    req_id, req_issuer, req_time, unexpected, w_attr, w_issuer, w_opt_attr, w_text, w_time_attr,
+    has_signature, insert_after_issuer, opt_attr, opt_bool, opt_single_child, protocol_header,
+    req_issuer, w_attr, w_issuer, w_opt_attr, w_text, w_time_attr,
 };
 use crate::crypto::{Certificate, SignatureAlgorithm, SigningKey};
 use crate::dsig;
@@ -139,12 +139,7 @@ impl AuthnRequest {
     /// Reads an `<samlp:AuthnRequest>` element (e.g. the one a signature verifier returned).
     pub fn from_element(node: Node<'_, '_>) -> Result<Self> {
         const E: &str = "AuthnRequest";
-        if !xml::is(node, NS_SAMLP, E) {
-            return Err(unexpected(node, "samlp:AuthnRequest"));
-        }
-        check_version(node, E)?;
-        let id = req_id(node, E)?;
-        let issue_instant = req_time(node, E, "IssueInstant")?;
+        let (id, issue_instant) = protocol_header(node, E, "samlp:AuthnRequest")?;
         let issuer = req_issuer(node, E)?;
         let acs_index = match node.attribute("AssertionConsumerServiceIndex") {
             None => None,

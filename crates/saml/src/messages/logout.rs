@@ -2,9 +2,9 @@
 //! Writers produce exc-c14n text, so `to_signed_xml` signs without parsing.
 
 use super::{
-    check_id, check_version, insert_after_issuer, opt_attr, opt_single_child, opt_time, req_id,
-    req_issuer, req_single_child, req_time, unexpected, w_attr, w_issuer, w_opt_attr, w_text,
-    w_time_attr, NameId, Status,
+    check_id, insert_after_issuer, opt_attr, opt_single_child, opt_time, protocol_header,
+    req_issuer, req_single_child, w_attr, w_issuer, w_opt_attr, w_text, w_time_attr, NameId,
+    Status,
 };
 use crate::crypto::{Certificate, SignatureAlgorithm, SigningKey};
 use crate::dsig;
@@ -80,12 +80,7 @@ impl LogoutRequest {
     /// Reads a `<samlp:LogoutRequest>` element.
     pub fn from_element(node: Node<'_, '_>) -> Result<Self> {
         const E: &str = "LogoutRequest";
-        if !xml::is(node, NS_SAMLP, E) {
-            return Err(unexpected(node, "samlp:LogoutRequest"));
-        }
-        check_version(node, E)?;
-        let id = req_id(node, E)?;
-        let issue_instant = req_time(node, E, "IssueInstant")?;
+        let (id, issue_instant) = protocol_header(node, E, "samlp:LogoutRequest")?;
         let issuer = req_issuer(node, E)?;
         if xml::child(node, NS_SAML, "EncryptedID").is_some() {
             return Err(Error::Invalid {
@@ -174,12 +169,7 @@ impl LogoutResponse {
     /// Reads a `<samlp:LogoutResponse>` element.
     pub fn from_element(node: Node<'_, '_>) -> Result<Self> {
         const E: &str = "LogoutResponse";
-        if !xml::is(node, NS_SAMLP, E) {
-            return Err(unexpected(node, "samlp:LogoutResponse"));
-        }
-        check_version(node, E)?;
-        let id = req_id(node, E)?;
-        let issue_instant = req_time(node, E, "IssueInstant")?;
+        let (id, issue_instant) = protocol_header(node, E, "samlp:LogoutResponse")?;
         let issuer = req_issuer(node, E)?;
         let status = match opt_single_child(node, NS_SAMLP, "Status", E)? {
             Some(s) => Status::from_element(s)?,

@@ -24,7 +24,7 @@ pub use status::{Status, StatusCode};
 
 use crate::error::{Error, Result};
 use crate::time::Timestamp;
-use crate::xml::{self, NS_SAML};
+use crate::xml::{self, NS_SAML, NS_SAMLP};
 use roxmltree::Node;
 
 /// `urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified`
@@ -142,6 +142,22 @@ impl NameId {
 
 // ---------------------------------------------------------------------------------------
 // Reading helpers shared by the message parsers.
+
+/// The header every SAML protocol message shares: checks that `node` is
+/// `<samlp:{element}>` with Version 2.0, and returns its ID and IssueInstant.
+pub(crate) fn protocol_header(
+    node: Node<'_, '_>,
+    element: &'static str,
+    qname: &'static str,
+) -> Result<(String, Timestamp)> {
+    if !xml::is(node, NS_SAMLP, element) {
+        return Err(unexpected(node, qname));
+    }
+    check_version(node, element)?;
+    let id = req_id(node, element)?;
+    let issue_instant = req_time(node, element, "IssueInstant")?;
+    Ok((id, issue_instant))
+}
 
 /// "expected a X element, found {ns}local".
 pub(crate) fn unexpected(node: Node<'_, '_>, expected: &'static str) -> Error {

@@ -20,8 +20,8 @@
 
 use super::{
     check_chars, check_id, check_version, has_signature, opt_attr, opt_issuer, opt_single_child,
-    opt_time, req_attr, req_id, req_issuer, req_single_child, req_time, unexpected, w_attr,
-    w_issuer, w_opt_attr, w_text, w_time_attr, NameId, Status, CM_BEARER,
+    opt_time, protocol_header, req_attr, req_id, req_issuer, req_single_child, req_time,
+    unexpected, w_attr, w_issuer, w_opt_attr, w_text, w_time_attr, NameId, Status, CM_BEARER,
 };
 use crate::crypto::{Certificate, SignatureAlgorithm, SigningKey};
 use crate::dsig;
@@ -379,12 +379,7 @@ impl ParsedResponse {
     /// Reads a `<samlp:Response>` element; every field comes from `node` and its children.
     pub fn from_element(node: Node<'_, '_>) -> Result<Self> {
         const E: &str = "Response";
-        if !xml::is(node, NS_SAMLP, E) {
-            return Err(unexpected(node, "samlp:Response"));
-        }
-        check_version(node, E)?;
-        let id = req_id(node, E)?;
-        let issue_instant = req_time(node, E, "IssueInstant")?;
+        let (id, issue_instant) = protocol_header(node, E, "samlp:Response")?;
         let issuer = opt_issuer(node, E)?;
         let status = Status::from_element(req_single_child(node, NS_SAMLP, "Status", E)?)?;
         if xml::child(node, NS_SAML, "EncryptedAssertion").is_some() {
