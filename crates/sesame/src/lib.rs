@@ -3,6 +3,7 @@
 //! Dependencies point one way: `web` → `sso` / `apps` / `directory` → `store`; every
 //! module may use `sesame_saml` (the protocol library), which uses none of them.
 
+pub mod admin;
 pub mod apps;
 pub mod config;
 pub mod directory;

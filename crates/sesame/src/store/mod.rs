@@ -13,6 +13,7 @@ use thiserror::Error;
 
 // Admin plane query files (tenant and config version, directory, apps, certificates).
 mod apps;
+mod audit;
 mod certs;
 mod claims;
 mod groups;
@@ -26,6 +27,7 @@ mod sessions;
 mod signins;
 // Backup and restore (`sesame backup` / `sesame restore`).
 mod backup;
+pub use audit::{AuditFilter, AuditRow};
 pub use backup::{Backup, RestoreMode, BACKUP_FORMAT, BACKUP_VERSION};
 pub use claims::ClaimRow;
 pub use lockouts::Lockout;
@@ -361,7 +363,7 @@ impl Store {
 }
 
 #[cfg(test)]
-mod suite;
+pub(crate) mod suite;
 
 #[cfg(test)]
 mod tests {

@@ -32,6 +32,11 @@ pub struct SigninRow {
     pub correlation_id: String,
     /// A short description.
     pub details: String,
+    /// The decoded SAML request (XML), '' when there was none or it is not kept.
+    pub saml_request: String,
+    /// The SAML Response sent (XML, its SignatureValue removed), ''
+    /// when none was sent or it is not kept.
+    pub saml_response: String,
 }
 
 /// What `sesame signins` filters on.
@@ -59,8 +64,8 @@ impl Store {
         for r in rows {
             sqlx::query(
                 "INSERT INTO signin_logs (id, time_ms, user_id, upn, app_id, app_name, client_ip, \
-                 result, error_code, request_id, correlation_id, details) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING",
+                 result, error_code, request_id, correlation_id, details, saml_request, saml_response) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING",
             )
             .bind(&r.id)
             .bind(r.time_ms)
@@ -74,6 +79,8 @@ impl Store {
             .bind(&r.request_id)
             .bind(&r.correlation_id)
             .bind(&r.details)
+            .bind(&r.saml_request)
+            .bind(&r.saml_response)
             .execute(&mut *tx)
             .await?;
         }
@@ -86,7 +93,7 @@ impl Store {
         // Portable: every filter is always bound; a NULL/false parameter disables it.
         let rows = sqlx::query(
             "SELECT id, time_ms, user_id, upn, app_id, app_name, client_ip, result, error_code, \
-             request_id, correlation_id, details FROM signin_logs \
+             request_id, correlation_id, details, saml_request, saml_response FROM signin_logs \
              WHERE ($1 = '' OR app_id = $1) AND ($2 = '' OR LOWER(upn) = $2) AND time_ms >= $3 \
              AND ($4 = 0 OR result <> 'success') ORDER BY time_ms DESC LIMIT $5",
         )
@@ -112,6 +119,8 @@ impl Store {
                     request_id: r.try_get("request_id")?,
                     correlation_id: r.try_get("correlation_id")?,
                     details: r.try_get("details")?,
+                    saml_request: r.try_get("saml_request")?,
+                    saml_response: r.try_get("saml_response")?,
                 })
             })
             .collect()

@@ -285,6 +285,8 @@ async fn sso_plane_tables() {
         request_id: String::new(),
         correlation_id: "c".into(),
         details: String::new(),
+        saml_request: String::new(),
+        saml_response: String::new(),
     };
     s.signins_insert(&[row(1, "success"), row(2, "failure"), row(3, "success")])
         .await

@@ -82,6 +82,8 @@ pub(crate) fn row(
         request_id: request_id.unwrap_or_default().to_owned(),
         correlation_id: ctx.corr.clone(),
         details,
+        saml_request: String::new(),
+        saml_response: String::new(),
     }
 }
 
