@@ -126,6 +126,6 @@ pub async fn holders(store: &Store) -> Result<Vec<RoleHolder>, StoreError> {
             });
         }
     }
-    out.sort_by(|a, b| (a.role, a.upn.to_lowercase()).cmp(&(b.role, b.upn.to_lowercase())));
+    out.sort_by_key(|a| (a.role, a.upn.to_lowercase()));
     Ok(out)
 }
