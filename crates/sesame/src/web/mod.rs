@@ -4,6 +4,7 @@
 //! Handlers authorise, validate, call the `sso` functions and render; the pages are small
 //! hand-written HTML with every value escaped ([`esc`]).
 
+pub mod auth;
 mod login;
 pub mod ops;
 mod pages;
