@@ -7,6 +7,7 @@
 //! groups, roles or API tokens). A user without a role sees no admin page.
 
 pub mod audit;
+pub mod errors;
 pub mod roles;
 pub mod settings;
 

@@ -52,6 +52,11 @@ impl AppCache {
         self.by_identifier.get(identifier)
     }
 
+    /// How many applications there are.
+    pub fn app_count(&self) -> usize {
+        self.by_id.len()
+    }
+
     /// The application with this id.
     pub fn by_id(&self, id: &str) -> Option<&Arc<SsoApp>> {
         self.by_id.get(id)
@@ -186,6 +191,11 @@ impl CacheHandle {
             store,
             master,
         }))
+    }
+
+    /// The master key (admin edges use it to create applications and certificates).
+    pub fn master(&self) -> &Arc<MasterKey> {
+        &self.master
     }
 
     /// The current snapshot (a cheap `Arc` clone).

@@ -230,4 +230,12 @@ impl Store {
         .map(group_from_row)
         .collect()
     }
+
+    /// How many groups the directory holds.
+    pub async fn groups_count(&self) -> StoreResult<usize> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM groups")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
 }

@@ -259,6 +259,14 @@ impl Store {
         Ok(h.flatten())
     }
 
+    /// How many users the directory holds.
+    pub async fn users_count(&self) -> StoreResult<usize> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     /// The directory roles of a user ('Global Administrator', …).
     pub async fn user_roles(&self, user_id: &str) -> StoreResult<Vec<String>> {
         Ok(

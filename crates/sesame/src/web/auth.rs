@@ -34,7 +34,10 @@ pub struct SignedIn {
 }
 
 /// The signed-in user of this request, if its session cookie names a valid session.
-pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<SignedIn>, SsoError> {
+pub async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<SignedIn>, SsoError> {
     let Some(s) = current_session(state, headers).await? else {
         return Ok(None);
     };

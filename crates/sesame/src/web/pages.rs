@@ -217,8 +217,18 @@ fn origin_of(url: &str) -> String {
     }
 }
 
-/// `GET /`: where to start.
-pub async fn home(State(state): State<AppState>, _headers: HeaderMap) -> Response {
+/// `GET /`: where to start. After signing in, the page the user asked for before
+/// (remembered by the portal) or My Apps; otherwise links to start from.
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Ok(Some(_)) = super::saml::current_session(&state, &headers).await {
+        let next = super::portal::remembered_next(&headers).unwrap_or_else(|| "/myapps".into());
+        let mut r = axum::response::Redirect::to(&next).into_response();
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            super::set_cookie(&state, super::portal::NEXT_COOKIE, "", Some(0)),
+        );
+        return r;
+    }
     let cache = state.cache().get();
     let (tenant_id, login) = cache
         .tenant
@@ -227,7 +237,8 @@ pub async fn home(State(state): State<AppState>, _headers: HeaderMap) -> Respons
         .unwrap_or_default();
     let body = format!(
         "<h1>Sesame</h1><p>A self-hosted SAML 2.0 identity provider.</p>\
-<ul><li><a href=\"/testapp\">The built-in test application</a> (sign in with SAML SSO)</li>\
+<ul><li><a href=\"/myapps\">My Apps</a> (your applications)</li><li><a href=\"/admin\">Admin portal</a></li>\
+<li><a href=\"/testapp\">The built-in test application</a> (sign in with SAML SSO)</li>\
 <li><a href=\"/{t}/login\">Sign in to Sesame</a></li><li><a href=\"/{t}/signout\">Sign out</a></li></ul>\
 <p>Login URL: <code>{l}</code></p>",
         t = esc(&tenant_id),

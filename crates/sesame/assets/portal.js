@@ -1,0 +1,65 @@
+// Sesame portal: progressive enhancement only; every page works without it.
+"use strict";
+(function () {
+  // Copy buttons: <button type="button" class="copy" data-copy="ID of an input/code">.
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest("button[data-copy]");
+    if (!b) return;
+    var el = document.getElementById(b.getAttribute("data-copy"));
+    if (!el) return;
+    var text = el.value !== undefined && el.tagName !== "CODE" ? el.value : el.textContent;
+    var done = function () { var t = b.textContent; b.textContent = "Copied"; setTimeout(function () { b.textContent = t; }, 1500); };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () {});
+    } else if (el.select) { el.select(); document.execCommand("copy"); done(); }
+  });
+  // Show password: <button type="button" data-toggle-password="ID">.
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest("button[data-toggle-password]");
+    if (!b) return;
+    var el = document.getElementById(b.getAttribute("data-toggle-password"));
+    if (!el) return;
+    el.type = el.type === "password" ? "text" : "password";
+    b.setAttribute("aria-pressed", el.type === "text" ? "true" : "false");
+  });
+  // Checked as you type: <input data-patterns='["https://{tenant}.example.com/acs", …]'>,
+  // where {name} stands for any non-empty text without '/' (the gallery's placeholders).
+  function toRegex(p) {
+    var parts = p.split(/(\{[^}]*\})/);
+    var re = parts.map(function (s) {
+      if (/^\{[^}]*\}$/.test(s)) return "[^/]+";
+      return s.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+    }).join("");
+    return new RegExp("^" + re + "$", "i");
+  }
+  function check(input) {
+    var pats;
+    try { pats = JSON.parse(input.getAttribute("data-patterns") || "[]"); } catch (e) { return; }
+    var msg = document.getElementById(input.id + "-check");
+    var v = input.value.trim();
+    if (!pats.length || !v) { input.removeAttribute("aria-invalid"); if (msg) msg.textContent = ""; return; }
+    var ok = pats.some(function (p) { return toRegex(p).test(v); });
+    input.setAttribute("aria-invalid", ok ? "false" : "true");
+    if (msg) msg.textContent = ok ? "" : "Does not match the expected pattern: " + pats.join(" or ");
+  }
+  document.addEventListener("input", function (ev) {
+    if (ev.target.hasAttribute && ev.target.hasAttribute("data-patterns")) check(ev.target);
+  });
+  // Client-side filter of a list: <input type="search" data-filter="ID of a table or .tiles">.
+  document.addEventListener("input", function (ev) {
+    var t = ev.target;
+    if (!t.hasAttribute || !t.hasAttribute("data-filter")) return;
+    var box = document.getElementById(t.getAttribute("data-filter"));
+    if (!box) return;
+    var q = t.value.trim().toLowerCase();
+    box.querySelectorAll("[data-search]").forEach(function (row) {
+      row.hidden = q && row.getAttribute("data-search").toLowerCase().indexOf(q) < 0;
+    });
+  });
+  // Confirm destructive actions: <form data-confirm="Delete X?">.
+  document.addEventListener("submit", function (ev) {
+    var f = ev.target;
+    var m = f.getAttribute && f.getAttribute("data-confirm");
+    if (m && !window.confirm(m)) ev.preventDefault();
+  });
+})();

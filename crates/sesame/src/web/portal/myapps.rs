@@ -1,0 +1,9 @@
+//! Portal area: myapps (see `super`).
+
+use crate::web::AppState;
+use axum::Router;
+
+/// The routes of this area.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+}
