@@ -9,6 +9,8 @@
 #   - tests/interop/node_modules: `npm ci` from the committed package-lock.json
 #     (xml-crypto, @xmldom/xmldom)
 #   - Debian package postgresql (scripts/postgres.sh) for the PostgreSQL pass
+#   - Debian package chromium and tests/e2e/node_modules (`npm ci`: playwright-core) for
+#     the end-to-end browser tests
 # then runs: cargo fmt --check, clippy -D warnings, cargo test (SQLite), cargo test -p
 # sesame again on a throw-away PostgreSQL server (with the multi-node tests), the interop suite
 # (tests/interop, against target/debug/sesame) and the fuzz corpus replay when fuzz/
@@ -32,6 +34,8 @@ pkg_installed python3-lxml || missing+=(python3-lxml)
 pkg_installed python3-xmlsec || missing+=(python3-xmlsec)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# The end-to-end browser tests drive Debian's Chromium (never a downloaded browser).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   sudo=()
@@ -79,6 +83,12 @@ if [ ! -f tests/interop/node_modules/.package-lock.json ] \
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in tests/interop"
 fi
 
+if [ ! -f tests/e2e/node_modules/.package-lock.json ] \
+  || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
+  say "npm ci (tests/e2e: playwright-core)"
+  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in tests/e2e"
+fi
+
 # ---- Rust -----------------------------------------------------------------------------
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt || die "rustfmt is missing"
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy || die "clippy is missing"
@@ -110,6 +120,14 @@ rm -f "$junit"
 interop_rc=0
 SESAME_BIN="$PWD/target/debug/sesame" .venv/bin/python -m pytest tests/interop -q \
   -p no:cacheprovider --junitxml="$junit" || interop_rc=$?
+
+# ---- end-to-end browser tests ---------------------------------------------------------
+# The admin portal and My Apps in headless Chromium (playwright-core), against the real
+# binary: tests/e2e/*.test.mjs, node's test runner. Screenshots go to tests/e2e/screenshots.
+say "end-to-end browser tests (tests/e2e)"
+e2e_rc=0
+SESAME_BIN="$PWD/target/debug/sesame" node --test --test-concurrency=1 tests/e2e/ || e2e_rc=$?
+[ "$e2e_rc" -eq 0 ] || die "the end-to-end browser tests failed (node --test exit $e2e_rc)"
 
 # ---- fuzz corpus replay (hook) --------------------------------------------------------
 # The fuzz targets live in fuzz/; scripts/fuzz-replay.sh replays their corpora as tests.
