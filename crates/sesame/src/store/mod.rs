@@ -22,6 +22,7 @@ mod users;
 // SSO plane query files (sessions, replay cache, lockouts, pending requests, sign-in logs).
 mod lockouts;
 mod pending;
+mod portal;
 mod replay;
 mod sessions;
 mod signins;
@@ -31,6 +32,7 @@ pub use audit::{AuditFilter, AuditRow};
 pub use backup::{Backup, RestoreMode, BACKUP_FORMAT, BACKUP_VERSION};
 pub use claims::ClaimRow;
 pub use lockouts::Lockout;
+pub use portal::{AuditSearch, SigninSearch};
 pub use sessions::{SessionApp, SessionRecord, SessionWithUser};
 pub use signins::{SigninFilter, SigninRow};
 

@@ -1,0 +1,471 @@
+//! Groups: the list with search, New group (name, description), and the group's page
+//! with its members (add a user or a group found by search, remove) and delete.
+
+use super::kit::{self, field, Fields};
+use super::{input_of, record, FieldErrors};
+use crate::admin::audit::Change;
+use crate::admin::errors::AdminCode;
+use crate::admin::Permission;
+use crate::directory::{self, DirectoryError, Group, MemberRef};
+use crate::web::auth::SignedIn;
+use crate::web::portal::{
+    check_csrf, page, page_with_status, render, require, Admin, Crumb, Flash, Section,
+};
+use crate::web::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use std::collections::HashMap;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/groups", get(list))
+        .route("/admin/groups/new", get(new_form).post(create))
+        .route("/admin/groups/{id}", get(show))
+        .route("/admin/groups/{id}/members", post(add))
+        .route("/admin/groups/{id}/members/remove", post(remove))
+        .route("/admin/groups/{id}/delete", post(delete))
+}
+
+fn crumbs(last: Option<&str>) -> Vec<Crumb> {
+    let mut c = vec![
+        Crumb::new("/admin", "Overview"),
+        Crumb::new("/admin/groups", "Groups"),
+    ];
+    if let Some(l) = last {
+        c.push(Crumb::new("", l));
+    }
+    c
+}
+
+#[derive(Template)]
+#[template(path = "portal/groups/list.html")]
+struct ListBody {
+    q: String,
+    can_manage: bool,
+    groups: Vec<Group>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = require(&si, &headers, Permission::ReadDirectory) {
+        return r;
+    }
+    let q = query.get("q").map(|s| s.trim()).unwrap_or("").to_owned();
+    let groups = match state.store().list_groups().await {
+        Ok(g) => g,
+        Err(e) => return kit::store_fail(&si, &headers, &e),
+    };
+    let needle = q.to_lowercase();
+    let groups = groups
+        .into_iter()
+        .filter(|g| {
+            needle.is_empty()
+                || g.name.to_lowercase().contains(&needle)
+                || g.description.to_lowercase().contains(&needle)
+        })
+        .collect();
+    let body = render(&ListBody {
+        q,
+        can_manage: si.principal.can(Permission::ManageDirectory),
+        groups,
+    });
+    let r = page(
+        &state,
+        &si,
+        Section::Groups,
+        "Groups",
+        crumbs(None),
+        kit::take_flash(&headers),
+        &body,
+    );
+    kit::shown(&state, &headers, r)
+}
+
+#[derive(Template)]
+#[template(path = "portal/groups/new.html")]
+struct NewBody<'a> {
+    csrf: &'a str,
+    name: String,
+    description: String,
+    errors: FieldErrors,
+}
+
+async fn new_form(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
+    if let Err(r) = require(&si, &headers, Permission::ManageDirectory) {
+        return r;
+    }
+    let body = render(&NewBody {
+        csrf: &si.csrf,
+        name: String::new(),
+        description: String::new(),
+        errors: FieldErrors::default(),
+    });
+    page(
+        &state,
+        &si,
+        Section::Groups,
+        "New group",
+        crumbs(Some("New group")),
+        None,
+        &body,
+    )
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = check_csrf(&si, &headers, kit::csrf(&f)) {
+        return r;
+    }
+    if let Err(r) = require(&si, &headers, Permission::ManageDirectory) {
+        return r;
+    }
+    let name = field(&f, "name").to_owned();
+    let description = field(&f, "description").to_owned();
+    let (errors, status, code) = match directory::create_group(state.store(), &name, &description)
+        .await
+    {
+        Ok(g) => {
+            record(
+                &state,
+                &si,
+                &headers,
+                Change::new("group.create", "group", &g.id, &g.name).after(&g),
+            )
+            .await;
+            return kit::redirect_ok(
+                &state,
+                &format!("/admin/groups/{}", g.id),
+                &format!("Group {} created. Add its members below.", g.name),
+            );
+        }
+        Err(DirectoryError::Invalid { field, reason }) => {
+            let mut e = FieldErrors::default();
+            let label = if field == "group name" { "Group name" } else { "Description" };
+            e.add(input_of(field), format!("{label} {reason}."));
+            (e, kit::UNPROCESSABLE, AdminCode::Invalid)
+        }
+        Err(DirectoryError::Conflict(m)) => {
+            let mut e = FieldErrors::default();
+            e.add("name", format!("{m}: choose another name."));
+            (e, StatusCode::CONFLICT, AdminCode::Conflict)
+        }
+        Err(e) => return kit::directory_fail(&si, &headers, &e),
+    };
+    let body = render(&NewBody {
+        csrf: &si.csrf,
+        name,
+        description,
+        errors,
+    });
+    page_with_status(
+        &state,
+        &si,
+        Section::Groups,
+        "New group",
+        crumbs(Some("New group")),
+        Flash::error(format!(
+            "{}: the group was not created. Correct the field marked below and select Create again.",
+            code.code()
+        )),
+        &body,
+        status,
+    )
+}
+
+struct Candidate {
+    kind: &'static str,
+    id: String,
+    label: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/groups/group.html")]
+struct GroupBody<'a> {
+    csrf: &'a str,
+    g: &'a Group,
+    can_manage: bool,
+    users: Vec<directory::User>,
+    groups: Vec<Group>,
+    find: String,
+    candidates: Vec<Candidate>,
+    searched: bool,
+}
+
+async fn load(
+    state: &AppState,
+    si: &SignedIn,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<Group, Response> {
+    match state.store().group_by_id(id).await {
+        Ok(Some(g)) => Ok(g),
+        Ok(None) => Err(kit::not_found(
+            si,
+            headers,
+            "No group has this object id: it may have been deleted. The Groups list shows every group.",
+        )),
+        Err(e) => Err(kit::store_fail(si, headers, &e)),
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = require(&si, &headers, Permission::ReadDirectory) {
+        return r;
+    }
+    let g = match load(&state, &si, &headers, &id).await {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    let store = state.store();
+    let members = match directory::group_members(store, &g.id).await {
+        Ok(m) => m,
+        Err(e) => return kit::directory_fail(&si, &headers, &e),
+    };
+    let find = query.get("find").map(|s| s.trim()).unwrap_or("").to_owned();
+    let mut candidates = Vec::new();
+    if !find.is_empty() {
+        let users = match store.list_users(Some(&find)).await {
+            Ok(u) => u,
+            Err(e) => return kit::store_fail(&si, &headers, &e),
+        };
+        for u in users.into_iter().take(20) {
+            if members.users.iter().any(|m| m.id == u.id) {
+                continue;
+            }
+            candidates.push(Candidate {
+                kind: "user",
+                id: u.id,
+                label: u.upn,
+                detail: u.display_name,
+            });
+        }
+        let groups = match store.list_groups().await {
+            Ok(g) => g,
+            Err(e) => return kit::store_fail(&si, &headers, &e),
+        };
+        let needle = find.to_lowercase();
+        for o in groups
+            .into_iter()
+            .filter(|o| o.id != g.id && o.name.to_lowercase().contains(&needle))
+            .take(20)
+        {
+            if members.groups.iter().any(|m| m.id == o.id) {
+                continue;
+            }
+            candidates.push(Candidate {
+                kind: "group",
+                id: o.id,
+                label: o.name,
+                detail: o.description,
+            });
+        }
+    }
+    let body = render(&GroupBody {
+        csrf: &si.csrf,
+        g: &g,
+        can_manage: si.principal.can(Permission::ManageDirectory),
+        users: members.users,
+        groups: members.groups,
+        searched: !find.is_empty(),
+        find,
+        candidates,
+    });
+    let r = page(
+        &state,
+        &si,
+        Section::Groups,
+        &g.name,
+        crumbs(Some(&g.name)),
+        kit::take_flash(&headers),
+        &body,
+    );
+    kit::shown(&state, &headers, r)
+}
+
+async fn guard(
+    state: &AppState,
+    si: &SignedIn,
+    headers: &HeaderMap,
+    f: &Fields,
+    id: &str,
+) -> Result<Group, Response> {
+    check_csrf(si, headers, kit::csrf(f))?;
+    require(si, headers, Permission::ManageDirectory)?;
+    load(state, si, headers, id).await
+}
+
+/// The member a form names: `kind` (user | group) and `member_id`.
+fn member_of(f: &Fields) -> Result<MemberRef, String> {
+    let id = field(f, "member_id");
+    if id.is_empty() {
+        return Err("no member chosen: search for a user or group, then select Add".into());
+    }
+    match field(f, "kind") {
+        "user" => Ok(MemberRef::User(id.to_owned())),
+        "group" => Ok(MemberRef::Group(id.to_owned())),
+        other => Err(format!("kind {other:?} is neither user nor group")),
+    }
+}
+
+async fn member_name(state: &AppState, m: &MemberRef) -> String {
+    let store = state.store();
+    match m {
+        MemberRef::User(id) => match store.user_by_id(id).await {
+            Ok(Some(u)) => format!("user {}", u.upn),
+            _ => format!("user {id}"),
+        },
+        MemberRef::Group(id) => match store.group_by_id(id).await {
+            Ok(Some(g)) => format!("group {}", g.name),
+            _ => format!("group {id}"),
+        },
+    }
+}
+
+fn member_json(m: &MemberRef, name: &str) -> serde_json::Value {
+    match m {
+        MemberRef::User(id) => serde_json::json!({"kind": "user", "id": id, "name": name}),
+        MemberRef::Group(id) => serde_json::json!({"kind": "group", "id": id, "name": name}),
+    }
+}
+
+async fn add(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let g = match guard(&state, &si, &headers, &f, &id).await {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    let to = format!("/admin/groups/{}", g.id);
+    let m = match member_of(&f) {
+        Ok(m) => m,
+        Err(e) => {
+            return kit::redirect_error(
+                &state,
+                &to,
+                &format!("{}: {e}.", AdminCode::Invalid.code()),
+            )
+        }
+    };
+    match directory::add_member(state.store(), &g.id, &m).await {
+        Ok(()) => {
+            let name = member_name(&state, &m).await;
+            record(
+                &state,
+                &si,
+                &headers,
+                Change::new("group.member.add", "group", &g.id, &g.name)
+                    .after(&member_json(&m, &name)),
+            )
+            .await;
+            kit::redirect_ok(&state, &to, &format!("Added {name} to {}.", g.name))
+        }
+        Err(e @ (DirectoryError::Conflict(_) | DirectoryError::NotFound(_))) => {
+            kit::redirect_error(
+                &state,
+                &to,
+                &format!("{}: {e}.", kit::directory_code(&e).code()),
+            )
+        }
+        Err(e) => kit::directory_fail(&si, &headers, &e),
+    }
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let g = match guard(&state, &si, &headers, &f, &id).await {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    let to = format!("/admin/groups/{}", g.id);
+    let m = match member_of(&f) {
+        Ok(m) => m,
+        Err(e) => {
+            return kit::redirect_error(
+                &state,
+                &to,
+                &format!("{}: {e}.", AdminCode::Invalid.code()),
+            )
+        }
+    };
+    let name = member_name(&state, &m).await;
+    match directory::remove_member(state.store(), &g.id, &m).await {
+        Ok(()) => {
+            record(
+                &state,
+                &si,
+                &headers,
+                Change::new("group.member.remove", "group", &g.id, &g.name)
+                    .before(&member_json(&m, &name)),
+            )
+            .await;
+            kit::redirect_ok(&state, &to, &format!("Removed {name} from {}.", g.name))
+        }
+        Err(e @ DirectoryError::NotFound(_)) => kit::redirect_error(
+            &state,
+            &to,
+            &format!("{}: {e}.", AdminCode::NotFound.code()),
+        ),
+        Err(e) => kit::directory_fail(&si, &headers, &e),
+    }
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let g = match guard(&state, &si, &headers, &f, &id).await {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    let members = directory::group_members(state.store(), &g.id).await.ok();
+    if let Err(e) = directory::delete_group(state.store(), &g.id).await {
+        return kit::directory_fail(&si, &headers, &e);
+    }
+    let before = serde_json::json!({
+        "group": g,
+        "members": members.map(|m| {
+            m.users.iter().map(|u| u.upn.clone())
+                .chain(m.groups.iter().map(|g| g.name.clone()))
+                .collect::<Vec<_>>()
+        }),
+    });
+    record(
+        &state,
+        &si,
+        &headers,
+        Change::new("group.delete", "group", &g.id, &g.name).before(&before),
+    )
+    .await;
+    kit::redirect_ok(&state, "/admin/groups", &format!("Group {} deleted.", g.name))
+}

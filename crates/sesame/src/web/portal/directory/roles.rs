@@ -1,0 +1,232 @@
+//! Roles and administrators: each role with its description and holders; assign (user
+//! name + role) and remove, refusing to remove the last Global Administrator. Global
+//! Administrators only. `admin::roles` audits each change itself.
+
+use super::kit::{self, field, Fields};
+use crate::admin::errors::AdminCode;
+use crate::admin::roles::{self, RoleError};
+use crate::admin::{Permission, Role};
+use crate::directory::DirectoryError;
+use crate::web::auth::SignedIn;
+use crate::web::portal::{check_csrf, page, render, require, Admin, Crumb, Section};
+use crate::web::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/roles", get(show))
+        .route("/admin/roles/assign", post(assign))
+        .route("/admin/roles/remove", post(remove))
+}
+
+fn description(r: Role) -> &'static str {
+    match r {
+        Role::GlobalAdministrator => {
+            "Can do everything: users and groups, enterprise applications, sign-in and audit \
+             logs, roles, API tokens and settings."
+        }
+        Role::ApplicationAdministrator => {
+            "Can add and configure enterprise applications (single sign-on, claims, \
+             certificates, users and groups assigned) and read sign-in logs; can read users and \
+             groups to assign them, but not change them."
+        }
+    }
+}
+
+struct Holder {
+    user_id: String,
+    upn: String,
+    name: String,
+}
+
+struct RoleView {
+    name: &'static str,
+    slug: &'static str,
+    description: &'static str,
+    holders: Vec<Holder>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/roles/roles.html")]
+struct RolesBody<'a> {
+    csrf: &'a str,
+    roles: Vec<RoleView>,
+    upn: String,
+}
+
+async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
+    if let Err(r) = require(&si, &headers, Permission::ManageRoles) {
+        return r;
+    }
+    let holders = match roles::holders(state.store()).await {
+        Ok(h) => h,
+        Err(e) => return kit::store_fail(&si, &headers, &e),
+    };
+    let views = Role::ALL
+        .iter()
+        .map(|&r| RoleView {
+            name: r.as_str(),
+            slug: match r {
+                Role::GlobalAdministrator => "global",
+                Role::ApplicationAdministrator => "application",
+            },
+            description: description(r),
+            holders: holders
+                .iter()
+                .filter(|h| h.role == r)
+                .map(|h| Holder {
+                    user_id: h.user_id.clone(),
+                    upn: h.upn.clone(),
+                    name: h.display_name.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let body = render(&RolesBody {
+        csrf: &si.csrf,
+        roles: views,
+        upn: String::new(),
+    });
+    let r = page(
+        &state,
+        &si,
+        Section::Roles,
+        "Roles and administrators",
+        vec![
+            Crumb::new("/admin", "Overview"),
+            Crumb::new("", "Roles and administrators"),
+        ],
+        kit::take_flash(&headers),
+        &body,
+    );
+    kit::shown(&state, &headers, r)
+}
+
+/// Assigns or removes (`op` = `assign` | `remove`) the posted `role` of `upn`, then
+/// redirects to `to` with what was done, or why not.
+pub(super) async fn apply(
+    state: &AppState,
+    si: &SignedIn,
+    headers: &HeaderMap,
+    f: &Fields,
+    upn: &str,
+    to: &str,
+) -> Response {
+    let role = match roles::parse_role(field(f, "role")) {
+        Ok(r) => r,
+        Err(e) => {
+            return kit::redirect_error(
+                state,
+                to,
+                &format!("{}: {e}.", AdminCode::Invalid.code()),
+            )
+        }
+    };
+    let corr = crate::web::portal::correlation(headers);
+    let actor = &si.principal.actor;
+    let store = state.store();
+    let result = match field(f, "op") {
+        "assign" => roles::assign(store, actor, upn, role, &corr)
+            .await
+            .map(|added| {
+                if added {
+                    format!("{role} assigned to {upn}.")
+                } else {
+                    format!("{upn} already holds {role}: nothing changed.")
+                }
+            }),
+        "remove" => roles::remove(store, actor, upn, role, &corr)
+            .await
+            .map(|removed| {
+                if removed {
+                    format!("{role} removed from {upn}.")
+                } else {
+                    format!("{upn} did not hold {role}: nothing changed.")
+                }
+            }),
+        other => {
+            return kit::redirect_error(
+                state,
+                to,
+                &format!(
+                    "{}: op {other:?} is neither assign nor remove; use the page's buttons.",
+                    AdminCode::Invalid.code()
+                ),
+            )
+        }
+    };
+    match result {
+        Ok(msg) => kit::redirect_ok(state, to, &msg),
+        Err(RoleError::LastGlobalAdministrator(u)) => kit::redirect_error(
+            state,
+            to,
+            &format!(
+                "{}: {u} is the last Global Administrator: assign the role to someone else first, then remove it.",
+                AdminCode::Conflict.code()
+            ),
+        ),
+        Err(RoleError::Directory(DirectoryError::NotFound(_))) => kit::redirect_error(
+            state,
+            to,
+            &format!(
+                "{}: no user has the user name {upn}; check it in Users (name@domain, e.g. B.Simon@contoso.com).",
+                AdminCode::NotFound.code()
+            ),
+        ),
+        Err(RoleError::UnknownRole(e)) => kit::redirect_error(
+            state,
+            to,
+            &format!("{}: unknown role {e}.", AdminCode::Invalid.code()),
+        ),
+        Err(RoleError::Directory(e)) => kit::directory_fail(si, headers, &e),
+        Err(RoleError::Store(e)) => kit::store_fail(si, headers, &e),
+    }
+}
+
+fn guard(si: &SignedIn, headers: &HeaderMap, f: &Fields) -> Result<(), Response> {
+    check_csrf(si, headers, kit::csrf(f))?;
+    require(si, headers, Permission::ManageRoles)
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Form(mut f): Form<Fields>,
+) -> Response {
+    if let Err(r) = guard(&si, &headers, &f) {
+        return r;
+    }
+    let upn = field(&f, "upn").to_owned();
+    if upn.is_empty() {
+        return kit::redirect_error(
+            &state,
+            "/admin/roles",
+            &format!(
+                "{}: User name is empty: enter the user name (name@domain) of the user to give the role.",
+                AdminCode::Invalid.code()
+            ),
+        );
+    }
+    f.insert("op".into(), "assign".into());
+    apply(&state, &si, &headers, &f, &upn, "/admin/roles").await
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Form(mut f): Form<Fields>,
+) -> Response {
+    if let Err(r) = guard(&si, &headers, &f) {
+        return r;
+    }
+    let upn = field(&f, "upn").to_owned();
+    f.insert("op".into(), "remove".into());
+    apply(&state, &si, &headers, &f, &upn, "/admin/roles").await
+}

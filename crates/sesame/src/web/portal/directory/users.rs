@@ -1,0 +1,772 @@
+//! Users: the list with search, New user (the seeds' "Name", "User name", "Show password",
+//! "Create"), and the user's page (profile, sign-in blocked or not, password reset,
+//! groups, assigned applications, roles, delete).
+
+use super::kit::{self, checked, field, raw, Fields};
+use super::{input_of, record, FieldErrors, Pager};
+use crate::admin::audit::Change;
+use crate::admin::errors::AdminCode;
+use crate::admin::{roles, Permission, Role};
+use crate::directory::{self, password, DirectoryError, NewUser, User, UserUpdate};
+use crate::web::auth::SignedIn;
+use crate::web::portal::{
+    check_csrf, error_page, page, page_with_status, render, require, Admin, Crumb, Flash, Section,
+};
+use crate::web::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use std::collections::HashMap;
+
+const PER_PAGE: usize = 50;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(list))
+        .route("/admin/users/new", get(new_form).post(create))
+        .route("/admin/users/{id}", get(show).post(update))
+        .route("/admin/users/{id}/enabled", post(set_enabled))
+        .route("/admin/users/{id}/password", post(reset_password))
+        .route("/admin/users/{id}/delete", post(delete))
+        .route("/admin/users/{id}/roles", post(change_role))
+}
+
+fn crumbs(last: Option<(&str, &str)>) -> Vec<Crumb> {
+    let mut c = vec![Crumb::new("/admin", "Overview"), Crumb::new("/admin/users", "Users")];
+    if let Some((href, label)) = last {
+        c.push(Crumb::new(href, label));
+    }
+    c
+}
+
+fn name_of(u: &User) -> &str {
+    if u.display_name.is_empty() {
+        &u.upn
+    } else {
+        &u.display_name
+    }
+}
+
+// ---------------------------------------------------------------- list
+
+struct UserRow {
+    id: String,
+    name: String,
+    upn: String,
+    mail: String,
+    enabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portal/users/list.html")]
+struct ListBody {
+    q: String,
+    status: String,
+    can_manage: bool,
+    total: usize,
+    users: Vec<UserRow>,
+    pager: Pager,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = require(&si, &headers, Permission::ReadDirectory) {
+        return r;
+    }
+    let q = query.get("q").map(|s| s.trim()).unwrap_or("").to_owned();
+    let status = match query.get("status").map(String::as_str) {
+        Some("enabled") => "enabled",
+        Some("disabled") => "disabled",
+        _ => "",
+    };
+    let users = match state.store().list_users(Some(&q)).await {
+        Ok(u) => u,
+        Err(e) => return kit::store_fail(&si, &headers, &e),
+    };
+    let users: Vec<User> = users
+        .into_iter()
+        .filter(|u| match status {
+            "enabled" => u.enabled,
+            "disabled" => !u.enabled,
+            _ => true,
+        })
+        .collect();
+    let total = users.len();
+    let pg = kit::page_number(query.get("page").map(String::as_str));
+    let skip = usize::try_from(pg - 1).unwrap_or(0).saturating_mul(PER_PAGE);
+    let rows: Vec<UserRow> = users
+        .iter()
+        .skip(skip)
+        .take(PER_PAGE)
+        .map(|u| UserRow {
+            id: u.id.clone(),
+            name: name_of(u).to_owned(),
+            upn: u.upn.clone(),
+            mail: u.mail.clone(),
+            enabled: u.enabled,
+        })
+        .collect();
+    let base = format!("/admin/users?q={}&status={}&", kit::q(&q), status);
+    let body = render(&ListBody {
+        q,
+        status: status.to_owned(),
+        can_manage: si.principal.can(Permission::ManageDirectory),
+        total,
+        users: rows,
+        pager: Pager::new(&base, pg, skip + PER_PAGE < total),
+    });
+    let r = page(
+        &state,
+        &si,
+        Section::Users,
+        "Users",
+        crumbs(None),
+        kit::take_flash(&headers),
+        &body,
+    );
+    kit::shown(&state, &headers, r)
+}
+
+// ---------------------------------------------------------------- New user
+
+#[derive(Template)]
+#[template(path = "portal/users/new.html")]
+struct NewBody<'a> {
+    csrf: &'a str,
+    display_name: String,
+    upn: String,
+    given_name: String,
+    surname: String,
+    mail: String,
+    custom: bool,
+    password: String,
+    generated: String,
+    block: bool,
+    errors: FieldErrors,
+}
+
+async fn new_form(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
+    if let Err(r) = require(&si, &headers, Permission::ManageDirectory) {
+        return r;
+    }
+    let generated = match password::generate_password() {
+        Ok(p) => p,
+        Err(e) => return kit::fail(&si, &headers, AdminCode::Internal, &e),
+    };
+    let body = render(&NewBody {
+        csrf: &si.csrf,
+        display_name: String::new(),
+        upn: String::new(),
+        given_name: String::new(),
+        surname: String::new(),
+        mail: String::new(),
+        custom: false,
+        password: generated.clone(),
+        generated,
+        block: false,
+        errors: FieldErrors::default(),
+    });
+    page(
+        &state,
+        &si,
+        Section::Users,
+        "New user",
+        crumbs(Some(("", "New user"))),
+        None,
+        &body,
+    )
+}
+
+/// Hashes `pw` on the blocking pool (Argon2id, ~20 ms).
+async fn hash(pw: &str) -> Result<String, DirectoryError> {
+    let pw = pw.to_owned();
+    tokio::task::spawn_blocking(move || password::hash_password(&pw))
+        .await
+        .map_err(|e| {
+            DirectoryError::Password(password::PasswordError::Hash(format!(
+                "hashing task failed: {e}"
+            )))
+        })?
+        .map_err(DirectoryError::Password)
+}
+
+/// The password a form asks for: the generated one shown (or a new one when the field
+/// was emptied) with "Auto-generate", the one typed with "Let me create the password".
+fn chosen_password(f: &Fields, errors: &mut FieldErrors) -> Option<String> {
+    let custom = field(f, "password_mode") == "custom";
+    let given = raw(f, "password");
+    let pw = if given.is_empty() && !custom {
+        match password::generate_password() {
+            Ok(p) => p,
+            Err(e) => {
+                errors.add("password", e.to_string());
+                return None;
+            }
+        }
+    } else {
+        given.to_owned()
+    };
+    if let Err(e) = password::check_policy(&pw) {
+        errors.add(
+            "password",
+            format!("{e} (letters, digits and symbols all count)"),
+        );
+        return None;
+    }
+    Some(pw)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = check_csrf(&si, &headers, kit::csrf(&f)) {
+        return r;
+    }
+    if let Err(r) = require(&si, &headers, Permission::ManageDirectory) {
+        return r;
+    }
+    let mut errors = FieldErrors::default();
+    let upn = field(&f, "upn").to_owned();
+    let display_name = field(&f, "display_name").to_owned();
+    if display_name.is_empty() {
+        errors.add("display_name", "Name is empty: enter the name people see, e.g. B.Simon.");
+    }
+    if let Err(DirectoryError::Invalid { reason, .. }) = directory::validate_upn(&upn) {
+        errors.add("upn", format!("User name {reason}."));
+    }
+    let pw = chosen_password(&f, &mut errors);
+    let mail = match field(&f, "mail") {
+        "" => upn.clone(),
+        m => m.to_owned(),
+    };
+    let again = |errors: FieldErrors, status: StatusCode| {
+        let generated = raw(&f, "generated").to_owned();
+        let body = render(&NewBody {
+            csrf: &si.csrf,
+            display_name: display_name.clone(),
+            upn: upn.clone(),
+            given_name: field(&f, "given_name").to_owned(),
+            surname: field(&f, "surname").to_owned(),
+            mail: field(&f, "mail").to_owned(),
+            custom: field(&f, "password_mode") == "custom",
+            password: raw(&f, "password").to_owned(),
+            generated,
+            block: checked(&f, "block_sign_in"),
+            errors,
+        });
+        page_with_status(
+            &state,
+            &si,
+            Section::Users,
+            "New user",
+            crumbs(Some(("", "New user"))),
+            Flash::error(format!(
+                "{}: the user was not created. Correct the fields marked below and select Create again.",
+                if status == StatusCode::CONFLICT {
+                    AdminCode::Conflict.code()
+                } else {
+                    AdminCode::Invalid.code()
+                }
+            )),
+            &body,
+            status,
+        )
+    };
+    let Some(pw) = pw.filter(|_| errors.is_empty()) else {
+        return again(errors, kit::UNPROCESSABLE);
+    };
+    let hash = match hash(&pw).await {
+        Ok(h) => h,
+        Err(e) => return kit::directory_fail(&si, &headers, &e),
+    };
+    let new = NewUser {
+        upn: upn.clone(),
+        display_name: display_name.clone(),
+        given_name: field(&f, "given_name").to_owned(),
+        surname: field(&f, "surname").to_owned(),
+        mail,
+        disabled: checked(&f, "block_sign_in"),
+        password_hash: Some(hash),
+        ..NewUser::default()
+    };
+    let user = match directory::create_user(state.store(), new).await {
+        Ok(u) => u,
+        Err(DirectoryError::Invalid { field, reason }) => {
+            let mut errors = FieldErrors::default();
+            errors.add(input_of(field), format!("{field}: {reason}"));
+            return again(errors, kit::UNPROCESSABLE);
+        }
+        Err(DirectoryError::Conflict(m)) => {
+            let mut errors = FieldErrors::default();
+            errors.add("upn", format!("{m}: choose another user name."));
+            return again(errors, StatusCode::CONFLICT);
+        }
+        Err(e) => return kit::directory_fail(&si, &headers, &e),
+    };
+    record(
+        &state,
+        &si,
+        &headers,
+        Change::new("user.create", "user", &user.id, &user.upn).after(&user),
+    )
+    .await;
+    let to = format!("/admin/users/{}", user.id);
+    let r = kit::redirect_ok(
+        &state,
+        &to,
+        &format!("User {} created.", user.upn),
+    );
+    kit::with_secret(&state, r, &user.id, &pw)
+}
+
+// ---------------------------------------------------------------- the user's page
+
+struct GroupRow {
+    id: String,
+    name: String,
+    description: String,
+}
+
+struct AppRow {
+    id: String,
+    name: String,
+    roles: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/users/user.html")]
+struct UserBody<'a> {
+    csrf: &'a str,
+    u: &'a User,
+    name: &'a str,
+    created: String,
+    updated: String,
+    password: Option<String>,
+    can_manage: bool,
+    can_roles: bool,
+    is_self: bool,
+    groups: Vec<GroupRow>,
+    apps: Vec<AppRow>,
+    roles: Vec<&'static str>,
+    other_roles: Vec<&'static str>,
+    form: ProfileForm,
+    errors: FieldErrors,
+}
+
+/// The profile fields as shown in the form (the stored ones, or those posted).
+struct ProfileForm {
+    display_name: String,
+    upn: String,
+    given_name: String,
+    surname: String,
+    mail: String,
+    department: String,
+    job_title: String,
+}
+
+impl ProfileForm {
+    fn of(u: &User) -> ProfileForm {
+        ProfileForm {
+            display_name: u.display_name.clone(),
+            upn: u.upn.clone(),
+            given_name: u.given_name.clone(),
+            surname: u.surname.clone(),
+            mail: u.mail.clone(),
+            department: u.department.clone(),
+            job_title: u.job_title.clone(),
+        }
+    }
+
+    fn posted(f: &Fields) -> ProfileForm {
+        ProfileForm {
+            display_name: field(f, "display_name").to_owned(),
+            upn: field(f, "upn").to_owned(),
+            given_name: field(f, "given_name").to_owned(),
+            surname: field(f, "surname").to_owned(),
+            mail: field(f, "mail").to_owned(),
+            department: field(f, "department").to_owned(),
+            job_title: field(f, "job_title").to_owned(),
+        }
+    }
+}
+
+async fn load(state: &AppState, si: &SignedIn, headers: &HeaderMap, id: &str) -> Result<User, Response> {
+    match state.store().user_by_id(id).await {
+        Ok(Some(u)) => Ok(u),
+        Ok(None) => Err(kit::not_found(
+            si,
+            headers,
+            "No user has this object id: it may have been deleted. The Users list shows every user.",
+        )),
+        Err(e) => Err(kit::store_fail(si, headers, &e)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn user_page(
+    state: &AppState,
+    si: &SignedIn,
+    headers: &HeaderMap,
+    u: &User,
+    form: ProfileForm,
+    errors: FieldErrors,
+    flash: Option<Flash>,
+    status: StatusCode,
+) -> Response {
+    let store = state.store();
+    let groups = match directory::user_groups_transitive(store, &u.id).await {
+        Ok(g) => g,
+        Err(e) => return kit::store_fail(si, headers, &e),
+    };
+    let mut groups: Vec<GroupRow> = groups
+        .into_iter()
+        .map(|g| GroupRow {
+            id: g.id,
+            name: g.name,
+            description: g.description,
+        })
+        .collect();
+    groups.sort_by_key(|g| g.name.to_lowercase());
+    let all_apps = match store.list_apps().await {
+        Ok(a) => a,
+        Err(e) => return kit::store_fail(si, headers, &e),
+    };
+    let mut apps = Vec::new();
+    for a in all_apps {
+        match crate::apps::assignments::user_assignment(store, &a.id, &u.id).await {
+            Ok(Some(roles)) => apps.push(AppRow {
+                id: a.id,
+                name: a.name,
+                roles: roles
+                    .iter()
+                    .map(|r| if r.is_empty() { "Default Access" } else { r.as_str() })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+            Ok(None) => {}
+            Err(e) => return kit::store_fail(si, headers, &e),
+        }
+    }
+    apps.sort_by_key(|a| a.name.to_lowercase());
+    let held = match roles::roles_of(store, &u.id).await {
+        Ok(r) => r,
+        Err(e) => return kit::store_fail(si, headers, &e),
+    };
+    let body = render(&UserBody {
+        csrf: &si.csrf,
+        u,
+        name: name_of(u),
+        created: kit::time_s(u.created_at),
+        updated: kit::time_s(u.updated_at),
+        password: kit::take_secret(state, headers, &u.id),
+        can_manage: si.principal.can(Permission::ManageDirectory),
+        can_roles: si.principal.can(Permission::ManageRoles),
+        is_self: si.user.id == u.id,
+        groups,
+        apps,
+        roles: held.iter().map(|r| r.as_str()).collect(),
+        other_roles: Role::ALL
+            .iter()
+            .filter(|r| !held.contains(r))
+            .map(|r| r.as_str())
+            .collect(),
+        form,
+        errors,
+    });
+    let flash = flash.or_else(|| kit::take_flash(headers));
+    let r = page_with_status(
+        state,
+        si,
+        Section::Users,
+        name_of(u),
+        crumbs(Some(("", name_of(u)))),
+        flash,
+        &body,
+        status,
+    );
+    kit::shown(state, headers, r)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = require(&si, &headers, Permission::ReadDirectory) {
+        return r;
+    }
+    let u = match load(&state, &si, &headers, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let form = ProfileForm::of(&u);
+    user_page(&state, &si, &headers, &u, form, FieldErrors::default(), None, StatusCode::OK).await
+}
+
+/// CSRF, then `ManageDirectory`, then the user: what every change of this page checks.
+async fn guard(
+    state: &AppState,
+    si: &SignedIn,
+    headers: &HeaderMap,
+    f: &Fields,
+    id: &str,
+    p: Permission,
+) -> Result<User, Response> {
+    check_csrf(si, headers, kit::csrf(f))?;
+    require(si, headers, p)?;
+    load(state, si, headers, id).await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let before = match guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let form = ProfileForm::posted(&f);
+    let upd = UserUpdate {
+        upn: Some(form.upn.clone()),
+        display_name: Some(form.display_name.clone()),
+        given_name: Some(form.given_name.clone()),
+        surname: Some(form.surname.clone()),
+        mail: Some(form.mail.clone()),
+        department: Some(form.department.clone()),
+        job_title: Some(form.job_title.clone()),
+        ..UserUpdate::default()
+    };
+    let mut errors = FieldErrors::default();
+    if let Err(DirectoryError::Invalid { reason, .. }) = directory::validate_upn(&form.upn) {
+        errors.add("upn", format!("User name {reason}."));
+    }
+    let (status, code) = if errors.is_empty() {
+        match directory::update_user(state.store(), &before.id, upd).await {
+            Ok(after) => {
+                record(
+                    &state,
+                    &si,
+                    &headers,
+                    Change::new("user.update", "user", &after.id, &after.upn)
+                        .before(&before)
+                        .after(&after),
+                )
+                .await;
+                return kit::redirect_ok(
+                    &state,
+                    &format!("/admin/users/{}", after.id),
+                    "Profile saved.",
+                );
+            }
+            Err(DirectoryError::Invalid { field, reason }) => {
+                errors.add(input_of(field), format!("{field}: {reason}"));
+                (kit::UNPROCESSABLE, AdminCode::Invalid)
+            }
+            Err(DirectoryError::Conflict(m)) => {
+                errors.add("upn", format!("{m}: choose another user name."));
+                (StatusCode::CONFLICT, AdminCode::Conflict)
+            }
+            Err(e) => return kit::directory_fail(&si, &headers, &e),
+        }
+    } else {
+        (kit::UNPROCESSABLE, AdminCode::Invalid)
+    };
+    let flash = Flash::error(format!(
+        "{}: the profile was not saved. Correct the fields marked below and select Save again.",
+        code.code()
+    ));
+    user_page(&state, &si, &headers, &before, form, errors, flash, status).await
+}
+
+/// Whether `u` is the only Global Administrator.
+async fn last_global_admin(state: &AppState, u: &User) -> Result<bool, crate::store::StoreError> {
+    let holders = state.store().role_holders().await?;
+    let globals: Vec<_> = holders
+        .iter()
+        .filter(|(_, r)| Role::parse(r) == Some(Role::GlobalAdministrator))
+        .collect();
+    Ok(globals.len() == 1 && globals[0].0 == u.id)
+}
+
+async fn set_enabled(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let before = match guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let enabled = match field(&f, "enabled") {
+        "true" => true,
+        "false" => false,
+        other => {
+            return error_page(
+                Some(&si),
+                &headers,
+                AdminCode::Invalid,
+                &format!("enabled: {other:?} is neither true nor false; use the page's Block sign-in or Allow sign-in button."),
+            )
+        }
+    };
+    let to = format!("/admin/users/{}", before.id);
+    if !enabled && si.user.id == before.id {
+        return kit::redirect_error(
+            &state,
+            &to,
+            &format!(
+                "{}: you cannot block sign-in of the account you are signed in with; ask another Global Administrator.",
+                AdminCode::Conflict.code()
+            ),
+        );
+    }
+    let after = match directory::set_enabled(state.store(), &before.id, enabled).await {
+        Ok(u) => u,
+        Err(e) => return kit::directory_fail(&si, &headers, &e),
+    };
+    if before.enabled != after.enabled {
+        let action = if enabled { "user.enable" } else { "user.disable" };
+        record(
+            &state,
+            &si,
+            &headers,
+            Change::new(action, "user", &after.id, &after.upn)
+                .before(&before)
+                .after(&after),
+        )
+        .await;
+    }
+    kit::redirect_ok(
+        &state,
+        &to,
+        if enabled {
+            "Sign-in allowed: the user can sign in again."
+        } else {
+            "Sign-in blocked: the user's sessions ended and the user cannot sign in."
+        },
+    )
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let u = match guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let to = format!("/admin/users/{}", u.id);
+    let mut errors = FieldErrors::default();
+    let Some(pw) = chosen_password(&f, &mut errors) else {
+        let msg = errors.get("password").unwrap_or("the password was refused").to_owned();
+        return kit::redirect_error(
+            &state,
+            &to,
+            &format!(
+                "{}: the password was not reset: {msg}.",
+                AdminCode::Invalid.code()
+            ),
+        );
+    };
+    if let Err(e) = directory::set_password(state.store(), &u.id, &pw).await {
+        return kit::directory_fail(&si, &headers, &e);
+    }
+    record(
+        &state,
+        &si,
+        &headers,
+        Change::new("user.password.reset", "user", &u.id, &u.upn)
+            .after(&serde_json::json!({"upn": u.upn, "password": "reset"})),
+    )
+    .await;
+    let r = kit::redirect_ok(
+        &state,
+        &to,
+        "Password reset: the user's sessions ended; give the user the new password below.",
+    );
+    kit::with_secret(&state, r, &u.id, &pw)
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let u = match guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let to = format!("/admin/users/{}", u.id);
+    if si.user.id == u.id {
+        return kit::redirect_error(
+            &state,
+            &to,
+            &format!(
+                "{}: you cannot delete the account you are signed in with; ask another Global Administrator.",
+                AdminCode::Conflict.code()
+            ),
+        );
+    }
+    match last_global_admin(&state, &u).await {
+        Ok(true) => {
+            return kit::redirect_error(
+                &state,
+                &to,
+                &format!(
+                    "{}: {} is the last Global Administrator: assign the role to someone else first (Roles and administrators).",
+                    AdminCode::Conflict.code(),
+                    u.upn
+                ),
+            )
+        }
+        Ok(false) => {}
+        Err(e) => return kit::store_fail(&si, &headers, &e),
+    }
+    if let Err(e) = directory::delete_user(state.store(), &u.id).await {
+        return kit::directory_fail(&si, &headers, &e);
+    }
+    record(
+        &state,
+        &si,
+        &headers,
+        Change::new("user.delete", "user", &u.id, &u.upn).before(&u),
+    )
+    .await;
+    kit::redirect_ok(&state, "/admin/users", &format!("User {} deleted.", u.upn))
+}
+
+async fn change_role(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let u = match guard(&state, &si, &headers, &f, &id, Permission::ManageRoles).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let to = format!("/admin/users/{}", u.id);
+    super::roles::apply(&state, &si, &headers, &f, &u.upn, &to).await
+}
