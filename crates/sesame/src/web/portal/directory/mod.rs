@@ -80,7 +80,7 @@ pub(super) fn input_of(field: &str) -> &'static str {
 
 /// A pager: links to the previous and next pages of a list.
 #[derive(Debug, Default)]
-pub(super) struct Pager {
+pub(in crate::web::portal) struct Pager {
     pub page: i64,
     pub prev: String,
     pub next: String,
@@ -89,7 +89,7 @@ pub(super) struct Pager {
 impl Pager {
     /// The pager of page `page` of a list whose URL without `page` is `base` (ending in
     /// `?` or `&`), when there is a next page or not.
-    pub(super) fn new(base: &str, page: i64, has_next: bool) -> Pager {
+    pub(in crate::web::portal) fn new(base: &str, page: i64, has_next: bool) -> Pager {
         Pager {
             page,
             prev: if page > 1 {

@@ -1,4 +1,10 @@
-//! Portal area: logs (see `super`).
+//! Portal area: logs and settings — Sign-in logs (both administrator roles: they hold
+//! personal data, shown to nobody else), Audit logs and Settings (Global Administrators).
+
+mod audit;
+mod settings;
+mod signins;
+mod xml;
 
 use crate::web::AppState;
 use axum::Router;
@@ -6,4 +12,7 @@ use axum::Router;
 /// The routes of this area.
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
+        .merge(signins::routes())
+        .merge(audit::routes())
+        .merge(settings::routes())
 }

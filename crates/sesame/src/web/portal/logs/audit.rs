@@ -1,0 +1,208 @@
+//! Audit logs: every change from the portal, the REST API and the CLI, filtered by
+//! actor, action prefix, target and time; a row's details show the object before and
+//! after side by side (secrets already redacted when recorded). Global Administrators.
+
+use crate::admin::Permission;
+use crate::store::{AuditRow, AuditSearch};
+use crate::web::portal::directory::{kit, Pager};
+use crate::web::portal::{page, page_with_status, render, require, Admin, Crumb, Flash, Section};
+use crate::web::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use std::collections::HashMap;
+
+const PER_PAGE: i64 = 50;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/audit", get(list))
+        .route("/admin/audit/{id}", get(details))
+}
+
+struct Row {
+    id: String,
+    time: String,
+    actor: String,
+    actor_kind: String,
+    action: String,
+    target: String,
+    target_kind: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/logs/audit.html")]
+struct ListBody {
+    actor: String,
+    action: String,
+    target: String,
+    range: String,
+    from: String,
+    to: String,
+    range_error: String,
+    rows: Vec<Row>,
+    pager: Pager,
+}
+
+fn q<'a>(query: &'a HashMap<String, String>, k: &str) -> &'a str {
+    query.get(k).map(|s| s.trim()).unwrap_or("")
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = require(&si, &headers, Permission::ReadAudit) {
+        return r;
+    }
+    let actor = q(&query, "actor").to_owned();
+    let action = q(&query, "action").to_owned();
+    let target = q(&query, "target").to_owned();
+    let range = q(&query, "range").to_owned();
+    let (from, to) = (q(&query, "from").to_owned(), q(&query, "to").to_owned());
+    let pg = kit::page_number(query.get("page").map(String::as_str));
+    let (range_ok, range_error) = match kit::time_range(&range, &from, &to, kit::now_ms()) {
+        Ok(r) => (Some(r), String::new()),
+        Err(e) => (None, e),
+    };
+    let mut rows = Vec::new();
+    let mut has_next = false;
+    if let Some((from_ms, to_ms)) = range_ok {
+        let f = AuditSearch {
+            actor: (!actor.is_empty()).then(|| actor.clone()),
+            action_prefix: (!action.is_empty()).then(|| action.clone()),
+            target: (!target.is_empty()).then(|| target.clone()),
+            from_ms,
+            to_ms,
+            limit: PER_PAGE + 1,
+            offset: (pg - 1) * PER_PAGE,
+        };
+        let found = match state.store().audit_search(&f).await {
+            Ok(r) => r,
+            Err(e) => return kit::store_fail(&si, &headers, &e),
+        };
+        has_next = i64::try_from(found.len()).unwrap_or(0) > PER_PAGE;
+        rows = found
+            .into_iter()
+            .take(usize::try_from(PER_PAGE).unwrap_or(50))
+            .map(|r| Row {
+                time: kit::time_ms(r.time_ms),
+                actor: r.actor,
+                actor_kind: r.actor_kind,
+                action: r.action,
+                target: if r.target_name.is_empty() {
+                    r.target_id
+                } else {
+                    r.target_name
+                },
+                target_kind: r.target_kind,
+                id: r.id,
+            })
+            .collect();
+    }
+    let base = format!(
+        "/admin/audit?actor={}&action={}&target={}&range={}&from={}&to={}&",
+        kit::q(&actor),
+        kit::q(&action),
+        kit::q(&target),
+        kit::q(&range),
+        kit::q(&from),
+        kit::q(&to)
+    );
+    let bad = !range_error.is_empty();
+    let body = render(&ListBody {
+        actor,
+        action,
+        target,
+        range,
+        from,
+        to,
+        range_error,
+        rows,
+        pager: Pager::new(&base, pg, has_next),
+    });
+    page_with_status(
+        &state,
+        &si,
+        Section::Audit,
+        "Audit logs",
+        vec![Crumb::new("/admin", "Overview"), Crumb::new("", "Audit logs")],
+        if bad {
+            Flash::error("SESAME910004: the time range is not valid; correct it below.")
+        } else {
+            None
+        },
+        &body,
+        if bad {
+            kit::UNPROCESSABLE
+        } else {
+            StatusCode::OK
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "portal/logs/audit_row.html")]
+struct DetailsBody {
+    r: AuditRow,
+    time: String,
+    before: String,
+    after: String,
+}
+
+/// Stored JSON, indented for reading ('' stays '').
+fn indented(json: &str) -> String {
+    if json.trim().is_empty() {
+        return String::new();
+    }
+    serde_json::from_str::<serde_json::Value>(json)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| json.to_owned())
+}
+
+async fn details(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = require(&si, &headers, Permission::ReadAudit) {
+        return r;
+    }
+    let r = match state.store().audit_by_id(&id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return kit::not_found(
+                &si,
+                &headers,
+                "No audit log row has this id. The Audit logs list shows every row.",
+            )
+        }
+        Err(e) => return kit::store_fail(&si, &headers, &e),
+    };
+    let body = render(&DetailsBody {
+        time: kit::time_ms(r.time_ms),
+        before: indented(&r.before_json),
+        after: indented(&r.after_json),
+        r,
+    });
+    page(
+        &state,
+        &si,
+        Section::Audit,
+        "Audit log details",
+        vec![
+            Crumb::new("/admin", "Overview"),
+            Crumb::new("/admin/audit", "Audit logs"),
+            Crumb::new("", "Details"),
+        ],
+        None,
+        &body,
+    )
+}

@@ -1,0 +1,119 @@
+//! Settings: the sign-in log retention (days). Global Administrators only;
+//! `admin::settings::set` validates and audits the change.
+
+use crate::admin::errors::AdminCode;
+use crate::admin::settings::{self, Settings, SettingsError, MAX_SIGNIN_RETENTION_DAYS};
+use crate::admin::Permission;
+use crate::web::portal::directory::kit::{self, field, Fields};
+use crate::web::portal::{
+    check_csrf, correlation, page_with_status, render, require, Admin, Crumb, Flash, Section,
+};
+use crate::web::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Form, Router};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/admin/settings", get(show).post(save))
+}
+
+#[derive(Template)]
+#[template(path = "portal/logs/settings.html")]
+struct SettingsBody<'a> {
+    csrf: &'a str,
+    days: String,
+    max: i64,
+    error: String,
+}
+
+fn crumbs() -> Vec<Crumb> {
+    vec![Crumb::new("/admin", "Overview"), Crumb::new("", "Settings")]
+}
+
+async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
+    if let Err(r) = require(&si, &headers, Permission::ManageRoles) {
+        return r;
+    }
+    let s = match settings::get(state.store()).await {
+        Ok(s) => s,
+        Err(e) => return kit::store_fail(&si, &headers, &e),
+    };
+    let body = render(&SettingsBody {
+        csrf: &si.csrf,
+        days: s.signin_log_retention_days.to_string(),
+        max: MAX_SIGNIN_RETENTION_DAYS,
+        error: String::new(),
+    });
+    let r = page_with_status(
+        &state,
+        &si,
+        Section::Settings,
+        "Settings",
+        crumbs(),
+        kit::take_flash(&headers),
+        &body,
+        StatusCode::OK,
+    );
+    kit::shown(&state, &headers, r)
+}
+
+async fn save(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = check_csrf(&si, &headers, kit::csrf(&f)) {
+        return r;
+    }
+    if let Err(r) = require(&si, &headers, Permission::ManageRoles) {
+        return r;
+    }
+    let raw = field(&f, "signin_log_retention_days").to_owned();
+    let again = |error: String| {
+        let body = render(&SettingsBody {
+            csrf: &si.csrf,
+            days: raw.clone(),
+            max: MAX_SIGNIN_RETENTION_DAYS,
+            error,
+        });
+        page_with_status(
+            &state,
+            &si,
+            Section::Settings,
+            "Settings",
+            crumbs(),
+            Flash::error(format!(
+                "{}: the settings were not saved. Correct the field marked below.",
+                AdminCode::Invalid.code()
+            )),
+            &body,
+            kit::UNPROCESSABLE,
+        )
+    };
+    let Ok(days) = raw.parse::<i64>() else {
+        return again(format!(
+            "Sign-in log retention: {raw:?} is not a whole number of days; enter 1 to {MAX_SIGNIN_RETENTION_DAYS} (30 by default)."
+        ));
+    };
+    let new = Settings {
+        signin_log_retention_days: days,
+    };
+    match settings::set(state.store(), &si.principal.actor, &new, &correlation(&headers)).await {
+        Ok(_) => {
+            state.config_changed().await;
+            kit::redirect_ok(
+                &state,
+                "/admin/settings",
+                &format!("Settings saved: sign-in logs are kept {days} days."),
+            )
+        }
+        Err(SettingsError::Retention(d)) => again(format!(
+            "Sign-in log retention: {d} days is out of range; enter 1 to {MAX_SIGNIN_RETENTION_DAYS} (30 by default)."
+        )),
+        Err(SettingsError::Store(e)) => kit::store_fail(&si, &headers, &e),
+    }
+}

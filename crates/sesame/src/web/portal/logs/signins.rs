@@ -1,0 +1,289 @@
+//! Sign-in logs: the list filtered by application, user, status and time range (newest
+//! first, paged), and a sign-in's details — the error code with its explanation and
+//! fix, and the decoded SAML request and response. Administrators only (both roles):
+//! the rows hold personal data.
+
+use super::xml;
+use crate::admin::Permission;
+use crate::sso::ErrorCode;
+use crate::store::{SigninRow, SigninSearch};
+use crate::web::portal::directory::kit;
+use crate::web::portal::{page, page_with_status, render, require, Admin, Crumb, Flash, Section};
+use crate::web::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use sesame_saml::xml::{Limits, NS_SAML};
+use std::collections::HashMap;
+
+const PER_PAGE: i64 = 50;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/signins", get(list))
+        .route("/admin/signins/{id}", get(details))
+}
+
+struct AppOption {
+    id: String,
+    name: String,
+}
+
+struct Row {
+    id: String,
+    time: String,
+    upn: String,
+    app: String,
+    ip: String,
+    result: String,
+    code: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/logs/signins.html")]
+struct ListBody {
+    apps: Vec<AppOption>,
+    app: String,
+    user: String,
+    status: String,
+    range: String,
+    from: String,
+    to: String,
+    range_error: String,
+    rows: Vec<Row>,
+    pager: super::super::directory::Pager,
+}
+
+fn q<'a>(query: &'a HashMap<String, String>, k: &str) -> &'a str {
+    query.get(k).map(|s| s.trim()).unwrap_or("")
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = require(&si, &headers, Permission::ReadSignins) {
+        return r;
+    }
+    let cache = state.cache().get();
+    let mut apps: Vec<AppOption> = cache
+        .apps()
+        .map(|a| AppOption {
+            id: a.id.clone(),
+            name: a.name.clone(),
+        })
+        .collect();
+    apps.sort_by_key(|a| a.name.to_lowercase());
+    let app = q(&query, "app").to_owned();
+    let user = q(&query, "user").to_owned();
+    let status = match q(&query, "status") {
+        s @ ("success" | "failure" | "interrupted") => s.to_owned(),
+        _ => String::new(),
+    };
+    let range = q(&query, "range").to_owned();
+    let (from, to) = (q(&query, "from").to_owned(), q(&query, "to").to_owned());
+    let pg = kit::page_number(query.get("page").map(String::as_str));
+    let (range_ok, range_error) = match kit::time_range(&range, &from, &to, kit::now_ms()) {
+        Ok(r) => (Some(r), String::new()),
+        Err(e) => (None, e),
+    };
+    let mut rows = Vec::new();
+    let mut has_next = false;
+    if let Some((from_ms, to_ms)) = range_ok {
+        let f = SigninSearch {
+            app_id: (!app.is_empty()).then(|| app.clone()),
+            user: (!user.is_empty()).then(|| user.clone()),
+            result: (!status.is_empty()).then(|| status.clone()),
+            from_ms,
+            to_ms,
+            limit: PER_PAGE + 1,
+            offset: (pg - 1) * PER_PAGE,
+        };
+        let found = match state.store().signins_search(&f).await {
+            Ok(r) => r,
+            Err(e) => return kit::store_fail(&si, &headers, &e),
+        };
+        has_next = i64::try_from(found.len()).unwrap_or(0) > PER_PAGE;
+        rows = found
+            .into_iter()
+            .take(usize::try_from(PER_PAGE).unwrap_or(50))
+            .map(|r| Row {
+                time: kit::time_ms(r.time_ms),
+                upn: r.upn,
+                app: r.app_name,
+                ip: r.client_ip,
+                result: r.result,
+                code: r.error_code,
+                id: r.id,
+            })
+            .collect();
+    }
+    let base = format!(
+        "/admin/signins?app={}&user={}&status={}&range={}&from={}&to={}&",
+        kit::q(&app),
+        kit::q(&user),
+        kit::q(&status),
+        kit::q(&range),
+        kit::q(&from),
+        kit::q(&to)
+    );
+    let bad = !range_error.is_empty();
+    let body = render(&ListBody {
+        apps,
+        app,
+        user,
+        status,
+        range,
+        from,
+        to,
+        range_error,
+        rows,
+        pager: super::super::directory::Pager::new(&base, pg, has_next),
+    });
+    page_with_status(
+        &state,
+        &si,
+        Section::Signins,
+        "Sign-in logs",
+        vec![
+            Crumb::new("/admin", "Overview"),
+            Crumb::new("", "Sign-in logs"),
+        ],
+        if bad {
+            Flash::error("SESAME910004: the time range is not valid; correct it below.")
+        } else {
+            None
+        },
+        &body,
+        if bad {
+            kit::UNPROCESSABLE
+        } else {
+            StatusCode::OK
+        },
+    )
+}
+
+struct Attribute {
+    name: String,
+    values: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/logs/signin.html")]
+struct DetailsBody {
+    r: SigninRow,
+    time: String,
+    app_link: String,
+    code_title: String,
+    code_explanation: String,
+    code_fix: String,
+    request: String,
+    response: String,
+    name_id: String,
+    attributes: Vec<Attribute>,
+}
+
+/// The pretty-printed XML, or the text as stored when it does not parse.
+fn pretty(text: &str) -> String {
+    if text.trim().is_empty() {
+        return String::new();
+    }
+    match sesame_saml::xml::parse(text, &Limits::MESSAGE) {
+        Ok(doc) => xml::pretty(&doc),
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// The NameID and the attributes of the Response's assertion.
+fn attributes_of(response: &str) -> (String, Vec<Attribute>) {
+    let Ok(doc) = sesame_saml::xml::parse(response, &Limits::MESSAGE) else {
+        return (String::new(), Vec::new());
+    };
+    let in_saml = |n: &roxmltree::Node<'_, '_>, local: &str| {
+        n.is_element()
+            && n.tag_name().name() == local
+            && n.tag_name().namespace() == Some(NS_SAML)
+    };
+    let name_id = doc
+        .descendants()
+        .find(|n| in_saml(n, "NameID"))
+        .and_then(|n| n.text())
+        .unwrap_or("")
+        .to_owned();
+    let attributes = doc
+        .descendants()
+        .filter(|n| in_saml(n, "Attribute"))
+        .map(|a| Attribute {
+            name: a.attribute("Name").unwrap_or("").to_owned(),
+            values: a
+                .children()
+                .filter(|v| in_saml(v, "AttributeValue"))
+                .map(|v| v.text().unwrap_or("").to_owned())
+                .collect::<Vec<_>>()
+                .join("; "),
+        })
+        .collect();
+    (name_id, attributes)
+}
+
+async fn details(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = require(&si, &headers, Permission::ReadSignins) {
+        return r;
+    }
+    let r = match state.store().signin_by_id(&id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return kit::not_found(
+                &si,
+                &headers,
+                "No sign-in has this id: it may be older than the sign-in log retention (Settings). \
+                 The Sign-in logs list shows the sign-ins kept.",
+            )
+        }
+        Err(e) => return kit::store_fail(&si, &headers, &e),
+    };
+    let code = ErrorCode::ALL
+        .iter()
+        .copied()
+        .find(|c| c.code() == r.error_code);
+    let (name_id, attributes) = attributes_of(&r.saml_response);
+    let app_link = match &r.app_id {
+        Some(a) if state.cache().get().by_id(a).is_some() => format!("/admin/apps/{a}"),
+        _ => String::new(),
+    };
+    let body = render(&DetailsBody {
+        time: kit::time_ms(r.time_ms),
+        app_link,
+        code_title: code.map(|c| c.title().to_owned()).unwrap_or_default(),
+        code_explanation: code.map(|c| c.explanation().to_owned()).unwrap_or_default(),
+        code_fix: code.map(|c| c.fix().to_owned()).unwrap_or_default(),
+        request: pretty(&r.saml_request),
+        response: pretty(&r.saml_response),
+        name_id,
+        attributes,
+        r,
+    });
+    page(
+        &state,
+        &si,
+        Section::Signins,
+        "Sign-in details",
+        vec![
+            Crumb::new("/admin", "Overview"),
+            Crumb::new("/admin/signins", "Sign-in logs"),
+            Crumb::new("", "Details"),
+        ],
+        None,
+        &body,
+    )
+}
