@@ -62,4 +62,22 @@
     var m = f.getAttribute && f.getAttribute("data-confirm");
     if (m && !window.confirm(m)) ev.preventDefault();
   });
+  // Directory pages: the "Show password" check box, <input type="checkbox"
+  // data-show-password="ID">, and the password mode radios, <input type="radio"
+  // data-password-for="ID" value="auto|custom">: "auto" puts the generated password
+  // (data-generated) back, "custom" empties the field for the administrator to type one.
+  document.addEventListener("change", function (ev) {
+    var c = ev.target;
+    if (!c.hasAttribute) return;
+    if (c.hasAttribute("data-show-password")) {
+      var pw = document.getElementById(c.getAttribute("data-show-password"));
+      if (pw) pw.type = c.checked ? "text" : "password";
+    }
+    if (c.hasAttribute("data-password-for") && c.checked) {
+      var p = document.getElementById(c.getAttribute("data-password-for"));
+      if (!p) return;
+      if (c.value === "auto") { p.value = p.getAttribute("data-generated") || ""; }
+      else { p.value = ""; p.focus(); }
+    }
+  });
 })();

@@ -1,9 +1,126 @@
-//! Portal area: myapps (see `super`).
+//! My Apps (`/myapps`, every signed-in user): a tile per application the user may open —
+//! enabled, visible to users, and assigned to the user (directly or through a group)
+//! unless the application does not require assignment. A tile opens the application's
+//! launch URL, which applies the identity-provider rule: IdP-initiated SSO when the Sign
+//! on URL is empty, otherwise the Sign on URL (the application then sends an
+//! AuthnRequest). Like the seeds' "Access Panel" / "My Apps".
 
+use super::directory::kit;
+use super::{page, render, Crumb, Member, Section};
+use crate::apps::{assignments, App};
 use crate::web::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
 use axum::Router;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 
 /// The routes of this area.
 pub(super) fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/myapps", get(myapps))
+}
+
+struct Tile {
+    name: String,
+    url: String,
+    logo: String,
+    initials: String,
+    search: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/myapps/myapps.html")]
+struct MyAppsBody<'a> {
+    display_name: &'a str,
+    tiles: Vec<Tile>,
+}
+
+/// The gallery logo of `app` as a `data:` URI (the CSP allows `data:` images; an SVG in
+/// an `<img>` runs no script), or '' for a custom application.
+fn logo_of(app: &App) -> String {
+    app.gallery_id
+        .as_deref()
+        .and_then(crate::gallery::template)
+        .map(|t| format!("data:image/svg+xml;base64,{}", B64.encode(t.logo_svg.as_bytes())))
+        .unwrap_or_default()
+}
+
+/// Up to two initials of the application's name, for tiles without a logo.
+fn initials(name: &str) -> String {
+    let mut s: String = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase();
+    if s.is_empty() {
+        s.push('?');
+    }
+    s
+}
+
+async fn myapps(State(state): State<AppState>, Member(si): Member, headers: HeaderMap) -> Response {
+    let store = state.store();
+    let Some(tenant) = state.cache().get().tenant.clone() else {
+        return kit::fail(
+            &si,
+            &headers,
+            crate::admin::errors::AdminCode::Unavailable,
+            &"the tenant is not loaded yet",
+        );
+    };
+    let apps = match store.list_apps().await {
+        Ok(a) => a,
+        Err(e) => return kit::store_fail(&si, &headers, &e),
+    };
+    let mut tiles = Vec::new();
+    for app in apps.iter().filter(|a| a.enabled && a.visible) {
+        if app.assignment_required {
+            match assignments::user_assignment(store, &app.id, &si.user.id).await {
+                Ok(Some(_)) => {}
+                Ok(None) => continue,
+                Err(e) => return kit::store_fail(&si, &headers, &e),
+            }
+        }
+        tiles.push(Tile {
+            name: app.name.clone(),
+            url: tenant.launch_url(&app.id),
+            logo: logo_of(app),
+            initials: initials(&app.name),
+            search: app.name.clone(),
+        });
+    }
+    tiles.sort_by_key(|t| t.name.to_lowercase());
+    let body = render(&MyAppsBody {
+        display_name: if si.user.display_name.is_empty() {
+            &si.user.upn
+        } else {
+            &si.user.display_name
+        },
+        tiles,
+    });
+    page(
+        &state,
+        &si,
+        Section::MyApps,
+        "My Apps",
+        Vec::<Crumb>::new(),
+        kit::take_flash(&headers),
+        &body,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initials_of_names() {
+        assert_eq!(initials("Sesame Test App"), "ST");
+        assert_eq!(initials("convene"), "C");
+        assert_eq!(initials("--"), "?");
+    }
 }
