@@ -12,9 +12,15 @@ pub const ADMIN_PASSWORD: &str = "Admin-Password-42";
 /// A browser signed in as `upn` (cookie jar, following redirects).
 pub async fn sign_in(s: &Server, upn: &str, pw: &str) -> reqwest::Client {
     let b = browser();
-    let (st, _, html) = get(&b, &format!("{}/{}/login", s.base, s.tenant)).await;
+    sign_in_with(&b, s, upn, pw).await;
+    b
+}
+
+/// Signs `b` (a client following redirects) in as `upn`.
+pub async fn sign_in_with(b: &reqwest::Client, s: &Server, upn: &str, pw: &str) {
+    let (st, _, html) = get(b, &format!("{}/{}/login", s.base, s.tenant)).await;
     assert_eq!(st, 200, "login page: {html}");
-    let r = submit_login(&b, &s.base, &html, upn, pw).await;
+    let r = submit_login(b, &s.base, &html, upn, pw).await;
     let st = r.status().as_u16();
     let url = r.url().to_string();
     let body = r.text().await.unwrap();
@@ -23,12 +29,19 @@ pub async fn sign_in(s: &Server, upn: &str, pw: &str) -> reqwest::Client {
         !body.contains("name=\"password\"") || url.contains("/admin/users"),
         "sign-in of {upn} failed: {body}"
     );
-    b
+}
+
+/// The initial administrator's password: the generated one in the data dir's
+/// `initial-admin-password`, or the one `sso_common` gives by SESAME_ADMIN_PASSWORD.
+pub fn admin_password(s: &Server) -> String {
+    std::fs::read_to_string(s.dir.join("initial-admin-password"))
+        .map(|p| p.trim().to_owned())
+        .unwrap_or_else(|_| ADMIN_PASSWORD.to_owned())
 }
 
 /// A browser signed in as the initial administrator.
 pub async fn admin(s: &Server) -> reqwest::Client {
-    sign_in(s, ADMIN_UPN, ADMIN_PASSWORD).await
+    sign_in(s, ADMIN_UPN, &admin_password(s)).await
 }
 
 /// The value of `name="…"` (or another attribute) of a tag's text, unescaped.
@@ -85,6 +98,8 @@ pub fn csrf(html: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Form {
     pub method: String,
+    /// `multipart/form-data` or the default.
+    pub enctype: String,
     pub action: String,
     pub fields: Vec<(String, String)>,
 }
@@ -164,6 +179,7 @@ pub fn forms(html: &str) -> Vec<Form> {
         }
         out.push(Form {
             method: attr(tag, "method").unwrap_or_else(|| "get".into()).to_lowercase(),
+            enctype: attr(tag, "enctype").unwrap_or_default().to_lowercase(),
             action: attr(tag, "action").unwrap_or_default(),
             fields,
         });
@@ -195,7 +211,7 @@ pub async fn submit(b: &reqwest::Client, base: &str, form: &Form) -> (u16, Strin
     } else {
         form.action.clone()
     };
-    let r = b.post(url).form(&form.fields).send().await.unwrap();
+    let r = send(b, &url, form, &[]).await;
     let st = r.status().as_u16();
     let u = r.url().to_string();
     (st, u, r.text().await.unwrap())
@@ -225,4 +241,37 @@ pub async fn audit_count(s: &Server) -> i64 {
     let n = store.audit_count().await.unwrap();
     store.close().await;
     n
+}
+
+/// POSTs `form` to `url` as a browser would (urlencoded, or multipart/form-data when the
+/// form says so), with extra request headers.
+pub async fn send(
+    b: &reqwest::Client,
+    url: &str,
+    form: &Form,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = b.post(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if form.enctype == "multipart/form-data" {
+        let boundary = "----sesame-test-boundary-7d3f";
+        let mut body = String::new();
+        for (k, v) in &form.fields {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        req = req
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+    } else {
+        req = req.form(&form.fields);
+    }
+    req.send().await.unwrap()
 }
