@@ -12,10 +12,22 @@ use portal_common::*;
 use sso_common::*;
 
 /// Creates a user through New user; returns (user page URL, password shown, page).
-async fn new_user(b: &reqwest::Client, s: &Server, name: &str, upn: &str) -> (String, String, String) {
+async fn new_user(
+    b: &reqwest::Client,
+    s: &Server,
+    name: &str,
+    upn: &str,
+) -> (String, String, String) {
     let (st, _, html) = page(b, s, "/admin/users/new").await;
     assert_eq!(st, 200, "{html}");
-    for label in ["Name", "User name", "Show password", "Auto-generate password", "Let me create the password", "Create"] {
+    for label in [
+        "Name",
+        "User name",
+        "Show password",
+        "Auto-generate password",
+        "Let me create the password",
+        "Create",
+    ] {
         assert!(html.contains(label), "New user has no {label:?}");
     }
     let form = post_form(&html, "/admin/users/new");
@@ -27,7 +39,10 @@ async fn new_user(b: &reqwest::Client, s: &Server, name: &str, upn: &str) -> (St
     assert!(url.contains("/admin/users/"), "{url}");
     assert!(body.contains(&format!("User {upn} created.")), "{body}");
     assert!(body.contains("shown only this once"), "{body}");
-    assert!(body.contains(&format!("value=\"{generated}\"")), "the password is shown once");
+    assert!(
+        body.contains(&format!("value=\"{generated}\"")),
+        "the password is shown once"
+    );
     (url, generated, body)
 }
 
@@ -42,7 +57,10 @@ async fn new_user_then_sign_in_with_the_shown_password() {
     assert!(again.contains("B.Simon@fabrikam.com"));
     // Listed and found by search.
     let (_, _, list) = page(&b, &s, "/admin/users?q=fabrikam").await;
-    assert!(list.contains("B.Simon@fabrikam.com") && !list.contains("B.Simon@contoso.com"), "{list}");
+    assert!(
+        list.contains("B.Simon@fabrikam.com") && !list.contains("B.Simon@contoso.com"),
+        "{list}"
+    );
     let (_, _, list) = page(&b, &s, "/admin/users?status=disabled").await;
     assert!(!list.contains("B.Simon@fabrikam.com"));
     // The new user signs in with it and sees My Apps (no app yet: ask the administrator).
@@ -54,7 +72,10 @@ async fn new_user_then_sign_in_with_the_shown_password() {
     // The audit log has the creation, without the password.
     let (_, _, audit) = page(&b, &s, "/admin/audit?action=user.create").await;
     assert!(audit.contains("B.Simon@fabrikam.com"), "{audit}");
-    let row = links(&audit).into_iter().find(|l| l.starts_with("/admin/audit/")).unwrap();
+    let row = links(&audit)
+        .into_iter()
+        .find(|l| l.starts_with("/admin/audit/"))
+        .unwrap();
     let (_, _, details) = page(&b, &s, &row).await;
     assert!(details.contains("user.create") && details.contains("fabrikam"));
     assert!(!details.contains(&pw), "no password in the audit log");
@@ -70,7 +91,10 @@ async fn new_user_errors_are_shown_next_to_the_field() {
     let bad = form.clone().set("display_name", "X").set("upn", "nodomain");
     let (st, _, body) = submit(&b, &s.base, &bad).await;
     assert_eq!(st, 422);
-    assert!(body.contains("upn-error") && body.contains("has no &#39;@&#39;"), "{body}");
+    assert!(
+        body.contains("upn-error") && body.contains("has no &#39;@&#39;"),
+        "{body}"
+    );
     assert!(body.contains("SESAME910004"));
     let short = form
         .clone()
@@ -80,7 +104,10 @@ async fn new_user_errors_are_shown_next_to_the_field() {
         .set("password", "short");
     let (st, _, body) = submit(&b, &s.base, &short).await;
     assert_eq!(st, 422);
-    assert!(body.contains("password-error") && body.contains("too short"), "{body}");
+    assert!(
+        body.contains("password-error") && body.contains("too short"),
+        "{body}"
+    );
     let taken = form.set("display_name", "Dup").set("upn", DEMO_UPN);
     let (st, _, body) = submit(&b, &s.base, &taken).await;
     assert_eq!(st, 409, "{body}");
@@ -129,12 +156,22 @@ async fn user_page_profile_block_reset_and_delete() {
     let (st, _, _) = get(&b, &url).await;
     assert_eq!(st, 404);
     let (_, _, audit) = page(&b, &s, "/admin/audit?target=dana%40contoso.com").await;
-    for a in ["user.create", "user.update", "user.disable", "user.enable", "user.password.reset", "user.delete"] {
+    for a in [
+        "user.create",
+        "user.update",
+        "user.disable",
+        "user.enable",
+        "user.password.reset",
+        "user.delete",
+    ] {
         assert!(audit.contains(a), "{a} not in the audit log: {audit}");
     }
     // Nobody can delete or block themselves.
     let (_, _, users) = page(&b, &s, "/admin/users?q=admin%40sesame.local").await;
-    let me = links(&users).into_iter().find(|l| l.starts_with("/admin/users/") && l.len() > 20).unwrap();
+    let me = links(&users)
+        .into_iter()
+        .find(|l| l.starts_with("/admin/users/") && l.len() > 20)
+        .unwrap();
     let (_, _, mine) = page(&b, &s, &me).await;
     assert!(!mine.contains(&format!("action=\"{me}/delete\"")));
 }
@@ -144,13 +181,20 @@ async fn groups_members_and_nesting() {
     let s = Server::start();
     let b = admin(&s).await;
     let (_, _, html) = page(&b, &s, "/admin/groups/new").await;
-    let form = post_form(&html, "/admin/groups/new").set("name", "Sales").set("description", "Sales team");
+    let form = post_form(&html, "/admin/groups/new")
+        .set("name", "Sales")
+        .set("description", "Sales team");
     let (st, url, body) = submit(&b, &s.base, &form).await;
     assert_eq!(st, 200);
     assert!(body.contains("Group Sales created."));
     let gpath = url.trim_start_matches(&s.base).to_owned();
     // A second group with the same name is refused next to the field.
-    let (st, _, dup) = submit(&b, &s.base, &post_form(&html, "/admin/groups/new").set("name", "sales")).await;
+    let (st, _, dup) = submit(
+        &b,
+        &s.base,
+        &post_form(&html, "/admin/groups/new").set("name", "sales"),
+    )
+    .await;
     assert_eq!(st, 409);
     assert!(dup.contains("name-error"));
     // Add B.Simon found by search.
@@ -160,9 +204,17 @@ async fn groups_members_and_nesting() {
         .find(|f| f.action == format!("{gpath}/members") && f.get("kind") == Some("user"))
         .expect("B.Simon is offered");
     let (_, _, body) = submit(&b, &s.base, &add).await;
-    assert!(body.contains("Added user B.Simon@contoso.com to Sales."), "{body}");
+    assert!(
+        body.contains("Added user B.Simon@contoso.com to Sales."),
+        "{body}"
+    );
     // A nested group.
-    let (_, url2, _) = submit(&b, &s.base, &post_form(&html, "/admin/groups/new").set("name", "Sales EU")).await;
+    let (_, url2, _) = submit(
+        &b,
+        &s.base,
+        &post_form(&html, "/admin/groups/new").set("name", "Sales EU"),
+    )
+    .await;
     let eu = id_in(&url2);
     let (_, _, found) = page(&b, &s, &format!("{gpath}?find=EU")).await;
     let add = forms(&found)
@@ -180,7 +232,10 @@ async fn groups_members_and_nesting() {
     assert!(body.contains("would create a cycle"), "{body}");
     // B.Simon's page lists Sales.
     let (_, _, users) = page(&b, &s, "/admin/users?q=B.Simon").await;
-    let simon = links(&users).into_iter().find(|l| l.starts_with("/admin/users/") && l.len() > 20).unwrap();
+    let simon = links(&users)
+        .into_iter()
+        .find(|l| l.starts_with("/admin/users/") && l.len() > 20)
+        .unwrap();
     let (_, _, sp) = page(&b, &s, &simon).await;
     assert!(sp.contains(">Sales</a>"), "{sp}");
     // Remove B.Simon, delete the group.
@@ -191,11 +246,17 @@ async fn groups_members_and_nesting() {
         .unwrap();
     let (_, _, body) = submit(&b, &s.base, &rm).await;
     assert!(body.contains("Removed user B.Simon@contoso.com from Sales."));
-    let (_, final_url, body) = submit(&b, &s.base, &post_form(&body, &format!("{gpath}/delete"))).await;
+    let (_, final_url, body) =
+        submit(&b, &s.base, &post_form(&body, &format!("{gpath}/delete"))).await;
     assert!(final_url.ends_with("/admin/groups"));
     assert!(body.contains("Group Sales deleted.") && body.contains("Sales EU"));
     let (_, _, audit) = page(&b, &s, "/admin/audit?action=group.").await;
-    for a in ["group.create", "group.member.add", "group.member.remove", "group.delete"] {
+    for a in [
+        "group.create",
+        "group.member.add",
+        "group.member.remove",
+        "group.delete",
+    ] {
         assert!(audit.contains(a), "{a}: {audit}");
     }
 }
@@ -221,17 +282,27 @@ async fn roles_assign_remove_and_the_last_global_administrator() {
         .set("upn", DEMO_UPN)
         .set("role", "Application Administrator");
     let (_, _, body) = submit(&b, &s.base, &form).await;
-    assert!(body.contains("Application Administrator assigned to B.Simon@contoso.com."), "{body}");
+    assert!(
+        body.contains("Application Administrator assigned to B.Simon@contoso.com."),
+        "{body}"
+    );
     let simon = sign_in(&s, DEMO_UPN, DEMO_PASSWORD).await;
     let (st, _, users) = page(&simon, &s, "/admin/users").await;
     assert_eq!(st, 200);
-    assert!(!users.contains("/admin/users/new"), "no New user for an Application Administrator");
+    assert!(
+        !users.contains("/admin/users/new"),
+        "no New user for an Application Administrator"
+    );
     let (st, _, _) = page(&simon, &s, "/admin/users/new").await;
     assert_eq!(st, 403);
     let token = csrf(&users);
     let r = simon
         .post(format!("{}/admin/users/new", s.base))
-        .form(&[("csrf", token.as_str()), ("display_name", "X"), ("upn", "x@contoso.com")])
+        .form(&[
+            ("csrf", token.as_str()),
+            ("display_name", "X"),
+            ("upn", "x@contoso.com"),
+        ])
         .send()
         .await
         .unwrap();
@@ -242,7 +313,10 @@ async fn roles_assign_remove_and_the_last_global_administrator() {
     // Unknown user: a clear message.
     let form = post_form(&html, "/admin/roles/assign").set("upn", "nobody@contoso.com");
     let (_, _, body) = submit(&b, &s.base, &form).await;
-    assert!(body.contains("no user has the user name nobody@contoso.com"), "{body}");
+    assert!(
+        body.contains("no user has the user name nobody@contoso.com"),
+        "{body}"
+    );
     // Remove it again (from the roles page).
     let (_, _, html) = page(&b, &s, "/admin/roles").await;
     let rm = forms(&html)
@@ -270,32 +344,61 @@ async fn signin_logs_filters_and_a_failed_sign_in() {
     // A successful one: B.Simon through the built-in test application.
     let simon = sign_in(&s, DEMO_UPN, DEMO_PASSWORD).await;
     let (_, _, my) = page(&simon, &s, "/myapps").await;
-    let launch = links(&my).into_iter().find(|l| l.contains("/launch")).unwrap();
+    let launch = links(&my)
+        .into_iter()
+        .find(|l| l.contains("/launch"))
+        .unwrap();
     let (st, _, done) = get(&simon, &launch).await;
     assert_eq!(st, 200, "{done}");
     std::thread::sleep(std::time::Duration::from_millis(1500)); // batched
     let (st, _, all) = page(&b, &s, "/admin/signins?range=1h").await;
     assert_eq!(st, 200);
-    assert!(all.contains("SESAME700016") && all.contains("Success"), "{all}");
+    assert!(
+        all.contains("SESAME700016") && all.contains("Success"),
+        "{all}"
+    );
     let (_, _, fails) = page(&b, &s, "/admin/signins?status=failure").await;
-    assert!(fails.contains("SESAME700016") && !fails.contains("badge ok"), "{fails}");
-    let (_, _, ok) = page(&b, &s, &format!("/admin/signins?status=success&user={}", "simon")).await;
-    assert!(ok.contains("B.Simon@contoso.com") && !ok.contains("SESAME700016"), "{ok}");
+    assert!(
+        fails.contains("SESAME700016") && !fails.contains("badge ok"),
+        "{fails}"
+    );
+    let (_, _, ok) = page(
+        &b,
+        &s,
+        &format!("/admin/signins?status=success&user={}", "simon"),
+    )
+    .await;
+    assert!(
+        ok.contains("B.Simon@contoso.com") && !ok.contains("SESAME700016"),
+        "{ok}"
+    );
     let (_, _, none) = page(&b, &s, "/admin/signins?user=nobody-at-all").await;
     assert!(none.contains("No sign-in matches"));
     let (st, _, bad) = page(&b, &s, "/admin/signins?range=custom&from=yesterday").await;
     assert_eq!(st, 422);
     assert!(bad.contains("is not a date and time"));
     // The failed row's details: its code, explanation and fix.
-    let row = links(&fails).into_iter().find(|l| l.starts_with("/admin/signins/")).unwrap();
+    let row = links(&fails)
+        .into_iter()
+        .find(|l| l.starts_with("/admin/signins/"))
+        .unwrap();
     let (st, _, d) = page(&b, &s, &row).await;
     assert_eq!(st, 200);
-    for t in ["SESAME700016", "Application not found", "How to fix it", "Add the SP&#39;s entity ID", "Correlation id"] {
+    for t in [
+        "SESAME700016",
+        "Application not found",
+        "How to fix it",
+        "Add the SP&#39;s entity ID",
+        "Correlation id",
+    ] {
         assert!(d.contains(t), "{t} not in details: {d}");
     }
     // A successful row's details: the response's claims when it is kept, never a
     // signature value.
-    let row = links(&ok).into_iter().find(|l| l.starts_with("/admin/signins/")).unwrap();
+    let row = links(&ok)
+        .into_iter()
+        .find(|l| l.starts_with("/admin/signins/"))
+        .unwrap();
     let (_, _, d) = page(&b, &s, &row).await;
     assert!(!d.contains("SignatureValue"));
     // Not for users without a role.
@@ -310,14 +413,27 @@ async fn settings_retention() {
     let (_, _, html) = page(&b, &s, "/admin/settings").await;
     let form = post_form(&html, "/admin/settings");
     assert_eq!(form.get("signin_log_retention_days"), Some("30"));
-    let (st, _, body) = submit(&b, &s.base, &form.clone().set("signin_log_retention_days", "0")).await;
+    let (st, _, body) = submit(
+        &b,
+        &s.base,
+        &form.clone().set("signin_log_retention_days", "0"),
+    )
+    .await;
     assert_eq!(st, 422);
     assert!(body.contains("retention-error") && body.contains("out of range"));
-    let (st, _, body) = submit(&b, &s.base, &form.clone().set("signin_log_retention_days", "many")).await;
+    let (st, _, body) = submit(
+        &b,
+        &s.base,
+        &form.clone().set("signin_log_retention_days", "many"),
+    )
+    .await;
     assert_eq!(st, 422);
     assert!(body.contains("not a whole number"));
     let (_, _, body) = submit(&b, &s.base, &form.set("signin_log_retention_days", "7")).await;
-    assert!(body.contains("kept 7 days") && body.contains("value=\"7\""), "{body}");
+    assert!(
+        body.contains("kept 7 days") && body.contains("value=\"7\""),
+        "{body}"
+    );
     let (_, _, audit) = page(&b, &s, "/admin/audit?action=settings.").await;
     assert!(audit.contains("settings.update"));
 }
@@ -333,8 +449,21 @@ fn app_id(out: &str) -> String {
 async fn my_apps_shows_exactly_the_assigned_visible_apps() {
     let s = Server::start();
     let add = |name: &str, extra: &[&str]| {
-        let ident = format!("https://{}.example.test/sp", name.to_lowercase().replace(' ', "-"));
-        let mut args = vec!["app", "add", "--custom", "--name", name, "--identifier", &ident, "--reply-url", "https://sp.example.test/acs"];
+        let ident = format!(
+            "https://{}.example.test/sp",
+            name.to_lowercase().replace(' ', "-")
+        );
+        let mut args = vec![
+            "app",
+            "add",
+            "--custom",
+            "--name",
+            name,
+            "--identifier",
+            &ident,
+            "--reply-url",
+            "https://sp.example.test/acs",
+        ];
         args.extend_from_slice(extra);
         app_id(&s.cli_ok(&args))
     };
@@ -354,7 +483,10 @@ async fn my_apps_shows_exactly_the_assigned_visible_apps() {
     let simon = sign_in(&s, DEMO_UPN, DEMO_PASSWORD).await;
     let (st, _, my) = page(&simon, &s, "/myapps").await;
     assert_eq!(st, 200);
-    let launches: Vec<String> = links(&my).into_iter().filter(|l| l.contains("/launch")).collect();
+    let launches: Vec<String> = links(&my)
+        .into_iter()
+        .filter(|l| l.contains("/launch"))
+        .collect();
     let url = |id: &str| format!("{}/{}/apps/{id}/launch", s.base, s.tenant);
     for id in [&assigned, &open, &by_group] {
         assert!(launches.contains(&url(id)), "{id} missing: {launches:?}");

@@ -39,9 +39,11 @@ fn followable(href: &str) -> Option<String> {
         return None;
     }
     let lower = path.to_ascii_lowercase();
-    if ["signout", "sign-out", "logout", "/launch", "download", "/assets/"]
-        .iter()
-        .any(|w| lower.contains(w))
+    if [
+        "signout", "sign-out", "logout", "/launch", "download", "/assets/",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
     {
         return None;
     }
@@ -62,11 +64,7 @@ fn get_form_url(f: &Form) -> Option<String> {
             } else {
                 v.as_str()
             };
-            format!(
-                "{}={}",
-                percent(k),
-                percent(v)
-            )
+            format!("{}={}", percent(k), percent(v))
         })
         .collect();
     Some(format!("{action}?{}", q.join("&")))
@@ -173,7 +171,11 @@ async fn every_page_and_form_of_the_portal_is_protected() {
     ]);
     assert!(!out.is_empty());
     // A failed sign-in, so that the sign-in log has a row with details.
-    let _ = get(&browser(), &format!("{}/{}/saml2?SAMLRequest=x", s.base, s.tenant)).await;
+    let _ = get(
+        &browser(),
+        &format!("{}/{}/saml2?SAMLRequest=x", s.base, s.tenant),
+    )
+    .await;
     let (admin_follow, admin_manual) = browser_pair();
     sign_in_with(&admin_follow, &s, ADMIN_UPN, &admin_password(&s)).await;
     // A group made in the portal (an audit row), with B.Simon and the app.
@@ -205,21 +207,38 @@ async fn every_page_and_form_of_the_portal_is_protected() {
     ] {
         assert!(paths.contains(&must), "the crawl missed {must}: {paths:?}");
     }
-    for prefix in ["/admin/users/", "/admin/groups/", "/admin/signins/", "/admin/audit/"] {
+    for prefix in [
+        "/admin/users/",
+        "/admin/groups/",
+        "/admin/signins/",
+        "/admin/audit/",
+    ] {
         assert!(
-            paths.iter().any(|p| p.starts_with(prefix) && p.len() > prefix.len() + 30),
+            paths
+                .iter()
+                .any(|p| p.starts_with(prefix) && p.len() > prefix.len() + 30),
             "the crawl opened no {prefix}ID page: {paths:?}"
         );
     }
     let actions: Vec<&str> = post_forms.iter().map(|f| f.action.as_str()).collect();
-    for must in ["/admin/users/new", "/admin/groups/new", "/admin/roles/assign", "/admin/roles/remove", "/admin/settings"] {
+    for must in [
+        "/admin/users/new",
+        "/admin/groups/new",
+        "/admin/roles/assign",
+        "/admin/roles/remove",
+        "/admin/settings",
+    ] {
         assert!(actions.contains(&must), "no form to {must}: {actions:?}");
     }
     assert!(
         actions.iter().any(|a| a.ends_with("/members")),
         "no Add member form: {actions:?}"
     );
-    assert!(post_forms.len() >= 12, "{} forms: {actions:?}", post_forms.len());
+    assert!(
+        post_forms.len() >= 12,
+        "{} forms: {actions:?}",
+        post_forms.len()
+    );
     let missing: Vec<&str> = pages
         .iter()
         .filter(|p| p.status == 404)
@@ -259,11 +278,19 @@ async fn every_page_and_form_of_the_portal_is_protected() {
         .find_map(|f| f.get("csrf").map(str::to_owned))
         .expect("the forms carry a csrf field");
     for f in &post_forms {
-        assert!(f.get("csrf").is_some(), "form to {} has no csrf field", f.action);
+        assert!(
+            f.get("csrf").is_some(),
+            "form to {} has no csrf field",
+            f.action
+        );
         let url = url_of(&s, f);
         let cases = [
             ("without csrf", f.clone().without("csrf"), vec![]),
-            ("with a wrong csrf", f.clone().set("csrf", "not-the-token"), vec![]),
+            (
+                "with a wrong csrf",
+                f.clone().set("csrf", "not-the-token"),
+                vec![],
+            ),
             (
                 "announced cross-site",
                 f.clone().set("csrf", &token),
@@ -281,7 +308,11 @@ async fn every_page_and_form_of_the_portal_is_protected() {
             );
         }
     }
-    assert_eq!(audit_count(&s).await, before, "a refused form changed something");
+    assert_eq!(
+        audit_count(&s).await,
+        before,
+        "a refused form changed something"
+    );
 
     // A signed-in user without a role: 403 everywhere under /admin, also with their own
     // valid CSRF token.
@@ -294,14 +325,23 @@ async fn every_page_and_form_of_the_portal_is_protected() {
     // built yet — are left out.)
     let existing: Vec<&Seen> = pages.iter().filter(|p| p.status == 200).collect();
     for p in existing.iter().filter(|p| p.path.starts_with("/admin")) {
-        let r = user_manual.get(format!("{}{}", s.base, p.path)).send().await.unwrap();
+        let r = user_manual
+            .get(format!("{}{}", s.base, p.path))
+            .send()
+            .await
+            .unwrap();
         let csp = r
             .headers()
             .get("content-security-policy")
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default();
         let (st, code, _) = error_code(r).await;
-        assert_eq!((st, code.as_str()), (403, "SESAME910002"), "GET {} as a user", p.path);
+        assert_eq!(
+            (st, code.as_str()),
+            (403, "SESAME910002"),
+            "GET {} as a user",
+            p.path
+        );
         assert!(csp.contains("frame-ancestors 'none'"));
     }
     for f in &post_forms {
@@ -318,13 +358,21 @@ async fn every_page_and_form_of_the_portal_is_protected() {
             f.action
         );
     }
-    assert_eq!(audit_count(&s).await, before, "a user without a role changed something");
+    assert_eq!(
+        audit_count(&s).await,
+        before,
+        "a user without a role changed something"
+    );
 
     // An unsigned browser: sent to the login page (and nothing changed).
     let anon = browser_no_redirect();
     let login = format!("/{}/login", s.tenant);
     for p in &existing {
-        let r = anon.get(format!("{}{}", s.base, p.path)).send().await.unwrap();
+        let r = anon
+            .get(format!("{}{}", s.base, p.path))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 303, "GET {} unsigned", p.path);
         let loc = r.headers().get("location").unwrap().to_str().unwrap();
         assert_eq!(loc, login, "GET {} unsigned", p.path);
@@ -343,5 +391,9 @@ async fn every_page_and_form_of_the_portal_is_protected() {
             f.action
         );
     }
-    assert_eq!(audit_count(&s).await, before, "an unsigned request changed something");
+    assert_eq!(
+        audit_count(&s).await,
+        before,
+        "an unsigned request changed something"
+    );
 }

@@ -189,12 +189,12 @@ impl Store {
             audit_columns!(),
             " FROM audit_log WHERE id = $1"
         ))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-            .as_ref()
-            .map(audit_from_row)
-            .transpose()
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(audit_from_row)
+        .transpose()
     }
 
     /// How many audit rows there are (the portal's tests compare it before and after).

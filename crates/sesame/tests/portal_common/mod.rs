@@ -141,7 +141,9 @@ pub fn forms(html: &str) -> Vec<Form> {
         let tag = &inner[..inner.find('>').map_or(inner.len(), |j| j + 1)];
         let mut fields = Vec::new();
         for t in tags(inner, "input") {
-            let Some(name) = attr(t, "name") else { continue };
+            let Some(name) = attr(t, "name") else {
+                continue;
+            };
             let ty = attr(t, "type").unwrap_or_else(|| "text".into());
             if (ty == "radio" || ty == "checkbox") && !has_attr(t, "checked") {
                 continue;
@@ -149,14 +151,23 @@ pub fn forms(html: &str) -> Vec<Form> {
             if ty == "submit" || ty == "button" {
                 continue;
             }
-            fields.push((name, attr(t, "value").unwrap_or_else(|| {
-                if ty == "checkbox" { "on".into() } else { String::new() }
-            })));
+            fields.push((
+                name,
+                attr(t, "value").unwrap_or_else(|| {
+                    if ty == "checkbox" {
+                        "on".into()
+                    } else {
+                        String::new()
+                    }
+                }),
+            ));
         }
         let mut spos = 0;
         while let Some(k) = inner[spos..].find("<select") {
             let s0 = spos + k;
-            let s1 = inner[s0..].find("</select>").map_or(inner.len(), |j| s0 + j);
+            let s1 = inner[s0..]
+                .find("</select>")
+                .map_or(inner.len(), |j| s0 + j);
             let sel = &inner[s0..s1];
             if let Some(name) = tags(sel, "select").first().and_then(|t| attr(t, "name")) {
                 let opts = tags(sel, "option");
@@ -178,7 +189,9 @@ pub fn forms(html: &str) -> Vec<Form> {
             }
         }
         out.push(Form {
-            method: attr(tag, "method").unwrap_or_else(|| "get".into()).to_lowercase(),
+            method: attr(tag, "method")
+                .unwrap_or_else(|| "get".into())
+                .to_lowercase(),
             enctype: attr(tag, "enctype").unwrap_or_default().to_lowercase(),
             action: attr(tag, "action").unwrap_or_default(),
             fields,
@@ -237,7 +250,9 @@ pub fn id_in(url: &str) -> String {
 /// The number of audit rows, read through the CLI's database (the server writes them
 /// at once).
 pub async fn audit_count(s: &Server) -> i64 {
-    let store = sesame::store::Store::open(&s.database_url(), 1).await.unwrap();
+    let store = sesame::store::Store::open(&s.database_url(), 1)
+        .await
+        .unwrap();
     let n = store.audit_count().await.unwrap();
     store.close().await;
     n

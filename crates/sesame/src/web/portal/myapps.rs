@@ -44,7 +44,12 @@ fn logo_of(app: &App) -> String {
     app.gallery_id
         .as_deref()
         .and_then(crate::gallery::template)
-        .map(|t| format!("data:image/svg+xml;base64,{}", B64.encode(t.logo_svg.as_bytes())))
+        .map(|t| {
+            format!(
+                "data:image/svg+xml;base64,{}",
+                B64.encode(t.logo_svg.as_bytes())
+            )
+        })
         .unwrap_or_default()
 }
 

@@ -133,36 +133,39 @@ async fn create(
     }
     let name = field(&f, "name").to_owned();
     let description = field(&f, "description").to_owned();
-    let (errors, status, code) = match directory::create_group(state.store(), &name, &description)
-        .await
-    {
-        Ok(g) => {
-            record(
-                &state,
-                &si,
-                &headers,
-                Change::new("group.create", "group", &g.id, &g.name).after(&g),
-            )
-            .await;
-            return kit::redirect_ok(
-                &state,
-                &format!("/admin/groups/{}", g.id),
-                &format!("Group {} created. Add its members below.", g.name),
-            );
-        }
-        Err(DirectoryError::Invalid { field, reason }) => {
-            let mut e = FieldErrors::default();
-            let label = if field == "group name" { "Group name" } else { "Description" };
-            e.add(input_of(field), format!("{label} {reason}."));
-            (e, kit::UNPROCESSABLE, AdminCode::Invalid)
-        }
-        Err(DirectoryError::Conflict(m)) => {
-            let mut e = FieldErrors::default();
-            e.add("name", format!("{m}: choose another name."));
-            (e, StatusCode::CONFLICT, AdminCode::Conflict)
-        }
-        Err(e) => return kit::directory_fail(&si, &headers, &e),
-    };
+    let (errors, status, code) =
+        match directory::create_group(state.store(), &name, &description).await {
+            Ok(g) => {
+                record(
+                    &state,
+                    &si,
+                    &headers,
+                    Change::new("group.create", "group", &g.id, &g.name).after(&g),
+                )
+                .await;
+                return kit::redirect_ok(
+                    &state,
+                    &format!("/admin/groups/{}", g.id),
+                    &format!("Group {} created. Add its members below.", g.name),
+                );
+            }
+            Err(DirectoryError::Invalid { field, reason }) => {
+                let mut e = FieldErrors::default();
+                let label = if field == "group name" {
+                    "Group name"
+                } else {
+                    "Description"
+                };
+                e.add(input_of(field), format!("{label} {reason}."));
+                (e, kit::UNPROCESSABLE, AdminCode::Invalid)
+            }
+            Err(DirectoryError::Conflict(m)) => {
+                let mut e = FieldErrors::default();
+                e.add("name", format!("{m}: choose another name."));
+                (e, StatusCode::CONFLICT, AdminCode::Conflict)
+            }
+            Err(e) => return kit::directory_fail(&si, &headers, &e),
+        };
     let body = render(&NewBody {
         csrf: &si.csrf,
         name,
@@ -467,5 +470,9 @@ async fn delete(
         Change::new("group.delete", "group", &g.id, &g.name).before(&before),
     )
     .await;
-    kit::redirect_ok(&state, "/admin/groups", &format!("Group {} deleted.", g.name))
+    kit::redirect_ok(
+        &state,
+        "/admin/groups",
+        &format!("Group {} deleted.", g.name),
+    )
 }

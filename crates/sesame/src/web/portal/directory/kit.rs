@@ -55,8 +55,10 @@ fn redirect_flash(state: &AppState, to: &str, kind: &str, text: &str) -> Respons
         "{kind}:{}",
         percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC)
     );
-    r.headers_mut()
-        .append(header::SET_COOKIE, set_cookie(state, FLASH_COOKIE, &v, Some(60)));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, FLASH_COOKIE, &v, Some(60)),
+    );
     r
 }
 
@@ -82,7 +84,10 @@ pub(crate) fn take_flash(headers: &HeaderMap) -> Option<Flash> {
 pub(crate) fn shown(state: &AppState, headers: &HeaderMap, mut r: Response) -> Response {
     let h = r.headers_mut();
     if cookie(headers, FLASH_COOKIE).is_some() {
-        h.append(header::SET_COOKIE, set_cookie(state, FLASH_COOKIE, "", Some(0)));
+        h.append(
+            header::SET_COOKIE,
+            set_cookie(state, FLASH_COOKIE, "", Some(0)),
+        );
     }
     if cookie(headers, SECRET_COOKIE).is_some() {
         h.append(
@@ -120,7 +125,11 @@ pub(crate) fn with_secret(
 }
 
 /// The secret left for `object_id` by [`with_secret`], if any.
-pub(crate) fn take_secret(state: &AppState, headers: &HeaderMap, object_id: &str) -> Option<String> {
+pub(crate) fn take_secret(
+    state: &AppState,
+    headers: &HeaderMap,
+    object_id: &str,
+) -> Option<String> {
     let v = cookie(headers, SECRET_COOKIE)?;
     let sealed = URL_SAFE_NO_PAD.decode(v).ok()?;
     let plain = String::from_utf8(state.master().open(&sealed).ok()?).ok()?;

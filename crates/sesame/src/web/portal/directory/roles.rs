@@ -120,11 +120,7 @@ pub(super) async fn apply(
     let role = match roles::parse_role(field(f, "role")) {
         Ok(r) => r,
         Err(e) => {
-            return kit::redirect_error(
-                state,
-                to,
-                &format!("{}: {e}.", AdminCode::Invalid.code()),
-            )
+            return kit::redirect_error(state, to, &format!("{}: {e}.", AdminCode::Invalid.code()))
         }
     };
     let corr = crate::web::portal::correlation(headers);
@@ -188,6 +184,7 @@ pub(super) async fn apply(
     }
 }
 
+#[allow(clippy::result_large_err)] // a Response is what the handler returns anyway
 fn guard(si: &SignedIn, headers: &HeaderMap, f: &Fields) -> Result<(), Response> {
     check_csrf(si, headers, kit::csrf(f))?;
     require(si, headers, Permission::ManageRoles)

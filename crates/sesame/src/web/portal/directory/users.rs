@@ -35,7 +35,10 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 fn crumbs(last: Option<(&str, &str)>) -> Vec<Crumb> {
-    let mut c = vec![Crumb::new("/admin", "Overview"), Crumb::new("/admin/users", "Users")];
+    let mut c = vec![
+        Crumb::new("/admin", "Overview"),
+        Crumb::new("/admin/users", "Users"),
+    ];
     if let Some((href, label)) = last {
         c.push(Crumb::new(href, label));
     }
@@ -100,7 +103,9 @@ async fn list(
         .collect();
     let total = users.len();
     let pg = kit::page_number(query.get("page").map(String::as_str));
-    let skip = usize::try_from(pg - 1).unwrap_or(0).saturating_mul(PER_PAGE);
+    let skip = usize::try_from(pg - 1)
+        .unwrap_or(0)
+        .saturating_mul(PER_PAGE);
     let rows: Vec<UserRow> = users
         .iter()
         .skip(skip)
@@ -239,7 +244,10 @@ async fn create(
     let upn = field(&f, "upn").to_owned();
     let display_name = field(&f, "display_name").to_owned();
     if display_name.is_empty() {
-        errors.add("display_name", "Name is empty: enter the name people see, e.g. B.Simon.");
+        errors.add(
+            "display_name",
+            "Name is empty: enter the name people see, e.g. B.Simon.",
+        );
     }
     if let Err(DirectoryError::Invalid { reason, .. }) = directory::validate_upn(&upn) {
         errors.add("upn", format!("User name {reason}."));
@@ -321,11 +329,7 @@ async fn create(
     )
     .await;
     let to = format!("/admin/users/{}", user.id);
-    let r = kit::redirect_ok(
-        &state,
-        &to,
-        &format!("User {} created.", user.upn),
-    );
+    let r = kit::redirect_ok(&state, &to, &format!("User {} created.", user.upn));
     kit::with_secret(&state, r, &user.id, &pw)
 }
 
@@ -400,7 +404,12 @@ impl ProfileForm {
     }
 }
 
-async fn load(state: &AppState, si: &SignedIn, headers: &HeaderMap, id: &str) -> Result<User, Response> {
+async fn load(
+    state: &AppState,
+    si: &SignedIn,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<User, Response> {
     match state.store().user_by_id(id).await {
         Ok(Some(u)) => Ok(u),
         Ok(None) => Err(kit::not_found(
@@ -449,7 +458,13 @@ async fn user_page(
                 name: a.name,
                 roles: roles
                     .iter()
-                    .map(|r| if r.is_empty() { "Default Access" } else { r.as_str() })
+                    .map(|r| {
+                        if r.is_empty() {
+                            "Default Access"
+                        } else {
+                            r.as_str()
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
             }),
@@ -511,7 +526,17 @@ async fn show(
         Err(r) => return r,
     };
     let form = ProfileForm::of(&u);
-    user_page(&state, &si, &headers, &u, form, FieldErrors::default(), None, StatusCode::OK).await
+    user_page(
+        &state,
+        &si,
+        &headers,
+        &u,
+        form,
+        FieldErrors::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// CSRF, then `ManageDirectory`, then the user: what every change of this page checks.
@@ -641,7 +666,11 @@ async fn set_enabled(
         Err(e) => return kit::directory_fail(&si, &headers, &e),
     };
     if before.enabled != after.enabled {
-        let action = if enabled { "user.enable" } else { "user.disable" };
+        let action = if enabled {
+            "user.enable"
+        } else {
+            "user.disable"
+        };
         record(
             &state,
             &si,
@@ -677,7 +706,10 @@ async fn reset_password(
     let to = format!("/admin/users/{}", u.id);
     let mut errors = FieldErrors::default();
     let Some(pw) = chosen_password(&f, &mut errors) else {
-        let msg = errors.get("password").unwrap_or("the password was refused").to_owned();
+        let msg = errors
+            .get("password")
+            .unwrap_or("the password was refused")
+            .to_owned();
         return kit::redirect_error(
             &state,
             &to,

@@ -131,7 +131,10 @@ async fn list(
         &si,
         Section::Audit,
         "Audit logs",
-        vec![Crumb::new("/admin", "Overview"), Crumb::new("", "Audit logs")],
+        vec![
+            Crumb::new("/admin", "Overview"),
+            Crumb::new("", "Audit logs"),
+        ],
         if bad {
             Flash::error("SESAME910004: the time range is not valid; correct it below.")
         } else {

@@ -205,9 +205,7 @@ fn attributes_of(response: &str) -> (String, Vec<Attribute>) {
         return (String::new(), Vec::new());
     };
     let in_saml = |n: &roxmltree::Node<'_, '_>, local: &str| {
-        n.is_element()
-            && n.tag_name().name() == local
-            && n.tag_name().namespace() == Some(NS_SAML)
+        n.is_element() && n.tag_name().name() == local && n.tag_name().namespace() == Some(NS_SAML)
     };
     let name_id = doc
         .descendants()
@@ -242,14 +240,12 @@ async fn details(
     }
     let r = match state.store().signin_by_id(&id).await {
         Ok(Some(r)) => r,
-        Ok(None) => {
-            return kit::not_found(
-                &si,
-                &headers,
-                "No sign-in has this id: it may be older than the sign-in log retention (Settings). \
+        Ok(None) => return kit::not_found(
+            &si,
+            &headers,
+            "No sign-in has this id: it may be older than the sign-in log retention (Settings). \
                  The Sign-in logs list shows the sign-ins kept.",
-            )
-        }
+        ),
         Err(e) => return kit::store_fail(&si, &headers, &e),
     };
     let code = ErrorCode::ALL

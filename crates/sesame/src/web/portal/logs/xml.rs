@@ -64,8 +64,7 @@ fn write_inline(out: &mut String, node: Node<'_, '_>) {
                 if n.has_children() {
                     out.push('>');
                     stack.push((n, true));
-                    let kids: Vec<_> =
-                        n.children().filter(|c| !is_signature_value(*c)).collect();
+                    let kids: Vec<_> = n.children().filter(|c| !is_signature_value(*c)).collect();
                     for c in kids.into_iter().rev() {
                         stack.push((c, false));
                     }
