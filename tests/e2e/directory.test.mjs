@@ -92,6 +92,12 @@ test("an administrator creates B.Simon as the seed says, and B.Simon signs in", 
     await page.getByRole("cell", { name: a }).first().waitFor();
   }
   await shot(page, "audit-log");
+  // A row's details: before and after side by side, never the password.
+  await page.getByRole("row", { name: /user\.create/ }).getByRole("link").click();
+  await page.getByRole("heading", { name: "After" }).waitFor();
+  const details = await page.content();
+  assert.ok(details.includes(UPN) && !details.includes(password), "no password in the audit log");
+  await shot(page, "audit-details");
   await ctx.close();
 });
 

@@ -248,6 +248,12 @@ pub(crate) fn time_range(
     now: i64,
 ) -> Result<(Option<i64>, Option<i64>), String> {
     let hour = 3_600_000;
+    // From or To given without choosing "Custom": they are what the administrator meant.
+    let range = if range.is_empty() && !(from.trim().is_empty() && to.trim().is_empty()) {
+        "custom"
+    } else {
+        range
+    };
     Ok(match range {
         "" | "all" => (None, None),
         "1h" => (Some(now - hour), None),
@@ -316,6 +322,10 @@ mod tests {
         assert!(time_range("custom", "x", "", now).is_err());
         assert!(time_range("custom", "1970-01-02T00:00", "1970-01-01T00:00", now).is_err());
         assert!(time_range("1y", "", "", now).is_err());
+        assert_eq!(
+            time_range("", "1970-01-01T00:01", "", now).unwrap(),
+            (Some(60_000), None)
+        );
         assert_eq!(page_number(Some("0")), 1);
         assert_eq!(page_number(Some("x")), 1);
         assert_eq!(page_number(Some("3")), 3);

@@ -283,3 +283,28 @@ async fn details(
         &body,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RESPONSE: &str = r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r"><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a"><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo/><ds:SignatureValue>c2lnbmF0dXJl</ds:SignatureValue></ds:Signature><saml:Subject><saml:NameID>B.Simon@contoso.com</saml:NameID></saml:Subject><saml:AttributeStatement><saml:Attribute Name="groups"><saml:AttributeValue>Sales</saml:AttributeValue><saml:AttributeValue>Pilots</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion></samlp:Response>"#;
+
+    #[test]
+    fn claims_and_pretty_xml_of_a_response() {
+        let (name_id, attrs) = attributes_of(RESPONSE);
+        assert_eq!(name_id, "B.Simon@contoso.com");
+        assert_eq!(attrs.len(), 1);
+        assert_eq!(attrs[0].name, "groups");
+        assert_eq!(attrs[0].values, "Sales; Pilots");
+        let p = pretty(RESPONSE);
+        assert!(p.contains("\n  <saml:Assertion"), "{p}");
+        assert!(
+            !p.contains("SignatureValue") && !p.contains("c2lnbmF0dXJl"),
+            "{p}"
+        );
+        assert_eq!(pretty("not xml <"), "not xml <");
+        assert_eq!(pretty(""), "");
+        assert_eq!(attributes_of("").1.len(), 0);
+    }
+}
