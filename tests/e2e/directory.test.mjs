@@ -24,9 +24,10 @@ test("an administrator creates B.Simon as the seed says, and B.Simon signs in", 
   await page.goto(`${server.base}/admin`);
   await signIn(page, { upn: server.adminUpn, password: server.adminPassword });
 
-  // Users → New user.
+  // Users → All users → New user.
   await page.getByRole("navigation", { name: "Portal" }).getByRole("link", { name: "Users" }).click();
   await page.getByRole("heading", { name: "Users" }).waitFor();
+  await page.getByRole("link", { name: "All users" }).click();
   await page.getByRole("link", { name: "New user" }).click();
   await page.getByRole("heading", { name: "New user" }).waitFor();
   await page.getByLabel("Name", { exact: true }).fill("B.Simon");

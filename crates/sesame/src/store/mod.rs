@@ -32,7 +32,7 @@ pub use audit::{AuditFilter, AuditRow};
 pub use backup::{Backup, RestoreMode, BACKUP_FORMAT, BACKUP_VERSION};
 pub use claims::ClaimRow;
 pub use lockouts::Lockout;
-pub use portal::{AuditSearch, SigninSearch};
+pub use portal::{AuditSearch, SigninSearch, UserSearch};
 pub use sessions::{SessionApp, SessionRecord, SessionWithUser};
 pub use signins::{SigninFilter, SigninRow};
 

@@ -2,7 +2,9 @@
 //! one sign-in row, audit rows by target and time range, one audit row. Portable SQL:
 //! every filter is always bound, an empty or zero parameter disables it.
 
+use super::users::user_from_row;
 use super::{AuditRow, SigninRow, Store, StoreResult};
+use crate::directory::User;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -22,6 +24,19 @@ pub struct SigninSearch {
     /// At most this many rows (newest first; 0: 50).
     pub limit: i64,
     /// Skip this many rows.
+    pub offset: i64,
+}
+
+/// What the portal's Users list filters on.
+#[derive(Debug, Clone, Default)]
+pub struct UserSearch {
+    /// Only users whose UPN, display name or mail contains this (case-insensitive).
+    pub text: Option<String>,
+    /// Only enabled (`Some(true)`) or disabled (`Some(false)`) accounts.
+    pub enabled: Option<bool>,
+    /// At most this many users, by UPN (0: 50).
+    pub limit: i64,
+    /// Skip this many.
     pub offset: i64,
 }
 
@@ -112,7 +127,48 @@ fn limit_of(n: i64) -> i64 {
     }
 }
 
+/// The WHERE clause of [`Store::users_search`] and its count.
+macro_rules! users_where {
+    () => {
+        " FROM users WHERE ($1 = '%%' OR upn_lower LIKE $1 ESCAPE '\\' \
+         OR LOWER(display_name) LIKE $1 ESCAPE '\\' OR LOWER(mail) LIKE $1 ESCAPE '\\') \
+         AND ($2 = '' OR enabled = $3)"
+    };
+}
+
 impl Store {
+    /// One page of users matching `f`, by UPN, and how many match in all.
+    pub async fn users_search(&self, f: &UserSearch) -> StoreResult<(Vec<User>, i64)> {
+        let pattern = contains_pattern(f.text.as_deref().map(str::trim).unwrap_or(""));
+        let status = if f.enabled.is_some() { "set" } else { "" };
+        let enabled = f.enabled.unwrap_or(true);
+        let total: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*)", users_where!()))
+            .bind(&pattern)
+            .bind(status)
+            .bind(enabled)
+            .fetch_one(self.pool())
+            .await?;
+        let rows = sqlx::query(concat!(
+            "SELECT id, upn, display_name, given_name, surname, mail, department, job_title, \
+             employee_id, company_name, extension_attributes, enabled, sessions_valid_after, \
+             created_at, updated_at",
+            users_where!(),
+            " ORDER BY upn_lower LIMIT $4 OFFSET $5"
+        ))
+        .bind(&pattern)
+        .bind(status)
+        .bind(enabled)
+        .bind(limit_of(f.limit))
+        .bind(f.offset.max(0))
+        .fetch_all(self.pool())
+        .await?;
+        let users = rows
+            .iter()
+            .map(user_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((users, total))
+    }
+
     /// Sign-in rows matching `f`, newest first, without their SAML messages (the list
     /// does not show them: [`Store::signin_by_id`] has them).
     pub async fn signins_search(&self, f: &SigninSearch) -> StoreResult<Vec<SigninRow>> {
@@ -275,6 +331,56 @@ mod tests {
         let one = s.signin_by_id("a").await.unwrap().unwrap();
         assert_eq!(one.saml_request, "<x/>");
         assert!(s.signin_by_id("zz").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn users_search_filters_and_pages() {
+        let t = crate::store::suite::test_store().await;
+        let s = &t.store;
+        for (upn, name, disabled) in [
+            ("a_b@contoso.com", "Alpha", false),
+            ("b.simon@contoso.com", "B. Simon", false),
+            ("carol@fabrikam.com", "Carol", true),
+        ] {
+            crate::directory::create_user(
+                s,
+                crate::directory::NewUser {
+                    upn: upn.into(),
+                    display_name: name.into(),
+                    disabled,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let (all, n) = s.users_search(&UserSearch::default()).await.unwrap();
+        assert_eq!((all.len(), n), (3, 3));
+        let f = UserSearch {
+            text: Some("SIMON".into()),
+            ..UserSearch::default()
+        };
+        assert_eq!(s.users_search(&f).await.unwrap().1, 1);
+        let f = UserSearch {
+            text: Some("a_".into()),
+            ..UserSearch::default()
+        };
+        assert_eq!(s.users_search(&f).await.unwrap().1, 1, "'_' is no wildcard");
+        let f = UserSearch {
+            enabled: Some(false),
+            ..UserSearch::default()
+        };
+        let (u, n) = s.users_search(&f).await.unwrap();
+        assert_eq!((u[0].upn.as_str(), n), ("carol@fabrikam.com", 1));
+        let f = UserSearch {
+            enabled: Some(true),
+            limit: 1,
+            offset: 1,
+            ..UserSearch::default()
+        };
+        let (u, n) = s.users_search(&f).await.unwrap();
+        assert_eq!((u.len(), n), (1, 2));
+        assert_eq!(u[0].upn, "b.simon@contoso.com");
     }
 
     #[tokio::test]

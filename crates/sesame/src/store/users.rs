@@ -16,7 +16,7 @@ macro_rules! user_columns {
     };
 }
 
-fn user_from_row(r: &AnyRow) -> StoreResult<User> {
+pub(super) fn user_from_row(r: &AnyRow) -> StoreResult<User> {
     let ext: String = r.try_get("extension_attributes")?;
     let extension_attributes: BTreeMap<String, String> = serde_json::from_str(&ext)
         .map_err(|e| StoreError::Corrupt(format!("users.extension_attributes: {e}")))?;

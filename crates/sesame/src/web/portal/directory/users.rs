@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use std::collections::HashMap;
 
-const PER_PAGE: usize = 50;
+const PER_PAGE: i64 = 50;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -69,7 +69,7 @@ struct ListBody {
     q: String,
     status: String,
     can_manage: bool,
-    total: usize,
+    total: i64,
     users: Vec<UserRow>,
     pager: Pager,
 }
@@ -89,27 +89,23 @@ async fn list(
         Some("disabled") => "disabled",
         _ => "",
     };
-    let users = match state.store().list_users(Some(&q)).await {
-        Ok(u) => u,
+    let pg = kit::page_number(query.get("page").map(String::as_str));
+    let f = crate::store::UserSearch {
+        text: Some(q.clone()),
+        enabled: match status {
+            "enabled" => Some(true),
+            "disabled" => Some(false),
+            _ => None,
+        },
+        limit: PER_PAGE,
+        offset: (pg - 1) * PER_PAGE,
+    };
+    let (users, total) = match state.store().users_search(&f).await {
+        Ok(r) => r,
         Err(e) => return kit::store_fail(&si, &headers, &e),
     };
-    let users: Vec<User> = users
-        .into_iter()
-        .filter(|u| match status {
-            "enabled" => u.enabled,
-            "disabled" => !u.enabled,
-            _ => true,
-        })
-        .collect();
-    let total = users.len();
-    let pg = kit::page_number(query.get("page").map(String::as_str));
-    let skip = usize::try_from(pg - 1)
-        .unwrap_or(0)
-        .saturating_mul(PER_PAGE);
     let rows: Vec<UserRow> = users
         .iter()
-        .skip(skip)
-        .take(PER_PAGE)
         .map(|u| UserRow {
             id: u.id.clone(),
             name: name_of(u).to_owned(),
@@ -125,7 +121,7 @@ async fn list(
         can_manage: si.principal.can(Permission::ManageDirectory),
         total,
         users: rows,
-        pager: Pager::new(&base, pg, skip + PER_PAGE < total),
+        pager: Pager::new(&base, pg, pg * PER_PAGE < total),
     });
     let r = page(
         &state,
