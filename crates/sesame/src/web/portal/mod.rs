@@ -133,6 +133,12 @@ fn to_login(state: &AppState, parts: &Parts) -> Response {
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "/admin".into());
     let mut r = Redirect::to(&format!("/{tenant}/login")).into_response();
+    // Only a page can be returned to: a form's action answers POST only.
+    let next = if parts.method == axum::http::Method::GET {
+        next
+    } else {
+        String::new()
+    };
     if let Some(v) = safe_next(&next) {
         r.headers_mut().append(
             header::SET_COOKIE,
