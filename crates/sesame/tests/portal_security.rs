@@ -396,4 +396,71 @@ async fn every_page_and_form_of_the_portal_is_protected() {
         before,
         "an unsigned request changed something"
     );
+
+    // An Application Administrator reads users and groups (to assign them) but gets 403
+    // on every change of the directory, the roles and the settings, and on the audit
+    // log, roles and settings pages.
+    let (_, _, roles) = get(&admin_follow, &format!("{}/admin/roles", s.base)).await;
+    let grant = post_form(&roles, "/admin/roles/assign")
+        .set("upn", DEMO_UPN)
+        .set("role", "Application Administrator");
+    let (_, _, done) = submit(&admin_follow, &s.base, &grant).await;
+    assert!(
+        done.contains("Application Administrator assigned"),
+        "{done}"
+    );
+    let before = audit_count(&s).await;
+    let (app_follow, app_manual) = browser_pair();
+    sign_in_with(&app_follow, &s, DEMO_UPN, DEMO_PASSWORD).await;
+    let (st, _, users) = get(&app_follow, &format!("{}/admin/users", s.base)).await;
+    assert_eq!(st, 200, "an Application Administrator reads users");
+    let app_token = csrf(&users);
+    let directory = |p: &str| {
+        [
+            "/admin/users",
+            "/admin/groups",
+            "/admin/roles",
+            "/admin/settings",
+        ]
+        .iter()
+        .any(|d| p.starts_with(d))
+    };
+    let mut refused = 0;
+    for f in post_forms.iter().filter(|f| directory(&f.action)) {
+        let form = f.clone().set("csrf", &app_token);
+        let r = send(&app_manual, &url_of(&s, f), &form, &[]).await;
+        let (st, code, body) = error_code(r).await;
+        assert_eq!(
+            (st, code.as_str()),
+            (403, "SESAME910002"),
+            "POST {} as an Application Administrator: {body}",
+            f.action
+        );
+        refused += 1;
+    }
+    assert!(refused >= 8, "{refused} directory forms");
+    for p in [
+        "/admin/roles",
+        "/admin/settings",
+        "/admin/audit",
+        "/admin/users/new",
+        "/admin/groups/new",
+    ] {
+        let r = app_manual
+            .get(format!("{}{p}", s.base))
+            .send()
+            .await
+            .unwrap();
+        let (st, code, _) = error_code(r).await;
+        assert_eq!(
+            (st, code.as_str()),
+            (403, "SESAME910002"),
+            "GET {p} as an Application Administrator"
+        );
+    }
+    assert_eq!(
+        audit_count(&s).await,
+        before,
+        "an Application Administrator changed the directory"
+    );
 }
