@@ -48,6 +48,9 @@ const ELEMENTS: &[&str] = &[
     "symbol",
 ];
 
+/// Elements replaced by their content.
+const UNWRAP: &[&str] = &["a", "switch"];
+
 /// An image response with the headers that keep it inert.
 pub(crate) fn image(content_type: &str, data: Vec<u8>) -> Response {
     let mut r = data.into_response();
@@ -136,6 +139,14 @@ pub(crate) fn sanitize_svg(text: &str) -> Result<String, String> {
             continue;
         }
         let name = n.tag_name().name();
+        if n.tag_name().namespace() == Some(SVG_NS) && UNWRAP.contains(&name) {
+            // A link: its drawing stays, the link goes.
+            let children: Vec<_> = n.children().collect();
+            for c in children.into_iter().rev() {
+                stack.push((c, false));
+            }
+            continue;
+        }
         if n.tag_name().namespace() != Some(SVG_NS) || !ELEMENTS.contains(&name) {
             continue;
         }
