@@ -17,6 +17,7 @@ mod audit;
 mod certs;
 mod claims;
 mod groups;
+mod logos;
 mod tenant;
 mod users;
 // SSO plane query files (sessions, replay cache, lockouts, pending requests, sign-in logs).
@@ -33,6 +34,7 @@ pub use backup::{Backup, RestoreMode, BACKUP_FORMAT, BACKUP_VERSION};
 pub use claims::ClaimRow;
 pub use lockouts::Lockout;
 pub use portal::{AuditSearch, SigninSearch};
+pub use logos::AppLogo;
 pub use sessions::{SessionApp, SessionRecord, SessionWithUser};
 pub use signins::{SigninFilter, SigninRow};
 
