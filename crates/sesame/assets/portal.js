@@ -81,3 +81,25 @@
     }
   });
 })();
+// File inputs that fill a form field: <input type="file" data-file-into="ID of a
+// textarea" [data-file-as="dataurl"]>: the chosen file's text (or data: URL) goes into
+// the field, which the form posts (the page also works by pasting into the field).
+(function () {
+  document.addEventListener("change", function (ev) {
+    var input = ev.target;
+    if (!input.hasAttribute || !input.hasAttribute("data-file-into") || !input.files || !input.files[0]) return;
+    var target = document.getElementById(input.getAttribute("data-file-into"));
+    if (!target) return;
+    var file = input.files[0];
+    var reader = new FileReader();
+    reader.onload = function () { target.value = reader.result; target.dispatchEvent(new Event("input", { bubbles: true })); };
+    var asUrl = input.getAttribute("data-file-as") === "dataurl" && !/\.svg$/i.test(file.name) && file.type !== "image/svg+xml";
+    if (asUrl) reader.readAsDataURL(file); else reader.readAsText(file);
+  });
+  // Patterns checked as soon as a page shows a pre-filled value.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-patterns]").forEach(function (el) {
+      if (el.value) el.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  });
+})();

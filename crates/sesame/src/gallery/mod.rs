@@ -559,7 +559,7 @@ pub fn file_names() -> impl Iterator<Item = &'static str> {
     files::FILES.iter().map(|(f, _)| *f)
 }
 
-mod check;
+pub mod check;
 
 #[cfg(test)]
 mod tests {

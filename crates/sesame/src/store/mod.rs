@@ -17,6 +17,7 @@ mod audit;
 mod certs;
 mod claims;
 mod groups;
+mod logos;
 mod tenant;
 mod users;
 // SSO plane query files (sessions, replay cache, lockouts, pending requests, sign-in logs).
@@ -32,6 +33,7 @@ pub use audit::{AuditFilter, AuditRow};
 pub use backup::{Backup, RestoreMode, BACKUP_FORMAT, BACKUP_VERSION};
 pub use claims::ClaimRow;
 pub use lockouts::Lockout;
+pub use logos::AppLogo;
 pub use portal::{AuditSearch, SigninSearch, UserSearch};
 pub use sessions::{SessionApp, SessionRecord, SessionWithUser};
 pub use signins::{SigninFilter, SigninRow};

@@ -1,9 +1,0 @@
-//! Portal area: apps (see `super`).
-
-use crate::web::AppState;
-use axum::Router;
-
-/// The routes of this area.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-}

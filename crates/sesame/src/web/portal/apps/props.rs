@@ -1,0 +1,209 @@
+//! The Overview and Properties blades, and deleting an application.
+
+use super::{
+    app_error_text, app_or_404, app_page, audit, guard, internal, saved_flash, see_other, Blade,
+    FieldError, Fields,
+};
+use crate::admin::audit::Change;
+use crate::apps::App;
+use crate::web::auth::SignedIn;
+use crate::web::portal::{render, Flash};
+use crate::web::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use std::collections::HashMap;
+
+#[derive(askama::Template)]
+#[template(path = "portal/apps/overview.html")]
+struct OverviewBody<'a> {
+    app: &'a App,
+    template: String,
+    configured: bool,
+    assignments: usize,
+    sign_on_url: String,
+}
+
+/// `GET /admin/apps/{id}`: Overview with the Getting Started steps.
+pub(super) async fn overview(
+    State(state): State<AppState>,
+    crate::web::portal::Admin(si): crate::web::portal::Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let app = match app_or_404(&state, &si, &headers, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let assignments = crate::apps::list_assignments(state.store(), &app.id)
+        .await
+        .map(|v| v.len())
+        .unwrap_or(0);
+    let body = render(&OverviewBody {
+        template: app
+            .gallery_id
+            .as_deref()
+            .and_then(crate::gallery::template)
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| "Custom (non-gallery)".into()),
+        configured: super::sso_configured(&app),
+        assignments,
+        sign_on_url: app.saml.sign_on_url.clone().unwrap_or_default(),
+        app: &app,
+    });
+    app_page(
+        &state,
+        &si,
+        &app,
+        Blade::Overview,
+        "Overview",
+        vec![],
+        saved_flash(&q),
+        &body,
+        StatusCode::OK,
+    )
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/apps/properties.html")]
+struct PropsBody<'a> {
+    csrf: &'a str,
+    app: &'a App,
+    has_logo: bool,
+    error_field: &'a str,
+    error: String,
+}
+
+/// The Properties blade (with an error next to `err`'s field, as 422).
+pub(super) async fn show(
+    state: &AppState,
+    si: &SignedIn,
+    app: &App,
+    flash: Option<Flash>,
+    err: FieldError,
+) -> Response {
+    let has_logo = matches!(state.store().app_logo(&app.id).await, Ok(Some(_)));
+    let (error_field, error) = err.clone().unwrap_or(("", String::new()));
+    let body = render(&PropsBody {
+        csrf: &si.csrf,
+        app,
+        has_logo,
+        error_field,
+        error,
+    });
+    let status = if err.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    app_page(
+        state,
+        si,
+        app,
+        Blade::Properties,
+        "Properties",
+        vec![crate::web::portal::Crumb::new("", "Properties")],
+        flash,
+        &body,
+        status,
+    )
+}
+
+/// `GET /admin/apps/{id}/properties`.
+pub(super) async fn properties(
+    State(state): State<AppState>,
+    crate::web::portal::Admin(si): crate::web::portal::Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let app = match app_or_404(&state, &si, &headers, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    show(&state, &si, &app, saved_flash(&q), None).await
+}
+
+/// `POST /admin/apps/{id}/properties`: name, enabled, assignment required, visible, notes.
+pub(super) async fn save(
+    State(state): State<AppState>,
+    crate::web::portal::Admin(si): crate::web::portal::Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = Fields(f);
+    if let Err(r) = guard(&si, &headers, &f) {
+        return r;
+    }
+    let before = match app_or_404(&state, &si, &headers, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mut app = before.clone();
+    app.name = f.get("name").to_owned();
+    app.enabled = f.checked("enabled");
+    app.assignment_required = f.checked("assignment_required");
+    app.visible = f.checked("visible");
+    app.notes = f.get("notes").replace("\r\n", "\n");
+    match crate::apps::save_app(state.store(), app.clone()).await {
+        Ok(saved) => {
+            audit(
+                &state,
+                &si,
+                &headers,
+                Change::new("app.update", "app", &saved.id, &saved.name)
+                    .before(&before)
+                    .after(&saved),
+            )
+            .await;
+            see_other(&format!("/admin/apps/{}/properties?saved=props", saved.id))
+        }
+        Err(e) => {
+            let field = match &e {
+                crate::apps::AppError::Invalid { field, .. } => *field,
+                _ => "",
+            };
+            let text = app_error_text(&e);
+            show(
+                &state,
+                &si,
+                &app,
+                Flash::error(format!("Properties not saved: {text}")),
+                Some((field, text)),
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /admin/apps/{id}/delete`.
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    crate::web::portal::Admin(si): crate::web::portal::Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = Fields(f);
+    if let Err(r) = guard(&si, &headers, &f) {
+        return r;
+    }
+    let app = match app_or_404(&state, &si, &headers, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if let Err(e) = crate::apps::delete_app(state.store(), &app.id).await {
+        return internal(&si, &headers, &e.to_string());
+    }
+    audit(
+        &state,
+        &si,
+        &headers,
+        Change::new("app.delete", "app", &app.id, &app.name).before(&app),
+    )
+    .await;
+    see_other("/admin/apps?saved=deleted")
+}

@@ -1,0 +1,339 @@
+//! The Users and groups blade: assignments with their role, "Add user/group" (search,
+//! "Select a role", "Assign"), remove; and the app's roles.
+
+use super::{
+    app_error_text, app_or_404, app_page, audit, guard, saved_flash, see_other, Blade, Fields,
+};
+use crate::admin::audit::Change;
+use crate::apps::{App, AssignmentView, Principal};
+use crate::web::auth::SignedIn;
+use crate::web::portal::{render, Admin, Crumb, Flash};
+use crate::web::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use std::collections::HashMap;
+
+#[derive(askama::Template)]
+#[template(path = "portal/apps/users.html")]
+struct UsersBody<'a> {
+    csrf: &'a str,
+    app: &'a App,
+    rows: Vec<AssignmentView>,
+    roles: Vec<String>,
+    error: String,
+}
+
+async fn show_list(
+    state: &AppState,
+    si: &SignedIn,
+    app: &App,
+    flash: Option<Flash>,
+    error: String,
+) -> Response {
+    let store = state.store();
+    let rows = crate::apps::list_assignments(store, &app.id)
+        .await
+        .unwrap_or_default();
+    let roles = store.app_roles(&app.id).await.unwrap_or_default();
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = render(&UsersBody {
+        csrf: &si.csrf,
+        app,
+        rows,
+        roles,
+        error,
+    });
+    app_page(
+        state,
+        si,
+        app,
+        Blade::Users,
+        "Users and groups",
+        vec![Crumb::new("", "Users and groups")],
+        flash,
+        &body,
+        status,
+    )
+}
+
+/// `GET /admin/apps/{id}/users`.
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let app = match app_or_404(&state, &si, &headers, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    show_list(&state, &si, &app, saved_flash(&q), String::new()).await
+}
+
+struct Candidate {
+    kind: &'static str,
+    id: String,
+    name: String,
+    detail: String,
+    assigned: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/apps/users_add.html")]
+struct AddBody<'a> {
+    csrf: &'a str,
+    app: &'a App,
+    q: String,
+    candidates: Vec<Candidate>,
+    roles: Vec<String>,
+    error: String,
+}
+
+async fn show_add(
+    state: &AppState,
+    si: &SignedIn,
+    app: &App,
+    q: &str,
+    error: String,
+) -> Response {
+    let store = state.store();
+    let assigned: Vec<String> = crate::apps::list_assignments(store, &app.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| a.principal_id)
+        .collect();
+    let text = q.trim();
+    let mut candidates: Vec<Candidate> = store
+        .list_users(if text.is_empty() { None } else { Some(text) })
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .take(50)
+        .map(|u| Candidate {
+            kind: "user",
+            assigned: assigned.contains(&u.id),
+            detail: u.upn.clone(),
+            name: if u.display_name.is_empty() {
+                u.upn.clone()
+            } else {
+                u.display_name.clone()
+            },
+            id: u.id,
+        })
+        .collect();
+    let lower = text.to_lowercase();
+    candidates.extend(
+        store
+            .list_groups()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|g| lower.is_empty() || g.name.to_lowercase().contains(&lower))
+            .take(50)
+            .map(|g| Candidate {
+                kind: "group",
+                assigned: assigned.contains(&g.id),
+                detail: "Group".into(),
+                name: g.name,
+                id: g.id,
+            }),
+    );
+    let roles = store.app_roles(&app.id).await.unwrap_or_default();
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = render(&AddBody {
+        csrf: &si.csrf,
+        app,
+        q: q.to_owned(),
+        candidates,
+        roles,
+        error,
+    });
+    app_page(
+        state,
+        si,
+        app,
+        Blade::Users,
+        "Add Assignment",
+        vec![
+            Crumb::new(format!("/admin/apps/{}/users", app.id), "Users and groups"),
+            Crumb::new("", "Add Assignment"),
+        ],
+        None,
+        &body,
+        status,
+    )
+}
+
+/// `GET /admin/apps/{id}/users/add?q=`: "Add user/group".
+pub(super) async fn add_form(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let app = match app_or_404(&state, &si, &headers, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    show_add(
+        &state,
+        &si,
+        &app,
+        q.get("q").map(String::as_str).unwrap_or_default(),
+        String::new(),
+    )
+    .await
+}
+
+fn principal_of(v: &str) -> Option<Principal> {
+    let (kind, id) = v.split_once(':')?;
+    match kind {
+        "user" => Some(Principal::User(id.to_owned())),
+        "group" => Some(Principal::Group(id.to_owned())),
+        _ => None,
+    }
+}
+
+/// `POST /admin/apps/{id}/users/add` (principal=user:ID|group:ID, repeated; role): "Assign".
+pub(super) async fn add(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = Fields(f);
+    if let Err(r) = guard(&si, &headers, &f) {
+        return r;
+    }
+    let app = match app_or_404(&state, &si, &headers, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let picked: Vec<Principal> = f.all("principal").into_iter().filter_map(principal_of).collect();
+    if picked.is_empty() {
+        return show_add(
+            &state,
+            &si,
+            &app,
+            f.get("q"),
+            "Select at least one user or group in the list, then Assign (SESAME910004).".into(),
+        )
+        .await;
+    }
+    let role = f.get("role").trim();
+    let role = (!role.is_empty()).then_some(role);
+    for p in &picked {
+        if let Err(e) = crate::apps::assign(state.store(), &app.id, p, role).await {
+            return show_add(&state, &si, &app, f.get("q"), app_error_text(&e)).await;
+        }
+        let (kind, pid) = match p {
+            Principal::User(i) => ("user", i),
+            Principal::Group(i) => ("group", i),
+        };
+        audit(
+            &state,
+            &si,
+            &headers,
+            Change::new("app.assign", "app", &app.id, &app.name).after(&serde_json::json!({
+                "principal_kind": kind, "principal_id": pid, "role": role.unwrap_or("")
+            })),
+        )
+        .await;
+    }
+    see_other(&format!("/admin/apps/{}/users?saved=assigned", app.id))
+}
+
+/// `POST /admin/apps/{id}/users/remove` (principal, role).
+pub(super) async fn remove(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = Fields(f);
+    if let Err(r) = guard(&si, &headers, &f) {
+        return r;
+    }
+    let app = match app_or_404(&state, &si, &headers, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(p) = principal_of(f.get("principal")) else {
+        return show_list(
+            &state,
+            &si,
+            &app,
+            None,
+            "The form named no user or group to remove; reload the page and try again (SESAME910004).".into(),
+        )
+        .await;
+    };
+    let role = f.get("role");
+    let role = (!role.is_empty()).then_some(role);
+    if let Err(e) = crate::apps::unassign(state.store(), &app.id, &p, role).await {
+        return show_list(&state, &si, &app, None, app_error_text(&e)).await;
+    }
+    audit(
+        &state,
+        &si,
+        &headers,
+        Change::new("app.unassign", "app", &app.id, &app.name).before(&serde_json::json!({
+            "principal": f.get("principal"), "role": role.unwrap_or("")
+        })),
+    )
+    .await;
+    see_other(&format!("/admin/apps/{}/users?saved=unassigned", app.id))
+}
+
+/// `POST /admin/apps/{id}/roles` (add=NAME | remove=NAME): the app's roles.
+pub(super) async fn roles(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = Fields(f);
+    if let Err(r) = guard(&si, &headers, &f) {
+        return r;
+    }
+    let app = match app_or_404(&state, &si, &headers, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let before = state.store().app_roles(&app.id).await.unwrap_or_default();
+    let res = if !f.get("remove").is_empty() {
+        crate::apps::remove_role(state.store(), &app.id, f.get("remove")).await
+    } else {
+        crate::apps::add_role(state.store(), &app.id, f.get("add")).await
+    };
+    if let Err(e) = res {
+        return show_list(&state, &si, &app, None, app_error_text(&e)).await;
+    }
+    let after = state.store().app_roles(&app.id).await.unwrap_or_default();
+    audit(
+        &state,
+        &si,
+        &headers,
+        Change::new("app.roles.update", "app", &app.id, &app.name)
+            .before(&before)
+            .after(&after),
+    )
+    .await;
+    see_other(&format!("/admin/apps/{}/users?saved=roles", app.id))
+}
