@@ -1,7 +1,7 @@
 // The directory pages in a real browser, as the Convene seed document walks them: an
 // administrator creates B.Simon (Users → New user → Name, User name, Show password →
 // copy it down → Create), makes a group with B.Simon in it, assigns the built-in test
-// application to B.Simon; B.Simon signs in to My Apps with the password written down
+// application to B.Simon (Users and groups); B.Simon signs in to My Apps with the password written down
 // and sees the tile; the administrator reads a failed sign-in's details.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -69,8 +69,17 @@ test("an administrator creates B.Simon as the seed says, and B.Simon signs in", 
   await page.getByText(`Added user ${UPN} to Convene users.`).waitFor();
   await shot(page, "group-page");
 
-  // Assign the built-in test application (the apps pages do it too once merged).
-  server.cli(["app", "assign", "Sesame Test App", "--user", UPN]);
+  // Assign the built-in test application: Enterprise applications → Sesame Test App →
+  // Users and groups → Add user/group → B.Simon → Assign.
+  await page.getByRole("navigation", { name: "Portal" }).getByRole("link", { name: "Enterprise applications" }).click();
+  await page.getByRole("link", { name: "Sesame Test App" }).first().click();
+  await page.getByRole("navigation", { name: "Manage" }).getByRole("link", { name: "Users and groups", exact: true }).click();
+  await page.getByRole("link", { name: "+ Add user/group" }).click();
+  await page.getByPlaceholder("Search users and groups").fill("fabrikam");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByLabel("B.Simon").first().check();
+  await page.getByRole("button", { name: "Assign" }).click();
+  await page.getByText("Assignment added.").waitFor();
   await page.goto(userUrl);
   await page.locator("#applications").getByRole("link", { name: "Sesame Test App" }).waitFor();
   await page.locator("#groups").getByRole("link", { name: "Convene users" }).waitFor();
