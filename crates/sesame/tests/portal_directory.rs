@@ -499,6 +499,32 @@ async fn my_apps_shows_exactly_the_assigned_visible_apps() {
     assert!(my.contains("data-filter=\"apps\"") && my.contains("Sign out"));
     // No admin navigation in My Apps for a user without a role.
     assert!(!my.contains("href=\"/admin\""));
+    // Uploaded logos: served to whom may open the app, to nobody else.
+    let store = sesame::store::Store::open(&s.database_url(), 1)
+        .await
+        .unwrap();
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 4 4\"><rect width=\"4\" height=\"4\"/></svg>";
+    for id in [&assigned, &other] {
+        let logo = sesame::store::AppLogo {
+            content_type: "image/svg+xml".into(),
+            data: svg.to_vec(),
+            updated_at: 0,
+        };
+        store.set_app_logo(id, &logo).await.unwrap();
+    }
+    store.close().await;
+    let (_, _, my) = page(&simon, &s, "/myapps").await;
+    let src = format!("/myapps/logo/{assigned}");
+    assert!(my.contains(&format!("src=\"{src}\"")), "{my}");
+    let r = simon.get(format!("{}{src}", s.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("sandbox"));
+    let (st, _, _) = page(&simon, &s, &format!("/myapps/logo/{other}")).await;
+    assert_eq!(st, 404, "no logo of an app the user cannot open");
     // An unsigned browser is sent to the login page.
     let (_, final_url, body) = page(&browser(), &s, "/myapps").await;
     assert!(final_url.contains("/login") && is_login_page(&body));

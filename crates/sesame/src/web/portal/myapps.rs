@@ -10,9 +10,9 @@ use super::{page, render, Crumb, Member, Section};
 use crate::apps::{assignments, App};
 use crate::web::AppState;
 use askama::Template;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -20,7 +20,73 @@ use base64::Engine as _;
 
 /// The routes of this area.
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/myapps", get(myapps))
+    Router::new()
+        .route("/myapps", get(myapps))
+        .route("/myapps/logo/{id}", get(logo))
+}
+
+/// The CSP of an image served by Sesame: an SVG opened on its own runs no script.
+const IMAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+
+/// Whether `user_id` may open `app` from My Apps.
+async fn may_open(
+    state: &AppState,
+    app: &App,
+    user_id: &str,
+) -> Result<bool, crate::store::StoreError> {
+    if !(app.enabled && app.visible) {
+        return Ok(false);
+    }
+    if !app.assignment_required {
+        return Ok(true);
+    }
+    Ok(
+        assignments::user_assignment(state.store(), &app.id, user_id)
+            .await?
+            .is_some(),
+    )
+}
+
+/// `GET /myapps/logo/{id}`: the uploaded logo (sanitised when it was uploaded) of an
+/// application the user may open; 404 for any other.
+async fn logo(
+    State(state): State<AppState>,
+    Member(si): Member,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let store = state.store();
+    let app = match store.app_by_id(&id).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => return kit::store_fail(&si, &headers, &e),
+    };
+    match may_open(&state, &app, &si.user.id).await {
+        Ok(true) => {}
+        Ok(false) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => return kit::store_fail(&si, &headers, &e),
+    }
+    let l = match store.app_logo(&app.id).await {
+        Ok(Some(l)) => l,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => return kit::store_fail(&si, &headers, &e),
+    };
+    let mut r = l.data.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&l.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(IMAGE_CSP),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=60"),
+    );
+    r
 }
 
 struct Tile {
@@ -81,19 +147,25 @@ async fn myapps(State(state): State<AppState>, Member(si): Member, headers: Head
         Ok(a) => a,
         Err(e) => return kit::store_fail(&si, &headers, &e),
     };
+    let uploaded = match store.app_logo_ids().await {
+        Ok(ids) => ids,
+        Err(e) => return kit::store_fail(&si, &headers, &e),
+    };
     let mut tiles = Vec::new();
-    for app in apps.iter().filter(|a| a.enabled && a.visible) {
-        if app.assignment_required {
-            match assignments::user_assignment(store, &app.id, &si.user.id).await {
-                Ok(Some(_)) => {}
-                Ok(None) => continue,
-                Err(e) => return kit::store_fail(&si, &headers, &e),
-            }
+    for app in &apps {
+        match may_open(&state, app, &si.user.id).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => return kit::store_fail(&si, &headers, &e),
         }
         tiles.push(Tile {
             name: app.name.clone(),
             url: tenant.launch_url(&app.id),
-            logo: logo_of(app),
+            logo: if uploaded.contains(&app.id) {
+                format!("/myapps/logo/{}", app.id)
+            } else {
+                logo_of(app)
+            },
             initials: initials(&app.name),
             search: app.name.clone(),
         });
