@@ -43,10 +43,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/apps", get(list))
         .route("/admin/apps/new", get(new_app))
-        .route(
-            "/admin/apps/new/custom",
-            get(custom_form).post(custom_create),
-        )
+        .route("/admin/apps/new/custom", get(custom_form).post(custom_create))
         .route("/admin/gallery/{id}", get(card).post(add))
         .route("/admin/gallery/{id}/logo.svg", get(logo::gallery_logo))
         .route("/admin/apps/{id}", get(props::overview))
@@ -55,10 +52,7 @@ pub(super) fn routes() -> Router<AppState> {
             get(props::properties).post(props::save),
         )
         .route("/admin/apps/{id}/delete", post(props::delete))
-        .route(
-            "/admin/apps/{id}/logo",
-            get(logo::app_logo).post(logo::upload),
-        )
+        .route("/admin/apps/{id}/logo", get(logo::app_logo).post(logo::upload))
         .route("/admin/apps/{id}/users", get(users::list))
         .route(
             "/admin/apps/{id}/users/add",
@@ -82,18 +76,12 @@ pub(super) fn routes() -> Router<AppState> {
             "/admin/apps/{id}/sso/claims/edit",
             get(claims::claim_form).post(claims::claim_save),
         )
-        .route(
-            "/admin/apps/{id}/sso/claims/delete",
-            post(claims::claim_delete),
-        )
+        .route("/admin/apps/{id}/sso/claims/delete", post(claims::claim_delete))
         .route(
             "/admin/apps/{id}/sso/claims/groups",
             get(claims::groups_form).post(claims::groups_save),
         )
-        .route(
-            "/admin/apps/{id}/sso/certs",
-            get(certs::page).post(certs::save),
-        )
+        .route("/admin/apps/{id}/sso/certs", get(certs::page).post(certs::save))
         .route("/admin/apps/{id}/sso/certs/new", post(certs::new_cert))
         .route("/admin/apps/{id}/sso/certs/activate", post(certs::activate))
         .route("/admin/apps/{id}/sso/certs/delete", post(certs::delete))
@@ -178,13 +166,7 @@ pub(super) fn internal(si: &SignedIn, headers: &HeaderMap, detail: &str) -> Resp
 /// Records a change made by the signed-in administrator (a failure is logged).
 pub(super) async fn audit(state: &AppState, si: &SignedIn, headers: &HeaderMap, change: Change) {
     let action = change.action;
-    if let Err(e) = audit::record(
-        state.store(),
-        &si.principal.actor,
-        change,
-        &correlation(headers),
-    )
-    .await
+    if let Err(e) = audit::record(state.store(), &si.principal.actor, change, &correlation(headers)).await
     {
         tracing::error!("audit log: recording {action} failed: {e}");
     }
@@ -213,9 +195,7 @@ pub(super) fn saved_flash(q: &HashMap<String, String>) -> Option<Flash> {
         "claim-deleted" => "Claim deleted.",
         "groups" => "Group claims saved.",
         "certs" => "SAML signing settings saved.",
-        "cert-new" => {
-            "New certificate created (inactive): make it active when the application trusts it."
-        }
+        "cert-new" => "New certificate created (inactive): make it active when the application trusts it.",
         "cert-active" => "Certificate made active: responses are now signed with it.",
         "cert-deleted" => "Certificate deleted.",
         "assigned" => "Assignment added.",
@@ -287,16 +267,7 @@ pub(super) fn app_page(
         last.href.clear();
     }
     let full_title = format!("{} · {title}", app.name);
-    page_with_status(
-        state,
-        si,
-        Section::Apps,
-        &full_title,
-        crumbs,
-        flash,
-        &framed,
-        status,
-    )
+    page_with_status(state, si, Section::Apps, &full_title, crumbs, flash, &framed, status)
 }
 
 /// The placeholder patterns of a gallery URL field as the page's script reads them
@@ -357,10 +328,7 @@ async fn list(
         Ok(a) => a,
         Err(e) => return internal(&si, &headers, &e.to_string()),
     };
-    let text = q
-        .get("q")
-        .map(|s| s.trim().to_lowercase())
-        .unwrap_or_default();
+    let text = q.get("q").map(|s| s.trim().to_lowercase()).unwrap_or_default();
     let status = q.get("status").cloned().unwrap_or_default();
     let total = apps.len();
     let rows = apps
@@ -516,13 +484,7 @@ struct CardBody<'a> {
     required_claims: Vec<String>,
 }
 
-fn card_body(
-    si: &SignedIn,
-    t: &Template,
-    name: &str,
-    error: &str,
-    existing: Option<&App>,
-) -> String {
+fn card_body(si: &SignedIn, t: &Template, name: &str, error: &str, existing: Option<&App>) -> String {
     card_body_with(si, t, name, error, existing, &Fields(Vec::new()), "")
 }
 
@@ -567,18 +529,8 @@ fn card_body_with(
         ask_reply_url: t.reply_url.fixed().is_none(),
         identifier: f.get("identifier").to_owned(),
         reply_url: f.get("reply_url").to_owned(),
-        identifier_placeholder: t
-            .identifier
-            .patterns()
-            .first()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default(),
-        reply_placeholder: t
-            .reply_url
-            .patterns()
-            .first()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default(),
+        identifier_placeholder: t.identifier.patterns().first().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        reply_placeholder: t.reply_url.patterns().first().map(|p| p.as_str().to_owned()).unwrap_or_default(),
         identifier_patterns: patterns_json(Some(&t.identifier)),
         reply_patterns: patterns_json(Some(&t.reply_url)),
         identifier_hint: t.identifier.describe(),
@@ -599,11 +551,7 @@ fn card_body_with(
     })
 }
 
-fn template_or_404(
-    si: &SignedIn,
-    headers: &HeaderMap,
-    id: &str,
-) -> Result<&'static Template, Response> {
+fn template_or_404(si: &SignedIn, headers: &HeaderMap, id: &str) -> Result<&'static Template, Response> {
     gallery::template(id).ok_or_else(|| {
         error_page(
             Some(si),
@@ -757,13 +705,7 @@ struct CustomBody<'a> {
     error: String,
 }
 
-fn custom_page(
-    state: &AppState,
-    si: &SignedIn,
-    name: &str,
-    error: &str,
-    status: StatusCode,
-) -> Response {
+fn custom_page(state: &AppState, si: &SignedIn, name: &str, error: &str, status: StatusCode) -> Response {
     let body = render(&CustomBody {
         csrf: &si.csrf,
         name: name.to_owned(),
@@ -786,11 +728,7 @@ fn custom_page(
 }
 
 /// `GET /admin/apps/new/custom`.
-async fn custom_form(
-    State(state): State<AppState>,
-    Admin(si): Admin,
-    headers: HeaderMap,
-) -> Response {
+async fn custom_form(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
     if let Err(r) = require(&si, &headers, Permission::ManageApps) {
         return r;
     }
@@ -829,3 +767,4 @@ async fn custom_create(
         ),
     }
 }
+
