@@ -53,6 +53,11 @@ const UNWRAP: &[&str] = &["a", "switch"];
 
 /// An image response with the headers that keep it inert.
 pub(crate) fn image(content_type: &str, data: Vec<u8>) -> Response {
+    image_cached(content_type, data, "private, max-age=3600")
+}
+
+/// [`image`] with its own Cache-Control (an app's logo changes: revalidated each time).
+pub(crate) fn image_cached(content_type: &str, data: Vec<u8>, cache: &'static str) -> Response {
     let mut r = data.into_response();
     let h = r.headers_mut();
     h.insert(
@@ -68,10 +73,7 @@ pub(crate) fn image(content_type: &str, data: Vec<u8>) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=60"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     r
 }
 
@@ -266,16 +268,16 @@ pub(super) async fn app_logo(
     Path(id): Path<String>,
 ) -> Response {
     if let Ok(Some(l)) = state.store().app_logo(&id).await {
-        return image(&l.content_type, l.data);
+        return image_cached(&l.content_type, l.data, "no-cache");
     }
     let app = match state.store().app_by_id(&id).await {
         Ok(Some(a)) => a,
         _ => return (StatusCode::NOT_FOUND, "no such application").into_response(),
     };
     if let Some(t) = app.gallery_id.as_deref().and_then(crate::gallery::template) {
-        return image("image/svg+xml", t.logo_svg.clone().into_bytes());
+        return image_cached("image/svg+xml", t.logo_svg.clone().into_bytes(), "no-cache");
     }
-    image("image/svg+xml", letter_svg(&app.name).into_bytes())
+    image_cached("image/svg+xml", letter_svg(&app.name).into_bytes(), "no-cache")
 }
 
 /// A square with the name's first letter (apps without a logo).
