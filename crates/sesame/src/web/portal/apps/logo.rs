@@ -115,8 +115,9 @@ pub(crate) fn sanitize_svg(text: &str) -> Result<String, String> {
             MAX_SVG / 1024
         ));
     }
-    let doc = roxmltree::Document::parse(text)
-        .map_err(|e| format!("the file is not well-formed SVG ({e}); upload an SVG or PNG image"))?;
+    let doc = roxmltree::Document::parse(text).map_err(|e| {
+        format!("the file is not well-formed SVG ({e}); upload an SVG or PNG image")
+    })?;
     let root = doc.root_element();
     if root.tag_name().name() != "svg" || root.tag_name().namespace() != Some(SVG_NS) {
         return Err(format!(
@@ -239,9 +240,7 @@ pub(crate) fn parse_upload(value: &str, now: i64) -> Result<AppLogo, String> {
         });
     }
     if ct != "image/svg+xml" && !ct.is_empty() {
-        return Err(format!(
-            "{ct} is not accepted; upload an SVG or PNG image"
-        ));
+        return Err(format!("{ct} is not accepted; upload an SVG or PNG image"));
     }
     let text = String::from_utf8(bytes)
         .map_err(|_| "the SVG is not UTF-8 text; upload an SVG or PNG image".to_owned())?;
@@ -277,7 +276,11 @@ pub(super) async fn app_logo(
     if let Some(t) = app.gallery_id.as_deref().and_then(crate::gallery::template) {
         return image_cached("image/svg+xml", t.logo_svg.clone().into_bytes(), "no-cache");
     }
-    image_cached("image/svg+xml", letter_svg(&app.name).into_bytes(), "no-cache")
+    image_cached(
+        "image/svg+xml",
+        letter_svg(&app.name).into_bytes(),
+        "no-cache",
+    )
 }
 
 /// A square with the name's first letter (apps without a logo).
@@ -314,9 +317,8 @@ pub(super) async fn upload(
     let store = state.store();
     let before = store.app_logo(&app.id).await.ok().flatten();
     let summary = |l: &Option<AppLogo>| {
-        l.as_ref().map(|l| {
-            serde_json::json!({"content_type": l.content_type, "bytes": l.data.len()})
-        })
+        l.as_ref()
+            .map(|l| serde_json::json!({"content_type": l.content_type, "bytes": l.data.len()}))
     };
     if f.get("remove") == "1" {
         if let Err(e) = store.delete_app_logo(&app.id).await {

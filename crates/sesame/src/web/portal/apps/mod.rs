@@ -43,7 +43,10 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/apps", get(list))
         .route("/admin/apps/new", get(new_app))
-        .route("/admin/apps/new/custom", get(custom_form).post(custom_create))
+        .route(
+            "/admin/apps/new/custom",
+            get(custom_form).post(custom_create),
+        )
         .route("/admin/gallery/{id}", get(card).post(add))
         .route("/admin/gallery/{id}/logo.svg", get(logo::gallery_logo))
         .route("/admin/apps/{id}", get(props::overview))
@@ -52,7 +55,10 @@ pub(super) fn routes() -> Router<AppState> {
             get(props::properties).post(props::save),
         )
         .route("/admin/apps/{id}/delete", post(props::delete))
-        .route("/admin/apps/{id}/logo", get(logo::app_logo).post(logo::upload))
+        .route(
+            "/admin/apps/{id}/logo",
+            get(logo::app_logo).post(logo::upload),
+        )
         .route("/admin/apps/{id}/users", get(users::list))
         .route(
             "/admin/apps/{id}/users/add",
@@ -76,12 +82,18 @@ pub(super) fn routes() -> Router<AppState> {
             "/admin/apps/{id}/sso/claims/edit",
             get(claims::claim_form).post(claims::claim_save),
         )
-        .route("/admin/apps/{id}/sso/claims/delete", post(claims::claim_delete))
+        .route(
+            "/admin/apps/{id}/sso/claims/delete",
+            post(claims::claim_delete),
+        )
         .route(
             "/admin/apps/{id}/sso/claims/groups",
             get(claims::groups_form).post(claims::groups_save),
         )
-        .route("/admin/apps/{id}/sso/certs", get(certs::page).post(certs::save))
+        .route(
+            "/admin/apps/{id}/sso/certs",
+            get(certs::page).post(certs::save),
+        )
         .route("/admin/apps/{id}/sso/certs/new", post(certs::new_cert))
         .route("/admin/apps/{id}/sso/certs/activate", post(certs::activate))
         .route("/admin/apps/{id}/sso/certs/delete", post(certs::delete))
@@ -166,7 +178,13 @@ pub(super) fn internal(si: &SignedIn, headers: &HeaderMap, detail: &str) -> Resp
 /// Records a change made by the signed-in administrator (a failure is logged).
 pub(super) async fn audit(state: &AppState, si: &SignedIn, headers: &HeaderMap, change: Change) {
     let action = change.action;
-    if let Err(e) = audit::record(state.store(), &si.principal.actor, change, &correlation(headers)).await
+    if let Err(e) = audit::record(
+        state.store(),
+        &si.principal.actor,
+        change,
+        &correlation(headers),
+    )
+    .await
     {
         tracing::error!("audit log: recording {action} failed: {e}");
     }
@@ -195,7 +213,9 @@ pub(super) fn saved_flash(q: &HashMap<String, String>) -> Option<Flash> {
         "claim-deleted" => "Claim deleted.",
         "groups" => "Group claims saved.",
         "certs" => "SAML signing settings saved.",
-        "cert-new" => "New certificate created (inactive): make it active when the application trusts it.",
+        "cert-new" => {
+            "New certificate created (inactive): make it active when the application trusts it."
+        }
         "cert-active" => "Certificate made active: responses are now signed with it.",
         "cert-deleted" => "Certificate deleted.",
         "assigned" => "Assignment added.",
@@ -267,7 +287,16 @@ pub(super) fn app_page(
         last.href.clear();
     }
     let full_title = format!("{} · {title}", app.name);
-    page_with_status(state, si, Section::Apps, &full_title, crumbs, flash, &framed, status)
+    page_with_status(
+        state,
+        si,
+        Section::Apps,
+        &full_title,
+        crumbs,
+        flash,
+        &framed,
+        status,
+    )
 }
 
 /// The placeholder patterns of a gallery URL field as the page's script reads them
@@ -328,7 +357,10 @@ async fn list(
         Ok(a) => a,
         Err(e) => return internal(&si, &headers, &e.to_string()),
     };
-    let text = q.get("q").map(|s| s.trim().to_lowercase()).unwrap_or_default();
+    let text = q
+        .get("q")
+        .map(|s| s.trim().to_lowercase())
+        .unwrap_or_default();
     let status = q.get("status").cloned().unwrap_or_default();
     let total = apps.len();
     let rows = apps
@@ -425,7 +457,7 @@ async fn new_app(
         .filter_map(|a| a.gallery_id)
         .collect();
     let cards = gallery::search(&text)
-        .filter(|t| category.is_empty() || t.categories.iter().any(|c| *c == category))
+        .filter(|t| category.is_empty() || t.categories.contains(&category))
         .map(|t| GalleryCard {
             id: t.id.clone(),
             name: t.name.clone(),
@@ -484,7 +516,13 @@ struct CardBody<'a> {
     required_claims: Vec<String>,
 }
 
-fn card_body(si: &SignedIn, t: &Template, name: &str, error: &str, existing: Option<&App>) -> String {
+fn card_body(
+    si: &SignedIn,
+    t: &Template,
+    name: &str,
+    error: &str,
+    existing: Option<&App>,
+) -> String {
     card_body_with(si, t, name, error, existing, &Fields(Vec::new()), "")
 }
 
@@ -529,8 +567,18 @@ fn card_body_with(
         ask_reply_url: t.reply_url.fixed().is_none(),
         identifier: f.get("identifier").to_owned(),
         reply_url: f.get("reply_url").to_owned(),
-        identifier_placeholder: t.identifier.patterns().first().map(|p| p.as_str().to_owned()).unwrap_or_default(),
-        reply_placeholder: t.reply_url.patterns().first().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        identifier_placeholder: t
+            .identifier
+            .patterns()
+            .first()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        reply_placeholder: t
+            .reply_url
+            .patterns()
+            .first()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
         identifier_patterns: patterns_json(Some(&t.identifier)),
         reply_patterns: patterns_json(Some(&t.reply_url)),
         identifier_hint: t.identifier.describe(),
@@ -551,7 +599,12 @@ fn card_body_with(
     })
 }
 
-fn template_or_404(si: &SignedIn, headers: &HeaderMap, id: &str) -> Result<&'static Template, Response> {
+#[allow(clippy::result_large_err)] // a Response is what the handler returns anyway
+fn template_or_404(
+    si: &SignedIn,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<&'static Template, Response> {
     gallery::template(id).ok_or_else(|| {
         error_page(
             Some(si),
@@ -705,7 +758,13 @@ struct CustomBody<'a> {
     error: String,
 }
 
-fn custom_page(state: &AppState, si: &SignedIn, name: &str, error: &str, status: StatusCode) -> Response {
+fn custom_page(
+    state: &AppState,
+    si: &SignedIn,
+    name: &str,
+    error: &str,
+    status: StatusCode,
+) -> Response {
     let body = render(&CustomBody {
         csrf: &si.csrf,
         name: name.to_owned(),
@@ -728,7 +787,11 @@ fn custom_page(state: &AppState, si: &SignedIn, name: &str, error: &str, status:
 }
 
 /// `GET /admin/apps/new/custom`.
-async fn custom_form(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
+async fn custom_form(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = require(&si, &headers, Permission::ManageApps) {
         return r;
     }
@@ -767,4 +830,3 @@ async fn custom_create(
         ),
     }
 }
-

@@ -112,13 +112,7 @@ struct AddBody<'a> {
     error: String,
 }
 
-async fn show_add(
-    state: &AppState,
-    si: &SignedIn,
-    app: &App,
-    q: &str,
-    error: String,
-) -> Response {
+async fn show_add(state: &AppState, si: &SignedIn, app: &App, q: &str, error: String) -> Response {
     let store = state.store();
     let assigned: Vec<String> = crate::apps::list_assignments(store, &app.id)
         .await
@@ -239,7 +233,11 @@ pub(super) async fn add(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let picked: Vec<Principal> = f.all("principal").into_iter().filter_map(principal_of).collect();
+    let picked: Vec<Principal> = f
+        .all("principal")
+        .into_iter()
+        .filter_map(principal_of)
+        .collect();
     if picked.is_empty() {
         return show_add(
             &state,
