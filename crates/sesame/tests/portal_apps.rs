@@ -412,6 +412,53 @@ async fn convene_seed_flow_through_the_portal() {
     }
 }
 
+#[tokio::test]
+async fn a_gallery_card_asks_for_every_required_value_it_does_not_fix() {
+    let s = Server::start();
+    let a = sign_in_admin(&s).await;
+    let (_, card) = a.page("/admin/gallery/imagen").await;
+    for name in ["identifier", "reply_url", "sign_on_url"] {
+        assert!(card.contains(&format!("name=\"{name}\"")), "{name}: {card}");
+    }
+    // Without the Sign on URL Imagen's document requires: 422, naming it and its pattern.
+    let (st, body) = a
+        .post_csrf(
+            "/admin/gallery/imagen",
+            &[
+                ("name", "Imagen"),
+                ("identifier", "https://acme.imagencloud.com/sp-entityid"),
+                (
+                    "reply_url",
+                    "https://acme.imagencloud.com/saml/module.php/saml/sp/saml2-acs.php/imagenweb",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("Sign on URL"), "{body}");
+    assert!(
+        body.contains("https://&#60;SUBDOMAIN&#62;.imagencloud.com/site/login"),
+        "{body}"
+    );
+    let loc = a
+        .post_ok(
+            "/admin/gallery/imagen",
+            &[
+                ("name", "Imagen"),
+                ("identifier", "https://acme.imagencloud.com/sp-entityid"),
+                (
+                    "reply_url",
+                    "https://acme.imagencloud.com/saml/module.php/saml/sp/saml2-acs.php/imagenweb",
+                ),
+                ("sign_on_url", "https://acme.imagencloud.com/site/login"),
+            ],
+        )
+        .await;
+    let v = app_json(&s, &app_id_from(&loc));
+    assert_eq!(v["gallery_id"], "imagen");
+    assert_eq!(v["sign_on_url"], "https://acme.imagencloud.com/site/login");
+}
+
 const EVIL_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)" viewBox="0 0 10 10"><script>alert(2)</script><a href="javascript:alert(3)"><rect width="10" height="10" fill="#00f"/></a><foreignObject><p>x</p></foreignObject></svg>"##;
 
 #[tokio::test]

@@ -492,6 +492,58 @@ struct UrlLine {
     value: String,
 }
 
+/// A value the card's "Add" form asks for: a required field the template does not fix.
+struct CardField {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    placeholder: String,
+    patterns: String,
+    hint: String,
+}
+
+fn card_fields(t: &Template, f: &Fields) -> Vec<CardField> {
+    let all: [(&'static str, &'static str, Option<&gallery::UrlField>); 4] = [
+        (
+            "identifier",
+            crate::apps::config::field::IDENTIFIER,
+            Some(&t.identifier),
+        ),
+        (
+            "reply_url",
+            crate::apps::config::field::REPLY_URL,
+            Some(&t.reply_url),
+        ),
+        (
+            "sign_on_url",
+            crate::apps::config::field::SIGN_ON_URL,
+            t.sign_on_url.as_ref(),
+        ),
+        (
+            "logout_url",
+            crate::apps::config::field::LOGOUT_URL,
+            t.logout_url.as_ref(),
+        ),
+    ];
+    all.into_iter()
+        .filter_map(|(name, label, uf)| {
+            let uf = uf?;
+            (uf.required && uf.fixed().is_none()).then(|| CardField {
+                name,
+                label,
+                value: f.get(name).to_owned(),
+                placeholder: uf
+                    .patterns()
+                    .first()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_default(),
+                patterns: patterns_json(Some(uf)),
+                hint: uf.describe(),
+            })
+        })
+        .collect()
+}
+
 #[derive(askama::Template)]
 #[template(path = "portal/apps/card.html")]
 struct CardBody<'a> {
@@ -500,16 +552,7 @@ struct CardBody<'a> {
     name: String,
     error: String,
     existing: Option<(String, String)>,
-    ask_identifier: bool,
-    ask_reply_url: bool,
-    identifier: String,
-    reply_url: String,
-    identifier_placeholder: String,
-    reply_placeholder: String,
-    identifier_patterns: String,
-    reply_patterns: String,
-    identifier_hint: String,
-    reply_hint: String,
+    fields: Vec<CardField>,
     error_field: String,
     modes: String,
     urls: Vec<UrlLine>,
@@ -563,26 +606,7 @@ fn card_body_with(
         name: name.to_owned(),
         error: error.to_owned(),
         existing: existing.map(|a| (a.id.clone(), a.name.clone())),
-        ask_identifier: t.identifier.fixed().is_none(),
-        ask_reply_url: t.reply_url.fixed().is_none(),
-        identifier: f.get("identifier").to_owned(),
-        reply_url: f.get("reply_url").to_owned(),
-        identifier_placeholder: t
-            .identifier
-            .patterns()
-            .first()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default(),
-        reply_placeholder: t
-            .reply_url
-            .patterns()
-            .first()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default(),
-        identifier_patterns: patterns_json(Some(&t.identifier)),
-        reply_patterns: patterns_json(Some(&t.reply_url)),
-        identifier_hint: t.identifier.describe(),
-        reply_hint: t.reply_url.describe(),
+        fields: card_fields(t, f),
         error_field: error_field.to_owned(),
         modes: t
             .sso_modes
@@ -721,6 +745,15 @@ async fn add(
             index: None,
             is_default: true,
         }];
+    }
+    for (name, slot) in [
+        ("sign_on_url", &mut new.saml.sign_on_url),
+        ("logout_url", &mut new.saml.logout_url),
+    ] {
+        let v = f.get(name).trim();
+        if !v.is_empty() {
+            *slot = Some(v.to_owned());
+        }
     }
     let app = match gallery::add_from_gallery(state.store(), state.master(), t, new).await {
         Ok(a) => a,
