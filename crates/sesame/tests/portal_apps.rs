@@ -883,10 +883,40 @@ async fn an_application_administrator_may_use_all_of_it() {
         ],
     )
     .await;
+    // An app role, then "Select a role" when assigning.
+    a.post_ok(&format!("/admin/apps/{id}/roles"), &[("add", "Reader")])
+        .await;
+    let (_, add) = a.page(&format!("/admin/apps/{id}/users/add")).await;
+    assert!(
+        add.contains("Select a role") && add.contains("<option value=\"Reader\">"),
+        "{add}"
+    );
     let bsimon = user_id(&s, DEMO_UPN);
     let p = format!("user:{bsimon}");
-    a.post_ok(&format!("/admin/apps/{id}/users/add"), &[("principal", &p)])
-        .await;
+    a.post_ok(
+        &format!("/admin/apps/{id}/users/add"),
+        &[("principal", &p), ("role", "Reader")],
+    )
+    .await;
+    let (_, users) = a.page(&format!("/admin/apps/{id}/users")).await;
+    assert!(users.contains("<td>Reader</td>"), "{users}");
+    // Group claims: group names in the default claim.
+    a.post_ok(
+        &format!("/admin/apps/{id}/sso/claims/groups"),
+        &[
+            ("enabled", "1"),
+            ("scope", "all"),
+            ("emit", "name"),
+            ("claim_name", ""),
+        ],
+    )
+    .await;
+    let (_, claims) = a.page(&format!("/admin/apps/{id}/sso/claims")).await;
+    assert!(
+        claims.contains("http://schemas.microsoft.com/ws/2008/06/identity/claims/groups")
+            && claims.contains("names]"),
+        "{claims}"
+    );
     a.post_ok(&format!("/admin/apps/{id}/sso/certs/new"), &[])
         .await;
     let (st, body) = a
@@ -898,5 +928,19 @@ async fn an_application_administrator_may_use_all_of_it() {
     a.post_ok(&format!("/admin/apps/{id}/delete"), &[]).await;
     assert!(!s.cli_ok(&["app", "list"]).contains(&id));
     let actions = audit_actions(&s, &id).await;
-    assert!(actions.iter().any(|x| x == "app.delete"), "{actions:?}");
+    for want in [
+        "app.create",
+        "app.saml.update",
+        "app.update",
+        "app.roles.update",
+        "app.assign",
+        "app.claims.update",
+        "app.cert.new",
+        "app.delete",
+    ] {
+        assert!(
+            actions.iter().any(|x| x == want),
+            "{want} not in {actions:?}"
+        );
+    }
 }
