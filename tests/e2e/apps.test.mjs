@@ -141,6 +141,25 @@ test("the Convene seed flow, step by step in the portal", async () => {
 });
 
 test("Upload metadata file fills Identifier and Reply URL (Webex)", async () => {
+  const metadata = join(repo, "examples/sp-metadata-webex.xml");
+  // Cisco Webex Meetings from the gallery: its metadata file goes with "Add".
+  await page.goto(`${server.base}/admin/apps/new`);
+  await page.getByPlaceholder("Search application").fill("Webex");
+  await click(page.locator("#gallery .tile:visible", { hasText: "Cisco Webex Meetings" }));
+  await page.getByText("Upload metadata file", { exact: true }).click();
+  await page.locator("#metadata-file").setInputFiles(metadata);
+  await page.waitForFunction(() => document.getElementById("metadata").value.includes("EntityDescriptor"));
+  await click(page.getByRole("button", { name: "Add", exact: true }));
+  await page.getByText("Application added").waitFor();
+  await click(blade("Single sign-on"));
+  await page.locator("code", { hasText: "https://acme.webex.com/dispatcher/SAML2AuthService?siteurl=acme" }).first().waitFor();
+  // Identifiers are unique in the tenant: Properties → Delete before the next app takes it.
+  await click(blade("Properties"));
+  page.once("dialog", (d) => d.accept());
+  await click(page.getByRole("button", { name: "Delete" }));
+  await page.getByText("Application deleted.").waitFor();
+
+  // A non-gallery app: Basic SAML Configuration → Upload metadata file, then Save.
   await page.goto(`${server.base}/admin/apps/new`);
   await click(page.getByRole("link", { name: "+ Create your own application" }));
   await page.getByLabel("What's the name of your app?").fill("Webex (acme)");
@@ -150,7 +169,7 @@ test("Upload metadata file fills Identifier and Reply URL (Webex)", async () => 
   await click(page.getByRole("link", { name: /^SAML/ }));
   await click(page.getByRole("link", { name: "Edit Basic SAML Configuration" }));
   await page.getByText("Upload metadata file", { exact: true }).click();
-  await page.locator("#metadata-file").setInputFiles(join(repo, "examples/sp-metadata-webex.xml"));
+  await page.locator("#metadata-file").setInputFiles(metadata);
   await page.waitForFunction(() => document.getElementById("metadata").value.includes("EntityDescriptor"));
   await click(page.getByRole("button", { name: "Add", exact: true }));
   await page.getByText("Filled from the metadata file").waitFor();

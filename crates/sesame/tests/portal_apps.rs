@@ -459,6 +459,43 @@ async fn a_gallery_card_asks_for_every_required_value_it_does_not_fix() {
     assert_eq!(v["sign_on_url"], "https://acme.imagencloud.com/site/login");
 }
 
+#[tokio::test]
+async fn webex_from_the_gallery_with_its_metadata_file() {
+    let s = Server::start();
+    let a = sign_in_admin(&s).await;
+    let (_, card) = a.page("/admin/gallery/cisco-webex-meetings").await;
+    assert!(card.contains("Upload metadata file"), "{card}");
+    let xml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/sp-metadata-webex.xml"
+    ))
+    .unwrap();
+    let (st, body) = a
+        .post_csrf(
+            "/admin/gallery/cisco-webex-meetings",
+            &[("name", "Webex"), ("metadata", "<md:EntityDescriptor")],
+        )
+        .await;
+    assert_eq!(st, 422);
+    assert!(body.contains("SESAME910008"), "{body}");
+    let loc = a
+        .post_ok(
+            "/admin/gallery/cisco-webex-meetings",
+            &[("name", "Webex"), ("metadata", &xml)],
+        )
+        .await;
+    let v = app_json(&s, &app_id_from(&loc));
+    assert_eq!(v["gallery_id"], "cisco-webex-meetings");
+    assert_eq!(
+        v["identifiers"][0]["value"],
+        "https://acme.webex.com/dispatcher/SAML2AuthService"
+    );
+    assert_eq!(
+        v["reply_urls"][0]["url"],
+        "https://acme.webex.com/dispatcher/SAML2AuthService?siteurl=acme"
+    );
+}
+
 const EVIL_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)" viewBox="0 0 10 10"><script>alert(2)</script><a href="javascript:alert(3)"><rect width="10" height="10" fill="#00f"/></a><foreignObject><p>x</p></foreignObject></svg>"##;
 
 #[tokio::test]

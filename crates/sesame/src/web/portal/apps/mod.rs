@@ -554,6 +554,7 @@ struct CardBody<'a> {
     existing: Option<(String, String)>,
     fields: Vec<CardField>,
     error_field: String,
+    metadata: String,
     modes: String,
     urls: Vec<UrlLine>,
     required_claims: Vec<String>,
@@ -608,6 +609,7 @@ fn card_body_with(
         existing: existing.map(|a| (a.id.clone(), a.name.clone())),
         fields: card_fields(t, f),
         error_field: error_field.to_owned(),
+        metadata: f.get("metadata").to_owned(),
         modes: t
             .sso_modes
             .iter()
@@ -745,6 +747,31 @@ async fn add(
             index: None,
             is_default: true,
         }];
+    }
+    // "Upload metadata file" on the card (templates whose vendor exports SP metadata):
+    // it fills the Identifier, Reply URL(s), Logout URL and the SP's certificate.
+    let metadata = f.get("metadata");
+    if t.metadata_upload && !metadata.trim().is_empty() {
+        if let Err(e) = crate::apps::apply_sp_metadata(&mut new.saml, metadata) {
+            let text = format!("{e} (SESAME910008)");
+            let body = card_body_with(
+                &si,
+                t,
+                &name,
+                &text,
+                None,
+                &f,
+                crate::apps::config::field::SP_METADATA,
+            );
+            return card_page(
+                &state,
+                &si,
+                t,
+                &body,
+                Flash::error(format!("{} was not added: {text}", t.name)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
     }
     for (name, slot) in [
         ("sign_on_url", &mut new.saml.sign_on_url),
