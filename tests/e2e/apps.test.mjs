@@ -185,6 +185,10 @@ test("Test this application: the admin signs in to the Sesame Test App", async (
   await page.goto(`${server.base}/admin/apps`);
   await page.locator("#app-list", { hasText: "Convene" }).waitFor();
   await shot(page, "apps-list");
+  await click(page.getByRole("link", { name: "Tile view" }));
+  await page.locator("#app-list .tile", { hasText: "Convene" }).waitFor();
+  await shot(page, "apps-tiles");
+  await page.goto(`${server.base}/admin/apps`);
   await click(page.getByRole("link", { name: "Sesame Test App" }));
   // Assignment is required: assign yourself first.
   await click(blade("Users and groups"));

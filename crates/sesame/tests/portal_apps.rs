@@ -398,6 +398,21 @@ async fn convene_seed_flow_through_the_portal() {
         "{prev}"
     );
 
+    // All applications: search, status, tiles.
+    let (_, list) = a.page("/admin/apps?q=conv&status=configured").await;
+    assert!(
+        list.contains(&format!("href=\"/admin/apps/{id}\"")),
+        "{list}"
+    );
+    assert!(!list.contains("Sesame Test App"), "{list}");
+    let (_, list) = a.page("/admin/apps?status=disabled").await;
+    assert!(
+        !list.contains(&format!("href=\"/admin/apps/{id}\"")),
+        "{list}"
+    );
+    let (_, tiles) = a.page("/admin/apps?view=tiles").await;
+    assert!(tiles.contains("class=\"tile\""), "{tiles}");
+
     let actions = audit_actions(&s, &id).await;
     for want in [
         "app.create",

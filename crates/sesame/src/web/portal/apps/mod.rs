@@ -339,11 +339,12 @@ struct AppRow {
 struct ListBody {
     q: String,
     status: String,
+    tiles: bool,
     rows: Vec<AppRow>,
     total: usize,
 }
 
-/// `GET /admin/apps?q=&status=enabled|disabled|configured|unconfigured`.
+/// `GET /admin/apps?q=&status=enabled|disabled|configured|unconfigured[&view=tiles]`.
 async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
@@ -400,6 +401,7 @@ async fn list(
     let flash = saved_flash(&q);
     let body = render(&ListBody {
         q: q.get("q").cloned().unwrap_or_default(),
+        tiles: q.get("view").is_some_and(|v| v == "tiles"),
         status,
         rows,
         total,
