@@ -39,7 +39,7 @@ test("the Convene seed flow, step by step in the portal", async () => {
   // Add from the gallery: type Convene in the search box (live filter, then the server's).
   const search = page.getByPlaceholder("Search application");
   await search.fill("Convene");
-  assert.equal(await page.locator("#gallery .tile:not([hidden])").count(), 1);
+  assert.equal(await page.locator("#gallery .tile:visible").count(), 1);
   await shot(page, "apps-gallery");
   await click(page.getByRole("button", { name: "Search" }));
   assert.match(page.url(), /q=Convene/);
@@ -115,6 +115,21 @@ test("the Convene seed flow, step by step in the portal", async () => {
   await page.locator("#assignments", { hasText: "Default Access" }).waitFor();
   await shot(page, "app-users-groups");
 
+  // Properties: a logo (an SVG with a script in it comes out clean).
+  await click(blade("Properties"));
+  await page.locator("#logo-file").setInputFiles({
+    name: "convene.svg",
+    mimeType: "image/svg+xml",
+    buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48" onload="alert(1)"><script>alert(2)</script><rect width="48" height="48" rx="10" fill="#0b7a75"/><circle cx="24" cy="24" r="12" fill="#ffffff"/></svg>'),
+  });
+  await page.waitForFunction(() => document.getElementById("logo").value.includes("<svg"));
+  await click(page.getByRole("button", { name: "Upload logo" }));
+  await page.getByText("Logo saved.").waitFor();
+  const logo = await page.request.get(`${server.base}/admin/apps/${id}/logo`);
+  assert.match(logo.headers()["content-security-policy"], /sandbox/);
+  assert.doesNotMatch(await logo.text(), /script|onload/);
+  await shot(page, "app-properties");
+
   // Test single sign-on: preview B.Simon's token, checked against the vendor's needs.
   await click(blade("Single sign-on"));
   await click(page.getByRole("link", { name: "Test", exact: true }));
@@ -126,6 +141,25 @@ test("the Convene seed flow, step by step in the portal", async () => {
 });
 
 test("Upload metadata file fills Identifier and Reply URL (Webex)", async () => {
+  const metadata = join(repo, "examples/sp-metadata-webex.xml");
+  // Cisco Webex Meetings from the gallery: its metadata file goes with "Add".
+  await page.goto(`${server.base}/admin/apps/new`);
+  await page.getByPlaceholder("Search application").fill("Webex");
+  await click(page.locator("#gallery .tile:visible", { hasText: "Cisco Webex Meetings" }));
+  await page.getByText("Upload metadata file", { exact: true }).click();
+  await page.locator("#metadata-file").setInputFiles(metadata);
+  await page.waitForFunction(() => document.getElementById("metadata").value.includes("EntityDescriptor"));
+  await click(page.getByRole("button", { name: "Add", exact: true }));
+  await page.getByText("Application added").waitFor();
+  await click(blade("Single sign-on"));
+  await page.locator("code", { hasText: "https://acme.webex.com/dispatcher/SAML2AuthService?siteurl=acme" }).first().waitFor();
+  // Identifiers are unique in the tenant: Properties → Delete before the next app takes it.
+  await click(blade("Properties"));
+  page.once("dialog", (d) => d.accept());
+  await click(page.getByRole("button", { name: "Delete" }));
+  await page.getByText("Application deleted.").waitFor();
+
+  // A non-gallery app: Basic SAML Configuration → Upload metadata file, then Save.
   await page.goto(`${server.base}/admin/apps/new`);
   await click(page.getByRole("link", { name: "+ Create your own application" }));
   await page.getByLabel("What's the name of your app?").fill("Webex (acme)");
@@ -135,7 +169,7 @@ test("Upload metadata file fills Identifier and Reply URL (Webex)", async () => 
   await click(page.getByRole("link", { name: /^SAML/ }));
   await click(page.getByRole("link", { name: "Edit Basic SAML Configuration" }));
   await page.getByText("Upload metadata file", { exact: true }).click();
-  await page.locator("#metadata-file").setInputFiles(join(repo, "examples/sp-metadata-webex.xml"));
+  await page.locator("#metadata-file").setInputFiles(metadata);
   await page.waitForFunction(() => document.getElementById("metadata").value.includes("EntityDescriptor"));
   await click(page.getByRole("button", { name: "Add", exact: true }));
   await page.getByText("Filled from the metadata file").waitFor();
@@ -148,6 +182,12 @@ test("Upload metadata file fills Identifier and Reply URL (Webex)", async () => 
 });
 
 test("Test this application: the admin signs in to the Sesame Test App", async () => {
+  await page.goto(`${server.base}/admin/apps`);
+  await page.locator("#app-list", { hasText: "Convene" }).waitFor();
+  await shot(page, "apps-list");
+  await click(page.getByRole("link", { name: "Tile view" }));
+  await page.locator("#app-list .tile", { hasText: "Convene" }).waitFor();
+  await shot(page, "apps-tiles");
   await page.goto(`${server.base}/admin/apps`);
   await click(page.getByRole("link", { name: "Sesame Test App" }));
   // Assignment is required: assign yourself first.

@@ -103,3 +103,13 @@
     });
   });
 })();
+// The gallery writes placeholders as its vendors do (<UID>); data-patterns carries them
+// as {UID}: show them the vendors' way in the "does not match" message.
+(function () {
+  document.addEventListener("input", function (ev) {
+    var t = ev.target;
+    if (!t.hasAttribute || !t.hasAttribute("data-patterns")) return;
+    var msg = document.getElementById(t.id + "-check");
+    if (msg && msg.textContent.indexOf("{") >= 0) msg.textContent = msg.textContent.replace(/\{([^}]*)\}/g, "<$1>");
+  });
+})();

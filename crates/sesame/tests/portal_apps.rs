@@ -134,7 +134,9 @@ fn app_json(s: &Server, id: &str) -> serde_json::Value {
 }
 
 async fn audit_actions(s: &Server, app_id: &str) -> Vec<String> {
-    let store = sesame::store::Store::open(&s.database_url(), 2).await.unwrap();
+    let store = sesame::store::Store::open(&s.database_url(), 2)
+        .await
+        .unwrap();
     let rows = store
         .audit_list(&sesame::store::AuditFilter {
             target_id: Some(app_id.to_owned()),
@@ -166,7 +168,9 @@ fn form_fields(html: &str, id: &str) -> Vec<(String, String)> {
         let at = pos + i;
         let tag = &form[at..at + form[at..].find('>').unwrap()];
         pos = at + 6;
-        let Some(name) = attr(tag, "name") else { continue };
+        let Some(name) = attr(tag, "name") else {
+            continue;
+        };
         let ty = attr(tag, "type").unwrap_or_default();
         if (ty == "radio" || ty == "checkbox") && !tag.contains(" checked") {
             continue;
@@ -196,35 +200,55 @@ async fn convene_seed_flow_through_the_portal() {
     let (st, html) = a.page("/admin/apps/new?q=Convene").await;
     assert_eq!(st, 200);
     assert!(html.contains("href=\"/admin/gallery/convene\""), "{html}");
-    assert!(!html.contains("href=\"/admin/gallery/cisco-webex"), "search filters: {html}");
+    assert!(
+        !html.contains("href=\"/admin/gallery/cisco-webex"),
+        "search filters: {html}"
+    );
     let (st, html) = a.page("/admin/apps/new?category=Collaboration").await;
     assert_eq!(st, 200, "{html}");
     let (st, card) = a.page("/admin/gallery/convene").await;
     assert_eq!(st, 200);
-    assert!(card.contains("https://portal.convene.me.uk/saml/acs/&#60;UID&#62;"), "{card}");
+    assert!(
+        card.contains("https://portal.convene.me.uk/saml/acs/&#60;UID&#62;"),
+        "{card}"
+    );
     assert!(card.contains("data-patterns="), "{card}");
 
     // Add (the name editable).
     let loc = a
         .post_ok(
             "/admin/gallery/convene",
-            &[("name", "Convene"), ("identifier", CONVENE_ID), ("reply_url", CONVENE_ACS)],
+            &[
+                ("name", "Convene"),
+                ("identifier", CONVENE_ID),
+                ("reply_url", CONVENE_ACS),
+            ],
         )
         .await;
     let id = app_id_from(&loc);
     let (st, overview) = a.page(&loc).await;
     assert_eq!(st, 200);
-    assert!(overview.contains("Getting Started") && overview.contains("Application added"), "{overview}");
+    assert!(
+        overview.contains("Getting Started") && overview.contains("Application added"),
+        "{overview}"
+    );
 
     // A second Convene is refused with the CLI's message.
     let (st, body) = a
         .post_csrf(
             "/admin/gallery/convene",
-            &[("name", "Convene 2"), ("identifier", "https://x.example"), ("reply_url", CONVENE_ACS)],
+            &[
+                ("name", "Convene 2"),
+                ("identifier", "https://x.example"),
+                ("reply_url", CONVENE_ACS),
+            ],
         )
         .await;
     assert_eq!(st, 422);
-    assert!(body.contains("only one instance per tenant is allowed"), "{body}");
+    assert!(
+        body.contains("only one instance per tenant is allowed"),
+        "{body}"
+    );
 
     // Single sign-on → the SAML page with its five sections.
     let (st, setup) = a.page(&format!("/admin/apps/{id}/sso")).await;
@@ -246,7 +270,10 @@ async fn convene_seed_flow_through_the_portal() {
     // Basic SAML Configuration: a Reply URL off the pattern is refused, naming it.
     let (st, form) = a.page(&format!("/admin/apps/{id}/sso/basic")).await;
     assert_eq!(st, 200);
-    assert!(form.contains("placeholder=\"https://portal.convene.me.uk/saml/acs/&#60;UID&#62;\""), "{form}");
+    assert!(
+        form.contains("placeholder=\"https://portal.convene.me.uk/saml/acs/&#60;UID&#62;\""),
+        "{form}"
+    );
     let basic = format!("/admin/apps/{id}/sso/basic");
     let (st, body) = a
         .post_csrf(
@@ -262,7 +289,10 @@ async fn convene_seed_flow_through_the_portal() {
         )
         .await;
     assert_eq!(st, 422, "{body}");
-    assert!(body.contains("https://portal.convene.me.uk/saml/acs/&#60;UID&#62;"), "{body}");
+    assert!(
+        body.contains("https://portal.convene.me.uk/saml/acs/&#60;UID&#62;"),
+        "{body}"
+    );
     assert!(body.contains("aria-invalid=\"true\""), "{body}");
     assert_eq!(
         app_json(&s, &id)["reply_urls"][0]["url"].as_str(),
@@ -293,13 +323,21 @@ async fn convene_seed_flow_through_the_portal() {
     // Unique User Identifier → user.mail.
     a.post_ok(
         &format!("/admin/apps/{id}/sso/claims/nameid"),
-        &[("format", "default"), ("source", "attribute"), ("attribute", "user.userprincipalname")],
+        &[
+            ("format", "default"),
+            ("source", "attribute"),
+            ("attribute", "user.userprincipalname"),
+        ],
     )
     .await;
     assert_eq!(app_json(&s, &id)["nameid_source"], "user.userprincipalname");
     a.post_ok(
         &format!("/admin/apps/{id}/sso/claims/nameid"),
-        &[("format", "default"), ("source", "attribute"), ("attribute", "user.mail")],
+        &[
+            ("format", "default"),
+            ("source", "attribute"),
+            ("attribute", "user.mail"),
+        ],
     )
     .await;
     assert_eq!(app_json(&s, &id)["nameid_source"], "user.mail");
@@ -310,12 +348,18 @@ async fn convene_seed_flow_through_the_portal() {
     let thumb = &setup[i..i + setup[i..].find('/').unwrap()];
     let r = a
         .follow
-        .get(format!("{}/admin/apps/{id}/sso/certs/{thumb}/base64", s.base))
+        .get(format!(
+            "{}/admin/apps/{id}/sso/certs/{thumb}/base64",
+            s.base
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
     let pem = r.text().await.unwrap();
     assert_eq!(pem.trim(), s.cli_ok(&["app", "cert", &id, "--pem"]).trim());
     let r = a
@@ -332,22 +376,139 @@ async fn convene_seed_flow_through_the_portal() {
     let bsimon = user_id(&s, DEMO_UPN);
     assert!(add.contains(&format!("user:{bsimon}")), "{add}");
     let p = format!("user:{bsimon}");
-    a.post_ok(&format!("/admin/apps/{id}/users/add"), &[("principal", &p)]).await;
+    a.post_ok(&format!("/admin/apps/{id}/users/add"), &[("principal", &p)])
+        .await;
     let (_, users) = a.page(&format!("/admin/apps/{id}/users")).await;
-    assert!(users.contains(DEMO_UPN) && users.contains("Default Access"), "{users}");
+    assert!(
+        users.contains(DEMO_UPN) && users.contains("Default Access"),
+        "{users}"
+    );
 
     // The token preview for B.Simon passes the vendor check.
     let (st, prev) = a
         .page(&format!("/admin/apps/{id}/sso/test?user={DEMO_UPN}"))
         .await;
     assert_eq!(st, 200, "{prev}");
-    assert!(prev.contains("saml:Assertion") || prev.contains("Assertion"), "{prev}");
-    assert!(prev.contains("Every claim the vendor expects is present"), "{prev}");
+    assert!(
+        prev.contains("saml:Assertion") || prev.contains("Assertion"),
+        "{prev}"
+    );
+    assert!(
+        prev.contains("Every claim the vendor expects is present"),
+        "{prev}"
+    );
+
+    // All applications: search, status, tiles.
+    let (_, list) = a.page("/admin/apps?q=conv&status=configured").await;
+    assert!(
+        list.contains(&format!("href=\"/admin/apps/{id}\"")),
+        "{list}"
+    );
+    assert!(!list.contains("Sesame Test App"), "{list}");
+    let (_, list) = a.page("/admin/apps?status=disabled").await;
+    assert!(
+        !list.contains(&format!("href=\"/admin/apps/{id}\"")),
+        "{list}"
+    );
+    let (_, tiles) = a.page("/admin/apps?view=tiles").await;
+    assert!(tiles.contains("class=\"tile\""), "{tiles}");
 
     let actions = audit_actions(&s, &id).await;
-    for want in ["app.create", "app.saml.update", "app.claims.update", "app.assign"] {
-        assert!(actions.iter().any(|a| a == want), "{want} not in {actions:?}");
+    for want in [
+        "app.create",
+        "app.saml.update",
+        "app.claims.update",
+        "app.assign",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == want),
+            "{want} not in {actions:?}"
+        );
     }
+}
+
+#[tokio::test]
+async fn a_gallery_card_asks_for_every_required_value_it_does_not_fix() {
+    let s = Server::start();
+    let a = sign_in_admin(&s).await;
+    let (_, card) = a.page("/admin/gallery/imagen").await;
+    for name in ["identifier", "reply_url", "sign_on_url"] {
+        assert!(card.contains(&format!("name=\"{name}\"")), "{name}: {card}");
+    }
+    // Without the Sign on URL Imagen's document requires: 422, naming it and its pattern.
+    let (st, body) = a
+        .post_csrf(
+            "/admin/gallery/imagen",
+            &[
+                ("name", "Imagen"),
+                ("identifier", "https://acme.imagencloud.com/sp-entityid"),
+                (
+                    "reply_url",
+                    "https://acme.imagencloud.com/saml/module.php/saml/sp/saml2-acs.php/imagenweb",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("Sign on URL"), "{body}");
+    assert!(
+        body.contains("https://&#60;SUBDOMAIN&#62;.imagencloud.com/site/login"),
+        "{body}"
+    );
+    let loc = a
+        .post_ok(
+            "/admin/gallery/imagen",
+            &[
+                ("name", "Imagen"),
+                ("identifier", "https://acme.imagencloud.com/sp-entityid"),
+                (
+                    "reply_url",
+                    "https://acme.imagencloud.com/saml/module.php/saml/sp/saml2-acs.php/imagenweb",
+                ),
+                ("sign_on_url", "https://acme.imagencloud.com/site/login"),
+            ],
+        )
+        .await;
+    let v = app_json(&s, &app_id_from(&loc));
+    assert_eq!(v["gallery_id"], "imagen");
+    assert_eq!(v["sign_on_url"], "https://acme.imagencloud.com/site/login");
+}
+
+#[tokio::test]
+async fn webex_from_the_gallery_with_its_metadata_file() {
+    let s = Server::start();
+    let a = sign_in_admin(&s).await;
+    let (_, card) = a.page("/admin/gallery/cisco-webex-meetings").await;
+    assert!(card.contains("Upload metadata file"), "{card}");
+    let xml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/sp-metadata-webex.xml"
+    ))
+    .unwrap();
+    let (st, body) = a
+        .post_csrf(
+            "/admin/gallery/cisco-webex-meetings",
+            &[("name", "Webex"), ("metadata", "<md:EntityDescriptor")],
+        )
+        .await;
+    assert_eq!(st, 422);
+    assert!(body.contains("SESAME910008"), "{body}");
+    let loc = a
+        .post_ok(
+            "/admin/gallery/cisco-webex-meetings",
+            &[("name", "Webex"), ("metadata", &xml)],
+        )
+        .await;
+    let v = app_json(&s, &app_id_from(&loc));
+    assert_eq!(v["gallery_id"], "cisco-webex-meetings");
+    assert_eq!(
+        v["identifiers"][0]["value"],
+        "https://acme.webex.com/dispatcher/SAML2AuthService"
+    );
+    assert_eq!(
+        v["reply_urls"][0]["url"],
+        "https://acme.webex.com/dispatcher/SAML2AuthService?siteurl=acme"
+    );
 }
 
 const EVIL_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)" viewBox="0 0 10 10"><script>alert(2)</script><a href="javascript:alert(3)"><rect width="10" height="10" fill="#00f"/></a><foreignObject><p>x</p></foreignObject></svg>"##;
@@ -368,13 +529,20 @@ async fn metadata_upload_claims_certificates_and_logo() {
     ))
     .unwrap();
     let (st, filled) = a
-        .post_csrf(&format!("/admin/apps/{id}/sso/metadata"), &[("metadata", &xml)])
+        .post_csrf(
+            &format!("/admin/apps/{id}/sso/metadata"),
+            &[("metadata", &xml)],
+        )
         .await;
     assert_eq!(st, 200, "{filled}");
     assert!(filled.contains("Filled from the metadata file"), "{filled}");
-    assert!(filled.contains("value=\"https://acme.webex.com/dispatcher/SAML2AuthService\""), "{filled}");
     assert!(
-        filled.contains("value=\"https://acme.webex.com/dispatcher/SAML2AuthService?siteurl=acme\""),
+        filled.contains("value=\"https://acme.webex.com/dispatcher/SAML2AuthService\""),
+        "{filled}"
+    );
+    assert!(
+        filled
+            .contains("value=\"https://acme.webex.com/dispatcher/SAML2AuthService?siteurl=acme\""),
         "{filled}"
     );
     let mut fields = form_fields(&filled, "basic-form");
@@ -387,12 +555,18 @@ async fn metadata_upload_claims_certificates_and_logo() {
     let (st, _, body, _) = a
         .post(
             &format!("/admin/apps/{id}/sso/basic"),
-            &fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect::<Vec<_>>(),
+            &fields
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
         )
         .await;
     assert_eq!(st, 303, "{body}");
     let v = app_json(&s, &id);
-    assert_eq!(v["identifiers"][0]["value"], "https://acme.webex.com/dispatcher/SAML2AuthService");
+    assert_eq!(
+        v["identifiers"][0]["value"],
+        "https://acme.webex.com/dispatcher/SAML2AuthService"
+    );
     assert_eq!(
         v["reply_urls"][0]["url"],
         "https://acme.webex.com/dispatcher/SAML2AuthService?siteurl=acme"
@@ -405,7 +579,10 @@ async fn metadata_upload_claims_certificates_and_logo() {
     assert_eq!(v["require_signed_requests"], true);
     // Bad metadata: 422 with the reason.
     let (st, body) = a
-        .post_csrf(&format!("/admin/apps/{id}/sso/metadata"), &[("metadata", "<nope")])
+        .post_csrf(
+            &format!("/admin/apps/{id}/sso/metadata"),
+            &[("metadata", "<nope")],
+        )
         .await;
     assert_eq!(st, 422);
     assert!(body.contains("SESAME910008"), "{body}");
@@ -447,7 +624,8 @@ async fn metadata_upload_claims_certificates_and_logo() {
 
     // New certificate, then Make certificate active.
     let before = app_json(&s, &id)["certificates"].clone();
-    a.post_ok(&format!("/admin/apps/{id}/sso/certs/new"), &[]).await;
+    a.post_ok(&format!("/admin/apps/{id}/sso/certs/new"), &[])
+        .await;
     let certs = app_json(&s, &id)["certificates"].clone();
     assert_eq!(certs.as_array().unwrap().len(), 2);
     let new = certs
@@ -459,8 +637,11 @@ async fn metadata_upload_claims_certificates_and_logo() {
         .as_str()
         .unwrap()
         .to_owned();
-    a.post_ok(&format!("/admin/apps/{id}/sso/certs/activate"), &[("thumbprint", &new)])
-        .await;
+    a.post_ok(
+        &format!("/admin/apps/{id}/sso/certs/activate"),
+        &[("thumbprint", &new)],
+    )
+    .await;
     let certs = app_json(&s, &id)["certificates"].clone();
     let active: Vec<_> = certs
         .as_array()
@@ -475,13 +656,21 @@ async fn metadata_upload_claims_certificates_and_logo() {
     let (st, body) = a
         .post_csrf(
             &format!("/admin/apps/{id}/sso/certs"),
-            &[("sign_mode", "assertion"), ("signing_alg", "rsa-sha256"), ("notification_email", "not an email")],
+            &[
+                ("sign_mode", "assertion"),
+                ("signing_alg", "rsa-sha256"),
+                ("notification_email", "not an email"),
+            ],
         )
         .await;
     assert_eq!(st, 422, "{body}");
     a.post_ok(
         &format!("/admin/apps/{id}/sso/certs"),
-        &[("sign_mode", "assertion"), ("signing_alg", "rsa-sha1"), ("notification_email", "ops@contoso.com")],
+        &[
+            ("sign_mode", "assertion"),
+            ("signing_alg", "rsa-sha1"),
+            ("notification_email", "ops@contoso.com"),
+        ],
     )
     .await;
     let v = app_json(&s, &id);
@@ -491,7 +680,8 @@ async fn metadata_upload_claims_certificates_and_logo() {
     assert!(page.contains("value=\"ops@contoso.com\""), "{page}");
 
     // Logo: a malicious SVG is stored sanitised and served inert.
-    a.post_ok(&format!("/admin/apps/{id}/logo"), &[("logo", EVIL_SVG)]).await;
+    a.post_ok(&format!("/admin/apps/{id}/logo"), &[("logo", EVIL_SVG)])
+        .await;
     let r = a
         .follow
         .get(format!("{}/admin/apps/{id}/logo", s.base))
@@ -523,7 +713,10 @@ async fn metadata_upload_claims_certificates_and_logo() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("sandbox"));
 
     let actions = audit_actions(&s, &id).await;
     for want in [
@@ -535,7 +728,10 @@ async fn metadata_upload_claims_certificates_and_logo() {
         "app.cert.update",
         "app.logo.update",
     ] {
-        assert!(actions.iter().any(|a| a == want), "{want} not in {actions:?}");
+        assert!(
+            actions.iter().any(|a| a == want),
+            "{want} not in {actions:?}"
+        );
     }
 }
 
@@ -543,20 +739,63 @@ async fn metadata_upload_claims_certificates_and_logo() {
 fn posts(id: &str, thumb: &str, bsimon: &str) -> Vec<(String, Vec<(&'static str, String)>)> {
     let a = |p: &str| format!("/admin/apps/{id}{p}");
     vec![
-        ("/admin/gallery/servusconnect".into(), vec![("name", "Servus".into())]),
-        ("/admin/apps/new/custom".into(), vec![("name", "Sneaky".into())]),
+        (
+            "/admin/gallery/servusconnect".into(),
+            vec![("name", "Servus".into())],
+        ),
+        (
+            "/admin/apps/new/custom".into(),
+            vec![("name", "Sneaky".into())],
+        ),
         (a("/properties"), vec![("name", "Renamed".into())]),
         (a("/logo"), vec![("logo", EVIL_SVG.into())]),
-        (a("/users/add"), vec![("principal", format!("user:{bsimon}"))]),
-        (a("/users/remove"), vec![("principal", format!("user:{bsimon}"))]),
+        (
+            a("/users/add"),
+            vec![("principal", format!("user:{bsimon}"))],
+        ),
+        (
+            a("/users/remove"),
+            vec![("principal", format!("user:{bsimon}"))],
+        ),
         (a("/roles"), vec![("add", "Reader".into())]),
-        (a("/sso/basic"), vec![("identifier", "https://other.example".into())]),
+        (
+            a("/sso/basic"),
+            vec![("identifier", "https://other.example".into())],
+        ),
         (a("/sso/metadata"), vec![("metadata", "<x/>".into())]),
-        (a("/sso/claims/nameid"), vec![("source", "attribute".into()), ("attribute", "user.mail".into())]),
-        (a("/sso/claims/edit"), vec![("name", "x".into()), ("source", "attribute".into()), ("attribute", "user.mail".into())]),
-        (a("/sso/claims/delete"), vec![("name", "name".into()), ("namespace", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims".into())]),
+        (
+            a("/sso/claims/nameid"),
+            vec![
+                ("source", "attribute".into()),
+                ("attribute", "user.mail".into()),
+            ],
+        ),
+        (
+            a("/sso/claims/edit"),
+            vec![
+                ("name", "x".into()),
+                ("source", "attribute".into()),
+                ("attribute", "user.mail".into()),
+            ],
+        ),
+        (
+            a("/sso/claims/delete"),
+            vec![
+                ("name", "name".into()),
+                (
+                    "namespace",
+                    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims".into(),
+                ),
+            ],
+        ),
         (a("/sso/claims/groups"), vec![("enabled", "1".into())]),
-        (a("/sso/certs"), vec![("sign_mode", "response".into()), ("signing_alg", "rsa-sha1".into())]),
+        (
+            a("/sso/certs"),
+            vec![
+                ("sign_mode", "response".into()),
+                ("signing_alg", "rsa-sha1".into()),
+            ],
+        ),
         (a("/sso/certs/new"), vec![]),
         (a("/sso/certs/activate"), vec![("thumbprint", thumb.into())]),
         (a("/sso/certs/delete"), vec![("thumbprint", thumb.into())]),
@@ -587,20 +826,36 @@ async fn every_post_refuses_a_bad_csrf_token_and_non_administrators() {
         let base: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
         // No token.
         let (st, _, _, code) = admin.post(&path, &base).await;
-        assert_eq!((st, code.as_str()), (403, "SESAME910003"), "POST {path} without a token");
+        assert_eq!(
+            (st, code.as_str()),
+            (403, "SESAME910003"),
+            "POST {path} without a token"
+        );
         // A wrong token.
         let mut wrong = vec![("csrf", "0123456789abcdef")];
         wrong.extend_from_slice(&base);
         let (st, _, _, code) = admin.post(&path, &wrong).await;
-        assert_eq!((st, code.as_str()), (403, "SESAME910003"), "POST {path} with a wrong token");
+        assert_eq!(
+            (st, code.as_str()),
+            (403, "SESAME910003"),
+            "POST {path} with a wrong token"
+        );
         // Another session's token.
         let mut other = vec![("csrf", other_csrf.as_str())];
         other.extend_from_slice(&base);
         let (st, _, _, code) = admin.post(&path, &other).await;
-        assert_eq!((st, code.as_str()), (403, "SESAME910003"), "POST {path} with another session's token");
+        assert_eq!(
+            (st, code.as_str()),
+            (403, "SESAME910003"),
+            "POST {path} with another session's token"
+        );
         // A user without an administrator role (refused before its token is looked at).
         let (st, _, _, code) = user.post(&path, &other).await;
-        assert_eq!((st, code.as_str()), (403, "SESAME910002"), "POST {path} as a non-administrator");
+        assert_eq!(
+            (st, code.as_str()),
+            (403, "SESAME910002"),
+            "POST {path} as a non-administrator"
+        );
     }
     for path in [
         "/admin/apps".to_owned(),
@@ -626,7 +881,12 @@ async fn an_application_administrator_may_use_all_of_it() {
     let out = s
         .command()
         .args([
-            "user", "add", "--upn", "apps.admin@contoso.com", "--display-name", "Apps Admin",
+            "user",
+            "add",
+            "--upn",
+            "apps.admin@contoso.com",
+            "--display-name",
+            "Apps Admin",
             "--password-stdin",
         ])
         .stdin(std::process::Stdio::piped())
@@ -639,13 +899,20 @@ async fn an_application_administrator_may_use_all_of_it() {
         })
         .unwrap();
     assert!(out.status.success());
-    let store = sesame::store::Store::open(&s.database_url(), 2).await.unwrap();
+    let store = sesame::store::Store::open(&s.database_url(), 2)
+        .await
+        .unwrap();
     let uid = user_id(&s, "apps.admin@contoso.com");
-    store.user_role_add(&uid, "Application Administrator").await.unwrap();
+    store
+        .user_role_add(&uid, "Application Administrator")
+        .await
+        .unwrap();
     let a = sign_in(&s, "apps.admin@contoso.com", "Apps-Admin-Pass-42").await;
     let (st, _) = a.page("/admin/apps").await;
     assert_eq!(st, 200);
-    let loc = a.post_ok("/admin/apps/new/custom", &[("name", "My SP")]).await;
+    let loc = a
+        .post_ok("/admin/apps/new/custom", &[("name", "My SP")])
+        .await;
     let id = app_id_from(&loc);
     a.post_ok(
         &format!("/admin/apps/{id}/sso/basic"),
@@ -660,19 +927,72 @@ async fn an_application_administrator_may_use_all_of_it() {
     .await;
     a.post_ok(
         &format!("/admin/apps/{id}/properties"),
-        &[("name", "My SP"), ("enabled", "1"), ("visible", "1"), ("notes", "no assignment")],
+        &[
+            ("name", "My SP"),
+            ("enabled", "1"),
+            ("visible", "1"),
+            ("notes", "no assignment"),
+        ],
     )
     .await;
+    // An app role, then "Select a role" when assigning.
+    a.post_ok(&format!("/admin/apps/{id}/roles"), &[("add", "Reader")])
+        .await;
+    let (_, add) = a.page(&format!("/admin/apps/{id}/users/add")).await;
+    assert!(
+        add.contains("Select a role") && add.contains("<option value=\"Reader\">"),
+        "{add}"
+    );
     let bsimon = user_id(&s, DEMO_UPN);
     let p = format!("user:{bsimon}");
-    a.post_ok(&format!("/admin/apps/{id}/users/add"), &[("principal", &p)]).await;
-    a.post_ok(&format!("/admin/apps/{id}/sso/certs/new"), &[]).await;
-    let (st, body) = a.page(&format!("/admin/apps/{id}/sso/test?user={DEMO_UPN}")).await;
+    a.post_ok(
+        &format!("/admin/apps/{id}/users/add"),
+        &[("principal", &p), ("role", "Reader")],
+    )
+    .await;
+    let (_, users) = a.page(&format!("/admin/apps/{id}/users")).await;
+    assert!(users.contains("<td>Reader</td>"), "{users}");
+    // Group claims: group names in the default claim.
+    a.post_ok(
+        &format!("/admin/apps/{id}/sso/claims/groups"),
+        &[
+            ("enabled", "1"),
+            ("scope", "all"),
+            ("emit", "name"),
+            ("claim_name", ""),
+        ],
+    )
+    .await;
+    let (_, claims) = a.page(&format!("/admin/apps/{id}/sso/claims")).await;
+    assert!(
+        claims.contains("http://schemas.microsoft.com/ws/2008/06/identity/claims/groups")
+            && claims.contains("names]"),
+        "{claims}"
+    );
+    a.post_ok(&format!("/admin/apps/{id}/sso/certs/new"), &[])
+        .await;
+    let (st, body) = a
+        .page(&format!("/admin/apps/{id}/sso/test?user={DEMO_UPN}"))
+        .await;
     assert_eq!(st, 200, "{body}");
     let v = app_json(&s, &id);
     assert_eq!(v["assignment_required"], false);
     a.post_ok(&format!("/admin/apps/{id}/delete"), &[]).await;
     assert!(!s.cli_ok(&["app", "list"]).contains(&id));
     let actions = audit_actions(&s, &id).await;
-    assert!(actions.iter().any(|x| x == "app.delete"), "{actions:?}");
+    for want in [
+        "app.create",
+        "app.saml.update",
+        "app.update",
+        "app.roles.update",
+        "app.assign",
+        "app.claims.update",
+        "app.cert.new",
+        "app.delete",
+    ] {
+        assert!(
+            actions.iter().any(|x| x == want),
+            "{want} not in {actions:?}"
+        );
+    }
 }

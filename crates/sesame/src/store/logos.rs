@@ -22,12 +22,11 @@ pub struct AppLogo {
 impl Store {
     /// The logo of an application, if one was uploaded.
     pub async fn app_logo(&self, app_id: &str) -> StoreResult<Option<AppLogo>> {
-        let row = sqlx::query(
-            "SELECT content_type, data, updated_at FROM app_logos WHERE app_id = $1",
-        )
-        .bind(app_id)
-        .fetch_optional(self.pool())
-        .await?;
+        let row =
+            sqlx::query("SELECT content_type, data, updated_at FROM app_logos WHERE app_id = $1")
+                .bind(app_id)
+                .fetch_optional(self.pool())
+                .await?;
         row.map(|r| {
             Ok(AppLogo {
                 content_type: r.try_get("content_type")?,

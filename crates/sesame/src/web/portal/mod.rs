@@ -13,9 +13,6 @@
 //! groups and roles (`directory`), sign-in and audit logs and settings (`logs`), My Apps
 //! (`myapps`).
 
-// Until every area uses the shared helpers below (removed when they all do).
-#![allow(dead_code)]
-
 mod apps;
 mod directory;
 mod logs;

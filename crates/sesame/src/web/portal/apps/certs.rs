@@ -64,7 +64,10 @@ async fn show(
         .collect();
     let email = match email {
         Some(e) => e,
-        None => store.app_notification_email(&app.id).await.unwrap_or_default(),
+        None => store
+            .app_notification_email(&app.id)
+            .await
+            .unwrap_or_default(),
     };
     let tenant_url = state
         .cache()
@@ -141,7 +144,9 @@ fn valid_email(e: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && e.len() <= 254
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',')
+        && !e
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',')
 }
 
 /// `POST /admin/apps/{id}/sso/certs` (sign_mode, signing_alg, notification_email).
@@ -185,7 +190,11 @@ pub(super) async fn save(
     let alg: SigningAlg = match f.get("signing_alg").parse() {
         Ok(a) => a,
         Err(e) => {
-            return redo("signing_alg", format!("Signing algorithm: {e} (SESAME910004)")).await
+            return redo(
+                "signing_alg",
+                format!("Signing algorithm: {e} (SESAME910004)"),
+            )
+            .await
         }
     };
     if !email.is_empty() && !valid_email(&email) {
@@ -305,7 +314,10 @@ pub(super) async fn activate(
                     .after(&c),
             )
             .await;
-            see_other(&format!("/admin/apps/{}/sso/certs?saved=cert-active", app.id))
+            see_other(&format!(
+                "/admin/apps/{}/sso/certs?saved=cert-active",
+                app.id
+            ))
         }
         Err(e) => {
             show(
@@ -352,7 +364,10 @@ pub(super) async fn delete(
                 Change::new("app.cert.delete", "app", &app.id, &app.name).before(&before),
             )
             .await;
-            see_other(&format!("/admin/apps/{}/sso/certs?saved=cert-deleted", app.id))
+            see_other(&format!(
+                "/admin/apps/{}/sso/certs?saved=cert-deleted",
+                app.id
+            ))
         }
         Err(e) => {
             show(
@@ -371,7 +386,13 @@ pub(super) async fn delete(
 fn safe_file_name(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if s.is_empty() {
         "app".into()
@@ -406,7 +427,9 @@ pub(super) async fn download(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let list = certs::list(state.store(), &app.id).await.unwrap_or_default();
+    let list = certs::list(state.store(), &app.id)
+        .await
+        .unwrap_or_default();
     let Some(c) = list
         .iter()
         .find(|c| c.thumbprint.eq_ignore_ascii_case(&thumb))
@@ -415,7 +438,10 @@ pub(super) async fn download(
             Some(&si),
             &headers,
             crate::admin::errors::AdminCode::NotFound,
-            &format!("{} has no certificate with the thumbprint {thumb}; SAML Certificates lists them.", app.name),
+            &format!(
+                "{} has no certificate with the thumbprint {thumb}; SAML Certificates lists them.",
+                app.name
+            ),
         );
     };
     let name = safe_file_name(&app.name);
@@ -448,7 +474,9 @@ pub(super) async fn metadata(
     let Some(tenant) = state.cache().get().tenant.clone() else {
         return internal(&si, &headers, "no tenant");
     };
-    let list = certs::list(state.store(), &app.id).await.unwrap_or_default();
+    let list = certs::list(state.store(), &app.id)
+        .await
+        .unwrap_or_default();
     let xml = crate::apps::federation_metadata_xml(&tenant, &app, &list);
     attachment(
         "application/samlmetadata+xml",

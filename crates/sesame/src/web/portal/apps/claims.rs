@@ -6,8 +6,8 @@ use super::{
 };
 use crate::admin::audit::Change;
 use crate::apps::claims::{
-    self, Claim, Expr, GroupClaims, GroupEmit, GroupScope, NameFormat, NameIdConfig,
-    NameIdFormat, SourceAttribute,
+    self, Claim, Expr, GroupClaims, GroupEmit, GroupScope, NameFormat, NameIdConfig, NameIdFormat,
+    SourceAttribute,
 };
 use crate::apps::App;
 use crate::web::auth::SignedIn;
@@ -20,12 +20,18 @@ use axum::Form;
 use std::collections::HashMap;
 
 const NAMEID_FORMATS: &[(&str, &str)] = &[
-    ("default", "Default (emailAddress for user.mail / user.userprincipalname, else unspecified)"),
+    (
+        "default",
+        "Default (emailAddress for user.mail / user.userprincipalname, else unspecified)",
+    ),
     ("emailAddress", "Email address"),
     ("persistent", "Persistent"),
     ("unspecified", "Unspecified"),
     ("transient", "Transient"),
-    ("windowsDomainQualifiedName", "Windows domain qualified name"),
+    (
+        "windowsDomainQualifiedName",
+        "Windows domain qualified name",
+    ),
 ];
 
 struct ClaimRow {
@@ -142,17 +148,20 @@ fn parse_source(f: &Fields, what: &'static str) -> Result<Expr, (&'static str, S
                 format!("{what}: the transformation is empty; write one, e.g. ToLowercase(user.mail) (SESAME910004)"),
             ));
         }
-        claims::parse_expression(t).map_err(|e| ("transformation", format!("{what}: {e} (SESAME910004)")))
+        claims::parse_expression(t)
+            .map_err(|e| ("transformation", format!("{what}: {e} (SESAME910004)")))
     } else {
         let a = f.get("attribute");
-        SourceAttribute::parse(a).map(Expr::Attribute).ok_or_else(|| {
-            (
-                "attribute",
-                format!(
+        SourceAttribute::parse(a)
+            .map(Expr::Attribute)
+            .ok_or_else(|| {
+                (
+                    "attribute",
+                    format!(
                     "{what}: {a:?} is not a source attribute; choose one of the list (SESAME910004)"
                 ),
-            )
-        })
+                )
+            })
     }
 }
 
@@ -253,8 +262,17 @@ pub(super) async fn nameid_form(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let n = claims::nameid(state.store(), &app.id).await.unwrap_or_default();
-    nameid_page(&state, &si, &app, SourceForm::of(&n.source), n.format.as_str().to_owned(), None)
+    let n = claims::nameid(state.store(), &app.id)
+        .await
+        .unwrap_or_default();
+    nameid_page(
+        &state,
+        &si,
+        &app,
+        SourceForm::of(&n.source),
+        n.format.as_str().to_owned(),
+        None,
+    )
 }
 
 /// `POST /admin/apps/{id}/sso/claims/nameid` (source, attribute, transformation, format).
@@ -291,7 +309,9 @@ pub(super) async fn nameid_save(
         Ok(x) => x,
         Err(e) => return redo(("format", format!("{e} (SESAME910004)"))),
     };
-    let before = claims::nameid(state.store(), &app.id).await.unwrap_or_default();
+    let before = claims::nameid(state.store(), &app.id)
+        .await
+        .unwrap_or_default();
     let cfg = NameIdConfig { source, format };
     if let Err(e) = claims::set_nameid(state.store(), &app.id, cfg.clone()).await {
         return redo(("attribute", app_error_text(&e)));
@@ -332,12 +352,26 @@ fn claim_page(
     body: ClaimBody<'_>,
     status: StatusCode,
 ) -> Response {
-    let title = if body.is_new { "Add new claim" } else { "Manage claim" };
+    let title = if body.is_new {
+        "Add new claim"
+    } else {
+        "Manage claim"
+    };
     let flash = (!body.error.is_empty())
         .then(|| Flash::error(format!("Claim not saved: {}", body.error)))
         .flatten();
     let html = render(&body);
-    app_page(state, si, app, Blade::Sso, title, crumbs(app, title), flash, &html, status)
+    app_page(
+        state,
+        si,
+        app,
+        Blade::Sso,
+        title,
+        crumbs(app, title),
+        flash,
+        &html,
+        status,
+    )
 }
 
 /// `GET /admin/apps/{id}/sso/claims/edit[?name=&namespace=]`: "Add new claim" or edit one.
@@ -448,7 +482,9 @@ pub(super) async fn claim_save(
         name_format,
         source,
     };
-    let before = claims::list_claims(state.store(), &app.id).await.unwrap_or_default();
+    let before = claims::list_claims(state.store(), &app.id)
+        .await
+        .unwrap_or_default();
     let saved = match claims::set_claim(state.store(), &app.id, claim).await {
         Ok(c) => c,
         Err(e) => {
@@ -465,7 +501,9 @@ pub(super) async fn claim_save(
     if !orig_name.is_empty() && (orig_name != saved.name || orig_ns != saved.namespace) {
         let _ = claims::remove_claim(state.store(), &app.id, &orig_name, &orig_ns).await;
     }
-    let after = claims::list_claims(state.store(), &app.id).await.unwrap_or_default();
+    let after = claims::list_claims(state.store(), &app.id)
+        .await
+        .unwrap_or_default();
     audit(
         &state,
         &si,
@@ -494,7 +532,9 @@ pub(super) async fn claim_delete(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let before = claims::list_claims(state.store(), &app.id).await.unwrap_or_default();
+    let before = claims::list_claims(state.store(), &app.id)
+        .await
+        .unwrap_or_default();
     if let Err(e) =
         claims::remove_claim(state.store(), &app.id, f.get("name"), f.get("namespace")).await
     {
@@ -505,7 +545,9 @@ pub(super) async fn claim_delete(
             &e.to_string(),
         );
     }
-    let after = claims::list_claims(state.store(), &app.id).await.unwrap_or_default();
+    let after = claims::list_claims(state.store(), &app.id)
+        .await
+        .unwrap_or_default();
     audit(
         &state,
         &si,
@@ -515,7 +557,10 @@ pub(super) async fn claim_delete(
             .after(&serde_json::json!({"claims": after})),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/sso/claims?saved=claim-deleted", app.id))
+    see_other(&format!(
+        "/admin/apps/{}/sso/claims?saved=claim-deleted",
+        app.id
+    ))
 }
 
 #[derive(askama::Template)]
@@ -541,12 +586,16 @@ pub(super) async fn groups_form(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let g = claims::group_claims(state.store(), &app.id).await.unwrap_or(None);
+    let g = claims::group_claims(state.store(), &app.id)
+        .await
+        .unwrap_or(None);
     let body = render(&GroupsBody {
         csrf: &si.csrf,
         app: &app,
         enabled: g.is_some(),
-        assigned_only: g.as_ref().is_some_and(|g| g.scope == GroupScope::AssignedToApp),
+        assigned_only: g
+            .as_ref()
+            .is_some_and(|g| g.scope == GroupScope::AssignedToApp),
         by_name: g.as_ref().is_some_and(|g| g.emit == GroupEmit::Name),
         claim_name: g
             .map(|g| g.claim_name)
@@ -601,7 +650,9 @@ pub(super) async fn groups_save(
         }
         g
     });
-    let before = claims::group_claims(state.store(), &app.id).await.unwrap_or(None);
+    let before = claims::group_claims(state.store(), &app.id)
+        .await
+        .unwrap_or(None);
     if let Err(e) = claims::set_group_claims(state.store(), &app.id, cfg.clone()).await {
         let body = render(&GroupsBody {
             csrf: &si.csrf,

@@ -53,6 +53,11 @@ const UNWRAP: &[&str] = &["a", "switch"];
 
 /// An image response with the headers that keep it inert.
 pub(crate) fn image(content_type: &str, data: Vec<u8>) -> Response {
+    image_cached(content_type, data, "private, max-age=3600")
+}
+
+/// [`image`] with its own Cache-Control (an app's logo changes: revalidated each time).
+pub(crate) fn image_cached(content_type: &str, data: Vec<u8>, cache: &'static str) -> Response {
     let mut r = data.into_response();
     let h = r.headers_mut();
     h.insert(
@@ -68,10 +73,7 @@ pub(crate) fn image(content_type: &str, data: Vec<u8>) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=60"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     r
 }
 
@@ -113,8 +115,9 @@ pub(crate) fn sanitize_svg(text: &str) -> Result<String, String> {
             MAX_SVG / 1024
         ));
     }
-    let doc = roxmltree::Document::parse(text)
-        .map_err(|e| format!("the file is not well-formed SVG ({e}); upload an SVG or PNG image"))?;
+    let doc = roxmltree::Document::parse(text).map_err(|e| {
+        format!("the file is not well-formed SVG ({e}); upload an SVG or PNG image")
+    })?;
     let root = doc.root_element();
     if root.tag_name().name() != "svg" || root.tag_name().namespace() != Some(SVG_NS) {
         return Err(format!(
@@ -237,9 +240,7 @@ pub(crate) fn parse_upload(value: &str, now: i64) -> Result<AppLogo, String> {
         });
     }
     if ct != "image/svg+xml" && !ct.is_empty() {
-        return Err(format!(
-            "{ct} is not accepted; upload an SVG or PNG image"
-        ));
+        return Err(format!("{ct} is not accepted; upload an SVG or PNG image"));
     }
     let text = String::from_utf8(bytes)
         .map_err(|_| "the SVG is not UTF-8 text; upload an SVG or PNG image".to_owned())?;
@@ -266,16 +267,20 @@ pub(super) async fn app_logo(
     Path(id): Path<String>,
 ) -> Response {
     if let Ok(Some(l)) = state.store().app_logo(&id).await {
-        return image(&l.content_type, l.data);
+        return image_cached(&l.content_type, l.data, "no-cache");
     }
     let app = match state.store().app_by_id(&id).await {
         Ok(Some(a)) => a,
         _ => return (StatusCode::NOT_FOUND, "no such application").into_response(),
     };
     if let Some(t) = app.gallery_id.as_deref().and_then(crate::gallery::template) {
-        return image("image/svg+xml", t.logo_svg.clone().into_bytes());
+        return image_cached("image/svg+xml", t.logo_svg.clone().into_bytes(), "no-cache");
     }
-    image("image/svg+xml", letter_svg(&app.name).into_bytes())
+    image_cached(
+        "image/svg+xml",
+        letter_svg(&app.name).into_bytes(),
+        "no-cache",
+    )
 }
 
 /// A square with the name's first letter (apps without a logo).
@@ -312,9 +317,8 @@ pub(super) async fn upload(
     let store = state.store();
     let before = store.app_logo(&app.id).await.ok().flatten();
     let summary = |l: &Option<AppLogo>| {
-        l.as_ref().map(|l| {
-            serde_json::json!({"content_type": l.content_type, "bytes": l.data.len()})
-        })
+        l.as_ref()
+            .map(|l| serde_json::json!({"content_type": l.content_type, "bytes": l.data.len()}))
     };
     if f.get("remove") == "1" {
         if let Err(e) = store.delete_app_logo(&app.id).await {

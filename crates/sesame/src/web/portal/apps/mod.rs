@@ -43,7 +43,10 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/apps", get(list))
         .route("/admin/apps/new", get(new_app))
-        .route("/admin/apps/new/custom", get(custom_form).post(custom_create))
+        .route(
+            "/admin/apps/new/custom",
+            get(custom_form).post(custom_create),
+        )
         .route("/admin/gallery/{id}", get(card).post(add))
         .route("/admin/gallery/{id}/logo.svg", get(logo::gallery_logo))
         .route("/admin/apps/{id}", get(props::overview))
@@ -52,7 +55,10 @@ pub(super) fn routes() -> Router<AppState> {
             get(props::properties).post(props::save),
         )
         .route("/admin/apps/{id}/delete", post(props::delete))
-        .route("/admin/apps/{id}/logo", get(logo::app_logo).post(logo::upload))
+        .route(
+            "/admin/apps/{id}/logo",
+            get(logo::app_logo).post(logo::upload),
+        )
         .route("/admin/apps/{id}/users", get(users::list))
         .route(
             "/admin/apps/{id}/users/add",
@@ -76,12 +82,18 @@ pub(super) fn routes() -> Router<AppState> {
             "/admin/apps/{id}/sso/claims/edit",
             get(claims::claim_form).post(claims::claim_save),
         )
-        .route("/admin/apps/{id}/sso/claims/delete", post(claims::claim_delete))
+        .route(
+            "/admin/apps/{id}/sso/claims/delete",
+            post(claims::claim_delete),
+        )
         .route(
             "/admin/apps/{id}/sso/claims/groups",
             get(claims::groups_form).post(claims::groups_save),
         )
-        .route("/admin/apps/{id}/sso/certs", get(certs::page).post(certs::save))
+        .route(
+            "/admin/apps/{id}/sso/certs",
+            get(certs::page).post(certs::save),
+        )
         .route("/admin/apps/{id}/sso/certs/new", post(certs::new_cert))
         .route("/admin/apps/{id}/sso/certs/activate", post(certs::activate))
         .route("/admin/apps/{id}/sso/certs/delete", post(certs::delete))
@@ -166,7 +178,13 @@ pub(super) fn internal(si: &SignedIn, headers: &HeaderMap, detail: &str) -> Resp
 /// Records a change made by the signed-in administrator (a failure is logged).
 pub(super) async fn audit(state: &AppState, si: &SignedIn, headers: &HeaderMap, change: Change) {
     let action = change.action;
-    if let Err(e) = audit::record(state.store(), &si.principal.actor, change, &correlation(headers)).await
+    if let Err(e) = audit::record(
+        state.store(),
+        &si.principal.actor,
+        change,
+        &correlation(headers),
+    )
+    .await
     {
         tracing::error!("audit log: recording {action} failed: {e}");
     }
@@ -195,7 +213,9 @@ pub(super) fn saved_flash(q: &HashMap<String, String>) -> Option<Flash> {
         "claim-deleted" => "Claim deleted.",
         "groups" => "Group claims saved.",
         "certs" => "SAML signing settings saved.",
-        "cert-new" => "New certificate created (inactive): make it active when the application trusts it.",
+        "cert-new" => {
+            "New certificate created (inactive): make it active when the application trusts it."
+        }
         "cert-active" => "Certificate made active: responses are now signed with it.",
         "cert-deleted" => "Certificate deleted.",
         "assigned" => "Assignment added.",
@@ -267,7 +287,16 @@ pub(super) fn app_page(
         last.href.clear();
     }
     let full_title = format!("{} · {title}", app.name);
-    page_with_status(state, si, Section::Apps, &full_title, crumbs, flash, &framed, status)
+    page_with_status(
+        state,
+        si,
+        Section::Apps,
+        &full_title,
+        crumbs,
+        flash,
+        &framed,
+        status,
+    )
 }
 
 /// The placeholder patterns of a gallery URL field as the page's script reads them
@@ -310,11 +339,12 @@ struct AppRow {
 struct ListBody {
     q: String,
     status: String,
+    tiles: bool,
     rows: Vec<AppRow>,
     total: usize,
 }
 
-/// `GET /admin/apps?q=&status=enabled|disabled|configured|unconfigured`.
+/// `GET /admin/apps?q=&status=enabled|disabled|configured|unconfigured[&view=tiles]`.
 async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
@@ -328,7 +358,10 @@ async fn list(
         Ok(a) => a,
         Err(e) => return internal(&si, &headers, &e.to_string()),
     };
-    let text = q.get("q").map(|s| s.trim().to_lowercase()).unwrap_or_default();
+    let text = q
+        .get("q")
+        .map(|s| s.trim().to_lowercase())
+        .unwrap_or_default();
     let status = q.get("status").cloned().unwrap_or_default();
     let total = apps.len();
     let rows = apps
@@ -368,6 +401,7 @@ async fn list(
     let flash = saved_flash(&q);
     let body = render(&ListBody {
         q: q.get("q").cloned().unwrap_or_default(),
+        tiles: q.get("view").is_some_and(|v| v == "tiles"),
         status,
         rows,
         total,
@@ -425,7 +459,7 @@ async fn new_app(
         .filter_map(|a| a.gallery_id)
         .collect();
     let cards = gallery::search(&text)
-        .filter(|t| category.is_empty() || t.categories.iter().any(|c| *c == category))
+        .filter(|t| category.is_empty() || t.categories.contains(&category))
         .map(|t| GalleryCard {
             id: t.id.clone(),
             name: t.name.clone(),
@@ -460,6 +494,58 @@ struct UrlLine {
     value: String,
 }
 
+/// A value the card's "Add" form asks for: a required field the template does not fix.
+struct CardField {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    placeholder: String,
+    patterns: String,
+    hint: String,
+}
+
+fn card_fields(t: &Template, f: &Fields) -> Vec<CardField> {
+    let all: [(&'static str, &'static str, Option<&gallery::UrlField>); 4] = [
+        (
+            "identifier",
+            crate::apps::config::field::IDENTIFIER,
+            Some(&t.identifier),
+        ),
+        (
+            "reply_url",
+            crate::apps::config::field::REPLY_URL,
+            Some(&t.reply_url),
+        ),
+        (
+            "sign_on_url",
+            crate::apps::config::field::SIGN_ON_URL,
+            t.sign_on_url.as_ref(),
+        ),
+        (
+            "logout_url",
+            crate::apps::config::field::LOGOUT_URL,
+            t.logout_url.as_ref(),
+        ),
+    ];
+    all.into_iter()
+        .filter_map(|(name, label, uf)| {
+            let uf = uf?;
+            (uf.required && uf.fixed().is_none()).then(|| CardField {
+                name,
+                label,
+                value: f.get(name).to_owned(),
+                placeholder: uf
+                    .patterns()
+                    .first()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_default(),
+                patterns: patterns_json(Some(uf)),
+                hint: uf.describe(),
+            })
+        })
+        .collect()
+}
+
 #[derive(askama::Template)]
 #[template(path = "portal/apps/card.html")]
 struct CardBody<'a> {
@@ -468,23 +554,21 @@ struct CardBody<'a> {
     name: String,
     error: String,
     existing: Option<(String, String)>,
-    ask_identifier: bool,
-    ask_reply_url: bool,
-    identifier: String,
-    reply_url: String,
-    identifier_placeholder: String,
-    reply_placeholder: String,
-    identifier_patterns: String,
-    reply_patterns: String,
-    identifier_hint: String,
-    reply_hint: String,
+    fields: Vec<CardField>,
     error_field: String,
+    metadata: String,
     modes: String,
     urls: Vec<UrlLine>,
     required_claims: Vec<String>,
 }
 
-fn card_body(si: &SignedIn, t: &Template, name: &str, error: &str, existing: Option<&App>) -> String {
+fn card_body(
+    si: &SignedIn,
+    t: &Template,
+    name: &str,
+    error: &str,
+    existing: Option<&App>,
+) -> String {
     card_body_with(si, t, name, error, existing, &Fields(Vec::new()), "")
 }
 
@@ -525,17 +609,9 @@ fn card_body_with(
         name: name.to_owned(),
         error: error.to_owned(),
         existing: existing.map(|a| (a.id.clone(), a.name.clone())),
-        ask_identifier: t.identifier.fixed().is_none(),
-        ask_reply_url: t.reply_url.fixed().is_none(),
-        identifier: f.get("identifier").to_owned(),
-        reply_url: f.get("reply_url").to_owned(),
-        identifier_placeholder: t.identifier.patterns().first().map(|p| p.as_str().to_owned()).unwrap_or_default(),
-        reply_placeholder: t.reply_url.patterns().first().map(|p| p.as_str().to_owned()).unwrap_or_default(),
-        identifier_patterns: patterns_json(Some(&t.identifier)),
-        reply_patterns: patterns_json(Some(&t.reply_url)),
-        identifier_hint: t.identifier.describe(),
-        reply_hint: t.reply_url.describe(),
+        fields: card_fields(t, f),
         error_field: error_field.to_owned(),
+        metadata: f.get("metadata").to_owned(),
         modes: t
             .sso_modes
             .iter()
@@ -551,7 +627,12 @@ fn card_body_with(
     })
 }
 
-fn template_or_404(si: &SignedIn, headers: &HeaderMap, id: &str) -> Result<&'static Template, Response> {
+#[allow(clippy::result_large_err)] // a Response is what the handler returns anyway
+fn template_or_404(
+    si: &SignedIn,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<&'static Template, Response> {
     gallery::template(id).ok_or_else(|| {
         error_page(
             Some(si),
@@ -669,6 +750,40 @@ async fn add(
             is_default: true,
         }];
     }
+    // "Upload metadata file" on the card (templates whose vendor exports SP metadata):
+    // it fills the Identifier, Reply URL(s), Logout URL and the SP's certificate.
+    let metadata = f.get("metadata");
+    if t.metadata_upload && !metadata.trim().is_empty() {
+        if let Err(e) = crate::apps::apply_sp_metadata(&mut new.saml, metadata) {
+            let text = format!("{e} (SESAME910008)");
+            let body = card_body_with(
+                &si,
+                t,
+                &name,
+                &text,
+                None,
+                &f,
+                crate::apps::config::field::SP_METADATA,
+            );
+            return card_page(
+                &state,
+                &si,
+                t,
+                &body,
+                Flash::error(format!("{} was not added: {text}", t.name)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    }
+    for (name, slot) in [
+        ("sign_on_url", &mut new.saml.sign_on_url),
+        ("logout_url", &mut new.saml.logout_url),
+    ] {
+        let v = f.get(name).trim();
+        if !v.is_empty() {
+            *slot = Some(v.to_owned());
+        }
+    }
     let app = match gallery::add_from_gallery(state.store(), state.master(), t, new).await {
         Ok(a) => a,
         Err(e) => {
@@ -705,7 +820,13 @@ struct CustomBody<'a> {
     error: String,
 }
 
-fn custom_page(state: &AppState, si: &SignedIn, name: &str, error: &str, status: StatusCode) -> Response {
+fn custom_page(
+    state: &AppState,
+    si: &SignedIn,
+    name: &str,
+    error: &str,
+    status: StatusCode,
+) -> Response {
     let body = render(&CustomBody {
         csrf: &si.csrf,
         name: name.to_owned(),
@@ -728,7 +849,11 @@ fn custom_page(state: &AppState, si: &SignedIn, name: &str, error: &str, status:
 }
 
 /// `GET /admin/apps/new/custom`.
-async fn custom_form(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
+async fn custom_form(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = require(&si, &headers, Permission::ManageApps) {
         return r;
     }
@@ -767,4 +892,3 @@ async fn custom_create(
         ),
     }
 }
-

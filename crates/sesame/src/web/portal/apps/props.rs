@@ -22,7 +22,6 @@ struct OverviewBody<'a> {
     template: String,
     configured: bool,
     assignments: usize,
-    sign_on_url: String,
 }
 
 /// `GET /admin/apps/{id}`: Overview with the Getting Started steps.
@@ -50,7 +49,6 @@ pub(super) async fn overview(
             .unwrap_or_else(|| "Custom (non-gallery)".into()),
         configured: super::sso_configured(&app),
         assignments,
-        sign_on_url: app.saml.sign_on_url.clone().unwrap_or_default(),
         app: &app,
     });
     app_page(

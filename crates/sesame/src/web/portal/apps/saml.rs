@@ -85,7 +85,6 @@ struct ClaimLine {
 struct SetupBody<'a> {
     app: &'a App,
     configured: bool,
-    default_identifier: String,
     identifiers: Vec<String>,
     reply_urls: Vec<String>,
     nameid: String,
@@ -100,7 +99,6 @@ struct SetupBody<'a> {
     logout_url: String,
     instructions: String,
     template_name: String,
-    launch_url: String,
     sign_mode: String,
     signing_alg: String,
 }
@@ -118,8 +116,15 @@ pub(super) async fn setup(
         Err(r) => return r,
     };
     let store = state.store();
-    let tenant = state.cache().get().tenant.clone().unwrap_or_default_tenant();
-    let certs = crate::apps::certs::list(store, &app.id).await.unwrap_or_default();
+    let tenant = state
+        .cache()
+        .get()
+        .tenant
+        .clone()
+        .unwrap_or_default_tenant();
+    let certs = crate::apps::certs::list(store, &app.id)
+        .await
+        .unwrap_or_default();
     let active = certs.iter().find(|c| c.active);
     let mut claims = vec![];
     if let Ok(list) = crate::apps::claims::list_claims(store, &app.id).await {
@@ -143,12 +148,17 @@ pub(super) async fn setup(
     let t = template_of(&app);
     let body = render(&SetupBody {
         configured: super::sso_configured(&app),
-        default_identifier: app.saml.default_identifier().unwrap_or_default().to_owned(),
         identifiers: app
             .saml
             .identifiers
             .iter()
-            .map(|i| format!("{}{}", i.value, if i.is_default { " (default)" } else { "" }))
+            .map(|i| {
+                format!(
+                    "{}{}",
+                    i.value,
+                    if i.is_default { " (default)" } else { "" }
+                )
+            })
             .collect(),
         reply_urls: app
             .saml
@@ -165,17 +175,24 @@ pub(super) async fn setup(
             .collect(),
         nameid,
         claims,
-        cert_status: if active.is_some() { "Active" } else { "No active certificate" }.into(),
+        cert_status: if active.is_some() {
+            "Active"
+        } else {
+            "No active certificate"
+        }
+        .into(),
         cert_thumbprint: active.map(|c| c.thumbprint.clone()).unwrap_or_default(),
         cert_expiry: active.map(|c| date(c.not_after)).unwrap_or_default(),
-        notification_email: store.app_notification_email(&app.id).await.unwrap_or_default(),
+        notification_email: store
+            .app_notification_email(&app.id)
+            .await
+            .unwrap_or_default(),
         metadata_url: tenant.federation_metadata_url(&app.id),
         login_url: tenant.login_url(),
         idp_identifier: tenant.idp_identifier(),
         logout_url: tenant.logout_url(),
         instructions: t.map(|t| t.instructions.clone()).unwrap_or_default(),
         template_name: t.map(|t| t.name.clone()).unwrap_or_default(),
-        launch_url: tenant.launch_url(&app.id),
         sign_mode: sign_mode_label(app.saml.sign_mode).into(),
         signing_alg: alg_label(app.saml.signing_alg).into(),
         app: &app,
@@ -187,7 +204,10 @@ pub(super) async fn setup(
         Blade::Sso,
         "Set up single sign-on with SAML",
         vec![
-            Crumb::new(format!("/admin/apps/{}/sso?select=1", app.id), "Single sign-on"),
+            Crumb::new(
+                format!("/admin/apps/{}/sso?select=1", app.id),
+                "Single sign-on",
+            ),
             Crumb::new("", "Set up single sign-on with SAML"),
         ],
         saved_flash(&q),
@@ -226,7 +246,6 @@ impl TenantOr for Option<crate::tenant::Tenant> {
         })
     }
 }
-
 
 // ---------------------------------------------------------------------------------------
 // (1) Basic SAML Configuration
@@ -366,8 +385,15 @@ fn basic_page(
             .map(|c| c.to_pem())
             .collect::<Vec<_>>()
             .join("\n"),
-        sp_certs: s.sp_certificates.iter().map(CertificateSummary::of).collect(),
-        id_help: help(t.map(|t| &t.identifier), "https://app.example.com/saml/metadata"),
+        sp_certs: s
+            .sp_certificates
+            .iter()
+            .map(CertificateSummary::of)
+            .collect(),
+        id_help: help(
+            t.map(|t| &t.identifier),
+            "https://app.example.com/saml/metadata",
+        ),
         reply_help: help(t.map(|t| &t.reply_url), "https://app.example.com/saml/acs"),
         sign_on_help: help(
             t.and_then(|t| t.sign_on_url.as_ref()),
@@ -390,7 +416,10 @@ fn basic_page(
         Blade::Sso,
         "Basic SAML Configuration",
         vec![
-            Crumb::new(format!("/admin/apps/{}/sso/saml", app.id), "Set up single sign-on with SAML"),
+            Crumb::new(
+                format!("/admin/apps/{}/sso/saml", app.id),
+                "Set up single sign-on with SAML",
+            ),
             Crumb::new("", "Basic SAML Configuration"),
         ],
         flash,
@@ -415,7 +444,16 @@ pub(super) async fn basic_form(
         reply_index_text: vec![],
         extra_rows: 1,
     };
-    basic_page(&state, &si, &app, &form, None, None, ("", ""), StatusCode::OK)
+    basic_page(
+        &state,
+        &si,
+        &app,
+        &form,
+        None,
+        None,
+        ("", ""),
+        StatusCode::OK,
+    )
 }
 
 /// Reads the submitted rows into a configuration; `Err((field, message))` for a value
@@ -532,7 +570,16 @@ pub(super) async fn basic_save(
     };
     let (form, read_err) = read_form(&f, &before.saml);
     if f.get("more") == "1" {
-        return basic_page(&state, &si, &before, &form, None, None, ("", ""), StatusCode::OK);
+        return basic_page(
+            &state,
+            &si,
+            &before,
+            &form,
+            None,
+            None,
+            ("", ""),
+            StatusCode::OK,
+        );
     }
     if let Some(e) = read_err {
         let msg = e.1.clone();
@@ -607,7 +654,9 @@ pub(super) async fn metadata_upload(
     let applied = if xml.trim().is_empty() {
         Err(AppError::Invalid {
             field: field::SP_METADATA,
-            reason: "no file was chosen; select the metadata file the application's vendor provides".into(),
+            reason:
+                "no file was chosen; select the metadata file the application's vendor provides"
+                    .into(),
         })
     } else {
         crate::apps::apply_sp_metadata(&mut saml, xml)

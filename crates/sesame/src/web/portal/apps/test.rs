@@ -89,7 +89,12 @@ fn expectations(gallery_id: &str) -> Option<Expected> {
     })
 }
 
-fn check(exp: &Expected, configured: &NameIdConfig, name_id: &str, attrs: &[Attribute]) -> Vec<CheckLine> {
+fn check(
+    exp: &Expected,
+    configured: &NameIdConfig,
+    name_id: &str,
+    attrs: &[Attribute],
+) -> Vec<CheckLine> {
     let mut lines = Vec::new();
     let n = &exp.nameid;
     lines.push(CheckLine {
@@ -158,12 +163,13 @@ async fn preview(state: &AppState, app: &App, upn: &str) -> Result<Preview, Stri
         .user_by_upn(upn.trim())
         .await
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no user has the user name {upn:?}; choose one of the list (SESAME910005)"))?;
+        .ok_or_else(|| {
+            format!("no user has the user name {upn:?}; choose one of the list (SESAME910005)")
+        })?;
     let cache = state.cache().get();
-    let sso_app = cache
-        .by_id(&app.id)
-        .cloned()
-        .ok_or("the application is not in the server's configuration yet; reload the page in a second")?;
+    let sso_app = cache.by_id(&app.id).cloned().ok_or(
+        "the application is not in the server's configuration yet; reload the page in a second",
+    )?;
     let mut warnings = Vec::new();
     let v = match authn::idp_initiated(&sso_app) {
         Ok(v) => v,
@@ -171,8 +177,14 @@ async fn preview(state: &AppState, app: &App, upn: &str) -> Result<Preview, Stri
             warnings.push(format!("IdP-initiated sign-in would fail: {e}"));
             authn::Validated {
                 app_id: app.id.clone(),
-                audience: sso_app.default_identifier().unwrap_or("(no Identifier)").to_owned(),
-                acs_url: sso_app.default_reply_url().unwrap_or("(no Reply URL)").to_owned(),
+                audience: sso_app
+                    .default_identifier()
+                    .unwrap_or("(no Identifier)")
+                    .to_owned(),
+                acs_url: sso_app
+                    .default_reply_url()
+                    .unwrap_or("(no Reply URL)")
+                    .to_owned(),
                 request_id: None,
                 relay_state: None,
                 force_authn: false,
@@ -183,7 +195,10 @@ async fn preview(state: &AppState, app: &App, upn: &str) -> Result<Preview, Stri
         }
     };
     if !user.enabled {
-        warnings.push(format!("{} is disabled: sign-in would be refused", user.upn));
+        warnings.push(format!(
+            "{} is disabled: sign-in would be refused",
+            user.upn
+        ));
     }
     let roles = match crate::apps::user_assignment(store, &app.id, &user.id)
         .await
@@ -203,21 +218,48 @@ async fn preview(state: &AppState, app: &App, upn: &str) -> Result<Preview, Stri
     let data = claims::load_user_data(store, &app.id, &sso_app.claims, &user.id, roles)
         .await
         .map_err(|e| e.to_string())?;
-    let public_url = cache.tenant.as_ref().map(|t| t.public_url.clone()).unwrap_or_default();
+    let public_url = cache
+        .tenant
+        .as_ref()
+        .map(|t| t.public_url.clone())
+        .unwrap_or_default();
     let ctx = assertion::claim_context(&sso_app, &user, &data, &public_url);
     let now = sso::now();
     let session_index = sso::random_id();
     let (xml, name_id, attrs) = match &sso_app.signer {
         Some(_) => {
-            let issued = assertion::success(now, &cache.idp_issuer, &sso_app, &v, &ctx, now, &session_index)
-                .map_err(|e| e.to_string())?;
-            (issued.xml, issued.name_id, assertion::claims_for(&sso_app, &ctx))
+            let issued = assertion::success(
+                now,
+                &cache.idp_issuer,
+                &sso_app,
+                &v,
+                &ctx,
+                now,
+                &session_index,
+            )
+            .map_err(|e| e.to_string())?;
+            (
+                issued.xml,
+                issued.name_id,
+                assertion::claims_for(&sso_app, &ctx),
+            )
         }
         None => {
             warnings.push("the application has no active signing certificate: shown unsigned, and sign-in would fail".into());
-            let (p, name_id) =
-                assertion::response_params(now, &cache.idp_issuer, &sso_app, &v, &ctx, now, &session_index);
-            let attrs = p.assertion.as_ref().map(|a| a.attributes.clone()).unwrap_or_default();
+            let (p, name_id) = assertion::response_params(
+                now,
+                &cache.idp_issuer,
+                &sso_app,
+                &v,
+                &ctx,
+                now,
+                &session_index,
+            );
+            let attrs = p
+                .assertion
+                .as_ref()
+                .map(|a| a.attributes.clone())
+                .unwrap_or_default();
             let xml = sesame_saml::messages::build_response(&p, None)
                 .map_err(|e| format!("building the response: {e}"))?;
             (xml, name_id, attrs)
@@ -228,7 +270,10 @@ async fn preview(state: &AppState, app: &App, upn: &str) -> Result<Preview, Stri
         .map(|d| super::pretty::pretty(&d))
         .unwrap_or(assertion_xml);
     let (checks, checked_against) = match app.gallery_id.as_deref().and_then(expectations) {
-        Some(e) => (check(&e, &sso_app.claims.nameid, &name_id, &attrs), e.template),
+        Some(e) => (
+            check(&e, &sso_app.claims.nameid, &name_id, &attrs),
+            e.template,
+        ),
         None => (Vec::new(), String::new()),
     };
     Ok(Preview {
@@ -285,7 +330,10 @@ pub(super) async fn page(
         .flatten()
         .is_some();
     let self_warning = if !app.enabled {
-        format!("{} is not enabled for users to sign in (Properties): the test will be refused.", app.name)
+        format!(
+            "{} is not enabled for users to sign in (Properties): the test will be refused.",
+            app.name
+        )
     } else if app.assignment_required && !assigned {
         format!(
             "You ({}) are not assigned to {}, and assignment is required: assign yourself in Users and groups first, or the sign-in is refused.",
@@ -300,7 +348,16 @@ pub(super) async fn page(
         .unwrap_or_default()
         .into_iter()
         .take(500)
-        .map(|u| (u.upn.clone(), if u.display_name.is_empty() { u.upn } else { u.display_name }))
+        .map(|u| {
+            (
+                u.upn.clone(),
+                if u.display_name.is_empty() {
+                    u.upn
+                } else {
+                    u.display_name
+                },
+            )
+        })
         .collect();
     let status = if error.is_empty() {
         StatusCode::OK
@@ -324,7 +381,10 @@ pub(super) async fn page(
         Blade::Sso,
         "Test single sign-on",
         vec![
-            Crumb::new(format!("/admin/apps/{}/sso/saml", app.id), "Set up single sign-on with SAML"),
+            Crumb::new(
+                format!("/admin/apps/{}/sso/saml", app.id),
+                "Set up single sign-on with SAML",
+            ),
             Crumb::new("", "Test single sign-on"),
         ],
         None,

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 struct UsersBody<'a> {
     csrf: &'a str,
     app: &'a App,
-    rows: Vec<AssignmentView>,
+    rows: Vec<(AssignmentView, String)>,
     roles: Vec<String>,
     error: String,
 }
@@ -33,9 +33,25 @@ async fn show_list(
     error: String,
 ) -> Response {
     let store = state.store();
-    let rows = crate::apps::list_assignments(store, &app.id)
+    let mut rows = Vec::new();
+    for a in crate::apps::list_assignments(store, &app.id)
         .await
-        .unwrap_or_default();
+        .unwrap_or_default()
+    {
+        // Users by display name (the UPN beside it), as the seeds' list shows them.
+        let display = match a.principal_kind {
+            "user" => store
+                .user_by_id(&a.principal_id)
+                .await
+                .ok()
+                .flatten()
+                .map(|u| u.display_name)
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| a.principal_name.clone()),
+            _ => a.principal_name.clone(),
+        };
+        rows.push((a, display));
+    }
     let roles = store.app_roles(&app.id).await.unwrap_or_default();
     let status = if error.is_empty() {
         StatusCode::OK
@@ -96,13 +112,7 @@ struct AddBody<'a> {
     error: String,
 }
 
-async fn show_add(
-    state: &AppState,
-    si: &SignedIn,
-    app: &App,
-    q: &str,
-    error: String,
-) -> Response {
+async fn show_add(state: &AppState, si: &SignedIn, app: &App, q: &str, error: String) -> Response {
     let store = state.store();
     let assigned: Vec<String> = crate::apps::list_assignments(store, &app.id)
         .await
@@ -223,7 +233,11 @@ pub(super) async fn add(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let picked: Vec<Principal> = f.all("principal").into_iter().filter_map(principal_of).collect();
+    let picked: Vec<Principal> = f
+        .all("principal")
+        .into_iter()
+        .filter_map(principal_of)
+        .collect();
     if picked.is_empty() {
         return show_add(
             &state,
