@@ -18,6 +18,7 @@ mod certs;
 mod claims;
 mod groups;
 mod tenant;
+mod tokens;
 mod users;
 // SSO plane query files (sessions, replay cache, lockouts, pending requests, sign-in logs).
 mod lockouts;
@@ -33,6 +34,7 @@ pub use claims::ClaimRow;
 pub use lockouts::Lockout;
 pub use sessions::{SessionApp, SessionRecord, SessionWithUser};
 pub use signins::{SigninFilter, SigninRow};
+pub use tokens::TokenRow;
 
 /// Storage errors. Constraint violations are told apart so the edges can answer
 /// "already exists" instead of a 500.

@@ -5,14 +5,20 @@
 //! line (exit 1).
 
 mod app;
+mod audit;
 mod claims;
 mod gallery;
 mod group;
+mod role;
+mod token;
 mod user;
 
 pub use app::AppCommand;
+pub use audit::AuditArgs;
 pub use gallery::GalleryCommand;
 pub use group::GroupCommand;
+pub use role::RoleCommand;
+pub use token::TokenCommand;
 pub use user::UserCommand;
 
 use anyhow::{Context, Result};
@@ -159,6 +165,36 @@ pub fn run_app(g: &GlobalArgs, cmd: AppCommand) -> Result<()> {
     runtime()?.block_on(async {
         let ctx = Ctx::open(g).await?;
         let r = app::run(&ctx, cmd).await;
+        ctx.store.close().await;
+        r
+    })
+}
+
+/// Runs `sesame token …`.
+pub fn run_token(g: &GlobalArgs, cmd: TokenCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        let ctx = Ctx::open(g).await?;
+        let r = token::run(&ctx, cmd).await;
+        ctx.store.close().await;
+        r
+    })
+}
+
+/// Runs `sesame role …`.
+pub fn run_role(g: &GlobalArgs, cmd: RoleCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        let ctx = Ctx::open(g).await?;
+        let r = role::run(&ctx, cmd).await;
+        ctx.store.close().await;
+        r
+    })
+}
+
+/// Runs `sesame audit`.
+pub fn run_audit(g: &GlobalArgs, a: AuditArgs) -> Result<()> {
+    runtime()?.block_on(async {
+        let ctx = Ctx::open(g).await?;
+        let r = audit::run(&ctx, a).await;
         ctx.store.close().await;
         r
     })
