@@ -24,6 +24,8 @@ pub use user::UserCommand;
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
+use sesame::admin::audit::Change;
+use sesame::admin::Actor;
 use sesame::store::Store;
 use sesame::tenant::{self, Tenant};
 use std::io::{BufRead, Write};
@@ -91,6 +93,17 @@ impl Ctx {
         let s = serde_json::to_string_pretty(v).context("cannot encode JSON")?;
         out(&format!("{s}\n"))
     }
+}
+
+/// Records a change made from the command line in the audit log (actor: the
+/// operating-system user). The change is already made when this fails: say so.
+pub(crate) async fn audited(ctx: &Ctx, change: Change) -> Result<()> {
+    let action = change.action;
+    sesame::admin::audit::record(&ctx.store, &Actor::cli(), change, "")
+        .await
+        .with_context(|| {
+            format!("the change ({action}) is made, but the audit log cannot be written")
+        })
 }
 
 /// Writes to stdout, tolerating a closed pipe.
