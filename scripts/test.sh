@@ -5,13 +5,15 @@
 #     python3-xmlsec, nodejs, npm
 #   - .venv: /usr/bin/python3 -m venv --system-site-packages, then the pinned
 #     tests/interop/requirements.txt (signxml, lxml, pytest) and, when present,
-#     tests/interop/sp/requirements.txt (the SP libraries)
+#     tests/interop/sp/requirements.txt (the SP libraries) and tests/api/requirements.txt
+#     (schemathesis)
 #   - tests/interop/node_modules: `npm ci` from the committed package-lock.json
 #     (xml-crypto, @xmldom/xmldom)
 #   - Debian package postgresql (scripts/postgres.sh) for the PostgreSQL pass
 # then runs: cargo fmt --check, clippy -D warnings, cargo test (SQLite), cargo test -p
 # sesame again on a throw-away PostgreSQL server (with the multi-node tests), the interop suite
-# (tests/interop, against target/debug/sesame) and the fuzz corpus replay when fuzz/
+# (tests/interop, against target/debug/sesame), schemathesis against the REST API's
+# OpenAPI document (tests/api/schemathesis.sh) and the fuzz corpus replay when fuzz/
 # exists. It never skips: whatever cannot be had is a loud failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +34,7 @@ pkg_installed python3-lxml || missing+=(python3-lxml)
 pkg_installed python3-xmlsec || missing+=(python3-xmlsec)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v curl >/dev/null 2>&1 || missing+=(curl)  # tests/api/schemathesis.sh
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   sudo=()
@@ -55,7 +58,8 @@ requirements=(tests/interop/requirements.txt)
 if [ -f tests/interop/sp/requirements.txt ]; then
   requirements+=(tests/interop/sp/requirements.txt)
 fi
-venv_ok() { [ -x .venv/bin/python ] && .venv/bin/python -c 'import signxml, lxml, pytest' >/dev/null 2>&1; }
+requirements+=(tests/api/requirements.txt)
+venv_ok() { [ -x .venv/bin/python ] && .venv/bin/python -c 'import signxml, lxml, pytest, schemathesis' >/dev/null 2>&1; }
 stale=false
 for r in "${requirements[@]}"; do
   if [ "$r" -nt .venv/.installed ]; then stale=true; fi
@@ -68,7 +72,7 @@ if ! venv_ok || $stale; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -r "$r" \
       || die "pip install -r $r failed"
   done
-  venv_ok || die ".venv still lacks signxml/lxml/pytest"
+  venv_ok || die ".venv still lacks signxml/lxml/pytest/schemathesis"
   touch .venv/.installed
 fi
 
@@ -111,6 +115,17 @@ interop_rc=0
 SESAME_BIN="$PWD/target/debug/sesame" .venv/bin/python -m pytest tests/interop -q \
   -p no:cacheprovider --junitxml="$junit" || interop_rc=$?
 
+# ---- REST API: schemathesis -----------------------------------------------------------
+# A throw-away server and a Global Administrator token; requests generated from
+# /api/openapi.json (a bounded number per operation). Any 5xx or any response that breaks
+# the document fails the script (after the summary line below).
+say "schemathesis (tests/api/schemathesis.sh)"
+schemathesis_rc=0
+tests/api/schemathesis.sh || schemathesis_rc=$?
+if [ "$schemathesis_rc" -ne 0 ]; then
+  echo "test.sh: schemathesis FAILED against the REST API (exit $schemathesis_rc): see above" >&2
+fi
+
 # ---- fuzz corpus replay (hook) --------------------------------------------------------
 # The fuzz targets live in fuzz/; scripts/fuzz-replay.sh replays their corpora as tests.
 if [ -d fuzz ]; then
@@ -140,4 +155,4 @@ if [ "$skipped" -gt 0 ]; then
 fi
 [ "$passed" -gt 0 ] || failed=$((failed + 1))
 echo "interop: $passed passed, $failed failed"
-[ "$interop_rc" -eq 0 ] && [ "$failed" -eq 0 ]
+[ "$interop_rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$schemathesis_rc" -eq 0 ]
