@@ -2,7 +2,8 @@
 # schemathesis against Sesame's REST API: a throw-away server (target/debug/sesame serve
 # on a free loopback port, a temporary data dir), a Global Administrator API token made
 # with the CLI, then requests generated from /api/openapi.json with a bounded number of
-# examples per operation. Fails (exit 1) on any 5xx or any response that does not fit
+# examples per operation. Every check but positive_data_acceptance (generated ids are
+# unknown: 404 is right). Fails (exit 1) on any 5xx, any response that does not fit
 # the document: status codes, content types, headers, bodies. (DELETE /api/v1/tokens/{token}
 # is left out: schemathesis reuses ids it has seen and would revoke its own token;
 # crates/sesame/tests/api.rs covers it.)
@@ -57,7 +58,7 @@ rc=0
 "$st" run "$base/api/openapi.json" \
   --url "$base" \
   -H "Authorization: Bearer $token" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --checks all --exclude-checks positive_data_acceptance \
   --max-examples "$examples" \
   --workers 2 \
   --phases examples,coverage,fuzzing \

@@ -1387,3 +1387,18 @@ async fn cli_changes_are_audited() {
     let api = ok(&s, &t, Method::GET, "/api/v1/audit?actor_kind=cli", None).await;
     assert!(api.as_array().unwrap().len() >= 10);
 }
+
+#[tokio::test]
+async fn a_json_array_is_not_an_object_body() {
+    let s = Server::start();
+    let t = token(&s, "arr", &[]);
+    // serde would read `[null, null]` as a struct of options: the API refuses it.
+    for (m, p) in [
+        (Method::PATCH, format!("/api/v1/users/{DEMO_UPN}")),
+        (Method::PUT, "/api/v1/settings".to_owned()),
+    ] {
+        call(&s, Some(&t), m, &p, Some(json!([null, null])))
+            .await
+            .problem(422, "SESAME910004");
+    }
+}

@@ -322,10 +322,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(e) => Err(json_rejection(&e)),
+        // Every request body of the API is a JSON object: serde would also take an array
+        // for a struct (`[null, null]`), which the document does not allow.
+        let v = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(e) => return Err(json_rejection(&e)),
+        };
+        if !v.is_object() {
+            return Err(ApiError::invalid(
+                "the JSON body must be an object (`{…}`); /api/openapi.json describes its fields",
+            ));
         }
+        serde_json::from_value::<T>(v)
+            .map(ApiJson)
+            .map_err(|e| ApiError::invalid(format!("the JSON body does not fit the schema: {e}")))
     }
 }
 
