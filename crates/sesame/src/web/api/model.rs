@@ -65,6 +65,7 @@ impl From<&User> for UserDto {
 /// A new user.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"upn": "B.Simon@contoso.com", "display_name": "B.Simon", "mail": "B.Simon@contoso.com"}))]
 pub struct NewUserBody {
     /// User name (userPrincipalName), `name@domain`.
     pub upn: String,
@@ -202,6 +203,7 @@ impl From<&Group> for GroupDto {
 /// A new group.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Sales", "description": "The sales team"}))]
 pub struct NewGroupBody {
     /// Name, unique case-insensitively.
     pub name: String,
@@ -234,6 +236,7 @@ pub struct MembersDto {
 /// A user or a group, by object id or user name / group name: exactly one of them.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user": "B.Simon@contoso.com"}))]
 pub struct MemberBody {
     /// A user, by object id or user name.
     #[serde(default)]
@@ -515,6 +518,7 @@ impl AppDto {
 /// A new application: from the gallery (`gallery_id`) or custom (without it).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Convene", "gallery_id": "convene", "saml": {"identifiers": [{"value": "https://portal.convene.me.uk/saml"}], "reply_urls": [{"url": "https://portal.convene.me.uk/saml/acs/4f9c2e1a"}]}}))]
 pub struct NewAppBody {
     /// Name.
     pub name: String,
@@ -597,6 +601,7 @@ impl From<&Claim> for ClaimDto {
 /// A claim to add or change ("Add new claim").
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "department", "namespace": "", "source": "user.department"}))]
 pub struct ClaimBody {
     /// Name.
     pub name: String,
@@ -625,6 +630,7 @@ pub struct ClaimKey {
 /// The Unique User Identifier (NameID).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"source": "user.mail", "format": "emailAddress"}))]
 pub struct NameIdDto {
     /// Source attribute (`user.userprincipalname`, `user.mail`) or a transformation.
     pub source: String,
@@ -717,6 +723,7 @@ impl From<&AssignmentView> for AssignmentDto {
 /// A new assignment: a user or a group (exactly one), with an optional app role.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user": "B.Simon@contoso.com"}))]
 pub struct AssignBody {
     /// A user, by object id or user name.
     #[serde(default)]

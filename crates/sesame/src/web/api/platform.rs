@@ -38,6 +38,7 @@ struct RoleHolderDto {
 /// A role to grant.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"upn": "B.Simon@contoso.com", "role": "Application Administrator"}))]
 struct RoleBody {
     /// The user, by user name.
     upn: String,
@@ -162,6 +163,7 @@ impl From<&TokenInfo> for TokenDto {
 /// A token to create.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "ci-deploy", "expires": "30d"}))]
 struct TokenBody {
     /// Name (after what uses it).
     name: String,
@@ -252,6 +254,7 @@ async fn revoke_token(
 /// Settings.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"signin_log_retention_days": 30}))]
 struct SettingsDto {
     /// How many days sign-in log rows are kept (1–1830; default 30).
     #[schema(minimum = 1, maximum = 1830)]
