@@ -1402,3 +1402,41 @@ async fn a_json_array_is_not_an_object_body() {
             .problem(422, "SESAME910004");
     }
 }
+
+#[tokio::test]
+async fn dates_are_accepted_for_expiry_and_since() {
+    let s = Server::start();
+    // An RFC 3339 date as --expires: the token ends then.
+    let now = sesame::tenant::now_unix();
+    let day = sesame_saml::time::Timestamp::from_unix_seconds(now + 365 * 86_400).to_xs_datetime();
+    let day = &day[..10];
+    let midnight = sesame_saml::time::Timestamp::parse_xs_datetime(&format!("{day}T00:00:00Z"))
+        .unwrap()
+        .unix_seconds();
+    let secret = token(&s, "dated", &["--expires", day]);
+    let l: Value = serde_json::from_str(&s.cli_ok(&["token", "list", "--json"])).unwrap();
+    assert_eq!(l[0]["expires_at"], midnight);
+    // since as a date-time: rows after it.
+    let rows = ok(
+        &s,
+        &secret,
+        Method::GET,
+        "/api/v1/audit?since=2020-01-01T00:00:00Z",
+        None,
+    )
+    .await;
+    assert!(rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["action"] == "token.create"));
+    let rows = ok(
+        &s,
+        &secret,
+        Method::GET,
+        "/api/v1/audit?since=2999-01-01",
+        None,
+    )
+    .await;
+    assert!(rows.as_array().unwrap().is_empty());
+}

@@ -158,7 +158,7 @@ pub fn parse_instant(s: &str) -> Option<i64> {
     };
     sesame_saml::time::Timestamp::parse_xs_datetime(&full)
         .ok()
-        .map(|t| t.0)
+        .map(|t| t.unix_seconds())
 }
 
 /// When a token created at `now` with `--expires` `expires` ends: a duration from now
