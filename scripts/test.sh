@@ -5,7 +5,8 @@
 #     python3-xmlsec, nodejs, npm
 #   - .venv: /usr/bin/python3 -m venv --system-site-packages, then the pinned
 #     tests/interop/requirements.txt (signxml, lxml, pytest) and, when present,
-#     tests/interop/sp/requirements.txt (the SP libraries)
+#     tests/interop/sp/requirements.txt (the SP libraries) and tests/api/requirements.txt
+#     (schemathesis)
 #   - tests/interop/node_modules: `npm ci` from the committed package-lock.json
 #     (xml-crypto, @xmldom/xmldom)
 #   - Debian package postgresql (scripts/postgres.sh) for the PostgreSQL pass
@@ -13,7 +14,8 @@
 #     the end-to-end browser tests
 # then runs: cargo fmt --check, clippy -D warnings, cargo test (SQLite), cargo test -p
 # sesame again on a throw-away PostgreSQL server (with the multi-node tests), the interop suite
-# (tests/interop, against target/debug/sesame) and the fuzz corpus replay when fuzz/
+# (tests/interop, against target/debug/sesame), schemathesis against the REST API's
+# OpenAPI document (tests/api/schemathesis.sh) and the fuzz corpus replay when fuzz/
 # exists. It never skips: whatever cannot be had is a loud failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +38,7 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 # The end-to-end browser tests drive Debian's Chromium (never a downloaded browser).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v curl >/dev/null 2>&1 || missing+=(curl)  # tests/api/schemathesis.sh
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   sudo=()
@@ -59,7 +62,8 @@ requirements=(tests/interop/requirements.txt)
 if [ -f tests/interop/sp/requirements.txt ]; then
   requirements+=(tests/interop/sp/requirements.txt)
 fi
-venv_ok() { [ -x .venv/bin/python ] && .venv/bin/python -c 'import signxml, lxml, pytest' >/dev/null 2>&1; }
+requirements+=(tests/api/requirements.txt)
+venv_ok() { [ -x .venv/bin/python ] && .venv/bin/python -c 'import signxml, lxml, pytest, schemathesis' >/dev/null 2>&1; }
 stale=false
 for r in "${requirements[@]}"; do
   if [ "$r" -nt .venv/.installed ]; then stale=true; fi
@@ -72,7 +76,7 @@ if ! venv_ok || $stale; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -r "$r" \
       || die "pip install -r $r failed"
   done
-  venv_ok || die ".venv still lacks signxml/lxml/pytest"
+  venv_ok || die ".venv still lacks signxml/lxml/pytest/schemathesis"
   touch .venv/.installed
 fi
 
@@ -127,7 +131,19 @@ SESAME_BIN="$PWD/target/debug/sesame" .venv/bin/python -m pytest tests/interop -
 say "end-to-end browser tests (tests/e2e)"
 e2e_rc=0
 SESAME_BIN="$PWD/target/debug/sesame" node --test --test-concurrency=1 tests/e2e/ || e2e_rc=$?
-[ "$e2e_rc" -eq 0 ] || die "the end-to-end browser tests failed (node --test exit $e2e_rc)"
+if [ "$e2e_rc" -ne 0 ]; then
+  echo "test.sh: the end-to-end browser tests FAILED (node --test exit $e2e_rc): see above" >&2
+fi
+# ---- REST API: schemathesis -----------------------------------------------------------
+# A throw-away server and a Global Administrator token; requests generated from
+# /api/openapi.json (a bounded number per operation). Any 5xx or any response that breaks
+# the document fails the script (after the summary line below).
+say "schemathesis (tests/api/schemathesis.sh)"
+schemathesis_rc=0
+tests/api/schemathesis.sh || schemathesis_rc=$?
+if [ "$schemathesis_rc" -ne 0 ]; then
+  echo "test.sh: schemathesis FAILED against the REST API (exit $schemathesis_rc): see above" >&2
+fi
 
 # ---- fuzz corpus replay (hook) --------------------------------------------------------
 # The fuzz targets live in fuzz/; scripts/fuzz-replay.sh replays their corpora as tests.
@@ -158,4 +174,4 @@ if [ "$skipped" -gt 0 ]; then
 fi
 [ "$passed" -gt 0 ] || failed=$((failed + 1))
 echo "interop: $passed passed, $failed failed"
-[ "$interop_rc" -eq 0 ] && [ "$failed" -eq 0 ]
+[ "$interop_rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$schemathesis_rc" -eq 0 ] && [ "$e2e_rc" -eq 0 ]

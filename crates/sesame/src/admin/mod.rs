@@ -10,6 +10,7 @@ pub mod audit;
 pub mod errors;
 pub mod roles;
 pub mod settings;
+pub mod tokens;
 
 use serde::Serialize;
 use std::fmt;

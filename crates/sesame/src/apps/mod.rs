@@ -8,6 +8,7 @@ pub mod assignments;
 pub mod certs;
 pub mod claims;
 pub mod config;
+pub mod preview;
 
 pub use assignments::{
     add_role, assign, list_assignments, remove_role, unassign, user_assignment, Assignment,

@@ -48,6 +48,14 @@ enum Command {
     /// The application gallery: list, show (add one with `sesame app add --gallery ID`).
     #[command(subcommand)]
     Gallery(admin::GalleryCommand),
+    /// REST API tokens: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Administrator roles: assign, remove, list.
+    #[command(subcommand)]
+    Role(admin::RoleCommand),
+    /// The audit log of every change (portal, REST API, CLI), newest first.
+    Audit(admin::AuditArgs),
     /// Run the identity provider (HTTP server); --demo adds B.Simon and the test app.
     Serve(serve::Args),
     /// Sign-in logs, newest first.
@@ -96,6 +104,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Group(cmd) => admin::run_group(&cli.global, cmd),
         Command::App(cmd) => admin::run_app(&cli.global, cmd),
         Command::Gallery(cmd) => admin::run_gallery(&cli.global, cmd),
+        Command::Token(cmd) => admin::run_token(&cli.global, cmd),
+        Command::Role(cmd) => admin::run_role(&cli.global, cmd),
+        Command::Audit(a) => admin::run_audit(&cli.global, a),
         Command::Serve(a) => serve::run(&a, &cli.global),
         Command::Signins(a) => signins::run(&a, &cli.global),
         Command::Migrate => db::run_migrate(&cli.global),

@@ -24,7 +24,7 @@ pub struct GroupMembers {
     pub groups: Vec<Group>,
 }
 
-fn validate_name(name: &str) -> Result<(), DirectoryError> {
+pub(super) fn validate_name(name: &str) -> Result<(), DirectoryError> {
     let bad = |reason: &str| DirectoryError::Invalid {
         field: "group name",
         reason: reason.to_owned(),

@@ -2,10 +2,12 @@
 //! Everything is keyed by object id (UUID); a user principal name can be renamed without
 //! breaking group memberships or app assignments.
 
+mod group_edit;
 mod groups;
 pub mod password;
 mod users;
 
+pub use group_edit::update_group;
 pub use groups::{
     add_member, create_group, delete_group, group_members, remove_member, resolve_group,
     user_groups_transitive, GroupMembers, MemberRef,

@@ -19,6 +19,7 @@ mod claims;
 mod groups;
 mod logos;
 mod tenant;
+mod tokens;
 mod users;
 // SSO plane query files (sessions, replay cache, lockouts, pending requests, sign-in logs).
 mod lockouts;
@@ -37,6 +38,7 @@ pub use logos::AppLogo;
 pub use portal::{AuditSearch, SigninSearch, UserSearch};
 pub use sessions::{SessionApp, SessionRecord, SessionWithUser};
 pub use signins::{SigninFilter, SigninRow};
+pub use tokens::TokenRow;
 
 /// Storage errors. Constraint violations are told apart so the edges can answer
 /// "already exists" instead of a 500.

@@ -4,6 +4,7 @@
 //! Handlers authorise, validate, call the `sso` functions and render; the pages are small
 //! hand-written HTML with every value escaped ([`esc`]).
 
+pub mod api;
 pub mod auth;
 mod login;
 pub mod ops;
@@ -146,6 +147,7 @@ pub fn router(state: AppState) -> Router {
             get(saml::federation_metadata),
         )
         .merge(portal::routes())
+        .merge(api::routes())
         .route("/testapp", get(testapp::index))
         .route("/testapp/login", get(testapp::login))
         .route("/testapp/acs", axum::routing::post(testapp::acs))
@@ -220,6 +222,12 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 /// Catches panics, gives bare error statuses a page, and adds the security headers.
 async fn edge(req: Request, next: Next) -> Response {
     let corr = request_id(req.headers()).unwrap_or_else(correlation_id);
+    // Under /api/ errors are problem details (JSON), never pages.
+    let api_path = req
+        .uri()
+        .path()
+        .starts_with("/api/")
+        .then(|| req.uri().path().to_owned());
     let mut r = match AssertUnwindSafe(next.run(req)).catch_unwind().await {
         Ok(r) => r,
         Err(_) => {
@@ -228,12 +236,25 @@ async fn edge(req: Request, next: Next) -> Response {
             status_page(StatusCode::INTERNAL_SERVER_ERROR, &corr)
         }
     };
-    let bare = !r.headers().contains_key(header::CONTENT_TYPE)
-        || !r
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/html"));
+    let content_type = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let bare =
+        !content_type.starts_with("text/html") && !content_type.starts_with(api::PROBLEM_JSON);
+    if let Some(path) =
+        api_path.filter(|_| bare && (r.status().is_client_error() || r.status().is_server_error()))
+    {
+        let status = r.status();
+        let allow = r.headers().get(header::ALLOW).cloned();
+        r = api::edge_problem(status, &path, &corr);
+        if let Some(a) = allow {
+            r.headers_mut().insert(header::ALLOW, a);
+        }
+        pages::add_security_headers(r.headers_mut());
+        return r;
+    }
     if bare
         && matches!(
             r.status(),

@@ -1,9 +1,10 @@
 //! `sesame app add|list|show|set|delete|role|assign|unassign|launch-url|cert`.
 
-use super::{out, out_bytes, Ctx};
+use super::{audited, out, out_bytes, Ctx};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
+use sesame::admin::audit::Change;
 use sesame::apps::{
     self, certs, config, App, AppCertificate, AppView, AssignmentView, NewApp, Principal, ReplyUrl,
     SignMode, SigningAlg,
@@ -566,6 +567,11 @@ pub(super) async fn run(ctx: &Ctx, command: AppCommand) -> Result<()> {
                 Some(t) => sesame::gallery::add_from_gallery(store, &mk, t, new).await?,
                 None => apps::create_app(store, &mk, new).await?,
             };
+            audited(
+                ctx,
+                Change::new("app.create", "app", &app.id, &app.name).after(&app),
+            )
+            .await?;
             if ctx.json {
                 ctx.print_json(&view(ctx, &app).await?)
             } else {
@@ -608,13 +614,21 @@ pub(super) async fn run(ctx: &Ctx, command: AppCommand) -> Result<()> {
             out(&show_text(&v, &roles, &assignments))
         }
         AppSub::Set(a) => {
-            let mut app = apps::resolve_app(store, &a.app).await?;
+            let before = apps::resolve_app(store, &a.app).await?;
+            let mut app = before.clone();
             if let Some(n) = a.name {
                 app.name = n;
             }
             apply_saml(&mut app, a.saml)?;
             apply_switches(&mut app, a.switches)?;
             let app = apps::save_app(store, app).await?;
+            audited(
+                ctx,
+                Change::new("app.update", "app", &app.id, &app.name)
+                    .before(&before)
+                    .after(&app),
+            )
+            .await?;
             if ctx.json {
                 ctx.print_json(&view(ctx, &app).await?)
             } else {
@@ -624,6 +638,11 @@ pub(super) async fn run(ctx: &Ctx, command: AppCommand) -> Result<()> {
         AppSub::Delete(a) => {
             let app = apps::resolve_app(store, &a.app).await?;
             apps::delete_app(store, &app.id).await?;
+            audited(
+                ctx,
+                Change::new("app.delete", "app", &app.id, &app.name).before(&app),
+            )
+            .await?;
             if ctx.json {
                 ctx.print_json(&serde_json::json!({ "id": app.id, "name": app.name }))
             } else {
@@ -633,10 +652,26 @@ pub(super) async fn run(ctx: &Ctx, command: AppCommand) -> Result<()> {
         AppSub::Role(a) => {
             let app = apps::resolve_app(store, &a.app).await?;
             let role = a.role.unwrap_or_default();
-            match a.action.as_str() {
-                "add" => apps::add_role(store, &app.id, &role).await?,
-                "remove" => apps::remove_role(store, &app.id, &role).await?,
-                _ => {}
+            let action = match a.action.as_str() {
+                "add" => {
+                    apps::add_role(store, &app.id, &role).await?;
+                    Some("app.role.add")
+                }
+                "remove" => {
+                    apps::remove_role(store, &app.id, &role).await?;
+                    Some("app.role.remove")
+                }
+                _ => None,
+            };
+            if let Some(action) = action {
+                let c = Change::new(action, "app", &app.id, &app.name);
+                let v = serde_json::json!({ "role": role.trim() });
+                let c = if action == "app.role.add" {
+                    c.after(&v)
+                } else {
+                    c.before(&v)
+                };
+                audited(ctx, c).await?;
             }
             let roles = store.app_roles(&app.id).await?;
             if ctx.json {
@@ -652,6 +687,13 @@ pub(super) async fn run(ctx: &Ctx, command: AppCommand) -> Result<()> {
             let app = apps::resolve_app(store, &a.app).await?;
             let (p, what) = principal(ctx, &a).await?;
             apps::assign(store, &app.id, &p, a.role.as_deref()).await?;
+            audited(
+                ctx,
+                Change::new("app.assign", "app", &app.id, &app.name).after(&serde_json::json!({
+                    "principal": what, "role": a.role.as_deref().unwrap_or("")
+                })),
+            )
+            .await?;
             if ctx.json {
                 return ctx.print_json(&apps::list_assignments(store, &app.id).await?);
             }
@@ -665,6 +707,13 @@ pub(super) async fn run(ctx: &Ctx, command: AppCommand) -> Result<()> {
             let app = apps::resolve_app(store, &a.app).await?;
             let (p, what) = principal(ctx, &a).await?;
             apps::unassign(store, &app.id, &p, a.role.as_deref()).await?;
+            audited(
+                ctx,
+                Change::new("app.unassign", "app", &app.id, &app.name).before(&serde_json::json!({
+                    "principal": what, "role": a.role
+                })),
+            )
+            .await?;
             if ctx.json {
                 return ctx.print_json(&apps::list_assignments(store, &app.id).await?);
             }
@@ -712,7 +761,7 @@ async fn cert(ctx: &Ctx, key_file: Option<&Path>, a: CertArgs) -> Result<()> {
         }
         return out(&list.iter().map(cert_line).collect::<String>());
     }
-    let (c, msg) = if a.new {
+    let (c, msg, action) = if a.new {
         let mk = master_key(ctx, key_file)?;
         let c = certs::new_certificate(store, &mk, &app.id).await?;
         let msg = format!(
@@ -723,14 +772,14 @@ async fn cert(ctx: &Ctx, key_file: Option<&Path>, a: CertArgs) -> Result<()> {
             app.id,
             c.thumbprint
         );
-        (c, msg)
+        (c, msg, "app.cert.new")
     } else if let Some(t) = &a.activate {
         let c = certs::activate(store, &app.id, t).await?;
         let msg = format!(
             "certificate {} is now active for {}\n",
             c.thumbprint, app.name
         );
-        (c, msg)
+        (c, msg, "app.cert.activate")
     } else if let Some(t) = &a.delete {
         let t = certs::normalize_thumbprint(t)?;
         let c = list
@@ -745,10 +794,15 @@ async fn cert(ctx: &Ctx, key_file: Option<&Path>, a: CertArgs) -> Result<()> {
             })?;
         certs::delete(store, &app.id, &t).await?;
         let msg = format!("deleted certificate {t} of {}\n", app.name);
-        (c, msg)
+        (c, msg, "app.cert.delete")
     } else {
         bail!("give one of --pem, --der, --metadata, --new, --activate, --delete, --list");
     };
+    audited(
+        ctx,
+        Change::new(action, "app", &app.id, &app.name).after(&c),
+    )
+    .await?;
     if ctx.json {
         ctx.print_json(&c)
     } else {

@@ -2,23 +2,19 @@
 //! `sesame app preview APP --user UPN` (the Assertion a user would receive, checked
 //! against the app's gallery template).
 
-use super::{out, Ctx};
+use super::{audited, out, Ctx};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
+use sesame::admin::audit::Change;
 use sesame::apps::{
     self,
-    claims::{
-        self, Claim, Expr, GroupClaims, GroupEmit, GroupScope, NameFormat, NameIdConfig,
-        NameIdFormat,
-    },
+    claims::{self, Claim, Expr, GroupClaims, GroupEmit, GroupScope, NameFormat, NameIdFormat},
     App,
 };
 use sesame::directory;
-use sesame::sso::{self, assertion, authn, cache::CacheHandle};
+use sesame::sso::cache::CacheHandle;
 use sesame::tenant::MasterKey;
-use sesame_saml::messages::response::Attribute;
-use sesame_saml::xml::{self as sxml, Limits, NS_SAML};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -237,6 +233,12 @@ pub(super) async fn run(ctx: &Ctx, a: ClaimsArgs) -> Result<()> {
                 source,
             };
             let claim = claims::set_claim(store, &app.id, claim).await?;
+            audited(
+                ctx,
+                Change::new("app.claim.set", "app", &app.id, &app.name)
+                    .after(&ClaimView::from(&claim)),
+            )
+            .await?;
             if ctx.json {
                 return ctx.print_json(&ClaimView::from(&claim));
             }
@@ -249,6 +251,12 @@ pub(super) async fn run(ctx: &Ctx, a: ClaimsArgs) -> Result<()> {
         }
         ClaimsSub::Remove(r) => {
             claims::remove_claim(store, &app.id, &r.name, &r.namespace).await?;
+            audited(
+                ctx,
+                Change::new("app.claim.remove", "app", &app.id, &app.name)
+                    .before(&serde_json::json!({"name": r.name, "namespace": r.namespace})),
+            )
+            .await?;
             if ctx.json {
                 let list = claims::list_claims(store, &app.id).await?;
                 return ctx.print_json(&list.iter().map(ClaimView::from).collect::<Vec<_>>());
@@ -271,7 +279,15 @@ pub(super) async fn run(ctx: &Ctx, a: ClaimsArgs) -> Result<()> {
             if let Some(f) = &n.format {
                 cfg.format = NameIdFormat::parse(f).context("--format")?;
             }
+            let before = claims::nameid(store, &app.id).await?;
             claims::set_nameid(store, &app.id, cfg.clone()).await?;
+            audited(
+                ctx,
+                Change::new("app.nameid.update", "app", &app.id, &app.name)
+                    .before(&before)
+                    .after(&cfg),
+            )
+            .await?;
             if ctx.json {
                 return ctx.print_json(&cfg);
             }
@@ -301,8 +317,16 @@ pub(super) async fn run(ctx: &Ctx, a: ClaimsArgs) -> Result<()> {
                 }
                 Some(gc)
             };
+            let before = claims::group_claims(store, &app.id).await?;
             claims::set_group_claims(store, &app.id, cfg).await?;
             let now = claims::group_claims(store, &app.id).await?;
+            audited(
+                ctx,
+                Change::new("app.groupclaims.update", "app", &app.id, &app.name)
+                    .before(&before)
+                    .after(&now),
+            )
+            .await?;
             if ctx.json {
                 return ctx.print_json(&now);
             }
@@ -318,155 +342,6 @@ pub(super) async fn run(ctx: &Ctx, a: ClaimsArgs) -> Result<()> {
 // ---------------------------------------------------------------------------------------
 // Preview
 
-/// One line of the gallery check.
-#[derive(Debug, Serialize)]
-struct CheckLine {
-    ok: bool,
-    what: String,
-    detail: String,
-}
-
-#[derive(Debug, Serialize)]
-struct PreviewJson<'a> {
-    app_id: &'a str,
-    user: &'a str,
-    name_id: &'a str,
-    name_id_format: &'a str,
-    attributes: Vec<AttributeJson<'a>>,
-    assertion_xml: &'a str,
-    gallery_id: Option<&'a str>,
-    check: &'a [CheckLine],
-    problems: usize,
-}
-
-#[derive(Debug, Serialize)]
-struct AttributeJson<'a> {
-    name: &'a str,
-    name_format: Option<&'a str>,
-    values: &'a [String],
-}
-
-/// What the gallery template of the app expects, in the claims engine's terms.
-struct Expected {
-    template: String,
-    claims: Vec<(Claim, String)>,
-    nameid: Option<NameIdConfig>,
-}
-
-/// The gallery's expectations for `gallery_id` (`None`: no such template).
-fn gallery_expectations(gallery_id: &str) -> Result<Option<Expected>> {
-    let Some(t) = sesame::gallery::template(gallery_id) else {
-        return Ok(None);
-    };
-    let mut claims_out = Vec::new();
-    for c in t.required_claims() {
-        let claim = Claim {
-            name: c.name.clone(),
-            namespace: c.namespace.clone(),
-            name_format: c.name_format.parse().unwrap_or_default(),
-            source: claims::parse_expression(&c.source)
-                .map_err(|e| anyhow!("gallery template {}: claim {}: {e}", t.id, c.name))?,
-        };
-        claims_out.push((claim, c.full_name()));
-    }
-    let nameid = Some(NameIdConfig {
-        source: claims::parse_expression(&t.nameid.source)
-            .map_err(|e| anyhow!("gallery template {}: NameID source: {e}", t.id))?,
-        format: NameIdFormat::parse(&t.nameid.format).unwrap_or(NameIdFormat::Default),
-    });
-    Ok(Some(Expected {
-        template: format!("{} ({})", t.id, t.name),
-        claims: claims_out,
-        nameid,
-    }))
-}
-
-/// Checks what the assertion carries against the template's expectations.
-fn check(
-    exp: &Expected,
-    configured: &NameIdConfig,
-    name_id: &str,
-    attrs: &[Attribute],
-) -> Vec<CheckLine> {
-    let mut lines = Vec::new();
-    if let Some(n) = &exp.nameid {
-        let ok = n.source == configured.source && !name_id.is_empty();
-        lines.push(CheckLine {
-            ok,
-            what: format!("NameID from {}", n.source),
-            detail: if n.source != configured.source {
-                format!(
-                    "the application sends the NameID from {}; the vendor expects {} (fix: sesame app claims APP nameid --source {})",
-                    configured.source, n.source, n.source
-                )
-            } else if name_id.is_empty() {
-                "the NameID would be empty".to_owned()
-            } else {
-                name_id.to_owned()
-            },
-        });
-        if n.format != NameIdFormat::Default && n.format != configured.format {
-            lines.push(CheckLine {
-                ok: true,
-                what: format!("NameID format {}", n.format),
-                detail: format!(
-                    "note: the application sends {}; the vendor's document uses {}",
-                    configured.format, n.format
-                ),
-            });
-        }
-    }
-    for (c, full) in &exp.claims {
-        let found = attrs.iter().find(|a| a.name == *full);
-        let (ok, detail) = match found {
-            None => (
-                false,
-                format!(
-                    "missing: the user has no value for it, or the application has no such claim (expected source {})",
-                    c.source
-                ),
-            ),
-            Some(a) if a.values.iter().all(String::is_empty) => (false, "empty".to_owned()),
-            Some(a) => {
-                let want = c.name_format.uri();
-                let got = a.name_format.as_deref();
-                let fmt_ok = match want {
-                    None => got.is_none_or(|g| g.ends_with(":unspecified")),
-                    Some(w) => got == Some(w),
-                };
-                if fmt_ok {
-                    (true, a.values.join(", "))
-                } else {
-                    (
-                        false,
-                        format!(
-                            "NameFormat is {}, the vendor expects {}",
-                            got.unwrap_or("unspecified"),
-                            c.name_format
-                        ),
-                    )
-                }
-            }
-        };
-        lines.push(CheckLine {
-            ok,
-            what: format!("claim {full}"),
-            detail,
-        });
-    }
-    lines
-}
-
-/// The Assertion element of a Response, as its exact bytes (it declares its own
-/// namespaces, so it stands alone).
-fn assertion_of(response_xml: &str) -> Result<String> {
-    let doc = sxml::parse(response_xml, &Limits::MESSAGE)
-        .map_err(|e| anyhow!("the built Response does not parse: {e}"))?;
-    let a = sxml::child(doc.root_element(), NS_SAML, "Assertion")
-        .ok_or_else(|| anyhow!("the built Response has no Assertion"))?;
-    Ok(response_xml[a.range()].to_owned())
-}
-
 pub(super) async fn preview(ctx: &Ctx, key_file: Option<&Path>, a: PreviewArgs) -> Result<()> {
     let store = &ctx.store;
     let app = apps::resolve_app(store, &a.app).await?;
@@ -477,131 +352,21 @@ pub(super) async fn preview(ctx: &Ctx, key_file: Option<&Path>, a: PreviewArgs) 
         .await
         .map_err(|e| anyhow!("{e}"))?
         .get();
-    let sso_app = cache
-        .by_id(&app.id)
-        .cloned()
-        .ok_or_else(|| anyhow!("application {} is not in the configuration", app.id))?;
-    let mut warnings: Vec<String> = Vec::new();
-    let v = match authn::idp_initiated(&sso_app) {
-        Ok(v) => v,
-        Err(e) => {
-            warnings.push(format!("IdP-initiated sign-in would fail: {e}"));
-            authn::Validated {
-                app_id: app.id.clone(),
-                audience: sso_app
-                    .default_identifier()
-                    .unwrap_or("(no Identifier)")
-                    .to_owned(),
-                acs_url: sso_app
-                    .default_reply_url()
-                    .unwrap_or("(no Reply URL)")
-                    .to_owned(),
-                request_id: None,
-                relay_state: None,
-                force_authn: false,
-                is_passive: false,
-                name_id_format: sso_app.nameid_format.clone(),
-                authn_class: sesame_saml::messages::AC_PASSWORD_PROTECTED_TRANSPORT.to_owned(),
-            }
-        }
-    };
-    let mut roles = None;
-    if !user.enabled {
-        warnings.push(format!(
-            "{} is disabled: sign-in would be refused",
-            user.upn
-        ));
-    }
-    match apps::user_assignment(store, &app.id, &user.id).await? {
-        Some(r) => roles = Some(r),
-        None if sso_app.assignment_required => warnings.push(format!(
-            "{} is not assigned to {}: sign-in would be refused (sesame app assign {} --user {})",
-            user.upn, app.name, app.id, user.upn
-        )),
-        None => {}
-    }
-    let data = claims::load_user_data(store, &app.id, &sso_app.claims, &user.id, roles).await?;
-    let ctx_claims = assertion::claim_context(&sso_app, &user, &data, &ctx.tenant.public_url);
-    let now = sso::now();
-    let session_index = sso::random_id();
-    // Built by the SSO function itself; signed with the app's key as SSO signs it.
-    let (xml, name_id, attrs) = match &sso_app.signer {
-        Some(_) => {
-            let issued = assertion::success(
-                now,
-                &cache.idp_issuer,
-                &sso_app,
-                &v,
-                &ctx_claims,
-                now,
-                &session_index,
-            )
-            .map_err(|e| anyhow!("{e}"))?;
-            let attrs = assertion::claims_for(&sso_app, &ctx_claims);
-            (issued.xml, issued.name_id, attrs)
-        }
-        None => {
-            warnings.push("the application has no active signing certificate: shown unsigned, and sign-in would fail".into());
-            let (p, name_id) = assertion::response_params(
-                now,
-                &cache.idp_issuer,
-                &sso_app,
-                &v,
-                &ctx_claims,
-                now,
-                &session_index,
-            );
-            let attrs = p
-                .assertion
-                .as_ref()
-                .map(|a| a.attributes.clone())
-                .unwrap_or_default();
-            let xml = sesame_saml::messages::build_response(&p, None)
-                .map_err(|e| anyhow!("building the response: {e}"))?;
-            (xml, name_id, attrs)
-        }
-    };
-    let assertion_xml = assertion_of(&xml)?;
-    let expected = match app.gallery_id.as_deref() {
-        Some(g) => gallery_expectations(g)?,
-        None => None,
-    };
-    let lines = expected
-        .as_ref()
-        .map(|e| check(e, &sso_app.claims.nameid, &name_id, &attrs))
-        .unwrap_or_default();
-    let problems = lines.iter().filter(|l| !l.ok).count();
-    for w in &warnings {
+    let p = sesame::apps::preview::preview(store, &cache, &ctx.tenant, &app, &user).await?;
+    for w in &p.warnings {
         eprintln!("sesame: warning: {w}");
     }
     if ctx.json {
-        ctx.print_json(&PreviewJson {
-            app_id: &app.id,
-            user: &user.upn,
-            name_id: &name_id,
-            name_id_format: &v.name_id_format,
-            attributes: attrs
-                .iter()
-                .map(|a| AttributeJson {
-                    name: &a.name,
-                    name_format: a.name_format.as_deref(),
-                    values: &a.values,
-                })
-                .collect(),
-            assertion_xml: &assertion_xml,
-            gallery_id: app.gallery_id.as_deref(),
-            check: &lines,
-            problems,
-        })?;
+        ctx.print_json(&p)?;
     } else {
-        let doc = roxmltree::Document::parse(&assertion_xml)
+        let doc = roxmltree::Document::parse(&p.assertion_xml)
             .map_err(|e| anyhow!("the built Assertion does not parse: {e}"))?;
         let mut s = super::super::pretty::pretty(&doc);
         s.push('\n');
-        match (&expected, app.gallery_id.as_deref()) {
-            (Some(e), _) => {
-                s.push_str(&format!("Check against gallery template {}:\n", e.template));
-                for l in &lines {
+        match (&p.template, app.gallery_id.as_deref()) {
+            (Some(t), _) => {
+                s.push_str(&format!("Check against gallery template {t}:\n"));
+                for l in &p.check {
                     s.push_str(&format!(
                         "  {} {}: {}\n",
                         if l.ok { "ok  " } else { "FAIL" },
@@ -609,7 +374,7 @@ pub(super) async fn preview(ctx: &Ctx, key_file: Option<&Path>, a: PreviewArgs) 
                         l.detail
                     ));
                 }
-                if problems == 0 {
+                if p.problems == 0 {
                     s.push_str("Every claim the vendor expects is present.\n");
                 }
             }
@@ -622,9 +387,10 @@ pub(super) async fn preview(ctx: &Ctx, key_file: Option<&Path>, a: PreviewArgs) 
         }
         out(&s)?;
     }
-    if problems > 0 {
+    if p.problems > 0 {
         bail!(
-            "{problems} expectation(s) of the gallery template not met for {} in {}",
+            "{} expectation(s) of the gallery template not met for {} in {}",
+            p.problems,
             user.upn,
             app.name
         );

@@ -1,8 +1,9 @@
 //! `sesame group add|add-member|remove-member|list|show|delete`.
 
-use super::{out, Ctx};
+use super::{audited, out, Ctx};
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use sesame::admin::audit::Change;
 use sesame::directory::{self, MemberRef};
 
 /// `sesame group …`
@@ -71,6 +72,11 @@ pub(super) async fn run(ctx: &Ctx, cmd: GroupCommand) -> Result<()> {
     match cmd {
         GroupCommand::Add(a) => {
             let g = directory::create_group(store, &a.name, &a.description).await?;
+            audited(
+                ctx,
+                Change::new("group.create", "group", &g.id, &g.name).after(&g),
+            )
+            .await?;
             if ctx.json {
                 ctx.print_json(&g)
             } else {
@@ -81,6 +87,12 @@ pub(super) async fn run(ctx: &Ctx, cmd: GroupCommand) -> Result<()> {
             let g = directory::resolve_group(store, &a.group).await?;
             let (m, what) = member(ctx, &a).await?;
             directory::add_member(store, &g.id, &m).await?;
+            audited(
+                ctx,
+                Change::new("group.member.add", "group", &g.id, &g.name)
+                    .after(&serde_json::json!({ "member": what })),
+            )
+            .await?;
             if ctx.json {
                 ctx.print_json(&directory::group_members(store, &g.id).await?)
             } else {
@@ -91,6 +103,12 @@ pub(super) async fn run(ctx: &Ctx, cmd: GroupCommand) -> Result<()> {
             let g = directory::resolve_group(store, &a.group).await?;
             let (m, what) = member(ctx, &a).await?;
             directory::remove_member(store, &g.id, &m).await?;
+            audited(
+                ctx,
+                Change::new("group.member.remove", "group", &g.id, &g.name)
+                    .before(&serde_json::json!({ "member": what })),
+            )
+            .await?;
             if ctx.json {
                 ctx.print_json(&directory::group_members(store, &g.id).await?)
             } else {
@@ -136,6 +154,11 @@ pub(super) async fn run(ctx: &Ctx, cmd: GroupCommand) -> Result<()> {
         GroupCommand::Delete(a) => {
             let g = directory::resolve_group(store, &a.group).await?;
             directory::delete_group(store, &g.id).await?;
+            audited(
+                ctx,
+                Change::new("group.delete", "group", &g.id, &g.name).before(&g),
+            )
+            .await?;
             if ctx.json {
                 ctx.print_json(&g)
             } else {

@@ -5,19 +5,27 @@
 //! line (exit 1).
 
 mod app;
+mod audit;
 mod claims;
 mod gallery;
 mod group;
+mod role;
+mod token;
 mod user;
 
 pub use app::AppCommand;
+pub use audit::AuditArgs;
 pub use gallery::GalleryCommand;
 pub use group::GroupCommand;
+pub use role::RoleCommand;
+pub use token::TokenCommand;
 pub use user::UserCommand;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
+use sesame::admin::audit::Change;
+use sesame::admin::Actor;
 use sesame::store::Store;
 use sesame::tenant::{self, Tenant};
 use std::io::{BufRead, Write};
@@ -85,6 +93,17 @@ impl Ctx {
         let s = serde_json::to_string_pretty(v).context("cannot encode JSON")?;
         out(&format!("{s}\n"))
     }
+}
+
+/// Records a change made from the command line in the audit log (actor: the
+/// operating-system user). The change is already made when this fails: say so.
+pub(crate) async fn audited(ctx: &Ctx, change: Change) -> Result<()> {
+    let action = change.action;
+    sesame::admin::audit::record(&ctx.store, &Actor::cli(), change, "")
+        .await
+        .with_context(|| {
+            format!("the change ({action}) is made, but the audit log cannot be written")
+        })
 }
 
 /// Writes to stdout, tolerating a closed pipe.
@@ -159,6 +178,36 @@ pub fn run_app(g: &GlobalArgs, cmd: AppCommand) -> Result<()> {
     runtime()?.block_on(async {
         let ctx = Ctx::open(g).await?;
         let r = app::run(&ctx, cmd).await;
+        ctx.store.close().await;
+        r
+    })
+}
+
+/// Runs `sesame token …`.
+pub fn run_token(g: &GlobalArgs, cmd: TokenCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        let ctx = Ctx::open(g).await?;
+        let r = token::run(&ctx, cmd).await;
+        ctx.store.close().await;
+        r
+    })
+}
+
+/// Runs `sesame role …`.
+pub fn run_role(g: &GlobalArgs, cmd: RoleCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        let ctx = Ctx::open(g).await?;
+        let r = role::run(&ctx, cmd).await;
+        ctx.store.close().await;
+        r
+    })
+}
+
+/// Runs `sesame audit`.
+pub fn run_audit(g: &GlobalArgs, a: AuditArgs) -> Result<()> {
+    runtime()?.block_on(async {
+        let ctx = Ctx::open(g).await?;
+        let r = audit::run(&ctx, a).await;
         ctx.store.close().await;
         r
     })

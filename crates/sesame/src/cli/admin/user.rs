@@ -1,8 +1,9 @@
 //! `sesame user add|list|show|set|enable|disable|delete`.
 
-use super::{out, read_password_stdin, Ctx};
+use super::{audited, out, read_password_stdin, Ctx};
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use sesame::admin::audit::Change;
 use sesame::directory::{self, password, NewUser, User, UserUpdate};
 
 /// `sesame user …`
@@ -203,6 +204,11 @@ pub(super) async fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
                 password_hash: Some(hash),
             };
             let u = directory::create_user(store, new).await?;
+            audited(
+                ctx,
+                Change::new("user.create", "user", &u.id, &u.upn).after(&u),
+            )
+            .await?;
             if ctx.json {
                 let mut v = serde_json::to_value(&u)?;
                 if generated {
@@ -271,9 +277,22 @@ pub(super) async fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
                 extension_attributes: parse_extensions(&p.extension_attributes)?,
                 enabled: a.enabled,
             };
-            let u = directory::update_user(store, &u.id, upd).await?;
+            let before = u;
+            let u = directory::update_user(store, &before.id, upd).await?;
+            audited(
+                ctx,
+                Change::new("user.update", "user", &u.id, &u.upn)
+                    .before(&before)
+                    .after(&u),
+            )
+            .await?;
             if let Some(pw) = new_pw {
                 directory::set_password(store, &u.id, &pw).await?;
+                audited(
+                    ctx,
+                    Change::new("user.password.reset", "user", &u.id, &u.upn),
+                )
+                .await?;
             }
             if ctx.json {
                 ctx.print_json(&u)
@@ -286,6 +305,11 @@ pub(super) async fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
         UserCommand::Delete(a) => {
             let u = directory::user_by_upn_required(store, &a.upn).await?;
             directory::delete_user(store, &u.id).await?;
+            audited(
+                ctx,
+                Change::new("user.delete", "user", &u.id, &u.upn).before(&u),
+            )
+            .await?;
             if ctx.json {
                 ctx.print_json(&u)
             } else {
@@ -296,8 +320,20 @@ pub(super) async fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
 }
 
 async fn set_enabled(ctx: &Ctx, upn: &str, enabled: bool) -> Result<()> {
-    let u = directory::user_by_upn_required(&ctx.store, upn).await?;
-    let u = directory::set_enabled(&ctx.store, &u.id, enabled).await?;
+    let before = directory::user_by_upn_required(&ctx.store, upn).await?;
+    let u = directory::set_enabled(&ctx.store, &before.id, enabled).await?;
+    let action = if enabled {
+        "user.enable"
+    } else {
+        "user.disable"
+    };
+    audited(
+        ctx,
+        Change::new(action, "user", &u.id, &u.upn)
+            .before(&before)
+            .after(&u),
+    )
+    .await?;
     if ctx.json {
         ctx.print_json(&u)
     } else {

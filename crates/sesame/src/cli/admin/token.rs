@@ -1,0 +1,98 @@
+//! `sesame token create|list|revoke`: REST API tokens.
+
+use super::{out, Ctx};
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use sesame::admin::{roles, tokens, Actor, Role};
+use sesame::tenant::now_unix;
+use sesame_saml::time::Timestamp;
+
+/// `sesame token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; its secret is printed once (stored hashed).
+    Create(CreateArgs),
+    /// List API tokens (never their secrets).
+    List,
+    /// Revoke an API token by id or name.
+    Revoke(RevokeArgs),
+}
+
+/// `token create`
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Name (after what uses the token: ci-deploy, terraform).
+    #[arg(long, value_name = "NAME")]
+    name: String,
+    /// Lifetime (30d, 12h) or an RFC 3339 date (2026-12-31) [default: 90d].
+    #[arg(long, value_name = "DURATION|DATE")]
+    expires: Option<String>,
+    /// The role the token acts with [default: Global Administrator].
+    #[arg(long, value_name = "ROLE")]
+    role: Option<String>,
+}
+
+/// `token revoke`
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The token's id, or its name.
+    #[arg(value_name = "ID|NAME")]
+    token: String,
+}
+
+fn date(secs: i64) -> String {
+    Timestamp::from_unix_seconds(secs).to_xs_datetime()
+}
+
+pub(super) async fn run(ctx: &Ctx, cmd: TokenCommand) -> Result<()> {
+    let store = &ctx.store;
+    let now = now_unix();
+    let actor = Actor::cli();
+    match cmd {
+        TokenCommand::Create(a) => {
+            let role = match a.role.as_deref() {
+                Some(r) => roles::parse_role(r)?,
+                None => Role::GlobalAdministrator,
+            };
+            let expires_at = tokens::expiry(a.expires.as_deref(), now)?;
+            let c = tokens::create(store, &actor, &a.name, role, expires_at, now, "").await?;
+            if ctx.json {
+                return ctx.print_json(&c);
+            }
+            eprintln!(
+                "sesame: created API token {} ({}, {}), expires {}; the secret below is shown only now",
+                c.token.name,
+                c.token.id,
+                c.token.role,
+                date(c.token.expires_at)
+            );
+            out(&format!("{}\n", c.secret))
+        }
+        TokenCommand::List => {
+            let list = tokens::list(store, now).await?;
+            if ctx.json {
+                return ctx.print_json(&list);
+            }
+            let mut s = String::new();
+            for t in &list {
+                s.push_str(&format!(
+                    "{}\t{}\t{}\t{}\texpires {}\tlast used {}\n",
+                    t.id,
+                    t.name,
+                    t.role,
+                    t.status,
+                    date(t.expires_at),
+                    t.last_used_at.map(date).unwrap_or_else(|| "never".into())
+                ));
+            }
+            out(&s)
+        }
+        TokenCommand::Revoke(a) => {
+            let t = tokens::revoke(store, &actor, &a.token, now, "").await?;
+            if ctx.json {
+                return ctx.print_json(&t);
+            }
+            out(&format!("revoked API token {} ({})\n", t.name, t.id))
+        }
+    }
+}
