@@ -61,7 +61,7 @@ rc=0
   --checks all --exclude-checks positive_data_acceptance \
   --max-examples "$examples" \
   --workers 2 \
-  --phases examples,coverage,fuzzing \
+  --phases examples,coverage,fuzzing,stateful \
   --exclude-operation-id revoke_token \
   --request-timeout 30 \
   --seed 1 \
