@@ -12,3 +12,4 @@ pub mod sso;
 pub mod store;
 pub mod tenant;
 pub mod web;
+pub mod xmlfmt;

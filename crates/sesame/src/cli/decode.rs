@@ -6,8 +6,8 @@
 //! Redirect signature parameters go to stderr.
 
 use super::input::{read_certificates, read_stdin_text, write_stdout};
-use super::pretty::pretty;
 use anyhow::{bail, Result};
+use sesame::xmlfmt::pretty;
 use sesame_saml::bindings::{decode_auto, redirect, Binding};
 use sesame_saml::dsig::VerifyPolicy;
 use sesame_saml::xml::{parse, Limits};

@@ -10,7 +10,6 @@ mod db;
 mod decode;
 mod input;
 mod metadata;
-mod pretty;
 mod serve;
 mod sign;
 mod signins;

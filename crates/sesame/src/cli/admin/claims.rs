@@ -361,7 +361,7 @@ pub(super) async fn preview(ctx: &Ctx, key_file: Option<&Path>, a: PreviewArgs) 
     } else {
         let doc = roxmltree::Document::parse(&p.assertion_xml)
             .map_err(|e| anyhow!("the built Assertion does not parse: {e}"))?;
-        let mut s = super::super::pretty::pretty(&doc);
+        let mut s = sesame::xmlfmt::pretty(&doc);
         s.push('\n');
         match (&p.template, app.gallery_id.as_deref()) {
             (Some(t), _) => {

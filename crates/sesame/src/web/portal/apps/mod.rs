@@ -14,7 +14,6 @@
 mod certs;
 mod claims;
 mod logo;
-mod pretty;
 mod props;
 mod saml;
 mod test;

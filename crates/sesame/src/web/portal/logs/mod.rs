@@ -4,7 +4,6 @@
 mod audit;
 mod settings;
 mod signins;
-mod xml;
 
 use crate::web::AppState;
 use axum::Router;

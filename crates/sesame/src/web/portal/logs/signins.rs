@@ -3,7 +3,6 @@
 //! fix, and the decoded SAML request and response. Administrators only (both roles):
 //! the rows hold personal data.
 
-use super::xml;
 use crate::admin::Permission;
 use crate::sso::ErrorCode;
 use crate::store::{SigninRow, SigninSearch};
@@ -194,7 +193,7 @@ fn pretty(text: &str) -> String {
         return String::new();
     }
     match sesame_saml::xml::parse(text, &Limits::MESSAGE) {
-        Ok(doc) => xml::pretty(&doc),
+        Ok(doc) => crate::xmlfmt::pretty_without_signature_values(&doc),
         Err(_) => text.to_owned(),
     }
 }

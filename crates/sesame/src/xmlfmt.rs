@@ -1,25 +1,39 @@
-//! The decoded SAML messages of a sign-in, pretty-printed for the sign-in log details:
-//! two-space indentation, prefixes kept as written, text and attribute values escaped
-//! (the same layout as `sesame saml decode`). A `ds:SignatureValue` is left out: the
-//! details show what was signed, never a signature to replay. Iterative (no recursion).
+//! A small XML pretty-printer over roxmltree, for humans (`sesame saml decode`, the
+//! portal's token preview and sign-in log details): two-space indentation, prefixes kept
+//! as written, text and attribute values escaped. Elements with text content stay on one
+//! line with their content untouched; whitespace-only text between elements is replaced
+//! by the indentation. The output is for reading, not for verifying: indentation changes
+//! what a signature covers. [`pretty_without_signature_values`] also leaves out every
+//! `ds:SignatureValue` (the sign-in log shows what was signed, never a signature to
+//! replay). Iterative (no recursion), so any depth the parser accepted is fine.
 
 use roxmltree::{Document, Node, NodeType};
 use sesame_saml::xml::{attribute_qname, element_qname, escape_attr, escape_text, NS_DS};
 
 /// The pretty-printed document, ending with a newline. No XML declaration.
-pub(crate) fn pretty(doc: &Document<'_>) -> String {
+pub fn pretty(doc: &Document<'_>) -> String {
+    write_document(doc, false)
+}
+
+/// [`pretty`] without the contents of any `ds:SignatureValue` element (the element
+/// itself is left out).
+pub fn pretty_without_signature_values(doc: &Document<'_>) -> String {
+    write_document(doc, true)
+}
+
+fn write_document(doc: &Document<'_>, drop_sig: bool) -> String {
     let mut out = String::new();
     for child in doc.root().children() {
         if is_blank_text(child) {
             continue;
         }
-        write_block(&mut out, child, 0);
+        write_block(&mut out, child, 0, drop_sig);
     }
     out
 }
 
 /// Writes `node` starting on its own line at `depth` and ending with a newline.
-fn write_block(out: &mut String, node: Node<'_, '_>, depth: usize) {
+fn write_block(out: &mut String, node: Node<'_, '_>, depth: usize, drop_sig: bool) {
     // An explicit stack of (node, depth, closing?) instead of recursion.
     let mut stack: Vec<(Node<'_, '_>, usize, bool)> = vec![(node, depth, false)];
     while let Some((n, d, closing)) = stack.pop() {
@@ -36,20 +50,20 @@ fn write_block(out: &mut String, node: Node<'_, '_>, depth: usize) {
             stack.push((n, d, true));
             let kids: Vec<_> = n
                 .children()
-                .filter(|c| !is_blank_text(*c) && !is_signature_value(*c))
+                .filter(|c| !is_blank_text(*c) && !(drop_sig && is_signature_value(*c)))
                 .collect();
             for c in kids.into_iter().rev() {
                 stack.push((c, d + 1, false));
             }
         } else {
-            write_inline(out, n);
+            write_inline(out, n, drop_sig);
             out.push('\n');
         }
     }
 }
 
 /// Writes `node` exactly, without added whitespace (iterative).
-fn write_inline(out: &mut String, node: Node<'_, '_>) {
+fn write_inline(out: &mut String, node: Node<'_, '_>, drop_sig: bool) {
     let mut stack: Vec<(Node<'_, '_>, bool)> = vec![(node, false)];
     while let Some((n, closing)) = stack.pop() {
         if closing {
@@ -64,7 +78,10 @@ fn write_inline(out: &mut String, node: Node<'_, '_>) {
                 if n.has_children() {
                     out.push('>');
                     stack.push((n, true));
-                    let kids: Vec<_> = n.children().filter(|c| !is_signature_value(*c)).collect();
+                    let kids: Vec<_> = n
+                        .children()
+                        .filter(|c| !(drop_sig && is_signature_value(*c)))
+                        .collect();
                     for c in kids.into_iter().rev() {
                         stack.push((c, false));
                     }
@@ -225,9 +242,11 @@ mod tests {
     #[test]
     fn leaves_out_signature_values() {
         let x = r#"<r><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo/><ds:SignatureValue>c2ln</ds:SignatureValue></ds:Signature></r>"#;
-        let out = pp(x);
+        let d = Document::parse(x).unwrap();
+        let out = pretty_without_signature_values(&d);
         assert!(!out.contains("SignatureValue"), "{out}");
         assert!(out.contains("ds:SignedInfo"));
+        assert!(pretty(&d).contains("<ds:SignatureValue>c2ln</ds:SignatureValue>"));
     }
 
     #[test]
