@@ -50,7 +50,7 @@ fn write_block(out: &mut String, node: Node<'_, '_>, depth: usize, drop_sig: boo
             stack.push((n, d, true));
             let kids: Vec<_> = n
                 .children()
-                .filter(|c| !is_blank_text(*c) && !(drop_sig && is_signature_value(*c)))
+                .filter(|c| !is_blank_text(*c) && !left_out(*c, drop_sig))
                 .collect();
             for c in kids.into_iter().rev() {
                 stack.push((c, d + 1, false));
@@ -78,10 +78,7 @@ fn write_inline(out: &mut String, node: Node<'_, '_>, drop_sig: bool) {
                 if n.has_children() {
                     out.push('>');
                     stack.push((n, true));
-                    let kids: Vec<_> = n
-                        .children()
-                        .filter(|c| !(drop_sig && is_signature_value(*c)))
-                        .collect();
+                    let kids: Vec<_> = n.children().filter(|c| !left_out(*c, drop_sig)).collect();
                     for c in kids.into_iter().rev() {
                         stack.push((c, false));
                     }
@@ -177,6 +174,11 @@ fn is_block_content(n: Node<'_, '_>) -> bool {
         }
     }
     any
+}
+
+/// Whether `n` is left out of the output (a `ds:SignatureValue` when `drop_sig`).
+fn left_out(n: Node<'_, '_>, drop_sig: bool) -> bool {
+    drop_sig && is_signature_value(n)
 }
 
 fn is_signature_value(n: Node<'_, '_>) -> bool {
