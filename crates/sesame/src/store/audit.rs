@@ -77,13 +77,14 @@ impl Store {
 
     /// Rows matching `f`, newest first.
     pub async fn audit_list(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
-        let rows = sqlx::query(
-            "SELECT id, time_ms, actor_kind, actor, actor_id, action, target_kind, target_id, \
-             target_name, before_json, after_json, correlation_id FROM audit_log \
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            audit_columns!(),
+            " FROM audit_log \
              WHERE ($1 = '' OR target_id = $1) AND ($2 = '' OR SUBSTR(action, 1, LENGTH($2)) = $2) \
              AND ($3 = '' OR LOWER(actor) = $3) AND time_ms >= $4 \
-             ORDER BY time_ms DESC, id DESC LIMIT $5",
-        )
+             ORDER BY time_ms DESC, id DESC LIMIT $5"
+        ))
         .bind(f.target_id.clone().unwrap_or_default())
         .bind(f.action_prefix.clone().unwrap_or_default())
         .bind(
@@ -96,24 +97,7 @@ impl Store {
         .bind(if f.limit > 0 { f.limit } else { 1000 })
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditRow {
-                    id: r.try_get("id")?,
-                    time_ms: r.try_get("time_ms")?,
-                    actor_kind: r.try_get("actor_kind")?,
-                    actor: r.try_get("actor")?,
-                    actor_id: r.try_get("actor_id")?,
-                    action: r.try_get("action")?,
-                    target_kind: r.try_get("target_kind")?,
-                    target_id: r.try_get("target_id")?,
-                    target_name: r.try_get("target_name")?,
-                    before_json: r.try_get("before_json")?,
-                    after_json: r.try_get("after_json")?,
-                    correlation_id: r.try_get("correlation_id")?,
-                })
-            })
-            .collect()
+        rows.iter().map(super::portal::audit_from_row).collect()
     }
 
     /// An installation setting, `None` when unset.

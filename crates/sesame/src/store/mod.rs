@@ -11,6 +11,15 @@ use std::str::FromStr;
 use std::time::Duration;
 use thiserror::Error;
 
+/// The columns `portal::audit_from_row` reads (`Store::audit_list`, `Store::audit_search`).
+/// Defined before the query files so each of them can use it.
+macro_rules! audit_columns {
+    () => {
+        "id, time_ms, actor_kind, actor, actor_id, action, target_kind, target_id, \
+         target_name, before_json, after_json, correlation_id"
+    };
+}
+
 // Admin plane query files (tenant and config version, directory, apps, certificates).
 mod apps;
 mod audit;

@@ -95,14 +95,7 @@ fn signin_from_row(r: &AnyRow) -> StoreResult<SigninRow> {
     })
 }
 
-macro_rules! audit_columns {
-    () => {
-        "id, time_ms, actor_kind, actor, actor_id, action, target_kind, target_id, \
-         target_name, before_json, after_json, correlation_id"
-    };
-}
-
-fn audit_from_row(r: &AnyRow) -> StoreResult<AuditRow> {
+pub(super) fn audit_from_row(r: &AnyRow) -> StoreResult<AuditRow> {
     Ok(AuditRow {
         id: r.try_get("id")?,
         time_ms: r.try_get("time_ms")?,
