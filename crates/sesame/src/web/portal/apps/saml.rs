@@ -85,8 +85,9 @@ struct ClaimLine {
 struct SetupBody<'a> {
     app: &'a App,
     configured: bool,
-    identifiers: Vec<String>,
-    reply_urls: Vec<String>,
+    /// (value, note such as "(default)"): the note stays outside the copyable value.
+    identifiers: Vec<(String, String)>,
+    reply_urls: Vec<(String, String)>,
     nameid: String,
     claims: Vec<ClaimLine>,
     cert_status: String,
@@ -153,10 +154,9 @@ pub(super) async fn setup(
             .identifiers
             .iter()
             .map(|i| {
-                format!(
-                    "{}{}",
-                    i.value,
-                    if i.is_default { " (default)" } else { "" }
+                (
+                    i.value.clone(),
+                    if i.is_default { "(default)" } else { "" }.to_owned(),
                 )
             })
             .collect(),
@@ -165,11 +165,11 @@ pub(super) async fn setup(
             .reply_urls
             .iter()
             .map(|r| {
-                format!(
-                    "{}{}{}",
-                    r.url,
-                    r.index.map(|i| format!(" (index {i})")).unwrap_or_default(),
-                    if r.is_default { " (default)" } else { "" }
+                let index = r.index.map(|i| format!("(index {i})")).unwrap_or_default();
+                let default = if r.is_default { "(default)" } else { "" };
+                (
+                    r.url.clone(),
+                    format!("{index} {default}").trim().to_owned(),
                 )
             })
             .collect(),
