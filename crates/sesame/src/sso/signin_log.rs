@@ -1,6 +1,12 @@
 //! Sign-in logs, batched off the request path: handlers `record` into a bounded channel
 //! (never awaiting the database); a task writes what arrived at least every second, and
 //! everything left when the server shuts down gracefully.
+//!
+//! A row carries the SAML messages of the attempt: the decoded request, and the Response
+//! Sesame sent. The handler only moves the strings it already built into the row; the
+//! writer task removes the content of every `SignatureValue` from the Response (what was
+//! signed stays readable: the attributes, the certificate) and caps each message at
+//! [`MESSAGE_MAX`] bytes, off the request path.
 
 use crate::store::{SigninRow, Store};
 use std::time::Duration;
@@ -13,6 +19,10 @@ const CHANNEL: usize = 65_536;
 const BATCH: usize = 512;
 /// Rows kept for a retry while the database is out of reach.
 const KEEP_WHILE_UNAVAILABLE: usize = 50_000;
+/// The most bytes of each SAML message kept in a row.
+pub const MESSAGE_MAX: usize = 64 * 1024;
+/// What replaces the end of a message cut at [`MESSAGE_MAX`].
+const CUT_MARK: &str = "…[cut]";
 
 /// The handle handlers use.
 #[derive(Clone, Debug)]
@@ -80,9 +90,85 @@ async fn run(store: Store, mut rx: mpsc::Receiver<SigninRow>) {
     }
 }
 
+/// The content of every `<SignatureValue>` element (any prefix) of `xml` removed.
+pub fn strip_signature_values(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    while let Some(open) = find_open_tag(rest, "SignatureValue") {
+        // `open` is just past the '>' of the start tag.
+        out.push_str(&rest[..open]);
+        rest = &rest[open..];
+        match rest.find("</") {
+            Some(close) => rest = &rest[close..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The offset just past the start tag `<name …>` or `<p:name …>` (not self-closing).
+fn find_open_tag(s: &str, name: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = s[from..].find(name) {
+        let at = from + i;
+        from = at + name.len();
+        let before = &s[..at];
+        // `<name` or `<prefix:name`.
+        let starts_tag = before.ends_with('<')
+            || before.rfind('<').is_some_and(|lt| {
+                let p = &before[lt + 1..];
+                p.ends_with(':')
+                    && !p.is_empty()
+                    && p[..p.len() - 1]
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+            });
+        let after = &s[from..];
+        let ends_name = after.starts_with('>') || after.starts_with(char::is_whitespace);
+        if starts_tag && ends_name {
+            let gt = after.find('>')?;
+            if after[..gt].ends_with('/') {
+                continue;
+            }
+            return Some(from + gt + 1);
+        }
+    }
+    None
+}
+
+/// `s` cut to at most [`MESSAGE_MAX`] bytes (at a character boundary, marked).
+pub fn cap(mut s: String) -> String {
+    if s.len() <= MESSAGE_MAX {
+        return s;
+    }
+    let mut end = MESSAGE_MAX - CUT_MARK.len();
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s.push_str(CUT_MARK);
+    s
+}
+
+/// What the writer stores of a row's messages.
+fn prepare(r: &mut SigninRow) {
+    if !r.saml_response.is_empty() {
+        r.saml_response = cap(strip_signature_values(&r.saml_response));
+    }
+    if r.saml_request.len() > MESSAGE_MAX {
+        r.saml_request = cap(std::mem::take(&mut r.saml_request));
+    }
+}
+
 async fn flush(store: &Store, buf: &mut Vec<SigninRow>) {
     if buf.is_empty() {
         return;
+    }
+    for r in buf.iter_mut() {
+        prepare(r);
     }
     match store.signins_insert(buf).await {
         Ok(()) => buf.clear(),
@@ -98,5 +184,44 @@ async fn flush(store: &Store, buf: &mut Vec<SigninRow>) {
             tracing::error!("writing {} sign-in log rows failed: {e}", buf.len());
             buf.clear();
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_values_are_removed() {
+        let xml =
+            "<r><ds:Signature><ds:SignedInfo/><ds:SignatureValue>QUJD\nREVG</ds:SignatureValue>\
+                   <ds:KeyInfo>K</ds:KeyInfo></ds:Signature><a>v</a>\
+                   <Signature><SignatureValue Id=\"x\">WFla</SignatureValue></Signature>\
+                   <x:SignatureValue/><SignatureValueX>keep</SignatureValueX></r>";
+        let out = strip_signature_values(xml);
+        assert!(!out.contains("QUJD") && !out.contains("REVG") && !out.contains("WFla"));
+        assert!(
+            out.contains("<ds:SignatureValue></ds:SignatureValue>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<SignatureValue Id=\"x\"></SignatureValue>"),
+            "{out}"
+        );
+        assert!(out.contains("<ds:KeyInfo>K</ds:KeyInfo>"));
+        assert!(out.contains("<a>v</a>"));
+        assert!(out.contains("<SignatureValueX>keep</SignatureValueX>"));
+        assert!(out.contains("<x:SignatureValue/>"));
+        assert_eq!(strip_signature_values("no signature"), "no signature");
+    }
+
+    #[test]
+    fn messages_are_capped() {
+        assert_eq!(cap("short".into()), "short");
+        let long = "é".repeat(MESSAGE_MAX);
+        let c = cap(long);
+        assert!(c.len() <= MESSAGE_MAX);
+        assert!(c.ends_with(CUT_MARK));
     }
 }
