@@ -81,7 +81,8 @@ pub(crate) fn row(
     details: String,
 ) -> SigninRow {
     SigninRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        // Given by the writer, off the request path (`sso::signin_log`).
+        id: String::new(),
         time_ms: now().unix_millis(),
         user_id: user.map(|u| u.0.to_owned()),
         upn: user.map(|u| u.1.to_owned()).unwrap_or_default(),
