@@ -7,7 +7,8 @@
 # (loadgen run) at QUICK_LEVELS (default 1,16) for QUICK_SECONDS (5) each and prints the
 # records. QUICK_CALLGRIND=1 runs the server under valgrind --tool=callgrind instead
 # (instruction counts are repeatable on a loaded machine: divide by the responses) and
-# prints the inclusive summary of Sesame's functions. QUICK_ENV adds environment
+# prints the inclusive summary of Sesame's functions; QUICK_PERF=1 records a perf
+# cpu-clock profile of the native server during the run (use one level). QUICK_ENV adds environment
 # variables for the server (e.g. QUICK_ENV="SESAME_BENCH_SIGNIN_LOG=off").
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -49,12 +50,24 @@ APP="$(cli app add --custom --name "Bench SP" --identifier "$SP_ENTITY" --reply-
 cli app assign "$APP" --user "$USER_UPN" > /dev/null
 cli app cert "$APP" --pem > "$W/cert.pem"
 sleep 1.5
+PERF_PID=""
+if [ "${QUICK_PERF:-0}" = 1 ]; then
+    # The native profile, kernel included (cpu-clock: no hardware counters in this VM).
+    (sleep 1; exec perf record -e cpu-clock -F 999 -g -p "$PID" -o "$W/perf.data" -- sleep "$((SECS - 1))") \
+        > /dev/null 2>&1 &
+    PERF_PID=$!
+fi
 "$LOADGEN" run --label "${QUICK_LABEL:-quick}" --sso-url "http://127.0.0.1:$PORT/$TENANT/saml2" \
     --cert "$W/cert.pem" --user "$USER_UPN" --password "$PASSWORD" --sp-entity "$SP_ENTITY" \
     --acs "$SP_ACS" --out "$W/results.jsonl" --levels "$LEVELS" --seconds "$SECS" --warmup "$WARM" \
     --pid "$PID"
+[ -n "$PERF_PID" ] && wait "$PERF_PID"
 kill -TERM "$PID"
 wait "$PID" || true
+if [ "${QUICK_PERF:-0}" = 1 ]; then
+    perf report -i "$W/perf.data" --stdio --no-children --sort dso -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
+    perf report -i "$W/perf.data" --stdio --no-children --sort sym -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60
+fi
 PID=""
 if [ "${QUICK_CALLGRIND:-0}" = 1 ]; then
     callgrind_annotate --inclusive=yes --threshold=100 "$W/callgrind.out" > "$W/callgrind.txt" 2>/dev/null || true

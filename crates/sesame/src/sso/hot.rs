@@ -43,7 +43,7 @@ pub const MEMO_MAX: usize = 100_000;
 /// Most request IDs kept in memory; beyond it the replay check goes to the database.
 pub const REPLAY_MAX: usize = 4_000_000;
 /// How often the replay entries accepted in memory are written to the database.
-pub const REPLAY_WRITE_EVERY: Duration = Duration::from_millis(500);
+pub const REPLAY_WRITE_EVERY: Duration = Duration::from_millis(200);
 /// How often stale replay entries are dropped from memory.
 const REPLAY_PURGE_EVERY: Duration = Duration::from_secs(30);
 /// Replay rows kept for a retry while the database is out of reach.

@@ -17,9 +17,10 @@ use tokio::task::JoinHandle;
 /// Rows buffered before `record` starts dropping (and counting) them.
 const CHANNEL: usize = 65_536;
 /// Most rows per transaction; a buffer this full wakes the writer before its tick.
-const BATCH: usize = 512;
-/// How often the writer writes what arrived.
-const WRITE_EVERY: Duration = Duration::from_millis(500);
+const BATCH: usize = 256;
+/// How often the writer writes what arrived: often, so that each transaction is short
+/// (a long one takes a core from the request path at once, which shows in the p99).
+const WRITE_EVERY: Duration = Duration::from_millis(100);
 /// Rows kept for a retry while the database is out of reach.
 const KEEP_WHILE_UNAVAILABLE: usize = 50_000;
 /// The most bytes of each SAML message kept in a row.

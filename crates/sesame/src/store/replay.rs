@@ -37,8 +37,9 @@ impl Store {
     }
 }
 
-/// Rows per statement of [`Store::replay_insert_batch`] (3 parameters each).
-const REPLAY_ROWS_PER_STATEMENT: usize = 200;
+/// Rows per statement of [`Store::replay_insert_batch`] (3 parameters each; small for
+/// the reason given at `SIGNIN_ROWS_PER_STATEMENT`).
+const REPLAY_ROWS_PER_STATEMENT: usize = 32;
 
 impl Store {
     /// The entries not stale at `now` (issuer, request ID, expiry): what a single-node

@@ -5,8 +5,10 @@ use super::{Store, StoreResult};
 use serde::Serialize;
 use sqlx::Row;
 
-/// Rows per statement of [`Store::signins_insert`] (14 parameters each).
-pub const SIGNIN_ROWS_PER_STATEMENT: usize = 32;
+/// Rows per statement of [`Store::signins_insert`] (14 parameters each). Small: SQLite
+/// looks a parameter's name up by a linear scan (`sqlite3_bind_parameter_name`, which
+/// sqlx calls for each), so binding costs grow with the square of the parameters.
+pub const SIGNIN_ROWS_PER_STATEMENT: usize = 8;
 
 /// One sign-in attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
