@@ -52,6 +52,9 @@ pub struct SigninLog {
     shared: Arc<Shared>,
     /// False only when `SESAME_BENCH_SIGNIN_LOG=off` (benchmarks compare logging on/off).
     enabled: bool,
+    /// False only when `SESAME_BENCH_SIGNIN_LOG=nomessages` (rows without their SAML
+    /// messages: the benchmark's measure of what keeping them costs).
+    messages: bool,
 }
 
 /// The writer task, to await at shutdown.
@@ -67,14 +70,27 @@ impl SigninLog {
         let handle = tokio::spawn(run(store, Arc::clone(&shared)));
         // A hidden benchmark switch (bench/run.sh): logging on and off must show the same
         // hot-path latency, because rows are written in batches off the request path.
-        let enabled = std::env::var_os("SESAME_BENCH_SIGNIN_LOG").is_none_or(|v| v != "off");
-        (SigninLog { shared, enabled }, SigninWriter { handle })
+        let switch = std::env::var_os("SESAME_BENCH_SIGNIN_LOG");
+        let enabled = switch.as_ref().is_none_or(|v| v != "off");
+        let messages = switch.as_ref().is_none_or(|v| v != "nomessages");
+        (
+            SigninLog {
+                shared,
+                enabled,
+                messages,
+            },
+            SigninWriter { handle },
+        )
     }
 
     /// Queues a row; never waits. A full queue drops the row with a warning.
-    pub fn record(&self, row: SigninRow) {
+    pub fn record(&self, mut row: SigninRow) {
         if !self.enabled {
             return;
+        }
+        if !self.messages {
+            row.saml_request = String::new();
+            row.saml_response = String::new();
         }
         let n = {
             let mut rows = self.shared.rows();
