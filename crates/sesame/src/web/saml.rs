@@ -751,14 +751,12 @@ pub(crate) async fn complete(
     }
     let public_url = cache.tenant.as_ref().map_or("", |t| t.public_url.as_str());
     let claim_ctx = assertion::claim_context(&app, &user, &grant.data, public_url);
-    // The session's record of this app: its SessionIndex is kept for as long as the
-    // NameID format stays, so the steady state of a session writes nothing.
+    // The SessionIndex is the same for every Response of this session to this app (on
+    // every node), so the steady state of a session writes nothing: the session's record
+    // of the app is written when it differs from what this node knows is stored.
     let hot = state.cache().hot();
     let known = hot.session_app(&s.session.id_hash, &app.id);
-    let session_index = match &known {
-        Some(k) if k.name_id_format == v.name_id_format => k.session_index.clone(),
-        _ => random_id(),
-    };
+    let session_index = session::session_index(&s.session.id_hash, &app.id);
     let issued = match assertion::success(
         now(),
         &cache.idp_issuer,
