@@ -11,7 +11,8 @@
 #      AuthnRequests) at concurrency 1, 4, 16, 64, interleaved: Sesame, SimpleSAMLphp,
 #      pysaml2, Sesame again;
 #   3. Sesame's IdP-initiated launch, App Federation Metadata URL, cold sign-in;
-#   4. the hot path with sign-in logging off (SESAME_BENCH_SIGNIN_LOG=off);
+#   4. the hot path with sign-in logging off (SESAME_BENCH_SIGNIN_LOG=off), and on
+#      without the SAML messages in the rows (=nomessages);
 #   5. a callgrind profile of the hot path (short load);
 #   6. scale: 1,000,000 users and 10,000 groups bulk-loaded; the hot path again (same
 #      configuration), then with the user in 200 groups (group claims off, then on:
@@ -216,6 +217,11 @@ start_sesame env SESAME_BENCH_SIGNIN_LOG=off
 "$LOADGEN" mem --label "sesame (restart, 1 app, 2 users)" --pid "$SESAME_PID" --out "$RESULTS" \
     --note "restart on the same store, before any request"
 sesame_hot sesame-nolog "SESAME_BENCH_SIGNIN_LOG=off"
+stop_sesame
+# Logging on, but rows without their SAML messages: what keeping them costs.
+log "hot path: Sesame with sign-in logging on, without the SAML messages in the rows"
+start_sesame env SESAME_BENCH_SIGNIN_LOG=nomessages
+sesame_hot sesame-nomsg "SESAME_BENCH_SIGNIN_LOG=nomessages"
 stop_sesame
 
 # ---- profile -------------------------------------------------------------------------

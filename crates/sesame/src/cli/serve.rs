@@ -62,8 +62,13 @@ const TESTAPP_NOTES: &str =
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(a: &Args, g: &GlobalArgs) -> Result<()> {
+    // Blocking threads run the Argon2id verifications (19 MiB each, CPU-bound): more of
+    // them than twice the cores only adds memory (each keeps its malloc arena), not
+    // throughput. The async workers stay one per core (tokio's default).
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads((2 * cores).max(4))
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(serve(a, g))
@@ -117,11 +122,13 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     let master = Arc::new(master);
     let cache = CacheHandle::load(store.clone(), Arc::clone(&master)).await?;
     let poller = cache.spawn_poller();
+    // Single node (SQLite): the replay cache in memory, written behind (`sso::hot`).
+    let replay_writer = cache.start_hot_path().await?;
     let housekeeping = spawn_housekeeping(store.clone());
     let (log, writer) = SigninLog::start(store.clone());
     let state = AppState::new(
         store.clone(),
-        cache,
+        Arc::clone(&cache),
         log,
         &tenant.public_url,
         cfg.trusted_proxies.clone(),
@@ -172,6 +179,10 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     eprintln!("sesame: shutting down; writing the last sign-in log rows");
     poller.abort();
     housekeeping.abort();
+    if let Some(w) = replay_writer {
+        w.abort();
+    }
+    cache.flush().await;
     writer.finish().await;
     store.close().await;
     Ok(())

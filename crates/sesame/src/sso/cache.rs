@@ -4,6 +4,7 @@
 //! for it). Rebuilt when `tenant.config_version` changes; a background task polls it
 //! every 500 ms, so a change made by the CLI (or another node) is in force within a second.
 
+use super::hot::HotPath;
 use super::{ReplyUrl, Signer, SsoApp};
 use crate::apps::claims::AppClaims;
 use crate::apps::{self, App, SignMode};
@@ -44,6 +45,9 @@ pub struct AppCache {
     pub login_url: String,
     by_identifier: HashMap<String, Arc<SsoApp>>,
     by_id: HashMap<String, Arc<SsoApp>>,
+    /// Users, grants and sessions read by the hot path under this snapshot, dropped with
+    /// it (`sso::hot`).
+    pub(crate) memo: super::hot::Memo,
 }
 
 impl AppCache {
@@ -74,6 +78,7 @@ pub struct CacheHandle {
     current: RwLock<Arc<AppCache>>,
     store: Store,
     master: Arc<MasterKey>,
+    hot: Arc<HotPath>,
 }
 
 fn sso_app(
@@ -188,6 +193,7 @@ impl CacheHandle {
         let first = build(&store, &master).await?;
         Ok(Arc::new(CacheHandle {
             current: RwLock::new(Arc::new(first)),
+            hot: Arc::new(HotPath::new(&store)),
             store,
             master,
         }))
@@ -196,6 +202,29 @@ impl CacheHandle {
     /// The master key (admin edges use it to create applications and certificates).
     pub fn master(&self) -> &Arc<MasterKey> {
         &self.master
+    }
+
+    /// The hot path's server-lifetime state.
+    pub fn hot(&self) -> &HotPath {
+        &self.hot
+    }
+
+    /// `sesame serve`: moves the replay cache to memory on a single-node (SQLite) store,
+    /// and starts writing it behind. Returns the writer task, when there is one.
+    pub async fn start_hot_path(&self) -> Result<Option<tokio::task::JoinHandle<()>>, CacheError> {
+        if !self
+            .hot
+            .start_replay(&self.store, super::now().unix_seconds())
+            .await?
+        {
+            return Ok(None);
+        }
+        Ok(self.hot.spawn_writer(self.store.clone()))
+    }
+
+    /// Writes what the hot path keeps behind (at shutdown, after the last request).
+    pub async fn flush(&self) {
+        self.hot.write_replays(&self.store).await;
     }
 
     /// The current snapshot (a cheap `Arc` clone).

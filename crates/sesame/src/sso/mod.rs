@@ -9,6 +9,7 @@ pub mod assertion;
 pub mod authn;
 pub mod cache;
 pub mod errors;
+pub mod hot;
 pub mod session;
 pub mod signin_log;
 pub mod slo;

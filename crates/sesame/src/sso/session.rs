@@ -37,6 +37,24 @@ pub fn hash_cookie(value: &str) -> String {
     s
 }
 
+/// The SessionIndex of a session at an application: derived (SHA-256, domain-separated)
+/// from the session's key and the app's id, so it stays the same for every Response of
+/// the session to that app, whichever node sends it, and the session's record of the app
+/// is written only when something changes. One-way: it tells nothing about the cookie,
+/// and two apps see unrelated values.
+pub fn session_index(id_hash: &str, app_id: &str) -> String {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    ctx.update(b"sesame session index\0");
+    ctx.update(id_hash.as_bytes());
+    ctx.update(b"\0");
+    ctx.update(app_id.as_bytes());
+    let d = ctx.finish();
+    let mut s = String::with_capacity(33);
+    s.push('_');
+    push_hex(&mut s, &d.as_ref()[..16]);
+    s
+}
+
 /// Whether a cookie value has the shape Sesame issues (43 base64url characters), so junk
 /// never reaches the database.
 pub fn plausible_cookie(value: &str) -> bool {
@@ -107,6 +125,16 @@ mod tests {
         assert!(!plausible_cookie("short"));
         assert_eq!(h1, hash_cookie(&v1));
         assert_eq!(h1.len(), 64);
+    }
+
+    #[test]
+    fn session_indexes_are_stable_per_session_and_app() {
+        let a = session_index("h1", "app1");
+        assert_eq!(a, session_index("h1", "app1"));
+        assert_ne!(a, session_index("h1", "app2"));
+        assert_ne!(a, session_index("h2", "app1"));
+        assert_eq!(a.len(), 33);
+        assert!(a.starts_with('_'));
     }
 
     #[test]

@@ -36,3 +36,75 @@ impl Store {
         Ok(r.rows_affected())
     }
 }
+
+/// Rows per statement of [`Store::replay_insert_batch`] (3 parameters each; small for
+/// the reason given at `SIGNIN_ROWS_PER_STATEMENT`).
+const REPLAY_ROWS_PER_STATEMENT: usize = 32;
+
+impl Store {
+    /// The entries not stale at `now` (issuer, request ID, expiry): what a single-node
+    /// server loads into its in-memory replay cache at start.
+    pub async fn replay_live(&self, now: i64) -> StoreResult<Vec<(String, String, i64)>> {
+        Ok(sqlx::query_as::<_, (String, String, i64)>(
+            "SELECT issuer, request_id, expires_at FROM replay_cache WHERE expires_at > $1",
+        )
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Writes entries accepted by the in-memory replay cache (issuer, request ID,
+    /// expiry), in one transaction of multi-row statements.
+    pub async fn replay_insert_batch(&self, rows: &[(&str, &str, i64)]) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool().begin().await?;
+        for chunk in rows.chunks(REPLAY_ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO replay_cache (issuer, request_id, expires_at) VALUES {} \
+                 ON CONFLICT (issuer, request_id) DO UPDATE SET expires_at = excluded.expires_at",
+                values_list(chunk.len(), 3)
+            );
+            // Only placeholders are formatted in: no injection.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (issuer, id, exp) in chunk {
+                q = q.bind(*issuer).bind(*id).bind(*exp);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// `($1, $2, $3), ($4, $5, $6), …`: `rows` groups of `cols` placeholders.
+pub(crate) fn values_list(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            n += 1;
+            s.push('$');
+            s.push_str(&n.to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_lists() {
+        assert_eq!(super::values_list(1, 2), "($1, $2)");
+        assert_eq!(super::values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
+}

@@ -3,6 +3,15 @@
 
 use super::{Store, StoreResult};
 use sqlx::Row;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bumped whenever this process deletes sessions: a session cached in memory (the SSO
+/// hot path, `sso::hot`) is trusted only while the epoch it was read in is current.
+static SESSION_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+fn sessions_deleted() {
+    SESSION_EPOCH.fetch_add(1, Ordering::AcqRel);
+}
 
 /// A session row, joined with what the SSO path needs to know about its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +59,12 @@ pub struct SessionApp {
 }
 
 impl Store {
+    /// The session-deletion epoch of this process: read it before reading a session
+    /// that is to be cached, and cache the session only while it is unchanged.
+    pub fn session_epoch() -> u64 {
+        SESSION_EPOCH.load(Ordering::Acquire)
+    }
+
     /// Records a new session.
     pub async fn session_insert(&self, s: &SessionRecord) -> StoreResult<()> {
         sqlx::query(
@@ -107,14 +122,18 @@ impl Store {
 
     /// Ends a session (its application list goes with it).
     pub async fn session_delete(&self, id_hash: &str) -> StoreResult<()> {
+        sessions_deleted();
         sqlx::query("DELETE FROM session_apps WHERE session_id_hash = $1")
             .bind(id_hash)
             .execute(self.pool())
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        let r = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
             .execute(self.pool())
-            .await?;
+            .await;
+        // Again once done: a session read and cached while the delete ran is dropped.
+        sessions_deleted();
+        r?;
         Ok(())
     }
 
@@ -159,6 +178,7 @@ impl Store {
 
     /// Deletes sessions past their absolute expiry or idle since before `idle_before`.
     pub async fn sessions_purge(&self, now: i64, idle_before: i64) -> StoreResult<u64> {
+        sessions_deleted();
         sqlx::query(
             "DELETE FROM session_apps WHERE session_id_hash IN \
              (SELECT id_hash FROM sessions WHERE expires_at <= $1 OR last_seen < $2)",
@@ -171,7 +191,8 @@ impl Store {
             .bind(now)
             .bind(idle_before)
             .execute(self.pool())
-            .await?;
-        Ok(r.rows_affected())
+            .await;
+        sessions_deleted();
+        Ok(r?.rows_affected())
     }
 }

@@ -38,7 +38,7 @@ pub async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<SignedIn>, SsoError> {
-    let Some(s) = current_session(state, headers).await? else {
+    let Some(s) = current_session(state, &state.cache().get(), headers).await? else {
         return Ok(None);
     };
     let Some(value) = cookie(headers, session::COOKIE) else {

@@ -332,7 +332,9 @@ pub async fn login_post(
 
     // A new session (rotated: any previous one of this browser ends).
     if let Some(old) = cookie(&headers, session::COOKIE).filter(|v| session::plausible_cookie(v)) {
-        let _ = store.session_delete(&session::hash_cookie(old)).await;
+        let old = session::hash_cookie(old);
+        let _ = store.session_delete(&old).await;
+        state.cache().hot().forget_session(&old, &cache);
     }
     let Some((value, hash)) = session::new_cookie() else {
         let e = SsoError::new(
@@ -354,7 +356,13 @@ pub async fn login_post(
     };
     let mut r = match p {
         Some(p) => match take_pending(&state, p).await {
-            Ok(Some(Pending::SignIn { v })) => saml::complete(&state, &cache, &ctx, &v, &swu).await,
+            Ok(Some(Pending::SignIn { v, request })) => {
+                let ctx = Ctx {
+                    request,
+                    ..ctx.clone()
+                };
+                saml::complete(&state, &cache, &ctx, &v, &swu).await
+            }
             Ok(_) => {
                 let e = SsoError::new(ErrorCode::SignInExpired, "the sign-in request is no longer kept (expired or already used); you are signed in to Sesame");
                 fail(&state, &ctx, &e, None, Some((&user.id, &user.upn)), None)

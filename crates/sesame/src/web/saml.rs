@@ -7,13 +7,13 @@
 
 use super::pages::{auto_post, csp, html_with_csp, page};
 use super::{cookie, correlation_id, error_page, esc, set_cookie, AppState, ClientIp};
-use crate::apps;
 use crate::sso::assertion;
 use crate::sso::authn::{self, Rejection, SignatureInput, Validated};
 use crate::sso::cache::AppCache;
+use crate::sso::hot::Grant;
 use crate::sso::session::{self, Verdict};
 use crate::sso::{now, random_id, slo, ErrorCode, SsoApp, SsoError};
-use crate::store::{SessionApp, SessionWithUser, SigninRow};
+use crate::store::{SessionApp, SessionWithUser, SigninRow, Store};
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -25,6 +25,7 @@ use sesame_saml::time::Timestamp;
 use sesame_saml::xml::{self, Limits};
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// How long a pending request is kept, seconds.
 pub(crate) const PENDING_SECS: i64 = 900;
@@ -38,8 +39,13 @@ pub(crate) enum Pending {
         xml: String,
         relay_state: Option<String>,
     },
-    /// A validated sign-in waiting for the password.
-    SignIn { v: Validated },
+    /// A validated sign-in waiting for the password, with the request's XML for the
+    /// sign-in log.
+    SignIn {
+        v: Validated,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
+    },
 }
 
 /// Per-request context for logs and error pages.
@@ -47,6 +53,8 @@ pub(crate) enum Pending {
 pub(crate) struct Ctx {
     pub ip: IpAddr,
     pub corr: String,
+    /// The decoded SAML message of the request (XML), for the sign-in log.
+    pub request: Option<String>,
 }
 
 impl Ctx {
@@ -54,11 +62,14 @@ impl Ctx {
         Ctx {
             ip: ip.0,
             corr: ip.1.unwrap_or_else(correlation_id),
+            request: None,
         }
     }
 }
 
-/// A sign-in log row.
+/// A sign-in log row, with the request's SAML message when it has one (the Response sent
+/// is added by the caller; the writer strips its SignatureValues and caps both, off the
+/// request path: `sso::signin_log`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn row(
     ctx: &Ctx,
@@ -70,7 +81,8 @@ pub(crate) fn row(
     details: String,
 ) -> SigninRow {
     SigninRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        // Given by the writer, off the request path (`sso::signin_log`).
+        id: String::new(),
         time_ms: now().unix_millis(),
         user_id: user.map(|u| u.0.to_owned()),
         upn: user.map(|u| u.1.to_owned()).unwrap_or_default(),
@@ -82,7 +94,7 @@ pub(crate) fn row(
         request_id: request_id.unwrap_or_default().to_owned(),
         correlation_id: ctx.corr.clone(),
         details,
-        saml_request: String::new(),
+        saml_request: ctx.request.clone().unwrap_or_default(),
         saml_response: String::new(),
     }
 }
@@ -130,8 +142,13 @@ pub(crate) fn check_tenant(cache: &AppCache, tenant: &str) -> Result<(), SsoErro
 /// The current session, when its cookie names a valid one. Writes `last_seen` (off the
 /// request path) at most every few minutes. A database that cannot answer is an error
 /// (503), not "no session": the user would otherwise be asked to sign in again.
+///
+/// On a single node (SQLite) the session comes from the snapshot's memo when read less
+/// than a second ago and no session was deleted since (`sso::hot`); it is judged (lifetimes,
+/// user enabled, password changed) on every request either way.
 pub(crate) async fn current_session(
     state: &AppState,
+    cache: &AppCache,
     headers: &HeaderMap,
 ) -> Result<Option<SessionWithUser>, SsoError> {
     let Some(value) = cookie(headers, session::COOKIE) else {
@@ -141,18 +158,35 @@ pub(crate) async fn current_session(
         return Ok(None);
     }
     let hash = session::hash_cookie(value);
-    let Some(s) = state
-        .store()
-        .session_with_user(&hash)
-        .await
-        .map_err(internal)?
-    else {
-        return Ok(None);
+    let cacheable = state.cache().hot().cache_sessions();
+    let cached = if cacheable {
+        cache.memo.session(&hash, Instant::now())
+    } else {
+        None
+    };
+    let s = match cached {
+        Some(s) => s,
+        None => {
+            let (epoch, at) = (Store::session_epoch(), Instant::now());
+            let Some(s) = state
+                .store()
+                .session_with_user(&hash)
+                .await
+                .map_err(internal)?
+            else {
+                return Ok(None);
+            };
+            if cacheable && s.user_enabled {
+                cache.memo.put_session(&s, at, epoch);
+            }
+            s
+        }
     };
     let now_s = now().unix_seconds();
     match session::judge(&s, now_s) {
         Verdict::Valid { touch } => {
             if touch {
+                cache.memo.touched(&hash, now_s);
                 let store = state.store().clone();
                 tokio::spawn(async move {
                     let _ = store.session_touch(&hash, now_s).await;
@@ -172,7 +206,7 @@ pub async fn saml2_get(
     ip: ClientIp,
     headers: HeaderMap,
 ) -> Response {
-    let ctx = Ctx::new(ip);
+    let mut ctx = Ctx::new(ip);
     let cache = state.cache().get();
     if let Err(e) = check_tenant(&cache, &tenant) {
         return fail(&state, &ctx, &e, None, None, None);
@@ -196,16 +230,8 @@ pub async fn saml2_get(
         }
     };
     let relay = msg.relay_state.clone();
-    dispatch(
-        &state,
-        &cache,
-        &ctx,
-        &headers,
-        &msg.xml.clone(),
-        relay,
-        Some(&msg),
-    )
-    .await
+    ctx.request = Some(msg.xml.clone());
+    dispatch(&state, &cache, &ctx, &headers, &msg.xml, relay, Some(&msg)).await
 }
 
 /// `POST /{tenant}/saml2`: a message by HTTP-POST, stored and continued by a same-site GET.
@@ -275,7 +301,7 @@ pub async fn saml2_continue(
     ip: ClientIp,
     headers: HeaderMap,
 ) -> Response {
-    let ctx = Ctx::new(ip);
+    let mut ctx = Ctx::new(ip);
     let cache = state.cache().get();
     if let Err(e) = check_tenant(&cache, &tenant) {
         return fail(&state, &ctx, &e, None, None, None);
@@ -295,6 +321,7 @@ pub async fn saml2_continue(
         }
         Err(e) => return fail(&state, &ctx, &e, None, None, None),
     };
+    ctx.request = Some(pending.0.clone());
     dispatch(&state, &cache, &ctx, &headers, &pending.0, pending.1, None).await
 }
 
@@ -476,8 +503,10 @@ async fn dispatch(
                 return fail(state, ctx, error, Some(&c.app), None, Some(&c.request_id));
             }
             match state
-                .store()
+                .cache()
+                .hot()
                 .replay_check_and_insert(
+                    state.store(),
                     &c.issuer,
                     &c.request_id,
                     c.replay_expiry,
@@ -537,7 +566,13 @@ fn send_error(
     };
     match assertion::error_response(now(), &cache.idp_issuer, app, v, status) {
         Ok(xml) => {
-            state.log(row(
+            let page = auto_post(
+                &v.acs_url,
+                MessageKind::Response,
+                &xml,
+                v.relay_state.as_deref(),
+            );
+            let mut r = row(
                 ctx,
                 "failure",
                 Some(e.code),
@@ -545,13 +580,10 @@ fn send_error(
                 user,
                 v.request_id.as_deref(),
                 e.detail.clone(),
-            ));
-            auto_post(
-                &v.acs_url,
-                MessageKind::Response,
-                &xml,
-                v.relay_state.as_deref(),
-            )
+            );
+            r.saml_response = xml;
+            state.log(r);
+            page
         }
         Err(err) => fail(state, ctx, &err, Some(app), user, v.request_id.as_deref()),
     }
@@ -567,7 +599,7 @@ async fn proceed(
     v: Validated,
 ) -> Response {
     if !v.force_authn {
-        match current_session(state, headers).await {
+        match current_session(state, cache, headers).await {
             Ok(Some(s)) => return complete(state, cache, ctx, &v, &s).await,
             Ok(None) => {}
             Err(e) => return fail(state, ctx, &e, Some(app), None, v.request_id.as_deref()),
@@ -585,7 +617,10 @@ async fn proceed(
         return send_error(state, cache, ctx, app, &v, &e, None);
     }
     let id = random_id();
-    let payload = match serde_json::to_string(&Pending::SignIn { v: v.clone() }) {
+    let payload = match serde_json::to_string(&Pending::SignIn {
+        v: v.clone(),
+        request: ctx.request.clone(),
+    }) {
         Ok(p) => p,
         Err(e) => {
             return fail(
@@ -662,13 +697,25 @@ pub(crate) async fn complete(
         );
         return fail(state, ctx, &e, Some(&app), who, rid);
     }
-    let user = match state.store().user_by_id(&s.session.user_id).await {
-        Ok(Some(u)) => u,
-        Ok(None) => {
-            let e = SsoError::new(ErrorCode::UserDisabled, "the user account no longer exists");
-            return fail(state, ctx, &e, Some(&app), who, rid);
-        }
-        Err(e) => return fail(state, ctx, &internal(e), Some(&app), who, rid),
+    // The user and what the app's assignment and claims need come from the snapshot's
+    // memo (a change to any of them is a configuration change: `sso::hot`).
+    let memo = &cache.memo;
+    let user = match memo.user(&s.session.user_id) {
+        Some(u) => u,
+        None => match state.store().user_by_id(&s.session.user_id).await {
+            Ok(Some(u)) => {
+                let u = Arc::new(u);
+                if u.enabled {
+                    memo.put_user(Arc::clone(&u));
+                }
+                u
+            }
+            Ok(None) => {
+                let e = SsoError::new(ErrorCode::UserDisabled, "the user account no longer exists");
+                return fail(state, ctx, &e, Some(&app), who, rid);
+            }
+            Err(e) => return fail(state, ctx, &internal(e), Some(&app), who, rid),
+        },
     };
     if !user.enabled {
         let e = SsoError::new(
@@ -677,35 +724,39 @@ pub(crate) async fn complete(
         );
         return fail(state, ctx, &e, Some(&app), who, rid);
     }
-    // The roles the assignment check reads are reused by the role claim.
-    let mut roles = None;
-    if app.assignment_required {
-        match apps::user_assignment(state.store(), &app.id, &user.id).await {
-            Ok(Some(r)) => roles = Some(r),
-            Ok(None) => {
-                let e = SsoError::new(
-                    ErrorCode::NotAssigned,
-                    format!(
-                        "{} is not assigned to application \"{}\"",
-                        user.upn, app.name
-                    ),
-                );
-                return fail(state, ctx, &e, Some(&app), who, rid);
+    let grant = match memo.grant(&app.id, &user.id) {
+        Some(g) => g,
+        None => match Grant::load(state.store(), &app, &user.id).await {
+            Ok(g) => {
+                let g = Arc::new(g);
+                // Only a grant is kept: a refusal is read again, so that an assignment
+                // is in force at once (a removal, with the next snapshot).
+                if g.allowed {
+                    memo.put_grant(&app.id, &user.id, Arc::clone(&g));
+                }
+                g
             }
             Err(e) => return fail(state, ctx, &internal(e), Some(&app), who, rid),
-        }
+        },
+    };
+    if !grant.allowed {
+        let e = SsoError::new(
+            ErrorCode::NotAssigned,
+            format!(
+                "{} is not assigned to application \"{}\"",
+                user.upn, app.name
+            ),
+        );
+        return fail(state, ctx, &e, Some(&app), who, rid);
     }
-    // Groups and roles are read only when the app's claims need them.
-    let data =
-        match apps::claims::load_user_data(state.store(), &app.id, &app.claims, &user.id, roles)
-            .await
-        {
-            Ok(d) => d,
-            Err(e) => return fail(state, ctx, &internal(e), Some(&app), who, rid),
-        };
     let public_url = cache.tenant.as_ref().map_or("", |t| t.public_url.as_str());
-    let claim_ctx = assertion::claim_context(&app, &user, &data, public_url);
-    let session_index = random_id();
+    let claim_ctx = assertion::claim_context(&app, &user, &grant.data, public_url);
+    // The SessionIndex is the same for every Response of this session to this app (on
+    // every node), so the steady state of a session writes nothing: the session's record
+    // of the app is written when it differs from what this node knows is stored.
+    let hot = state.cache().hot();
+    let known = hot.session_app(&s.session.id_hash, &app.id);
+    let session_index = session::session_index(&s.session.id_hash, &app.id);
     let issued = match assertion::success(
         now(),
         &cache.idp_issuer,
@@ -724,28 +775,27 @@ pub(crate) async fn complete(
         name_id_format: v.name_id_format.clone(),
         session_index: issued.session_index.clone(),
     };
-    if let Err(e) = state
-        .store()
-        .session_app_upsert(&s.session.id_hash, &sa)
-        .await
-    {
-        return fail(state, ctx, &internal(e), Some(&app), who, rid);
+    if known.as_ref() != Some(&sa) {
+        if let Err(e) = state
+            .store()
+            .session_app_upsert(&s.session.id_hash, &sa)
+            .await
+        {
+            return fail(state, ctx, &internal(e), Some(&app), who, rid);
+        }
+        hot.recorded_session_app(&s.session.id_hash, sa);
     }
-    state.log(row(
-        ctx,
-        "success",
-        None,
-        Some(&app),
-        who,
-        rid,
-        String::new(),
-    ));
-    auto_post(
+    let page = auto_post(
         &v.acs_url,
         MessageKind::Response,
         &issued.xml,
         v.relay_state.as_deref(),
-    )
+    );
+    let mut r = row(ctx, "success", None, Some(&app), who, rid, String::new());
+    // Moved, not copied: the writer strips the SignatureValues off the request path.
+    r.saml_response = issued.xml;
+    state.log(r);
+    page
 }
 
 /// An SP-initiated LogoutRequest: end the session, answer to the app's Logout URL.
@@ -759,7 +809,7 @@ async fn logout(
     relay: Option<String>,
 ) -> Response {
     let mut who = None;
-    let current = match current_session(state, headers).await {
+    let current = match current_session(state, cache, headers).await {
         Ok(c) => c,
         Err(e) => return fail(state, ctx, &e, Some(app), None, Some(&req.id)),
     };
@@ -768,6 +818,10 @@ async fn logout(
         if let Err(e) = state.store().session_delete(&s.session.id_hash).await {
             return fail(state, ctx, &internal(e), Some(app), None, Some(&req.id));
         }
+        state
+            .cache()
+            .hot()
+            .forget_session(&s.session.id_hash, cache);
     }
     let who_ref = who.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
     state.log(row(
@@ -860,6 +914,7 @@ pub async fn signout(
         if let Err(e) = state.store().session_delete(&hash).await {
             return fail(&state, &ctx, &internal(e), None, None, None);
         }
+        state.cache().hot().forget_session(&hash, &cache);
     }
     let mut r = signed_out_page(&frames);
     r.headers_mut().append(
