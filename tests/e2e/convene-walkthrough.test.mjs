@@ -296,3 +296,25 @@ test("Test SSO: B.Simon signs in to My Apps and launches the Sesame Test App", a
     await me.close();
   }
 });
+
+test("Sign-in logs: the administrator reads B.Simon's SP-initiated sign-in with its SAML messages", async () => {
+  // The sign-in log is written in batches off the request path: reload until the row is there.
+  let row;
+  for (let i = 0; i < 50; i++) {
+    await page.goto(`${server.base}/admin/signins?user=${encodeURIComponent(UPN)}&status=success`);
+    row = page.locator("#signins a").first();
+    if ((await row.count()) > 0 && (await page.locator("#signins").textContent()).includes("Sesame Test App")) break;
+    await page.waitForTimeout(200);
+  }
+  await snap(page, "signin-logs");
+  await click(row);
+  await page.getByRole("heading", { name: "Sign-in details" }).waitFor();
+  const request = await page.locator("#request-xml").textContent();
+  assert.match(request, /AuthnRequest/, "the decoded AuthnRequest is shown");
+  const response = await page.locator("#response-xml").textContent();
+  assert.match(response, /Assertion/);
+  assert.match(response, /AttributeStatement/, "attributes visible");
+  assert.match(response, new RegExp(UPN.replace(/\./g, "\\.")), "NameID visible");
+  assert.doesNotMatch(response, /SignatureValue/, "no signature value in the log");
+  await snap(page, "signin-log-details");
+});
