@@ -110,6 +110,23 @@ pub struct NewApp {
 }
 
 impl NewApp {
+    /// The application this would create, not stored (no id, no times): the CLI and the
+    /// REST API apply the administrator's options to it and validate it before creating.
+    pub fn draft(&self) -> App {
+        App {
+            id: String::new(),
+            name: self.name.clone(),
+            gallery_id: self.gallery_id.clone(),
+            enabled: self.enabled,
+            assignment_required: self.assignment_required,
+            visible: self.visible,
+            notes: self.notes.clone(),
+            saml: self.saml.clone(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
     /// A custom app named `name` with every default.
     pub fn custom(name: &str) -> Self {
         NewApp {

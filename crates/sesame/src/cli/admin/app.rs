@@ -539,18 +539,7 @@ pub(super) async fn run(ctx: &Ctx, command: AppCommand) -> Result<()> {
                 None => NewApp::custom(&a.name),
             };
             // Build on a scratch App so add and set share the option handling.
-            let mut scratch = App {
-                id: String::new(),
-                name: new.name.clone(),
-                gallery_id: new.gallery_id.clone(),
-                enabled: new.enabled,
-                assignment_required: new.assignment_required,
-                visible: new.visible,
-                notes: new.notes.clone(),
-                saml: new.saml.clone(),
-                created_at: 0,
-                updated_at: 0,
-            };
+            let mut scratch = new.draft();
             apply_saml(&mut scratch, a.saml)?;
             apply_switches(&mut scratch, a.switches)?;
             let mk = master_key(ctx, key_file)?;

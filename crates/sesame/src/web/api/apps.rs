@@ -179,18 +179,7 @@ async fn create_app(
         Some(t) => crate::gallery::new_app(t, &b.name),
         None => NewApp::custom(&b.name),
     };
-    let mut scratch = App {
-        id: String::new(),
-        name: new.name.clone(),
-        gallery_id: new.gallery_id.clone(),
-        enabled: new.enabled,
-        assignment_required: new.assignment_required,
-        visible: new.visible,
-        notes: new.notes.clone(),
-        saml: new.saml.clone(),
-        created_at: 0,
-        updated_at: 0,
-    };
+    let mut scratch = new.draft();
     if let Some(s) = b.saml {
         apply_saml(&mut scratch, s)?;
     }
