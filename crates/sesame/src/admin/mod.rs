@@ -105,12 +105,15 @@ pub enum Actor {
 }
 
 impl Actor {
-    /// The CLI actor, named after the operating-system user running it.
+    /// The CLI actor, named after the operating-system user running it (`SUDO_USER`,
+    /// `USER`, `LOGNAME`, else the name of the process's uid in /etc/passwd, else
+    /// `uid N`).
     pub fn cli() -> Actor {
-        let os_user = std::env::var("SUDO_USER")
-            .or_else(|_| std::env::var("USER"))
-            .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "unknown".into());
+        let os_user = ["SUDO_USER", "USER", "LOGNAME"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+            .or_else(os_user_from_uid)
+            .unwrap_or_else(|| "unknown".into());
         Actor::Cli { os_user }
     }
 
@@ -141,6 +144,25 @@ impl Actor {
             Actor::Cli { .. } | Actor::System => "",
         }
     }
+}
+
+/// The login name of this process's real uid, from /proc/self/status and /etc/passwd.
+fn os_user_from_uid() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_owned();
+    let name = std::fs::read_to_string("/etc/passwd").ok().and_then(|p| {
+        p.lines().find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            (f.nth(1)? == uid).then(|| name.to_owned())
+        })
+    });
+    Some(name.unwrap_or_else(|| format!("uid {uid}")))
 }
 
 /// An authenticated administrator (or token) and the roles it holds.
@@ -229,6 +251,7 @@ mod tests {
             roles: vec![],
         };
         assert!(!nobody.is_admin());
+        assert!(!Actor::cli().name().is_empty());
         assert_eq!(
             nobody.require(Permission::ManageApps).unwrap_err().needed,
             Role::ApplicationAdministrator
