@@ -9,7 +9,7 @@
 # (instruction counts are repeatable on a loaded machine: divide by the responses) and
 # prints the inclusive summary of Sesame's functions; QUICK_PERF=1 records a perf
 # cpu-clock profile of the native server during the run (use one level). QUICK_ENV adds environment
-# variables for the server (e.g. QUICK_ENV="SESAME_BENCH_SIGNIN_LOG=off").
+# variables for the server; QUICK_COLD=1 adds 30 cold sign-ins and the idle memory after (e.g. QUICK_ENV="SESAME_BENCH_SIGNIN_LOG=off").
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="${1:-$ROOT/target/release/sesame}"
@@ -61,6 +61,14 @@ fi
     --cert "$W/cert.pem" --user "$USER_UPN" --password "$PASSWORD" --sp-entity "$SP_ENTITY" \
     --acs "$SP_ACS" --out "$W/results.jsonl" --levels "$LEVELS" --seconds "$SECS" --warmup "$WARM" \
     --pid "$PID"
+if [ "${QUICK_COLD:-0}" = 1 ]; then
+    # 30 cold sign-ins (Argon2id), then the idle memory.
+    "$LOADGEN" run --label quick --workload cold --sso-url "http://127.0.0.1:$PORT/$TENANT/saml2" \
+        --cert "$W/cert.pem" --user "$USER_UPN" --password "$PASSWORD" --sp-entity "$SP_ENTITY" \
+        --acs "$SP_ACS" --out "$W/results.jsonl" --iterations 30 --pid "$PID"
+    sleep 2
+    "$LOADGEN" mem --label "after 30 cold sign-ins" --pid "$PID" --out "$W/results.jsonl"
+fi
 [ -n "$PERF_PID" ] && wait "$PERF_PID"
 kill -TERM "$PID"
 wait "$PID" || true
