@@ -72,16 +72,23 @@ pub fn decode_form(body: &str) -> Result<(MessageKind, String, Option<String>)> 
 
 /// Appends `s` escaped for HTML text and double- or single-quoted attribute values.
 fn html_escape(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    // Copy each run of bytes that needs no escaping at once (a base64 value is one run):
+    // the special characters are ASCII, so every run boundary is a char boundary.
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(rep);
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
 }
 
 /// A complete HTML page that POSTs `base64_value` (as `SAMLRequest` or `SAMLResponse`)
@@ -130,6 +137,19 @@ mod tests {
     use crate::error::Error;
 
     const XML: &str = r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:Response>"#;
+
+    #[test]
+    fn html_escape_keeps_runs_and_multibyte_text() {
+        let mut out = String::new();
+        html_escape(&mut out, "a&b<c>\"d'é✓&");
+        assert_eq!(out, "a&amp;b&lt;c&gt;&quot;d&#39;é✓&amp;");
+        let mut plain = String::new();
+        html_escape(&mut plain, "PHNhbWxwOlJlc3BvbnNlIC8+");
+        assert_eq!(plain, "PHNhbWxwOlJlc3BvbnNlIC8+");
+        let mut empty = String::new();
+        html_escape(&mut empty, "");
+        assert!(empty.is_empty());
+    }
 
     #[test]
     fn script_hash_matches() {
