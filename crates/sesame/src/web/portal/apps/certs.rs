@@ -5,7 +5,7 @@
 
 use super::saml::{alg_label, date, sign_mode_label};
 use super::{
-    app_error_text, app_or_404, app_page, audit, guard, internal, saved_flash, see_other, Blade,
+    app_error_text, app_or_404, app_page, audit, form_app, internal, saved_flash, see_other, Blade,
     Fields,
 };
 use crate::admin::audit::Change;
@@ -158,10 +158,7 @@ pub(super) async fn save(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let before = match app_or_404(&state, &si, &headers, &id).await {
+    let before = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -250,10 +247,7 @@ pub(super) async fn new_cert(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -291,10 +285,7 @@ pub(super) async fn activate(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -342,10 +333,7 @@ pub(super) async fn delete(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };

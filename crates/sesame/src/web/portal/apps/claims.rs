@@ -2,7 +2,7 @@
 //! claim" / edit / delete, and group claims.
 
 use super::{
-    app_error_text, app_or_404, app_page, audit, guard, saved_flash, see_other, Blade, Fields,
+    app_error_text, app_or_404, app_page, audit, form_app, saved_flash, see_other, Blade, Fields,
 };
 use crate::admin::audit::Change;
 use crate::apps::claims::{
@@ -284,10 +284,7 @@ pub(super) async fn nameid_save(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -438,10 +435,7 @@ pub(super) async fn claim_save(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -525,10 +519,7 @@ pub(super) async fn claim_delete(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -624,10 +615,7 @@ pub(super) async fn groups_save(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };

@@ -3,7 +3,7 @@
 //! nosniff, so no script in an image runs even when it is opened directly. Uploaded SVGs
 //! are also sanitised before they are stored ([`sanitize_svg`]).
 
-use super::{app_or_404, audit, guard, Fields};
+use super::{audit, form_app, Fields};
 use crate::admin::audit::Change;
 use crate::store::AppLogo;
 use crate::web::portal::{Admin, Flash};
@@ -307,10 +307,7 @@ pub(super) async fn upload(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };

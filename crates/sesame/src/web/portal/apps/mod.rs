@@ -141,6 +141,19 @@ pub(super) fn guard(si: &SignedIn, headers: &HeaderMap, f: &Fields) -> Result<()
     require(si, headers, Permission::ManageApps)
 }
 
+/// A form POST on application `id`: the CSRF token and the role ([`guard`]), then the
+/// application ([`app_or_404`]).
+pub(super) async fn form_app(
+    state: &AppState,
+    si: &SignedIn,
+    headers: &HeaderMap,
+    f: &Fields,
+    id: &str,
+) -> Result<App, Response> {
+    guard(si, headers, f)?;
+    app_or_404(state, si, headers, id).await
+}
+
 /// The application `id`, or a 404 page (after the role check).
 pub(super) async fn app_or_404(
     state: &AppState,

@@ -1,7 +1,7 @@
 //! The Overview and Properties blades, and deleting an application.
 
 use super::{
-    app_error_text, app_or_404, app_page, audit, guard, internal, saved_flash, see_other, Blade,
+    app_error_text, app_or_404, app_page, audit, form_app, internal, saved_flash, see_other, Blade,
     FieldError, Fields,
 };
 use crate::admin::audit::Change;
@@ -133,10 +133,7 @@ pub(super) async fn save(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let before = match app_or_404(&state, &si, &headers, &id).await {
+    let before = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -186,10 +183,7 @@ pub(super) async fn delete(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };

@@ -3,7 +3,7 @@
 //! "Upload metadata file".
 
 use super::{
-    app_error_text, app_or_404, app_page, audit, guard, patterns_json, saved_flash, see_other,
+    app_error_text, app_or_404, app_page, audit, form_app, patterns_json, saved_flash, see_other,
     Blade, Fields,
 };
 use crate::admin::audit::Change;
@@ -561,10 +561,7 @@ pub(super) async fn basic_save(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let before = match app_or_404(&state, &si, &headers, &id).await {
+    let before = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -642,10 +639,7 @@ pub(super) async fn metadata_upload(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };

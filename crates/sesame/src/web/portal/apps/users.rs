@@ -2,7 +2,7 @@
 //! "Select a role", "Assign"), remove; and the app's roles.
 
 use super::{
-    app_error_text, app_or_404, app_page, audit, guard, saved_flash, see_other, Blade, Fields,
+    app_error_text, app_or_404, app_page, audit, form_app, saved_flash, see_other, Blade, Fields,
 };
 use crate::admin::audit::Change;
 use crate::apps::{App, AssignmentView, Principal};
@@ -226,10 +226,7 @@ pub(super) async fn add(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -280,10 +277,7 @@ pub(super) async fn remove(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -323,10 +317,7 @@ pub(super) async fn roles(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let app = match app_or_404(&state, &si, &headers, &id).await {
+    let app = match form_app(&state, &si, &headers, &f, &id).await {
         Ok(a) => a,
         Err(r) => return r,
     };

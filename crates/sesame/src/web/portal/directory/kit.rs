@@ -302,6 +302,15 @@ pub(crate) fn page_number(v: Option<&str>) -> i64 {
         .clamp(1, 100_000)
 }
 
+/// Rows of one page from a query asked for `per_page + 1` rows: the first `per_page`
+/// of them, and whether there is a next page.
+pub(crate) fn one_page<T>(mut found: Vec<T>, per_page: i64) -> (Vec<T>, bool) {
+    let n = usize::try_from(per_page).unwrap_or(50);
+    let has_next = found.len() > n;
+    found.truncate(n);
+    (found, has_next)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

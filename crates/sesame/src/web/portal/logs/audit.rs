@@ -86,10 +86,10 @@ async fn list(
             Ok(r) => r,
             Err(e) => return kit::store_fail(&si, &headers, &e),
         };
-        has_next = i64::try_from(found.len()).unwrap_or(0) > PER_PAGE;
+        let (found, more) = kit::one_page(found, PER_PAGE);
+        has_next = more;
         rows = found
             .into_iter()
-            .take(usize::try_from(PER_PAGE).unwrap_or(50))
             .map(|r| Row {
                 time: kit::time_ms(r.time_ms),
                 actor: r.actor,
