@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use sesame_saml::bindings::post::{auto_post_form, AUTO_POST_SCRIPT_CSP_SOURCE};
+use sesame_saml::bindings::post::{auto_post_page, AUTO_POST_SCRIPT_CSP_SOURCE};
 use sesame_saml::bindings::MessageKind;
 use std::sync::LazyLock;
 
@@ -181,8 +181,7 @@ pub fn auto_post(
     xml: &str,
     relay_state: Option<&str>,
 ) -> Response {
-    let value = sesame_saml::bindings::post::encode(xml);
-    let body = auto_post_form(action, kind, &value, relay_state);
+    let body = auto_post_page(action, kind, xml, relay_state);
     let csp = csp(true, Some(action), &[], false);
     let mut r = Html(body).into_response();
     let h = r.headers_mut();
