@@ -12,8 +12,13 @@ use std::time::{Duration, Instant};
 
 /// The text of every `<SignatureValue>` (or `<ds:SignatureValue>`) of `xml`.
 fn signature_values(xml: &str) -> Vec<String> {
+    element_texts(xml, &["SignatureValue", "ds:SignatureValue"])
+}
+
+/// The text of every `<tag>…</tag>` element of `xml`, for each of `tags`.
+fn element_texts(xml: &str, tags: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
-    for tag in ["SignatureValue", "ds:SignatureValue"] {
+    for tag in tags {
         let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
         let mut rest = xml;
         while let Some(i) = rest.find(&open) {
@@ -93,9 +98,17 @@ async fn signin_log_keeps_request_and_response_without_signature_values() {
             );
         }
         assert!(response.contains("SignatureValue></"), "{id}: {response}");
-        // Everything else is what was sent: with the signature values removed, the same.
+        // The signing certificate (in each Signature's KeyInfo) is left out too.
+        let certs = element_texts(sent, &["X509Certificate", "ds:X509Certificate"]);
+        assert!(!certs.is_empty(), "{id}: {sent}");
+        assert!(
+            !response.contains(certs[0].as_str()),
+            "{id}: the certificate is kept"
+        );
+        assert!(response.contains("X509Certificate></"), "{id}: {response}");
+        // Everything else is what was sent: with those values removed, the same.
         let mut expected = sent.clone();
-        for v in signature_values(sent) {
+        for v in signature_values(sent).into_iter().chain(certs) {
             expected = expected.replace(&v, "");
         }
         assert_eq!(response, expected, "{id}");

@@ -4,9 +4,11 @@
 //!
 //! A row carries the SAML messages of the attempt: the decoded request, and the Response
 //! Sesame sent. The handler only moves the strings it already built into the row; the
-//! writer task removes the content of every `SignatureValue` from the Response (what was
-//! signed stays readable: the attributes, the certificate) and caps each message at
-//! [`MESSAGE_MAX`] bytes, off the request path.
+//! writer task removes the content of every `SignatureValue` and `X509Certificate` from
+//! the Response (what was signed stays readable: the attributes, the conditions; the
+//! certificate is the application's signing certificate, shown under SAML Certificates,
+//! and was 40% of each row) and caps each message at [`MESSAGE_MAX`] bytes, off the
+//! request path.
 
 use crate::store::{SigninRow, Store};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -149,11 +151,17 @@ async fn run(store: Store, shared: Arc<Shared>) {
     }
 }
 
-/// The content of every `<SignatureValue>` element (any prefix) of `xml` removed.
+/// The content of every `<SignatureValue>` and `<X509Certificate>` element (any prefix)
+/// of `xml` removed.
 pub fn strip_signature_values(xml: &str) -> String {
+    strip_content(&strip_content(xml, "SignatureValue"), "X509Certificate")
+}
+
+/// The content of every `<name>` element (any prefix) of `xml` removed.
+fn strip_content(xml: &str, name: &str) -> String {
     let mut out = String::with_capacity(xml.len());
     let mut rest = xml;
-    while let Some(open) = find_open_tag(rest, "SignatureValue") {
+    while let Some(open) = find_open_tag(rest, name) {
         // `open` is just past the '>' of the start tag.
         out.push_str(&rest[..open]);
         rest = &rest[open..];
@@ -280,7 +288,8 @@ mod tests {
             "<r><ds:Signature><ds:SignedInfo/><ds:SignatureValue>QUJD\nREVG</ds:SignatureValue>\
                    <ds:KeyInfo>K</ds:KeyInfo></ds:Signature><a>v</a>\
                    <Signature><SignatureValue Id=\"x\">WFla</SignatureValue></Signature>\
-                   <x:SignatureValue/><SignatureValueX>keep</SignatureValueX></r>";
+                   <x:SignatureValue/><SignatureValueX>keep</SignatureValueX>\
+                   <ds:X509Data><ds:X509Certificate>MIIC\nQUJD</ds:X509Certificate></ds:X509Data></r>";
         let out = strip_signature_values(xml);
         assert!(!out.contains("QUJD") && !out.contains("REVG") && !out.contains("WFla"));
         assert!(
@@ -295,6 +304,11 @@ mod tests {
         assert!(out.contains("<a>v</a>"));
         assert!(out.contains("<SignatureValueX>keep</SignatureValueX>"));
         assert!(out.contains("<x:SignatureValue/>"));
+        assert!(
+            out.contains("<ds:X509Data><ds:X509Certificate></ds:X509Certificate></ds:X509Data>"),
+            "{out}"
+        );
+        assert!(!out.contains("MIIC"));
         assert_eq!(strip_signature_values("no signature"), "no signature");
     }
 

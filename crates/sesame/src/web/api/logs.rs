@@ -84,7 +84,7 @@ struct SigninDetails {
     error_fix: Option<String>,
     /// The decoded AuthnRequest (XML), `""` when none.
     saml_request: String,
-    /// The Response sent (XML, its SignatureValue removed), `""` when none.
+    /// The Response sent (XML, the content of its SignatureValue and X509Certificate elements removed), `""` when none.
     saml_response: String,
 }
 
