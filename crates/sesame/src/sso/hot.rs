@@ -252,9 +252,11 @@ impl HotPath {
             return Ok(false);
         }
         let mut m = MemoryReplay::default();
-        for (issuer, request_id, expires_at) in store.replay_live(now).await? {
-            m.seen.insert(replay_key(&issuer, &request_id), expires_at);
-        }
+        store
+            .replay_live_each(now, |issuer, request_id, expires_at| {
+                m.seen.insert(replay_key(issuer, request_id), expires_at);
+            })
+            .await?;
         Ok(self.replay.set(Mutex::new(m)).is_ok())
     }
 

@@ -2,6 +2,7 @@
 //! hot path is allowed.
 
 use super::{Store, StoreResult};
+use futures_util::TryStreamExt as _;
 
 impl Store {
     /// Records `request_id` from `issuer` until `expires_at`. Returns false when the ID is
@@ -42,15 +43,24 @@ impl Store {
 const REPLAY_ROWS_PER_STATEMENT: usize = 32;
 
 impl Store {
-    /// The entries not stale at `now` (issuer, request ID, expiry): what a single-node
-    /// server loads into its in-memory replay cache at start.
-    pub async fn replay_live(&self, now: i64) -> StoreResult<Vec<(String, String, i64)>> {
-        Ok(sqlx::query_as::<_, (String, String, i64)>(
+    /// Calls `each` with every entry not stale at `now` (issuer, request ID, expiry): what a
+    /// single-node server loads into its in-memory replay cache at start. Row by row: the
+    /// strings of a few hundred thousand entries, collected at once, stayed in the
+    /// allocator's arenas after start (≈ 20 MiB of idle RSS for 270,000 entries).
+    pub async fn replay_live_each(
+        &self,
+        now: i64,
+        mut each: impl FnMut(&str, &str, i64),
+    ) -> StoreResult<()> {
+        let mut rows = sqlx::query_as::<_, (String, String, i64)>(
             "SELECT issuer, request_id, expires_at FROM replay_cache WHERE expires_at > $1",
         )
         .bind(now)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch(self.pool());
+        while let Some((issuer, request_id, expires_at)) = rows.try_next().await? {
+            each(&issuer, &request_id, expires_at);
+        }
+        Ok(())
     }
 
     /// Writes entries accepted by the in-memory replay cache (issuer, request ID,
