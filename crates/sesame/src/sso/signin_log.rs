@@ -153,7 +153,7 @@ async fn run(store: Store, shared: Arc<Shared>) {
 
 /// The content of every `<SignatureValue>` and `<X509Certificate>` element (any prefix)
 /// of `xml` removed.
-pub fn strip_signature_values(xml: &str) -> String {
+pub fn strip_for_log(xml: &str) -> String {
     strip_content(&strip_content(xml, "SignatureValue"), "X509Certificate")
 }
 
@@ -251,7 +251,7 @@ fn assign_ids(buf: &mut [SigninRow]) {
 /// What the writer stores of a row's messages.
 fn prepare(r: &mut SigninRow) {
     if !r.saml_response.is_empty() {
-        r.saml_response = cap(strip_signature_values(&r.saml_response));
+        r.saml_response = cap(strip_for_log(&r.saml_response));
     }
     if r.saml_request.len() > MESSAGE_MAX {
         r.saml_request = cap(std::mem::take(&mut r.saml_request));
@@ -296,7 +296,7 @@ mod tests {
                    <Signature><SignatureValue Id=\"x\">WFla</SignatureValue></Signature>\
                    <x:SignatureValue/><SignatureValueX>keep</SignatureValueX>\
                    <ds:X509Data><ds:X509Certificate>MIIC\nQUJD</ds:X509Certificate></ds:X509Data></r>";
-        let out = strip_signature_values(xml);
+        let out = strip_for_log(xml);
         assert!(!out.contains("QUJD") && !out.contains("REVG") && !out.contains("WFla"));
         assert!(
             out.contains("<ds:SignatureValue></ds:SignatureValue>"),
@@ -315,7 +315,7 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("MIIC"));
-        assert_eq!(strip_signature_values("no signature"), "no signature");
+        assert_eq!(strip_for_log("no signature"), "no signature");
     }
 
     #[test]

@@ -2,14 +2,15 @@
 //! actor, action prefix, target and time; a row's details show the object before and
 //! after side by side (secrets already redacted when recorded). Global Administrators.
 
+use super::{list_page, q, Window};
 use crate::admin::Permission;
 use crate::store::{AuditRow, AuditSearch};
 use crate::web::portal::directory::{kit, Pager};
-use crate::web::portal::{page, page_with_status, render, require, Admin, Crumb, Flash, Section};
+use crate::web::portal::{page, render, require, Admin, Crumb, Section};
 use crate::web::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -47,10 +48,6 @@ struct ListBody {
     pager: Pager,
 }
 
-fn q<'a>(query: &'a HashMap<String, String>, k: &str) -> &'a str {
-    query.get(k).map(|s| s.trim()).unwrap_or("")
-}
-
 async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
@@ -63,16 +60,10 @@ async fn list(
     let actor = q(&query, "actor").to_owned();
     let action = q(&query, "action").to_owned();
     let target = q(&query, "target").to_owned();
-    let range = q(&query, "range").to_owned();
-    let (from, to) = (q(&query, "from").to_owned(), q(&query, "to").to_owned());
-    let pg = kit::page_number(query.get("page").map(String::as_str));
-    let (range_ok, range_error) = match kit::time_range(&range, &from, &to, kit::now_ms()) {
-        Ok(r) => (Some(r), String::new()),
-        Err(e) => (None, e),
-    };
+    let w = Window::from_query(&query);
     let mut rows = Vec::new();
     let mut has_next = false;
-    if let Some((from_ms, to_ms)) = range_ok {
+    if let Some((from_ms, to_ms)) = w.bounds {
         let f = AuditSearch {
             actor: (!actor.is_empty()).then(|| actor.clone()),
             action_prefix: (!action.is_empty()).then(|| action.clone()),
@@ -80,7 +71,7 @@ async fn list(
             from_ms,
             to_ms,
             limit: PER_PAGE + 1,
-            offset: (pg - 1) * PER_PAGE,
+            offset: (w.page - 1) * PER_PAGE,
         };
         let found = match state.store().audit_search(&f).await {
             Ok(r) => r,
@@ -106,47 +97,25 @@ async fn list(
             .collect();
     }
     let base = format!(
-        "/admin/audit?actor={}&action={}&target={}&range={}&from={}&to={}&",
+        "/admin/audit?actor={}&action={}&target={}&{}",
         kit::q(&actor),
         kit::q(&action),
         kit::q(&target),
-        kit::q(&range),
-        kit::q(&from),
-        kit::q(&to)
+        w.query()
     );
-    let bad = !range_error.is_empty();
+    let bad = w.bounds.is_none();
     let body = render(&ListBody {
         actor,
         action,
         target,
-        range,
-        from,
-        to,
-        range_error,
+        range: w.range,
+        from: w.from,
+        to: w.to,
+        range_error: w.error,
         rows,
-        pager: Pager::new(&base, pg, has_next),
+        pager: Pager::new(&base, w.page, has_next),
     });
-    page_with_status(
-        &state,
-        &si,
-        Section::Audit,
-        "Audit logs",
-        vec![
-            Crumb::new("/admin", "Overview"),
-            Crumb::new("", "Audit logs"),
-        ],
-        if bad {
-            Flash::error("SESAME910004: the time range is not valid; correct it below.")
-        } else {
-            None
-        },
-        &body,
-        if bad {
-            kit::UNPROCESSABLE
-        } else {
-            StatusCode::OK
-        },
-    )
+    list_page(&state, &si, Section::Audit, "Audit logs", &body, bad)
 }
 
 #[derive(Template)]

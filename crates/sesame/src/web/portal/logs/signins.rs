@@ -3,15 +3,16 @@
 //! fix, and the decoded SAML request and response. Administrators only (both roles):
 //! the rows hold personal data.
 
+use super::{list_page, q, Window};
 use crate::admin::Permission;
 use crate::sso::ErrorCode;
 use crate::store::{SigninRow, SigninSearch};
 use crate::web::portal::directory::kit;
-use crate::web::portal::{page, page_with_status, render, require, Admin, Crumb, Flash, Section};
+use crate::web::portal::{page, render, require, Admin, Crumb, Section};
 use crate::web::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -56,10 +57,6 @@ struct ListBody {
     pager: super::super::directory::Pager,
 }
 
-fn q<'a>(query: &'a HashMap<String, String>, k: &str) -> &'a str {
-    query.get(k).map(|s| s.trim()).unwrap_or("")
-}
-
 async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
@@ -84,16 +81,10 @@ async fn list(
         s @ ("success" | "failure" | "interrupted") => s.to_owned(),
         _ => String::new(),
     };
-    let range = q(&query, "range").to_owned();
-    let (from, to) = (q(&query, "from").to_owned(), q(&query, "to").to_owned());
-    let pg = kit::page_number(query.get("page").map(String::as_str));
-    let (range_ok, range_error) = match kit::time_range(&range, &from, &to, kit::now_ms()) {
-        Ok(r) => (Some(r), String::new()),
-        Err(e) => (None, e),
-    };
+    let w = Window::from_query(&query);
     let mut rows = Vec::new();
     let mut has_next = false;
-    if let Some((from_ms, to_ms)) = range_ok {
+    if let Some((from_ms, to_ms)) = w.bounds {
         let f = SigninSearch {
             app_id: (!app.is_empty()).then(|| app.clone()),
             user: (!user.is_empty()).then(|| user.clone()),
@@ -101,7 +92,7 @@ async fn list(
             from_ms,
             to_ms,
             limit: PER_PAGE + 1,
-            offset: (pg - 1) * PER_PAGE,
+            offset: (w.page - 1) * PER_PAGE,
         };
         let found = match state.store().signins_search(&f).await {
             Ok(r) => r,
@@ -123,48 +114,26 @@ async fn list(
             .collect();
     }
     let base = format!(
-        "/admin/signins?app={}&user={}&status={}&range={}&from={}&to={}&",
+        "/admin/signins?app={}&user={}&status={}&{}",
         kit::q(&app),
         kit::q(&user),
         kit::q(&status),
-        kit::q(&range),
-        kit::q(&from),
-        kit::q(&to)
+        w.query()
     );
-    let bad = !range_error.is_empty();
+    let bad = w.bounds.is_none();
     let body = render(&ListBody {
         apps,
         app,
         user,
         status,
-        range,
-        from,
-        to,
-        range_error,
+        range: w.range,
+        from: w.from,
+        to: w.to,
+        range_error: w.error,
         rows,
-        pager: super::super::directory::Pager::new(&base, pg, has_next),
+        pager: super::super::directory::Pager::new(&base, w.page, has_next),
     });
-    page_with_status(
-        &state,
-        &si,
-        Section::Signins,
-        "Sign-in logs",
-        vec![
-            Crumb::new("/admin", "Overview"),
-            Crumb::new("", "Sign-in logs"),
-        ],
-        if bad {
-            Flash::error("SESAME910004: the time range is not valid; correct it below.")
-        } else {
-            None
-        },
-        &body,
-        if bad {
-            kit::UNPROCESSABLE
-        } else {
-            StatusCode::OK
-        },
-    )
+    list_page(&state, &si, Section::Signins, "Sign-in logs", &body, bad)
 }
 
 struct Attribute {
