@@ -1,4 +1,4 @@
-"""Interoperability (issue #3): a running Sesame server signs B.Simon in to three
+"""Interoperability: a running Sesame server signs B.Simon in to three
 independently written SPs - pysaml2, python3-saml (OneLogin) and @node-saml/node-saml -
 SP-initiated (HTTP-Redirect AuthnRequest; HTTP-POST too for the two that can send one)
 and IdP-initiated (the app's launch URL), each
