@@ -1,11 +1,8 @@
 //! End-to-end SSO flows against the real binary: SP-initiated (Redirect and POST),
 //! IdP-initiated, ForceAuthn, IsPassive, single logout, restart persistence.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-mod sso_common;
-
+use crate::common::*;
 use sesame_saml::messages::{StatusCode, NAMEID_EMAIL};
-use sso_common::*;
 
 const CLAIMS: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/";
 
