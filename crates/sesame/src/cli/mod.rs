@@ -1,8 +1,11 @@
-//! The command-line SAML toolbox (`sesame saml …`).
+//! The command line: parsing ([`Cli`]) and one dispatch ([`run`]) to the module of each
+//! subcommand: the server (`serve`), the administration commands (`admin`, `signins`,
+//! `db`) and the SAML toolbox (`sesame saml …`).
 //!
-//! Each subcommand reads its document from standard input (bounded: [`MAX_INPUT`]), writes
-//! its result to standard output and anything for humans (warnings, binding details) to
-//! standard error, so that stdout can be piped into the next command.
+//! Each toolbox subcommand reads its document from standard input (bounded:
+//! `input::MAX_INPUT`), writes its result to standard output and anything for humans
+//! (warnings, binding details) to standard error, so that stdout can be piped into the
+//! next command.
 
 pub mod admin;
 mod c14n;
