@@ -42,7 +42,8 @@ async fn testapp_sp_initiated_redirect() {
     assert!(is_auto_post(&html), "{url}: {html}");
 }
 
-/// A custom SP, by HTTP-Redirect: every field of the Response as the issue says.
+/// A custom SP, by HTTP-Redirect: every field of the Response (Destination, Issuers,
+/// NameID, Conditions, bearer confirmation, SessionIndex, the default claims).
 #[tokio::test(flavor = "multi_thread")]
 async fn sp_initiated_redirect_response_fields() {
     let s = Server::start();
