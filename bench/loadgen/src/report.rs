@@ -1,4 +1,4 @@
-//! RESULTS.md: the tables and the goals of issue 7, from the JSON lines of one run.
+//! RESULTS.md: the tables and the benchmark's goals, from the JSON lines of one run.
 
 use crate::load::Record;
 use anyhow::{Context, Result};
@@ -220,7 +220,7 @@ pub fn write(results: &str, out: &str, header: &str) -> Result<()> {
         l.dedup();
         l
     };
-    let _ = writeln!(md, "\n## Goals (issue 7)\n");
+    let _ = writeln!(md, "\n## Goals\n");
     let _ = writeln!(md, "| goal | measured | verdict |");
     let _ = writeln!(md, "| --- | --- | --- |");
     // RSA efficiency.

@@ -1,18 +1,6 @@
-//! `sesame-saml`: the SAML 2.0 protocol core of Sesame.
-//!
-//! Pure functions over bytes and strings: no I/O, no clock, no randomness of its own
-//! (callers pass `now` and generated IDs in), no database. Usable by any Rust IdP or SP.
-//!
-//! Layout:
-//! - [`xml`]: the hardened XML front (size, depth and node limits; no DTD; no processing
-//!   instructions in protocol messages) and the helpers every parser here uses.
-//! - [`c14n`]: Canonical XML 1.0 and Exclusive XML Canonicalization 1.0.
-//! - [`crypto`]: keys, certificates and signature algorithms (aws-lc-rs).
-//! - [`dsig`]: enveloped XML-DSig signing and a strict, wrapping-safe verifier.
-//! - [`time`]: xs:dateTime formatting and parsing.
-//! - [`messages`]: AuthnRequest, Response/Assertion, LogoutRequest/LogoutResponse, Status.
-//! - [`bindings`]: HTTP-Redirect (DEFLATE + query signatures) and HTTP-POST.
-//! - [`metadata`]: IdP metadata building, SP metadata parsing.
+// The crate documentation is the README: what the library is, its guarantees, a tour of
+// the modules, and examples that run as doctests (`cargo test -p sesame-saml --doc`).
+#![doc = include_str!("../README.md")]
 
 pub mod bindings;
 pub mod c14n;

@@ -1,4 +1,4 @@
-//! Micro-benchmarks of the SSO hot path's CPU work outside the RSA signature (issue 7):
+//! Micro-benchmarks of the SSO hot path's CPU work outside the RSA signature:
 //! an HTTP-Redirect AuthnRequest decoded, parsed and validated (unsigned, and signed with
 //! RSA-SHA256 and verified), and claims evaluation for a user in 200 groups (the overage
 //! path) against 150 groups (the most that are still sent as values).

@@ -1,7 +1,11 @@
-//! `sesame`: a self-hosted SAML 2.0 identity provider.
+//! `sesame`: a self-hosted SAML 2.0 identity provider, in one binary.
 //!
-//! Today the binary is the SAML toolbox (`sesame saml …`): decode, canonicalize, sign and
-//! verify messages and inspect metadata. The server comes next.
+//! `sesame serve` runs the identity provider (SSO endpoints, admin portal, My Apps, REST
+//! API); the administration commands (`user`, `group`, `app`, `gallery`, `token`, `role`,
+//! `audit`, `signins`, `migrate`, `backup`, `restore`) work on its store; `sesame saml …`
+//! is the SAML toolbox: decode, canonicalize, sign and verify messages, inspect metadata.
+//! The command line is parsed and dispatched in `cli`; the server and the domain are the
+//! `sesame` library.
 //!
 //! Error contract: every failure is one line on stderr and a non-zero exit status: 1 when
 //! the input is refused or invalid, 2 for usage errors (clap's own). Never a panic or a

@@ -1,11 +1,8 @@
 //! Black-box tests of `sesame app …` (the real binary, a temporary data dir) and of the
 //! app domain through the library: validation per field, Identifier uniqueness, Reply
 //! URL rules, SP metadata upload, certificate rollover, JSON shapes, persistence.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-mod admin_common;
-
-use admin_common::Env;
+use crate::common::Env;
 use std::path::PathBuf;
 
 fn fixture_cert_pem() -> String {
@@ -382,7 +379,7 @@ fn sp_metadata_upload_fills_identifier_reply_urls_logout_and_certificate() {
         path.to_str().unwrap(),
         "--json",
     ]);
-    admin_common::assert_success(&out, &["app", "add", "--sp-metadata"]);
+    crate::common::assert_success(&out, &["app", "add", "--sp-metadata"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["identifiers"][0]["value"], "https://webex.example.com/sp");
     assert_eq!(v["identifiers"][0]["is_default"], true);

@@ -1,17 +1,14 @@
 //! Black-box tests of `sesame user …` and `sesame group …` against a temporary data dir:
 //! the tenant and initial administrator, users (case-insensitive UPNs, renames keep
 //! assignments), groups (transitive membership, cycles refused), exit codes and JSON.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-mod admin_common;
-
-use admin_common::Env;
+use crate::common::Env;
 
 #[test]
 fn first_command_creates_tenant_and_administrator_once() {
     let env = Env::new();
     let out = env.run(&["user", "list", "--json"]);
-    admin_common::assert_success(&out, &["user", "list"]);
+    crate::common::assert_success(&out, &["user", "list"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let pw_file = env.dir.join("initial-admin-password");
     assert!(
@@ -87,7 +84,7 @@ fn user_lifecycle_and_case_insensitive_upns() {
         ],
         b"correct horse battery\n",
     );
-    admin_common::assert_success(&out, &["user", "add"]);
+    crate::common::assert_success(&out, &["user", "add"]);
     let u: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(u["upn"], "B.Simon@contoso.com");
     assert_eq!(u["given_name"], "B");
@@ -134,7 +131,7 @@ fn user_lifecycle_and_case_insensitive_upns() {
         &["user", "set", "B.Simon@contoso.com", "--password-stdin"],
         b"another good password\n",
     );
-    admin_common::assert_success(&out, &["user", "set", "--password-stdin"]);
+    crate::common::assert_success(&out, &["user", "set", "--password-stdin"]);
     let e = env.refused(&["user", "set", "B.Simon@contoso.com", "--password", "short"]);
     assert!(e.contains("password"), "{e}");
 

@@ -1,19 +1,15 @@
 //! The REST API, black-box: the real binary on 127.0.0.1:0 with a temporary data dir (and
 //! a PostgreSQL database of its own when SESAME_TEST_DATABASE_URL is set), API tokens made
 //! with the CLI, the portal's session cookie for the CSRF checks.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-#[path = "sso_common/mod.rs"]
-mod sso_common;
-
+use crate::common::{
+    browser_pair, submit_login, Server, ADMIN_PASSWORD, ADMIN_UPN, DEMO_PASSWORD, DEMO_UPN,
+};
 use reqwest::cookie::CookieStore as _;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
-use sso_common::{browser_pair, submit_login, Server, DEMO_PASSWORD, DEMO_UPN};
 use std::sync::Arc;
 
-const ADMIN_UPN: &str = "admin@sesame.local";
-const ADMIN_PASSWORD: &str = "Admin-Password-42";
 const CONVENE_ENTITY: &str = "https://portal.convene.me.uk/saml";
 const CONVENE_ACS: &str = "https://portal.convene.me.uk/saml/acs/4f9c2e1a";
 

@@ -5,10 +5,8 @@
 //! urn:oid names with the URI name format, transformations, group and role claims,
 //! persistent NameIDs stable across sessions and different between apps, transient
 //! NameIDs new per session, and `sesame app preview`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-mod sso_common;
-
+use crate::common::*;
 use sesame::apps::claims::{
     self, Claim, ClaimContext, Expr, GroupClaims, GroupEmit, GroupScope, NameFormat, NameIdConfig,
     NameIdFormat, SourceAttribute, DEFAULT_NAMESPACE, GROUPS_CLAIM, GROUPS_LINK_CLAIM, ROLE_CLAIM,
@@ -19,8 +17,6 @@ use sesame::store::Store;
 use sesame::tenant::MasterKey;
 use sesame_saml::messages::{AuthnRequest, ParsedAssertion, NAMEID_PERSISTENT, NAMEID_TRANSIENT};
 use sesame_saml::time::Timestamp;
-use sso_common::test_db;
-use sso_common::*;
 use std::path::PathBuf;
 
 const NS: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/";

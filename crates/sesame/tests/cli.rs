@@ -1,11 +1,11 @@
 //! Black-box tests of the `sesame saml …` toolbox: the built binary, driven through its
 //! standard streams. Every refusal must be exit status 1 and exactly one line on stderr,
 //! never a panic, whatever the input.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
+use crate::common::{bin, run_with_stdin};
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -23,24 +23,9 @@ fn example(name: &str) -> Vec<u8> {
     std::fs::read(root().join("examples").join(name)).unwrap()
 }
 
-/// Runs the binary with `stdin` (written from a thread, so a large input cannot deadlock
-/// against the output pipes, and an early exit is fine).
+/// Runs the binary with `stdin`.
 fn sesame(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sesame"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&data); // the binary may stop reading early: that's fine
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    run_with_stdin(Command::new(bin()).args(args), stdin)
 }
 
 fn stderr(out: &Output) -> String {

@@ -17,20 +17,16 @@
 //!
 //! SQLite only (the integrity check is SQLite's); restart persistence of sessions, keys
 //! and logs is `sso_flows::restart_keeps_sessions_keys_and_logs`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-mod sso_common;
-
+use crate::common::{
+    browser, form, free_port, get, is_auto_post, is_login_page, sesame_command, spawn_serve,
+    submit_login, ADMIN_PASSWORD, DEMO_PASSWORD, DEMO_UPN,
+};
 use serde_json::Value;
 use sqlx::Row as _;
-use sso_common::{
-    browser, form, free_port, get, is_auto_post, is_login_page, submit_login, DEMO_PASSWORD,
-    DEMO_UPN,
-};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const APP: &str = "Durable";
 const USER: &str = "kill.test@contoso.com";
@@ -52,12 +48,7 @@ impl Rng {
 }
 
 fn command(dir: &Path) -> Command {
-    let mut c = Command::new(sso_common::bin());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("SESAME_") {
-            c.env_remove(k);
-        }
-    }
+    let mut c = sesame_command();
     c.arg("--data-dir").arg(dir);
     c
 }
@@ -92,33 +83,13 @@ impl Serve {
     fn start(dir: &Path) -> Serve {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let mut child = command(dir)
-            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        let mut c = command(dir);
+        c.args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--public-url", &base])
             .env("SESAME_DEMO_PASSWORD", DEMO_PASSWORD)
-            .env("SESAME_ADMIN_PASSWORD", "Admin-Password-42")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for l in out.lines().map_while(Result::ok) {
-                let _ = tx.send(l);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(l) if l.starts_with("sesame: Login URL ") => break,
-                _ => {}
-            }
-            if let Ok(Some(st)) = child.try_wait() {
-                panic!("the server exited: {st}");
-            }
-            assert!(Instant::now() < deadline, "the server did not start");
-        }
+            .env("SESAME_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .stderr(Stdio::null());
+        let (child, _, _) = spawn_serve(&mut c);
         Serve { child, base }
     }
 

@@ -9,16 +9,13 @@
 //! B.Simon is the demo user of `serve --demo` (given name B, surname Simon, mail and user
 //! name B.Simon@contoso.com, as the documents create it); each test makes them a member
 //! of two groups.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-mod sso_common;
-
+use crate::common::*;
 use sesame_saml::crypto::{Certificate, SigningKey};
 use sesame_saml::messages::{
     AuthnRequest, Comparison, NameIdPolicy, ParsedAssertion, RequestedAuthnContext,
 };
 use sesame_saml::time::Timestamp;
-use sso_common::*;
 use std::collections::BTreeMap;
 
 const CLAIMS_NS: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims";
@@ -31,13 +28,6 @@ const AC_UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified
 const ALEX_UPN: &str = "alex@contoso.com";
 const ALEX_MAIL: &str = "alex.wilber@contoso.com";
 const ALEX_PASSWORD: &str = "Alex-Password-42";
-
-fn uuid_in(out: &str) -> String {
-    out.split_whitespace()
-        .find(|w| w.len() == 36 && w.chars().filter(|c| *c == '-').count() == 4)
-        .unwrap_or_else(|| panic!("no id in {out:?}"))
-        .to_owned()
-}
 
 fn json(s: &Server, args: &[&str]) -> serde_json::Value {
     let mut a = args.to_vec();

@@ -9,730 +9,677 @@
 //! nodes exactly as behind a real load balancer.
 //!
 //! These tests need PostgreSQL: SESAME_TEST_DATABASE_URL (scripts/postgres.sh). Under CI
-//! (CI=true) its absence is a failure, never a silent skip. The tests of this file take
-//! one lock, so that the database restart cannot disturb the others.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
+//! (CI=true) its absence is a failure, never a silent skip. The tests of this module take
+//! one lock, so that the database restart cannot disturb the others; it would disturb the
+//! tests of the other modules too, so they run alone on their server:
+//! `scripts/postgres.sh cargo test -p sesame --test integration multinode::`, as
+//! scripts/test.sh does after the other tests.
 
-mod sso_common;
+use crate::common::test_db::{self, TestDb};
+use crate::common::*;
+use sesame_saml::bindings::redirect::{encode_query, redirect_url};
+use sesame_saml::bindings::MessageKind;
+use sesame_saml::messages::AuthnRequest;
+use sesame_saml::time::Timestamp;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-mod multinode {
-    use super::sso_common::test_db::{self, TestDb};
-    use super::sso_common::*;
-    use sesame_saml::bindings::redirect::{encode_query, redirect_url};
-    use sesame_saml::bindings::MessageKind;
-    use sesame_saml::messages::AuthnRequest;
-    use sesame_saml::time::Timestamp;
-    use std::io::{BufRead, BufReader};
-    use std::net::SocketAddr;
-    use std::path::PathBuf;
-    use std::process::{Child, Command, Output, Stdio};
-    use std::sync::{Arc, Mutex};
-    use std::time::{Duration, Instant};
+const HOST: &str = "sesame.lb.test";
+const PUBLIC: &str = "http://sesame.lb.test";
 
-    const HOST: &str = "sesame.lb.test";
-    const PUBLIC: &str = "http://sesame.lb.test";
+/// One test of this module at a time (one of them restarts the database).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-    /// One test at a time in this file (one of them restarts the database).
-    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-    /// The PostgreSQL admin URL, or `None` (outside CI) when the tests cannot run.
-    fn pg_admin() -> Option<String> {
-        match test_db::admin_url() {
-            Some(u) => Some(u),
-            None if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
-                "CI=true and SESAME_TEST_DATABASE_URL is not set: the multi-node tests need \
-                 PostgreSQL (scripts/test.sh starts one with scripts/postgres.sh)"
-            ),
-            None => {
-                eprintln!(
-                    "multinode: SESAME_TEST_DATABASE_URL is not set; these tests need PostgreSQL \
-                     (run `scripts/postgres.sh cargo test -p sesame --test multinode`). NOT RUN."
-                );
-                None
-            }
-        }
-    }
-
-    fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    }
-
-    /// Nodes sharing one database and one master key file.
-    struct Cluster {
-        db: TestDb,
-        root: PathBuf,
-        key_file: PathBuf,
-        nodes: usize,
-    }
-
-    struct Node {
-        child: Option<Child>,
-        port: u16,
-        tenant: String,
-    }
-
-    impl Drop for Node {
-        fn drop(&mut self) {
-            if let Some(mut c) = self.child.take() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
-        }
-    }
-
-    impl Node {
-        /// SIGKILL.
-        fn kill(&mut self) {
-            if let Some(mut c) = self.child.take() {
-                c.kill().unwrap();
-                let _ = c.wait();
-            }
-        }
-
-        fn addr(&self) -> SocketAddr {
-            SocketAddr::from(([127, 0, 0, 1], self.port))
-        }
-    }
-
-    impl Drop for Cluster {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.root);
-        }
-    }
-
-    impl Cluster {
-        fn new(admin: &str) -> Cluster {
-            let id = uuid::Uuid::new_v4().to_string();
-            let root = std::env::temp_dir().join(format!("sesame-mn-{id}"));
-            std::fs::create_dir_all(&root).unwrap();
-            let key_file = root.join("master.key");
-            // 32 random bytes, base64: what every node is given.
-            std::fs::write(&key_file, "q0hW8rWl3m0y8fRkq5cZb6t2JgqkQe1oXyG1o3m2kVQ=\n").unwrap();
-            Cluster {
-                db: TestDb::ensure(admin, &format!("mn_{id}"), true),
-                root,
-                key_file,
-                nodes: 0,
-            }
-        }
-
-        fn env(&self, c: &mut Command) {
-            for (k, _) in std::env::vars() {
-                if k.starts_with("SESAME_") {
-                    c.env_remove(k);
-                }
-            }
-            c.env("SESAME_DATABASE_URL", &self.db.url)
-                .env("SESAME_MASTER_KEY_FILE", &self.key_file)
-                .env("SESAME_DEMO_PASSWORD", DEMO_PASSWORD)
-                .env("SESAME_ADMIN_PASSWORD", "Admin-Password-42");
-        }
-
-        /// Starts a node (its own data dir: nothing in it is needed on PostgreSQL).
-        fn start(&mut self, extra: &[&str]) -> Node {
-            self.nodes += 1;
-            let dir = self.root.join(format!("node{}", self.nodes));
-            let port = free_port();
-            let mut c = Command::new(bin());
-            self.env(&mut c);
-            c.arg("--data-dir").arg(&dir).arg("serve");
-            let mut child = c
-                .args([
-                    "--listen",
-                    &format!("127.0.0.1:{port}"),
-                    "--public-url",
-                    PUBLIC,
-                ])
-                .args(extra)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .unwrap();
-            let out = child.stdout.take().unwrap();
-            let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-            let l2 = Arc::clone(&lines);
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    l2.lock().unwrap().push(line);
-                }
-            });
-            let deadline = Instant::now() + Duration::from_secs(60);
-            let tenant = loop {
-                if let Some(l) = lines
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .find(|l| l.starts_with("sesame: Login URL "))
-                {
-                    break l
-                        .trim_start_matches("sesame: Login URL ")
-                        .trim_end_matches("/saml2")
-                        .rsplit('/')
-                        .next()
-                        .unwrap()
-                        .to_owned();
-                }
-                if let Ok(Some(st)) = child.try_wait() {
-                    panic!("node exited: {st}");
-                }
-                assert!(Instant::now() < deadline, "node did not start");
-                std::thread::sleep(Duration::from_millis(50));
-            };
-            // Listening is printed before serving: wait until it answers.
-            let node = Node {
-                child: Some(child),
-                port,
-                tenant,
-            };
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while std::net::TcpStream::connect(node.addr()).is_err() {
-                assert!(
-                    Instant::now() < deadline,
-                    "node does not accept connections"
-                );
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            node
-        }
-
-        /// A CLI command on the shared store.
-        fn cli(&self, args: &[&str]) -> Output {
-            let mut c = Command::new(bin());
-            self.env(&mut c);
-            c.arg("--data-dir")
-                .arg(self.root.join("cli"))
-                .args(args)
-                .output()
-                .unwrap()
-        }
-
-        fn cli_ok(&self, args: &[&str]) -> String {
-            let out = self.cli(args);
-            assert!(
-                out.status.success(),
-                "sesame {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
+/// The PostgreSQL admin URL, or `None` (outside CI) when the tests cannot run.
+fn pg_admin() -> Option<String> {
+    match test_db::admin_url() {
+        Some(u) => Some(u),
+        None if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
+            "CI=true and SESAME_TEST_DATABASE_URL is not set: the multi-node tests need \
+             PostgreSQL (scripts/test.sh starts one with scripts/postgres.sh)"
+        ),
+        None => {
+            eprintln!(
+                "multinode: SESAME_TEST_DATABASE_URL is not set; these tests need PostgreSQL \
+                 (run `scripts/postgres.sh cargo test -p sesame --test integration multinode::`). \
+                 NOT RUN."
             );
-            String::from_utf8(out.stdout).unwrap()
+            None
         }
+    }
+}
 
-        /// B.Simon and the test SP, assigned to B.Simon; returns the app's id.
-        fn add_sp(&self) -> String {
-            let mut c = Command::new(bin());
-            self.env(&mut c);
-            let mut child = c
-                .arg("--data-dir")
-                .arg(self.root.join("cli"))
-                .args(["user", "add", "--upn", DEMO_UPN, "--given-name", "B"])
-                .args(["--surname", "Simon", "--mail", DEMO_UPN, "--password-stdin"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            {
-                use std::io::Write;
-                let mut stdin = child.stdin.take().unwrap();
-                stdin
-                    .write_all(format!("{DEMO_PASSWORD}\n").as_bytes())
-                    .unwrap();
-            }
-            let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "user add: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let out = self.cli_ok(&[
-                "app",
-                "add",
-                "--custom",
-                "--name",
-                "Test SP",
-                "--identifier",
-                SP_ENTITY,
-                "--reply-url",
-                SP_ACS,
-            ]);
-            let id = out
-                .split_whitespace()
-                .find(|w| w.len() == 36 && w.chars().filter(|c| *c == '-').count() == 4)
-                .unwrap()
-                .to_owned();
-            self.cli_ok(&["app", "assign", &id, "--user", DEMO_UPN]);
-            id
+/// Nodes sharing one database and one master key file.
+struct Cluster {
+    db: TestDb,
+    root: PathBuf,
+    key_file: PathBuf,
+    nodes: usize,
+}
+
+struct Node {
+    child: Option<Child>,
+    port: u16,
+    tenant: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Node {
+    /// SIGKILL.
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            let _ = c.wait();
         }
     }
 
-    /// A browser reaching `node` under the public host name, with the cookie jar `jar`
-    /// (share a jar between nodes to move the browser between them).
-    fn via(node: &Node, jar: &Arc<reqwest::cookie::Jar>) -> reqwest::Client {
-        reqwest::Client::builder()
-            .cookie_provider(Arc::clone(jar))
-            .resolve(HOST, node.addr())
-            .redirect(reqwest::redirect::Policy::limited(10))
-            .timeout(Duration::from_secs(40))
-            .build()
-            .unwrap()
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
     }
+}
 
-    fn login_url(tenant: &str) -> String {
-        format!("{PUBLIC}/{tenant}/saml2")
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
     }
+}
 
-    /// A Redirect-binding AuthnRequest URL of the test SP.
-    fn request_url(tenant: &str, id: &str) -> String {
-        let mut r = AuthnRequest::new(id, Timestamp::from(std::time::SystemTime::now()), SP_ENTITY);
-        r.destination = Some(login_url(tenant));
-        r.acs_url = Some(SP_ACS.into());
-        let q = encode_query(MessageKind::Request, &r.to_xml(), None, None).unwrap();
-        redirect_url(&login_url(tenant), &q)
-    }
-
-    /// (status, x-sesame-error, body) of a GET.
-    async fn fetch(b: &reqwest::Client, url: &str) -> (u16, String, String) {
-        error_code(b.get(url).send().await.unwrap()).await
-    }
-
-    /// Signs B.Simon in through `b` (at whatever node it reaches); returns the SSO page.
-    async fn sign_in(b: &reqwest::Client, tenant: &str, id: &str) -> String {
-        let (st, _, html) = fetch(b, &request_url(tenant, id)).await;
-        assert_eq!(st, 200);
-        assert!(is_login_page(&html), "expected the sign-in page: {html}");
-        let r = submit_login(b, PUBLIC, &html, DEMO_UPN, DEMO_PASSWORD).await;
-        r.text().await.unwrap()
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sso_replay_lockout_and_configuration_across_nodes() {
-        let Some(admin) = pg_admin() else { return };
-        let _serial = SERIAL.lock().await;
-        let mut cluster = Cluster::new(&admin);
-        let a = cluster.start(&[]);
-        let b = cluster.start(&[]);
-        assert_eq!(a.tenant, b.tenant);
-        let tenant = a.tenant.clone();
-        let app = cluster.add_sp();
-
-        // Sign in at node A; the same browser continues SSO at node B, without the
-        // sign-in page.
-        let jar = Arc::new(reqwest::cookie::Jar::default());
-        let (at_a, at_b) = (via(&a, &jar), via(&b, &jar));
-        // The change just made by the CLI is in force at both within a second.
-        tokio::time::sleep(Duration::from_millis(1200)).await;
-        let html = sign_in(&at_a, &tenant, "_mn_1").await;
-        assert!(is_auto_post(&html), "{html}");
-        let (st, code, html) = fetch(&at_b, &request_url(&tenant, "_mn_2")).await;
-        assert_eq!((st, code.as_str()), (200, ""), "{html}");
-        assert!(is_auto_post(&html), "node B asked to sign in again: {html}");
-        let (action, xml, _) = auto_post_response(&html);
-        assert_eq!(action, SP_ACS);
-        assert!(xml.contains("InResponseTo=\"_mn_2\""));
-
-        // A request ID seen at A is refused at B (and the other way round).
-        let (st, code, _) = fetch(&at_b, &request_url(&tenant, "_mn_1")).await;
-        assert_eq!((st, code.as_str()), (400, "SESAME900001"));
-        let (st, code, _) = fetch(&at_a, &request_url(&tenant, "_mn_2")).await;
-        assert_eq!((st, code.as_str()), (400, "SESAME900001"));
-
-        // A configuration change made at A (the CLI on the shared database) is in force
-        // at B within a second: the SSO path there refuses the disabled app.
-        let mut delays = Vec::new();
-        for (round, (enabled, want)) in [
-            ("false", "SESAME7000112"),
-            ("true", ""),
-            ("false", "SESAME7000112"),
-            ("true", ""),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            cluster.cli_ok(&["app", "set", &app, "--enabled", enabled]);
-            let acked = Instant::now();
-            let mut n = 0;
-            let seen = loop {
-                n += 1;
-                let (_, code, _) = fetch(
-                    &at_b,
-                    &request_url(&tenant, &format!("_mn_cfg_{round}_{n}")),
-                )
-                .await;
-                if code == want {
-                    break acked.elapsed();
-                }
-                assert!(
-                    acked.elapsed() < Duration::from_secs(10),
-                    "node B still answers {code:?} 10 s after the change"
-                );
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            };
-            delays.push(seen);
+impl Cluster {
+    fn new(admin: &str) -> Cluster {
+        let id = uuid::Uuid::new_v4().to_string();
+        let root = std::env::temp_dir().join(format!("sesame-mn-{id}"));
+        std::fs::create_dir_all(&root).unwrap();
+        let key_file = root.join("master.key");
+        // 32 random bytes, base64: what every node is given.
+        std::fs::write(&key_file, "q0hW8rWl3m0y8fRkq5cZb6t2JgqkQe1oXyG1o3m2kVQ=\n").unwrap();
+        Cluster {
+            db: TestDb::ensure(admin, &format!("mn_{id}"), true),
+            root,
+            key_file,
+            nodes: 0,
         }
-        let max = delays.iter().max().copied().unwrap_or_default();
-        println!(
-            "multinode: configuration change at A in force at B after {:?} (max {max:?})",
-            delays
-                .iter()
-                .map(|d| format!("{} ms", d.as_millis()))
-                .collect::<Vec<_>>()
-        );
-        assert!(
-            max < Duration::from_secs(3),
-            "a configuration change took {max:?} to reach node B (expected about a second)"
-        );
+    }
 
-        // A lockout counted at A holds at B: 10 wrong passwords at A lock the name, and
-        // the right password at B is refused.
-        let jar2 = Arc::new(reqwest::cookie::Jar::default());
-        let (a2, b2) = (via(&a, &jar2), via(&b, &jar2));
-        // (Node A too has seen the app enabled again: it polls on its own schedule.)
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut n = 0;
-        let mut page = loop {
-            n += 1;
-            let (_, _, page) = fetch(&a2, &request_url(&tenant, &format!("_mn_lock_a{n}"))).await;
-            if is_login_page(&page) {
-                break page;
-            }
+    /// A `sesame` command on the shared database and master key.
+    fn command(&self) -> Command {
+        let mut c = sesame_command();
+        c.env("SESAME_DATABASE_URL", &self.db.url)
+            .env("SESAME_MASTER_KEY_FILE", &self.key_file)
+            .env("SESAME_DEMO_PASSWORD", DEMO_PASSWORD)
+            .env("SESAME_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        c
+    }
+
+    /// Starts a node (its own data dir: nothing in it is needed on PostgreSQL).
+    fn start(&mut self, extra: &[&str]) -> Node {
+        self.nodes += 1;
+        let dir = self.root.join(format!("node{}", self.nodes));
+        let port = free_port();
+        let mut c = self.command();
+        c.arg("--data-dir")
+            .arg(&dir)
+            .arg("serve")
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--public-url",
+                PUBLIC,
+            ])
+            .args(extra)
+            .stderr(Stdio::inherit());
+        let (child, _, tenant) = spawn_serve(&mut c);
+        // Listening is printed before serving: wait until it answers.
+        let node = Node {
+            child: Some(child),
+            port,
+            tenant,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(node.addr()).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "node A does not show the sign-in page: {page}"
+                "node does not accept connections"
             );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        for i in 0..10 {
-            let (st, code, next) =
-                error_code(submit_login(&a2, PUBLIC, &page, DEMO_UPN, "wrong-password").await)
-                    .await;
-            assert_eq!(st, 200, "attempt {i}");
-            assert_eq!(code, "SESAME50126", "attempt {i}");
-            page = next;
+            std::thread::sleep(Duration::from_millis(20));
         }
-        let (_, _, page_b) = fetch(&b2, &request_url(&tenant, "_mn_lock_b")).await;
-        assert!(is_login_page(&page_b));
-        let (_, code, _) =
-            error_code(submit_login(&b2, PUBLIC, &page_b, DEMO_UPN, DEMO_PASSWORD).await).await;
-        assert_eq!(code, "SESAME50053", "the lock counted at A must hold at B");
-        drop((a, b));
+        node
     }
 
-    /// One SSO request of the stream: (node, request id, acknowledged at, succeeded).
-    type Sent = (usize, String, Instant, bool);
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn node_killed_during_a_stream_of_sso_requests() {
-        let Some(admin) = pg_admin() else { return };
-        let _serial = SERIAL.lock().await;
-        let mut cluster = Cluster::new(&admin);
-        let a = cluster.start(&[]);
-        let b = cluster.start(&[]);
-        let tenant = a.tenant.clone();
-        cluster.add_sp();
-        tokio::time::sleep(Duration::from_millis(1200)).await;
-        let jar = Arc::new(reqwest::cookie::Jar::default());
-        let clients = [via(&a, &jar), via(&b, &jar)];
-        assert!(is_auto_post(&sign_in(&clients[0], &tenant, "_k_0").await));
-
-        let a = Arc::new(Mutex::new(a));
-        let start = Instant::now();
-        let run_for = Duration::from_secs(6);
-        let kill_at = Duration::from_millis(2500);
-        let killed_at: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
-
-        // Configuration changes, each acknowledged by the CLI's exit status.
-        let cl = Arc::new(cluster);
-        let changes = {
-            let cl = Arc::clone(&cl);
-            std::thread::spawn(move || {
-                let mut acked = Vec::new();
-                let mut n = 0;
-                while start.elapsed() < run_for {
-                    n += 1;
-                    let name = format!("mn-group-{n}");
-                    if cl.cli(&["group", "add", &name]).status.success() {
-                        acked.push(name);
-                    }
-                }
-                acked
-            })
-        };
-        // The killer.
-        let killer = {
-            let a = Arc::clone(&a);
-            let killed_at = Arc::clone(&killed_at);
-            tokio::spawn(async move {
-                tokio::time::sleep(kill_at).await;
-                a.lock().unwrap().kill();
-                *killed_at.lock().unwrap() = Some(Instant::now());
-            })
-        };
-        // SSO requests spread over both nodes, four at a time.
-        let mut workers = Vec::new();
-        for w in 0..4usize {
-            let clients = clients.clone();
-            let tenant = tenant.clone();
-            workers.push(tokio::spawn(async move {
-                let mut sent: Vec<Sent> = Vec::new();
-                let mut n = 0usize;
-                while start.elapsed() < run_for {
-                    n += 1;
-                    let node = (w + n) % 2;
-                    let id = format!("_k_{}_{w}_{n}", ["a", "b"][node]);
-                    let ok = match clients[node].get(request_url(&tenant, &id)).send().await {
-                        Ok(r) => {
-                            let st = r.status().as_u16();
-                            st == 200 && is_auto_post(&r.text().await.unwrap_or_default())
-                        }
-                        Err(_) => false,
-                    };
-                    sent.push((node, id, Instant::now(), ok));
-                    if !ok && node == 0 {
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                }
-                sent
-            }));
-        }
-        let mut sent: Vec<Sent> = Vec::new();
-        for w in workers {
-            sent.extend(w.await.unwrap());
-        }
-        killer.await.unwrap();
-        let acked_groups = changes.join().unwrap();
-        let killed = killed_at.lock().unwrap().unwrap();
-
-        // Node B kept serving: every request to it succeeded, before and after the kill.
-        let b_total = sent.iter().filter(|s| s.0 == 1).count();
-        let b_after = sent.iter().filter(|s| s.0 == 1 && s.2 > killed).count();
-        let b_failed: Vec<&Sent> = sent.iter().filter(|s| s.0 == 1 && !s.3).collect();
-        assert!(
-            b_after > 10,
-            "too few requests reached node B after the kill ({b_after})"
-        );
-        assert!(
-            b_failed.is_empty(),
-            "node B failed {} of {b_total} requests: {:?}",
-            b_failed.len(),
-            &b_failed[..b_failed.len().min(5)]
-        );
-        let a_ok = sent.iter().filter(|s| s.0 == 0 && s.3).count();
-        assert!(
-            a_ok > 10,
-            "node A answered too few requests before the kill ({a_ok})"
-        );
-
-        // Every acknowledged configuration change is there.
-        assert!(
-            acked_groups.len() >= 3,
-            "too few configuration changes ({})",
-            acked_groups.len()
-        );
-        let listed: serde_json::Value =
-            serde_json::from_str(&cl.cli_ok(&["group", "list", "--json"])).unwrap();
-        let names: Vec<&str> = listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|g| g["name"].as_str())
-            .collect();
-        for g in &acked_groups {
-            assert!(
-                names.contains(&g.as_str()),
-                "acknowledged change lost: group {g}"
-            );
-        }
-
-        // Sign-in log rows: node B's all there (after its flush), node A's all but at most
-        // the last second before the kill.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let out = Command::new("psql")
-            .args([
-                cl.db.url.as_str(),
-                "-X",
-                "-q",
-                "-t",
-                "-A",
-                "-c",
-                "SELECT request_id FROM signin_logs WHERE request_id LIKE '\\_k\\_%'",
-            ])
+    /// A CLI command on the shared store.
+    fn cli(&self, args: &[&str]) -> Output {
+        self.command()
+            .arg("--data-dir")
+            .arg(self.root.join("cli"))
+            .args(args)
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
         assert!(
             out.status.success(),
-            "{}",
+            "sesame {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let logged: std::collections::HashSet<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        let missing_b: Vec<&Sent> = sent
-            .iter()
-            .filter(|s| s.0 == 1 && s.3 && !logged.contains(&s.1))
-            .collect();
-        assert!(
-            missing_b.is_empty(),
-            "node B lost {} sign-in log rows",
-            missing_b.len()
-        );
-        let a_missing: Vec<&Sent> = sent
-            .iter()
-            .filter(|s| s.0 == 0 && s.3 && !logged.contains(&s.1))
-            .collect();
-        let a_old_missing = a_missing
-            .iter()
-            .filter(|s| s.2 + Duration::from_secs(1) < killed)
-            .count();
-        println!(
-            "multinode: SIGKILL of node A after {} ms: {} requests ({} to B after the kill, all served), {} configuration changes acknowledged and kept, {} of node A's {a_ok} log rows lost (all from its last second)",
-            kill_at.as_millis(),
-            sent.len(),
-            b_after,
-            acked_groups.len(),
-            a_missing.len()
-        );
-        assert_eq!(
-            a_old_missing, 0,
-            "node A lost sign-in log rows older than one second before the kill"
-        );
-        drop(b);
+        String::from_utf8(out.stdout).unwrap()
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn database_restart_under_load_is_503_then_recovers() {
-        let Some(admin) = pg_admin() else { return };
-        let Some(pg_ctl) = std::env::var("SESAME_TEST_PG_CTL")
-            .ok()
-            .filter(|s| !s.is_empty())
-        else {
-            assert!(
-                !std::env::var("CI").is_ok_and(|v| v == "true"),
-                "CI=true and SESAME_TEST_PG_CTL is not set (scripts/postgres.sh sets it)"
-            );
-            eprintln!(
-                "multinode: SESAME_TEST_PG_CTL is not set; the restart test needs it. NOT RUN."
-            );
-            return;
-        };
-        let _serial = SERIAL.lock().await;
-        let mut cluster = Cluster::new(&admin);
-        // A short acquire timeout, so that the outage is seen as 503s rather than as
-        // slow successes.
-        let a = cluster.start(&["--db-acquire-timeout", "1"]);
-        let tenant = a.tenant.clone();
-        cluster.add_sp();
-        tokio::time::sleep(Duration::from_millis(1200)).await;
-        let jar = Arc::new(reqwest::cookie::Jar::default());
-        let browser = via(&a, &jar);
-        assert!(is_auto_post(&sign_in(&browser, &tenant, "_r_0").await));
-        let ready = format!("{PUBLIC}/readyz");
-        assert_eq!(
-            browser.get(&ready).send().await.unwrap().status().as_u16(),
-            200
-        );
-
-        let start = Instant::now();
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut workers = Vec::new();
-        for w in 0..3usize {
-            let browser = browser.clone();
-            let tenant = tenant.clone();
-            let stop = Arc::clone(&stop);
-            workers.push(tokio::spawn(async move {
-                // (status, error code, took, at)
-                let mut seen: Vec<(u16, String, Duration, Duration)> = Vec::new();
-                let mut n = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    n += 1;
-                    let t0 = Instant::now();
-                    let r = browser
-                        .get(request_url(&tenant, &format!("_r_{w}_{n}")))
-                        .send()
-                        .await
-                        .unwrap();
-                    let st = r.status().as_u16();
-                    let (_, code, body) = error_code(r).await;
-                    if st == 200 {
-                        assert!(
-                            is_auto_post(&body),
-                            "a 200 that is not the SSO answer: {body}"
-                        );
-                    }
-                    seen.push((st, code, t0.elapsed(), start.elapsed()));
-                    tokio::time::sleep(Duration::from_millis(25)).await;
-                }
-                seen
-            }));
+    /// B.Simon and the test SP, assigned to B.Simon; returns the app's id.
+    fn add_sp(&self) -> String {
+        let mut child = self
+            .command()
+            .arg("--data-dir")
+            .arg(self.root.join("cli"))
+            .args(["user", "add", "--upn", DEMO_UPN, "--given-name", "B"])
+            .args(["--surname", "Simon", "--mail", DEMO_UPN, "--password-stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin
+                .write_all(format!("{DEMO_PASSWORD}\n").as_bytes())
+                .unwrap();
         }
-        // Load first, then the database goes away for three seconds.
-        tokio::time::sleep(Duration::from_millis(1000)).await;
-        let down_at = start.elapsed();
-        let st = Command::new(&pg_ctl).arg("stop").status().unwrap();
-        assert!(st.success(), "pg_ctl stop");
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let not_ready = browser.get(&ready).send().await.unwrap().status().as_u16();
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let st = Command::new(&pg_ctl).arg("start").status().unwrap();
-        assert!(st.success(), "pg_ctl start");
-        let up_at = start.elapsed();
-        // Recovery without restarting Sesame.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let recovered = loop {
-            let (st, _, body) = fetch(
-                &browser,
-                &request_url(&tenant, &format!("_r_rec_{}", start.elapsed().as_millis())),
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "user add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = self.cli_ok(&[
+            "app",
+            "add",
+            "--custom",
+            "--name",
+            "Test SP",
+            "--identifier",
+            SP_ENTITY,
+            "--reply-url",
+            SP_ACS,
+        ]);
+        let id = uuid_in(&out);
+        self.cli_ok(&["app", "assign", &id, "--user", DEMO_UPN]);
+        id
+    }
+}
+
+/// A browser reaching `node` under the public host name, with the cookie jar `jar`
+/// (share a jar between nodes to move the browser between them).
+fn via(node: &Node, jar: &Arc<reqwest::cookie::Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(Arc::clone(jar))
+        .resolve(HOST, node.addr())
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .timeout(Duration::from_secs(40))
+        .build()
+        .unwrap()
+}
+
+fn login_url(tenant: &str) -> String {
+    format!("{PUBLIC}/{tenant}/saml2")
+}
+
+/// A Redirect-binding AuthnRequest URL of the test SP.
+fn request_url(tenant: &str, id: &str) -> String {
+    let mut r = AuthnRequest::new(id, Timestamp::from(std::time::SystemTime::now()), SP_ENTITY);
+    r.destination = Some(login_url(tenant));
+    r.acs_url = Some(SP_ACS.into());
+    let q = encode_query(MessageKind::Request, &r.to_xml(), None, None).unwrap();
+    redirect_url(&login_url(tenant), &q)
+}
+
+/// (status, x-sesame-error, body) of a GET.
+async fn fetch(b: &reqwest::Client, url: &str) -> (u16, String, String) {
+    error_code(b.get(url).send().await.unwrap()).await
+}
+
+/// Signs B.Simon in through `b` (at whatever node it reaches); returns the SSO page.
+async fn sign_in(b: &reqwest::Client, tenant: &str, id: &str) -> String {
+    let (st, _, html) = fetch(b, &request_url(tenant, id)).await;
+    assert_eq!(st, 200);
+    assert!(is_login_page(&html), "expected the sign-in page: {html}");
+    let r = submit_login(b, PUBLIC, &html, DEMO_UPN, DEMO_PASSWORD).await;
+    r.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sso_replay_lockout_and_configuration_across_nodes() {
+    let Some(admin) = pg_admin() else { return };
+    let _serial = SERIAL.lock().await;
+    let mut cluster = Cluster::new(&admin);
+    let a = cluster.start(&[]);
+    let b = cluster.start(&[]);
+    assert_eq!(a.tenant, b.tenant);
+    let tenant = a.tenant.clone();
+    let app = cluster.add_sp();
+
+    // Sign in at node A; the same browser continues SSO at node B, without the
+    // sign-in page.
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let (at_a, at_b) = (via(&a, &jar), via(&b, &jar));
+    // The change just made by the CLI is in force at both within a second.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let html = sign_in(&at_a, &tenant, "_mn_1").await;
+    assert!(is_auto_post(&html), "{html}");
+    let (st, code, html) = fetch(&at_b, &request_url(&tenant, "_mn_2")).await;
+    assert_eq!((st, code.as_str()), (200, ""), "{html}");
+    assert!(is_auto_post(&html), "node B asked to sign in again: {html}");
+    let (action, xml, _) = auto_post_response(&html);
+    assert_eq!(action, SP_ACS);
+    assert!(xml.contains("InResponseTo=\"_mn_2\""));
+
+    // A request ID seen at A is refused at B (and the other way round).
+    let (st, code, _) = fetch(&at_b, &request_url(&tenant, "_mn_1")).await;
+    assert_eq!((st, code.as_str()), (400, "SESAME900001"));
+    let (st, code, _) = fetch(&at_a, &request_url(&tenant, "_mn_2")).await;
+    assert_eq!((st, code.as_str()), (400, "SESAME900001"));
+
+    // A configuration change made at A (the CLI on the shared database) is in force
+    // at B within a second: the SSO path there refuses the disabled app.
+    let mut delays = Vec::new();
+    for (round, (enabled, want)) in [
+        ("false", "SESAME7000112"),
+        ("true", ""),
+        ("false", "SESAME7000112"),
+        ("true", ""),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        cluster.cli_ok(&["app", "set", &app, "--enabled", enabled]);
+        let acked = Instant::now();
+        let mut n = 0;
+        let seen = loop {
+            n += 1;
+            let (_, code, _) = fetch(
+                &at_b,
+                &request_url(&tenant, &format!("_mn_cfg_{round}_{n}")),
             )
             .await;
-            if st == 200 && is_auto_post(&body) {
-                break start.elapsed();
+            if code == want {
+                break acked.elapsed();
             }
             assert!(
-                Instant::now() < deadline,
-                "Sesame did not recover after the database came back"
+                acked.elapsed() < Duration::from_secs(10),
+                "node B still answers {code:?} 10 s after the change"
             );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         };
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut seen = Vec::new();
-        for w in workers {
-            seen.extend(w.await.unwrap());
-        }
-        assert_eq!(
-            not_ready, 503,
-            "/readyz must say 503 while the database is down"
-        );
-        assert_eq!(
-            browser.get(&ready).send().await.unwrap().status().as_u16(),
-            200
-        );
-
-        let unavailable = seen.iter().filter(|s| s.0 == 503).count();
-        let ok = seen.iter().filter(|s| s.0 == 200).count();
-        let slowest = seen.iter().map(|s| s.2).max().unwrap_or_default();
-        println!(
-            "multinode: database down {:?}..{:?}: {} requests, {ok} served, {unavailable} answered 503, slowest {slowest:?}, serving again at {recovered:?}",
-            down_at, up_at, seen.len()
-        );
-        for (st, code, took, at) in &seen {
-            assert!(
-                *st == 200 || (*st == 503 && code == "SESAME900011"),
-                "at {at:?}: status {st} {code} (only 200 or a 503 page are clean)"
-            );
-            assert!(
-                *took < Duration::from_secs(10),
-                "a request hung for {took:?}"
-            );
-        }
-        assert!(unavailable > 0, "no request saw the outage");
-        assert!(
-            seen.iter().any(|s| s.0 == 200 && s.3 > up_at),
-            "no success after the restart"
-        );
-        drop(a);
+        delays.push(seen);
     }
+    let max = delays.iter().max().copied().unwrap_or_default();
+    println!(
+        "multinode: configuration change at A in force at B after {:?} (max {max:?})",
+        delays
+            .iter()
+            .map(|d| format!("{} ms", d.as_millis()))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        max < Duration::from_secs(3),
+        "a configuration change took {max:?} to reach node B (expected about a second)"
+    );
+
+    // A lockout counted at A holds at B: 10 wrong passwords at A lock the name, and
+    // the right password at B is refused.
+    let jar2 = Arc::new(reqwest::cookie::Jar::default());
+    let (a2, b2) = (via(&a, &jar2), via(&b, &jar2));
+    // (Node A too has seen the app enabled again: it polls on its own schedule.)
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut n = 0;
+    let mut page = loop {
+        n += 1;
+        let (_, _, page) = fetch(&a2, &request_url(&tenant, &format!("_mn_lock_a{n}"))).await;
+        if is_login_page(&page) {
+            break page;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node A does not show the sign-in page: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    for i in 0..10 {
+        let (st, code, next) =
+            error_code(submit_login(&a2, PUBLIC, &page, DEMO_UPN, "wrong-password").await).await;
+        assert_eq!(st, 200, "attempt {i}");
+        assert_eq!(code, "SESAME50126", "attempt {i}");
+        page = next;
+    }
+    let (_, _, page_b) = fetch(&b2, &request_url(&tenant, "_mn_lock_b")).await;
+    assert!(is_login_page(&page_b));
+    let (_, code, _) =
+        error_code(submit_login(&b2, PUBLIC, &page_b, DEMO_UPN, DEMO_PASSWORD).await).await;
+    assert_eq!(code, "SESAME50053", "the lock counted at A must hold at B");
+    drop((a, b));
+}
+
+/// One SSO request of the stream: (node, request id, acknowledged at, succeeded).
+type Sent = (usize, String, Instant, bool);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_killed_during_a_stream_of_sso_requests() {
+    let Some(admin) = pg_admin() else { return };
+    let _serial = SERIAL.lock().await;
+    let mut cluster = Cluster::new(&admin);
+    let a = cluster.start(&[]);
+    let b = cluster.start(&[]);
+    let tenant = a.tenant.clone();
+    cluster.add_sp();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let clients = [via(&a, &jar), via(&b, &jar)];
+    assert!(is_auto_post(&sign_in(&clients[0], &tenant, "_k_0").await));
+
+    let a = Arc::new(Mutex::new(a));
+    let start = Instant::now();
+    let run_for = Duration::from_secs(6);
+    let kill_at = Duration::from_millis(2500);
+    let killed_at: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+
+    // Configuration changes, each acknowledged by the CLI's exit status.
+    let cl = Arc::new(cluster);
+    let changes = {
+        let cl = Arc::clone(&cl);
+        std::thread::spawn(move || {
+            let mut acked = Vec::new();
+            let mut n = 0;
+            while start.elapsed() < run_for {
+                n += 1;
+                let name = format!("mn-group-{n}");
+                if cl.cli(&["group", "add", &name]).status.success() {
+                    acked.push(name);
+                }
+            }
+            acked
+        })
+    };
+    // The killer.
+    let killer = {
+        let a = Arc::clone(&a);
+        let killed_at = Arc::clone(&killed_at);
+        tokio::spawn(async move {
+            tokio::time::sleep(kill_at).await;
+            a.lock().unwrap().kill();
+            *killed_at.lock().unwrap() = Some(Instant::now());
+        })
+    };
+    // SSO requests spread over both nodes, four at a time.
+    let mut workers = Vec::new();
+    for w in 0..4usize {
+        let clients = clients.clone();
+        let tenant = tenant.clone();
+        workers.push(tokio::spawn(async move {
+            let mut sent: Vec<Sent> = Vec::new();
+            let mut n = 0usize;
+            while start.elapsed() < run_for {
+                n += 1;
+                let node = (w + n) % 2;
+                let id = format!("_k_{}_{w}_{n}", ["a", "b"][node]);
+                let ok = match clients[node].get(request_url(&tenant, &id)).send().await {
+                    Ok(r) => {
+                        let st = r.status().as_u16();
+                        st == 200 && is_auto_post(&r.text().await.unwrap_or_default())
+                    }
+                    Err(_) => false,
+                };
+                sent.push((node, id, Instant::now(), ok));
+                if !ok && node == 0 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            sent
+        }));
+    }
+    let mut sent: Vec<Sent> = Vec::new();
+    for w in workers {
+        sent.extend(w.await.unwrap());
+    }
+    killer.await.unwrap();
+    let acked_groups = changes.join().unwrap();
+    let killed = killed_at.lock().unwrap().unwrap();
+
+    // Node B kept serving: every request to it succeeded, before and after the kill.
+    let b_total = sent.iter().filter(|s| s.0 == 1).count();
+    let b_after = sent.iter().filter(|s| s.0 == 1 && s.2 > killed).count();
+    let b_failed: Vec<&Sent> = sent.iter().filter(|s| s.0 == 1 && !s.3).collect();
+    assert!(
+        b_after > 10,
+        "too few requests reached node B after the kill ({b_after})"
+    );
+    assert!(
+        b_failed.is_empty(),
+        "node B failed {} of {b_total} requests: {:?}",
+        b_failed.len(),
+        &b_failed[..b_failed.len().min(5)]
+    );
+    let a_ok = sent.iter().filter(|s| s.0 == 0 && s.3).count();
+    assert!(
+        a_ok > 10,
+        "node A answered too few requests before the kill ({a_ok})"
+    );
+
+    // Every acknowledged configuration change is there.
+    assert!(
+        acked_groups.len() >= 3,
+        "too few configuration changes ({})",
+        acked_groups.len()
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(&cl.cli_ok(&["group", "list", "--json"])).unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["name"].as_str())
+        .collect();
+    for g in &acked_groups {
+        assert!(
+            names.contains(&g.as_str()),
+            "acknowledged change lost: group {g}"
+        );
+    }
+
+    // Sign-in log rows: node B's all there (after its flush), node A's all but at most
+    // the last second before the kill.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let out = Command::new("psql")
+        .args([
+            cl.db.url.as_str(),
+            "-X",
+            "-q",
+            "-t",
+            "-A",
+            "-c",
+            "SELECT request_id FROM signin_logs WHERE request_id LIKE '\\_k\\_%'",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let logged: std::collections::HashSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let missing_b: Vec<&Sent> = sent
+        .iter()
+        .filter(|s| s.0 == 1 && s.3 && !logged.contains(&s.1))
+        .collect();
+    assert!(
+        missing_b.is_empty(),
+        "node B lost {} sign-in log rows",
+        missing_b.len()
+    );
+    let a_missing: Vec<&Sent> = sent
+        .iter()
+        .filter(|s| s.0 == 0 && s.3 && !logged.contains(&s.1))
+        .collect();
+    let a_old_missing = a_missing
+        .iter()
+        .filter(|s| s.2 + Duration::from_secs(1) < killed)
+        .count();
+    println!(
+        "multinode: SIGKILL of node A after {} ms: {} requests ({} to B after the kill, all served), {} configuration changes acknowledged and kept, {} of node A's {a_ok} log rows lost (all from its last second)",
+        kill_at.as_millis(),
+        sent.len(),
+        b_after,
+        acked_groups.len(),
+        a_missing.len()
+    );
+    assert_eq!(
+        a_old_missing, 0,
+        "node A lost sign-in log rows older than one second before the kill"
+    );
+    drop(b);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_restart_under_load_is_503_then_recovers() {
+    let Some(admin) = pg_admin() else { return };
+    let Some(pg_ctl) = std::env::var("SESAME_TEST_PG_CTL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI=true and SESAME_TEST_PG_CTL is not set (scripts/postgres.sh sets it)"
+        );
+        eprintln!("multinode: SESAME_TEST_PG_CTL is not set; the restart test needs it. NOT RUN.");
+        return;
+    };
+    let _serial = SERIAL.lock().await;
+    let mut cluster = Cluster::new(&admin);
+    // A short acquire timeout, so that the outage is seen as 503s rather than as
+    // slow successes.
+    let a = cluster.start(&["--db-acquire-timeout", "1"]);
+    let tenant = a.tenant.clone();
+    cluster.add_sp();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let browser = via(&a, &jar);
+    assert!(is_auto_post(&sign_in(&browser, &tenant, "_r_0").await));
+    let ready = format!("{PUBLIC}/readyz");
+    assert_eq!(
+        browser.get(&ready).send().await.unwrap().status().as_u16(),
+        200
+    );
+
+    let start = Instant::now();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..3usize {
+        let browser = browser.clone();
+        let tenant = tenant.clone();
+        let stop = Arc::clone(&stop);
+        workers.push(tokio::spawn(async move {
+            // (status, error code, took, at)
+            let mut seen: Vec<(u16, String, Duration, Duration)> = Vec::new();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let t0 = Instant::now();
+                let r = browser
+                    .get(request_url(&tenant, &format!("_r_{w}_{n}")))
+                    .send()
+                    .await
+                    .unwrap();
+                let st = r.status().as_u16();
+                let (_, code, body) = error_code(r).await;
+                if st == 200 {
+                    assert!(
+                        is_auto_post(&body),
+                        "a 200 that is not the SSO answer: {body}"
+                    );
+                }
+                seen.push((st, code, t0.elapsed(), start.elapsed()));
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            seen
+        }));
+    }
+    // Load first, then the database goes away for three seconds.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let down_at = start.elapsed();
+    let st = Command::new(&pg_ctl).arg("stop").status().unwrap();
+    assert!(st.success(), "pg_ctl stop");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let not_ready = browser.get(&ready).send().await.unwrap().status().as_u16();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let st = Command::new(&pg_ctl).arg("start").status().unwrap();
+    assert!(st.success(), "pg_ctl start");
+    let up_at = start.elapsed();
+    // Recovery without restarting Sesame.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let recovered = loop {
+        let (st, _, body) = fetch(
+            &browser,
+            &request_url(&tenant, &format!("_r_rec_{}", start.elapsed().as_millis())),
+        )
+        .await;
+        if st == 200 && is_auto_post(&body) {
+            break start.elapsed();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Sesame did not recover after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut seen = Vec::new();
+    for w in workers {
+        seen.extend(w.await.unwrap());
+    }
+    assert_eq!(
+        not_ready, 503,
+        "/readyz must say 503 while the database is down"
+    );
+    assert_eq!(
+        browser.get(&ready).send().await.unwrap().status().as_u16(),
+        200
+    );
+
+    let unavailable = seen.iter().filter(|s| s.0 == 503).count();
+    let ok = seen.iter().filter(|s| s.0 == 200).count();
+    let slowest = seen.iter().map(|s| s.2).max().unwrap_or_default();
+    println!(
+        "multinode: database down {:?}..{:?}: {} requests, {ok} served, {unavailable} answered 503, slowest {slowest:?}, serving again at {recovered:?}",
+        down_at, up_at, seen.len()
+    );
+    for (st, code, took, at) in &seen {
+        assert!(
+            *st == 200 || (*st == 503 && code == "SESAME900011"),
+            "at {at:?}: status {st} {code} (only 200 or a 503 page are clean)"
+        );
+        assert!(
+            *took < Duration::from_secs(10),
+            "a request hung for {took:?}"
+        );
+    }
+    assert!(unavailable > 0, "no request saw the outage");
+    assert!(
+        seen.iter().any(|s| s.0 == 200 && s.3 > up_at),
+        "no success after the restart"
+    );
+    drop(a);
 }

@@ -2,27 +2,18 @@
 //! start, and `sesame migrate` / `backup` / `restore` — including a tenant moving from
 //! SQLite to PostgreSQL (when the tests run with SESAME_TEST_DATABASE_URL; else from one
 //! SQLite file to another) and signing in there with the same master key.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-mod sso_common;
-
-use sso_common::test_db;
-use sso_common::*;
+use crate::common::*;
 use std::process::{Command, Output, Stdio};
 
 fn sesame(dir: &std::path::Path, url: &str, args: &[&str]) -> Output {
-    let mut c = Command::new(bin());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("SESAME_") {
-            c.env_remove(k);
-        }
-    }
-    c.arg("--data-dir")
+    sesame_command()
+        .arg("--data-dir")
         .arg(dir)
         .arg("--database-url")
         .arg(url)
         .args(args)
-        .env("SESAME_ADMIN_PASSWORD", "Admin-Password-42")
+        .env("SESAME_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .stdin(Stdio::null())
         .output()
         .unwrap()

@@ -1,12 +1,8 @@
 //! The admin portal's Enterprise applications, black-box against the real binary: the
 //! Convene seed flow through the portal's forms, a Webex-style metadata upload, claims,
 //! certificates, a sanitised logo; CSRF and role refusals on every POST; the audit log.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-#[path = "sso_common/mod.rs"]
-mod sso_common;
-
-use sso_common::*;
+use crate::common::*;
 
 const CONVENE_ACS: &str = "https://portal.convene.me.uk/saml/acs/4f2c9a";
 const CONVENE_ID: &str = "https://portal.convene.me.uk";
@@ -16,14 +12,6 @@ struct Admin {
     follow: reqwest::Client,
     manual: reqwest::Client,
     base: String,
-}
-
-/// The initial administrator's password: DATA_DIR/initial-admin-password, or the one the
-/// harness sets with SESAME_ADMIN_PASSWORD.
-fn admin_password(s: &Server) -> String {
-    std::fs::read_to_string(s.dir.join("initial-admin-password"))
-        .map(|p| p.trim().to_owned())
-        .unwrap_or_else(|_| "Admin-Password-42".to_owned())
 }
 
 async fn sign_in(s: &Server, upn: &str, pw: &str) -> Admin {
@@ -46,7 +34,7 @@ async fn sign_in(s: &Server, upn: &str, pw: &str) -> Admin {
 }
 
 async fn sign_in_admin(s: &Server) -> Admin {
-    sign_in(s, "admin@sesame.local", &admin_password(s)).await
+    sign_in(s, ADMIN_UPN, &admin_password(s)).await
 }
 
 fn csrf_of(html: &str) -> String {

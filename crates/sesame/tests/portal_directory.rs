@@ -3,13 +3,8 @@
 //! in with the password shown; groups and members; roles with the last-administrator
 //! rule; sign-in logs and a failed sign-in's details; audit rows of each change (never
 //! a password); settings; My Apps shows exactly the assigned, visible applications.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-mod portal_common;
-mod sso_common;
-
-use portal_common::*;
-use sso_common::*;
+use crate::common::*;
 
 /// Creates a user through New user; returns (user page URL, password shown, page).
 async fn new_user(
@@ -438,13 +433,6 @@ async fn settings_retention() {
     assert!(audit.contains("settings.update"));
 }
 
-fn app_id(out: &str) -> String {
-    out.split_whitespace()
-        .find(|w| w.len() == 36 && w.chars().filter(|c| *c == '-').count() == 4)
-        .unwrap_or_else(|| panic!("no app id in {out:?}"))
-        .to_owned()
-}
-
 #[tokio::test]
 async fn my_apps_shows_exactly_the_assigned_visible_apps() {
     let s = Server::start();
@@ -465,7 +453,7 @@ async fn my_apps_shows_exactly_the_assigned_visible_apps() {
             "https://sp.example.test/acs",
         ];
         args.extend_from_slice(extra);
-        app_id(&s.cli_ok(&args))
+        uuid_in(&s.cli_ok(&args))
     };
     let assigned = add("Assigned App", &[]);
     s.cli_ok(&["app", "assign", &assigned, "--user", DEMO_UPN]);

@@ -11,14 +11,9 @@
 //! - an unsigned browser is sent to the login page from every page and every form.
 //!
 //! It knows no page by name beyond its two starting points, so it also covers the
-//! areas other engineers add (the Enterprise applications pages).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
+//! areas added after it was written (the Enterprise applications pages).
 
-mod portal_common;
-mod sso_common;
-
-use portal_common::*;
-use sso_common::*;
+use crate::common::*;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 /// The most pages the crawler opens.

@@ -1,12 +1,9 @@
 //! The edge of `sesame serve`, black-box: HTTPS with `--tls-cert`/`--tls-key` (and
 //! `Secure` cookies), the `--config` TOML file, and the headers every page carries
 //! (Content-Security-Policy per page kind, nosniff, no referrer, no caching, request id).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-mod sso_common;
-
+use crate::common::*;
 use sesame_saml::bindings::post::AUTO_POST_SCRIPT_SHA256;
-use sso_common::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

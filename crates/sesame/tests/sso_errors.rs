@@ -1,12 +1,9 @@
 //! Every SSO error code, end to end against the real binary: error pages (code, HTTP
 //! status, correlation id) and errors returned to the application as SAML Responses.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-mod sso_common;
-
+use crate::common::*;
 use sesame_saml::messages::{Comparison, NameIdPolicy, RequestedAuthnContext, StatusCode};
 use sesame_saml::time::Timestamp;
-use sso_common::*;
 
 async fn page_code(b: &reqwest::Client, url: &str) -> (u16, String, String) {
     error_code(b.get(url).send().await.unwrap()).await

@@ -1,11 +1,8 @@
 //! End-to-end SSO flows against the real binary: SP-initiated (Redirect and POST),
 //! IdP-initiated, ForceAuthn, IsPassive, single logout, restart persistence.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-mod sso_common;
-
+use crate::common::*;
 use sesame_saml::messages::{StatusCode, NAMEID_EMAIL};
-use sso_common::*;
 
 const CLAIMS: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/";
 
@@ -45,7 +42,8 @@ async fn testapp_sp_initiated_redirect() {
     assert!(is_auto_post(&html), "{url}: {html}");
 }
 
-/// A custom SP, by HTTP-Redirect: every field of the Response as the issue says.
+/// A custom SP, by HTTP-Redirect: every field of the Response (Destination, Issuers,
+/// NameID, Conditions, bearer confirmation, SessionIndex, the default claims).
 #[tokio::test(flavor = "multi_thread")]
 async fn sp_initiated_redirect_response_fields() {
     let s = Server::start();

@@ -1,13 +1,10 @@
-//! The SSO hot path's memory (`sso::hot`, issue 7) changes where data comes from, never
+//! The SSO hot path's memory (`sso::hot`) changes where data comes from, never
 //! which checks run: a replayed request ID is refused also after a restart, a session
 //! ended or a user disabled is refused at once (or within the configuration's second),
 //! the SessionIndex of a session and app stays stable; and the sign-in log keeps the
 //! request and the Response sent (without their SignatureValue content).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
-mod sso_common;
-
-use sso_common::*;
+use crate::common::*;
 use std::time::{Duration, Instant};
 
 /// The text of every `<SignatureValue>` (or `<ds:SignatureValue>`) of `xml`.

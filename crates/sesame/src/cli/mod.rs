@@ -1,8 +1,11 @@
-//! The command-line SAML toolbox (`sesame saml …`).
+//! The command line: parsing ([`Cli`]) and one dispatch ([`run`]) to the module of each
+//! subcommand: the server (`serve`), the administration commands (`admin`, `signins`,
+//! `db`) and the SAML toolbox (`sesame saml …`).
 //!
-//! Each subcommand reads its document from standard input (bounded: [`MAX_INPUT`]), writes
-//! its result to standard output and anything for humans (warnings, binding details) to
-//! standard error, so that stdout can be piped into the next command.
+//! Each toolbox subcommand reads its document from standard input (bounded:
+//! `input::MAX_INPUT`), writes its result to standard output and anything for humans
+//! (warnings, binding details) to standard error, so that stdout can be piped into the
+//! next command.
 
 pub mod admin;
 mod c14n;
@@ -92,13 +95,7 @@ enum MetadataCommand {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Saml(cmd) => match cmd {
-            SamlCommand::Decode(a) => decode::run(&a),
-            SamlCommand::C14n(a) => c14n::run(&a),
-            SamlCommand::Sign(a) => sign::run(&a),
-            SamlCommand::Verify(a) => verify::run(&a),
-            SamlCommand::Metadata(MetadataCommand::Inspect(a)) => metadata::inspect(&a),
-        },
+        Command::Saml(cmd) => saml(cmd),
         Command::User(cmd) => admin::run_user(&cli.global, cmd),
         Command::Group(cmd) => admin::run_group(&cli.global, cmd),
         Command::App(cmd) => admin::run_app(&cli.global, cmd),
@@ -111,5 +108,16 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Migrate => db::run_migrate(&cli.global),
         Command::Backup(a) => db::run_backup(&cli.global, &a),
         Command::Restore(a) => db::run_restore(&cli.global, &a),
+    }
+}
+
+/// Runs one subcommand of the SAML toolbox (`sesame saml …`).
+fn saml(cmd: SamlCommand) -> Result<()> {
+    match cmd {
+        SamlCommand::Decode(a) => decode::run(&a),
+        SamlCommand::C14n(a) => c14n::run(&a),
+        SamlCommand::Sign(a) => sign::run(&a),
+        SamlCommand::Verify(a) => verify::run(&a),
+        SamlCommand::Metadata(MetadataCommand::Inspect(a)) => metadata::inspect(&a),
     }
 }

@@ -516,210 +516,251 @@ fn cert_line(c: &AppCertificate) -> String {
     )
 }
 
+/// Runs one subcommand of `sesame app …`: a function each.
 pub(super) async fn run(ctx: &Ctx, command: AppCommand) -> Result<()> {
-    let store = &ctx.store;
     let key_file = command.master_key_file.as_deref();
     match command.cmd {
-        AppSub::Add(a) => {
-            // From the gallery: everything the template fixes is pre-filled; the
-            // administrator's values go on top and are checked against the template.
-            let template = match &a.gallery {
-                Some(g) => Some(sesame::gallery::template(g.trim()).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "--gallery {g}: the gallery has no such application; `sesame gallery list` shows them"
-                    )
-                })?),
-                None => None,
-            };
-            if let Some(t) = template {
-                sesame::gallery::check_single_instance(store, t, None).await?;
-            }
-            let new = match template {
-                Some(t) => sesame::gallery::new_app(t, &a.name),
-                None => NewApp::custom(&a.name),
-            };
-            // Build on a scratch App so add and set share the option handling.
-            let mut scratch = new.draft();
-            apply_saml(&mut scratch, a.saml)?;
-            apply_switches(&mut scratch, a.switches)?;
-            let mk = master_key(ctx, key_file)?;
-            let new = NewApp {
-                name: scratch.name,
-                gallery_id: scratch.gallery_id,
-                enabled: scratch.enabled,
-                assignment_required: scratch.assignment_required,
-                visible: scratch.visible,
-                notes: scratch.notes,
-                saml: scratch.saml,
-            };
-            let app = match template {
-                Some(t) => sesame::gallery::add_from_gallery(store, &mk, t, new).await?,
-                None => apps::create_app(store, &mk, new).await?,
-            };
-            audited(
-                ctx,
-                Change::new("app.create", "app", &app.id, &app.name).after(&app),
-            )
-            .await?;
-            if ctx.json {
-                ctx.print_json(&view(ctx, &app).await?)
-            } else {
-                out(&format!("{}\n", app.id))
-            }
-        }
-        AppSub::List => {
-            let list = store.list_apps().await?;
-            if ctx.json {
-                let mut views = Vec::with_capacity(list.len());
-                for app in &list {
-                    views.push(view(ctx, app).await?);
-                }
-                return ctx.print_json(&views);
-            }
-            let mut s = String::new();
-            for app in &list {
-                s.push_str(&format!(
-                    "{}\t{}\t{}\t{}\n",
-                    app.id,
-                    app.name,
-                    if app.enabled { "enabled" } else { "disabled" },
-                    app.saml.default_identifier().unwrap_or("-")
-                ));
-            }
-            out(&s)
-        }
-        AppSub::Show(a) => {
-            let app = apps::resolve_app(store, &a.app).await?;
-            let v = view(ctx, &app).await?;
-            let roles = store.app_roles(&app.id).await?;
-            let assignments = apps::list_assignments(store, &app.id).await?;
-            if ctx.json {
-                return ctx.print_json(&AppDetails {
-                    view: v,
-                    roles,
-                    assignments,
-                });
-            }
-            out(&show_text(&v, &roles, &assignments))
-        }
-        AppSub::Set(a) => {
-            let before = apps::resolve_app(store, &a.app).await?;
-            let mut app = before.clone();
-            if let Some(n) = a.name {
-                app.name = n;
-            }
-            apply_saml(&mut app, a.saml)?;
-            apply_switches(&mut app, a.switches)?;
-            let app = apps::save_app(store, app).await?;
-            audited(
-                ctx,
-                Change::new("app.update", "app", &app.id, &app.name)
-                    .before(&before)
-                    .after(&app),
-            )
-            .await?;
-            if ctx.json {
-                ctx.print_json(&view(ctx, &app).await?)
-            } else {
-                out(&format!("updated application {} ({})\n", app.name, app.id))
-            }
-        }
-        AppSub::Delete(a) => {
-            let app = apps::resolve_app(store, &a.app).await?;
-            apps::delete_app(store, &app.id).await?;
-            audited(
-                ctx,
-                Change::new("app.delete", "app", &app.id, &app.name).before(&app),
-            )
-            .await?;
-            if ctx.json {
-                ctx.print_json(&serde_json::json!({ "id": app.id, "name": app.name }))
-            } else {
-                out(&format!("deleted application {} ({})\n", app.name, app.id))
-            }
-        }
-        AppSub::Role(a) => {
-            let app = apps::resolve_app(store, &a.app).await?;
-            let role = a.role.unwrap_or_default();
-            let action = match a.action.as_str() {
-                "add" => {
-                    apps::add_role(store, &app.id, &role).await?;
-                    Some("app.role.add")
-                }
-                "remove" => {
-                    apps::remove_role(store, &app.id, &role).await?;
-                    Some("app.role.remove")
-                }
-                _ => None,
-            };
-            if let Some(action) = action {
-                let c = Change::new(action, "app", &app.id, &app.name);
-                let v = serde_json::json!({ "role": role.trim() });
-                let c = if action == "app.role.add" {
-                    c.after(&v)
-                } else {
-                    c.before(&v)
-                };
-                audited(ctx, c).await?;
-            }
-            let roles = store.app_roles(&app.id).await?;
-            if ctx.json {
-                return ctx.print_json(&roles);
-            }
-            match a.action.as_str() {
-                "add" => out(&format!("added role {role} to {}\n", app.name)),
-                "remove" => out(&format!("removed role {role} from {}\n", app.name)),
-                _ => out(&roles.iter().map(|r| format!("{r}\n")).collect::<String>()),
-            }
-        }
-        AppSub::Assign(a) => {
-            let app = apps::resolve_app(store, &a.app).await?;
-            let (p, what) = principal(ctx, &a).await?;
-            apps::assign(store, &app.id, &p, a.role.as_deref()).await?;
-            audited(
-                ctx,
-                Change::new("app.assign", "app", &app.id, &app.name).after(&serde_json::json!({
-                    "principal": what, "role": a.role.as_deref().unwrap_or("")
-                })),
-            )
-            .await?;
-            if ctx.json {
-                return ctx.print_json(&apps::list_assignments(store, &app.id).await?);
-            }
-            out(&format!(
-                "assigned {what} to {} ({})\n",
-                app.name,
-                a.role.as_deref().unwrap_or("Default Access")
-            ))
-        }
-        AppSub::Unassign(a) => {
-            let app = apps::resolve_app(store, &a.app).await?;
-            let (p, what) = principal(ctx, &a).await?;
-            apps::unassign(store, &app.id, &p, a.role.as_deref()).await?;
-            audited(
-                ctx,
-                Change::new("app.unassign", "app", &app.id, &app.name).before(&serde_json::json!({
-                    "principal": what, "role": a.role
-                })),
-            )
-            .await?;
-            if ctx.json {
-                return ctx.print_json(&apps::list_assignments(store, &app.id).await?);
-            }
-            out(&format!("unassigned {what} from {}\n", app.name))
-        }
-        AppSub::LaunchUrl(a) => {
-            let app = apps::resolve_app(store, &a.app).await?;
-            let url = ctx.tenant.launch_url(&app.id);
-            if ctx.json {
-                return ctx.print_json(&serde_json::json!({ "id": app.id, "launch_url": url }));
-            }
-            out(&format!("{url}\n"))
-        }
+        AppSub::Add(a) => add(ctx, key_file, a).await,
+        AppSub::List => list(ctx).await,
+        AppSub::Show(a) => show(ctx, a).await,
+        AppSub::Set(a) => set(ctx, a).await,
+        AppSub::Delete(a) => delete(ctx, a).await,
+        AppSub::Role(a) => role(ctx, a).await,
+        AppSub::Assign(a) => assign(ctx, a).await,
+        AppSub::Unassign(a) => unassign(ctx, a).await,
+        AppSub::LaunchUrl(a) => launch_url(ctx, a).await,
         AppSub::Cert(a) => cert(ctx, key_file, a).await,
         AppSub::Claims(a) => super::claims::run(ctx, a).await,
         AppSub::Preview(a) => super::claims::preview(ctx, key_file, a).await,
     }
+}
+
+/// `sesame app add`: add an enterprise application (custom, or from the gallery); prints
+/// its id.
+async fn add(ctx: &Ctx, key_file: Option<&Path>, a: AddArgs) -> Result<()> {
+    let store = &ctx.store;
+    // From the gallery: everything the template fixes is pre-filled; the
+    // administrator's values go on top and are checked against the template.
+    let template = match &a.gallery {
+        Some(g) => Some(sesame::gallery::template(g.trim()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--gallery {g}: the gallery has no such application; `sesame gallery list` shows them"
+            )
+        })?),
+        None => None,
+    };
+    if let Some(t) = template {
+        sesame::gallery::check_single_instance(store, t, None).await?;
+    }
+    let new = match template {
+        Some(t) => sesame::gallery::new_app(t, &a.name),
+        None => NewApp::custom(&a.name),
+    };
+    // Build on a scratch App so add and set share the option handling.
+    let mut scratch = new.draft();
+    apply_saml(&mut scratch, a.saml)?;
+    apply_switches(&mut scratch, a.switches)?;
+    let mk = master_key(ctx, key_file)?;
+    let new = NewApp {
+        name: scratch.name,
+        gallery_id: scratch.gallery_id,
+        enabled: scratch.enabled,
+        assignment_required: scratch.assignment_required,
+        visible: scratch.visible,
+        notes: scratch.notes,
+        saml: scratch.saml,
+    };
+    let app = match template {
+        Some(t) => sesame::gallery::add_from_gallery(store, &mk, t, new).await?,
+        None => apps::create_app(store, &mk, new).await?,
+    };
+    audited(
+        ctx,
+        Change::new("app.create", "app", &app.id, &app.name).after(&app),
+    )
+    .await?;
+    if ctx.json {
+        ctx.print_json(&view(ctx, &app).await?)
+    } else {
+        out(&format!("{}\n", app.id))
+    }
+}
+
+/// `sesame app list`: list applications.
+async fn list(ctx: &Ctx) -> Result<()> {
+    let store = &ctx.store;
+    let list = store.list_apps().await?;
+    if ctx.json {
+        let mut views = Vec::with_capacity(list.len());
+        for app in &list {
+            views.push(view(ctx, app).await?);
+        }
+        return ctx.print_json(&views);
+    }
+    let mut s = String::new();
+    for app in &list {
+        s.push_str(&format!(
+            "{}\t{}\t{}\t{}\n",
+            app.id,
+            app.name,
+            if app.enabled { "enabled" } else { "disabled" },
+            app.saml.default_identifier().unwrap_or("-")
+        ));
+    }
+    out(&s)
+}
+
+/// `sesame app show`: show an application: its configuration and the values to give its
+/// vendor.
+async fn show(ctx: &Ctx, a: AppArg) -> Result<()> {
+    let store = &ctx.store;
+    let app = apps::resolve_app(store, &a.app).await?;
+    let v = view(ctx, &app).await?;
+    let roles = store.app_roles(&app.id).await?;
+    let assignments = apps::list_assignments(store, &app.id).await?;
+    if ctx.json {
+        return ctx.print_json(&AppDetails {
+            view: v,
+            roles,
+            assignments,
+        });
+    }
+    out(&show_text(&v, &roles, &assignments))
+}
+
+/// `sesame app set`: change an application (a repeated --identifier or --reply-url replaces
+/// that list).
+async fn set(ctx: &Ctx, a: SetArgs) -> Result<()> {
+    let store = &ctx.store;
+    let before = apps::resolve_app(store, &a.app).await?;
+    let mut app = before.clone();
+    if let Some(n) = a.name {
+        app.name = n;
+    }
+    apply_saml(&mut app, a.saml)?;
+    apply_switches(&mut app, a.switches)?;
+    let app = apps::save_app(store, app).await?;
+    audited(
+        ctx,
+        Change::new("app.update", "app", &app.id, &app.name)
+            .before(&before)
+            .after(&app),
+    )
+    .await?;
+    if ctx.json {
+        ctx.print_json(&view(ctx, &app).await?)
+    } else {
+        out(&format!("updated application {} ({})\n", app.name, app.id))
+    }
+}
+
+/// `sesame app delete`: delete an application with its certificates, roles and assignments.
+async fn delete(ctx: &Ctx, a: AppArg) -> Result<()> {
+    let store = &ctx.store;
+    let app = apps::resolve_app(store, &a.app).await?;
+    apps::delete_app(store, &app.id).await?;
+    audited(
+        ctx,
+        Change::new("app.delete", "app", &app.id, &app.name).before(&app),
+    )
+    .await?;
+    if ctx.json {
+        ctx.print_json(&serde_json::json!({ "id": app.id, "name": app.name }))
+    } else {
+        out(&format!("deleted application {} ({})\n", app.name, app.id))
+    }
+}
+
+/// `sesame app role`: add, remove or list app roles: `app role APP add|remove ROLE`, `app
+/// role APP list`.
+async fn role(ctx: &Ctx, a: RoleArgs) -> Result<()> {
+    let store = &ctx.store;
+    let app = apps::resolve_app(store, &a.app).await?;
+    let role = a.role.unwrap_or_default();
+    let action = match a.action.as_str() {
+        "add" => {
+            apps::add_role(store, &app.id, &role).await?;
+            Some("app.role.add")
+        }
+        "remove" => {
+            apps::remove_role(store, &app.id, &role).await?;
+            Some("app.role.remove")
+        }
+        _ => None,
+    };
+    if let Some(action) = action {
+        let c = Change::new(action, "app", &app.id, &app.name);
+        let v = serde_json::json!({ "role": role.trim() });
+        let c = if action == "app.role.add" {
+            c.after(&v)
+        } else {
+            c.before(&v)
+        };
+        audited(ctx, c).await?;
+    }
+    let roles = store.app_roles(&app.id).await?;
+    if ctx.json {
+        return ctx.print_json(&roles);
+    }
+    match a.action.as_str() {
+        "add" => out(&format!("added role {role} to {}\n", app.name)),
+        "remove" => out(&format!("removed role {role} from {}\n", app.name)),
+        _ => out(&roles.iter().map(|r| format!("{r}\n")).collect::<String>()),
+    }
+}
+
+/// `sesame app assign`: assign a user or a group to the application, optionally with a
+/// role.
+async fn assign(ctx: &Ctx, a: AssignArgs) -> Result<()> {
+    let store = &ctx.store;
+    let app = apps::resolve_app(store, &a.app).await?;
+    let (p, what) = principal(ctx, &a).await?;
+    apps::assign(store, &app.id, &p, a.role.as_deref()).await?;
+    audited(
+        ctx,
+        Change::new("app.assign", "app", &app.id, &app.name).after(&serde_json::json!({
+            "principal": what, "role": a.role.as_deref().unwrap_or("")
+        })),
+    )
+    .await?;
+    if ctx.json {
+        return ctx.print_json(&apps::list_assignments(store, &app.id).await?);
+    }
+    out(&format!(
+        "assigned {what} to {} ({})\n",
+        app.name,
+        a.role.as_deref().unwrap_or("Default Access")
+    ))
+}
+
+/// `sesame app unassign`: remove an assignment (all of the principal's, or only --role's).
+async fn unassign(ctx: &Ctx, a: AssignArgs) -> Result<()> {
+    let store = &ctx.store;
+    let app = apps::resolve_app(store, &a.app).await?;
+    let (p, what) = principal(ctx, &a).await?;
+    apps::unassign(store, &app.id, &p, a.role.as_deref()).await?;
+    audited(
+        ctx,
+        Change::new("app.unassign", "app", &app.id, &app.name).before(&serde_json::json!({
+            "principal": what, "role": a.role
+        })),
+    )
+    .await?;
+    if ctx.json {
+        return ctx.print_json(&apps::list_assignments(store, &app.id).await?);
+    }
+    out(&format!("unassigned {what} from {}\n", app.name))
+}
+
+/// `sesame app launch-url`: print the URL a My Apps tile opens (IdP-initiated launch).
+async fn launch_url(ctx: &Ctx, a: AppArg) -> Result<()> {
+    let store = &ctx.store;
+    let app = apps::resolve_app(store, &a.app).await?;
+    let url = ctx.tenant.launch_url(&app.id);
+    if ctx.json {
+        return ctx.print_json(&serde_json::json!({ "id": app.id, "launch_url": url }));
+    }
+    out(&format!("{url}\n"))
 }
 
 async fn cert(ctx: &Ctx, key_file: Option<&Path>, a: CertArgs) -> Result<()> {

@@ -208,135 +208,152 @@ async fn list(ctx: &Ctx, app: &App) -> Result<()> {
     out(&s)
 }
 
+/// Runs one subcommand of `sesame app claims APP …` (on the application it resolves): a function each.
 pub(super) async fn run(ctx: &Ctx, a: ClaimsArgs) -> Result<()> {
     let store = &ctx.store;
     let app = apps::resolve_app(store, &a.app).await?;
     match a.cmd {
         ClaimsSub::List => list(ctx, &app).await,
-        ClaimsSub::Set(s) => {
-            let source = if let Some(attr) = &s.source {
-                let e = claims::parse_expression(attr)?;
-                if e.as_attribute().is_none() {
-                    bail!("--source {attr}: give a source attribute (user.mail …); use --transform for a transformation and --constant for a value");
-                }
-                e
-            } else if let Some(v) = s.constant {
-                Expr::Constant(v)
-            } else {
-                claims::parse_expression(s.transform.as_deref().unwrap_or_default())
-                    .context("--transform")?
-            };
-            let claim = Claim {
-                name: s.name,
-                namespace: s.namespace,
-                name_format: s.name_format.parse()?,
-                source,
-            };
-            let claim = claims::set_claim(store, &app.id, claim).await?;
-            audited(
-                ctx,
-                Change::new("app.claim.set", "app", &app.id, &app.name)
-                    .after(&ClaimView::from(&claim)),
-            )
-            .await?;
-            if ctx.json {
-                return ctx.print_json(&ClaimView::from(&claim));
-            }
-            out(&format!(
-                "claim {} of {} = {}\n",
-                claim.full_name(),
-                app.name,
-                claim.source
-            ))
-        }
-        ClaimsSub::Remove(r) => {
-            claims::remove_claim(store, &app.id, &r.name, &r.namespace).await?;
-            audited(
-                ctx,
-                Change::new("app.claim.remove", "app", &app.id, &app.name)
-                    .before(&serde_json::json!({"name": r.name, "namespace": r.namespace})),
-            )
-            .await?;
-            if ctx.json {
-                let list = claims::list_claims(store, &app.id).await?;
-                return ctx.print_json(&list.iter().map(ClaimView::from).collect::<Vec<_>>());
-            }
-            let full =
-                Claim::new(r.namespace.trim(), r.name.trim(), Expr::constant("")).full_name();
-            out(&format!("removed claim {full} from {}\n", app.name))
-        }
-        ClaimsSub::Nameid(n) => {
-            let mut cfg = claims::nameid(store, &app.id).await?;
-            if n.source.is_none() && n.format.is_none() {
-                if ctx.json {
-                    return ctx.print_json(&cfg);
-                }
-                return out(&format!("{} ({})\n", cfg.source, cfg.format));
-            }
-            if let Some(src) = &n.source {
-                cfg.source = claims::parse_expression(src).context("--source")?;
-            }
-            if let Some(f) = &n.format {
-                cfg.format = NameIdFormat::parse(f).context("--format")?;
-            }
-            let before = claims::nameid(store, &app.id).await?;
-            claims::set_nameid(store, &app.id, cfg.clone()).await?;
-            audited(
-                ctx,
-                Change::new("app.nameid.update", "app", &app.id, &app.name)
-                    .before(&before)
-                    .after(&cfg),
-            )
-            .await?;
-            if ctx.json {
-                return ctx.print_json(&cfg);
-            }
-            out(&format!(
-                "NameID of {}: {} ({})\n",
-                app.name, cfg.source, cfg.format
-            ))
-        }
-        ClaimsSub::Groups(g) => {
-            let cfg = if g.off {
-                None
-            } else {
-                let mut gc = GroupClaims::new(
-                    if g.assigned {
-                        GroupScope::AssignedToApp
-                    } else {
-                        GroupScope::All
-                    },
-                    if g.as_ == "name" {
-                        GroupEmit::Name
-                    } else {
-                        GroupEmit::ObjectId
-                    },
-                );
-                if let Some(n) = g.name {
-                    gc.claim_name = n;
-                }
-                Some(gc)
-            };
-            let before = claims::group_claims(store, &app.id).await?;
-            claims::set_group_claims(store, &app.id, cfg).await?;
-            let now = claims::group_claims(store, &app.id).await?;
-            audited(
-                ctx,
-                Change::new("app.groupclaims.update", "app", &app.id, &app.name)
-                    .before(&before)
-                    .after(&now),
-            )
-            .await?;
-            if ctx.json {
-                return ctx.print_json(&now);
-            }
-            out(&format!(
-                "group claim of {}: {}\n",
-                app.name,
-                groups_line(now.as_ref())
-            ))
-        }
+        ClaimsSub::Set(s) => set(ctx, &app, s).await,
+        ClaimsSub::Remove(r) => remove(ctx, &app, r).await,
+        ClaimsSub::Nameid(n) => nameid(ctx, &app, n).await,
+        ClaimsSub::Groups(g) => groups(ctx, &app, g).await,
     }
+}
+
+/// `sesame app claims APP set`: add a claim, or change the one with this name and
+/// namespace.
+async fn set(ctx: &Ctx, app: &App, s: SetArgs) -> Result<()> {
+    let store = &ctx.store;
+    let source = if let Some(attr) = &s.source {
+        let e = claims::parse_expression(attr)?;
+        if e.as_attribute().is_none() {
+            bail!("--source {attr}: give a source attribute (user.mail …); use --transform for a transformation and --constant for a value");
+        }
+        e
+    } else if let Some(v) = s.constant {
+        Expr::Constant(v)
+    } else {
+        claims::parse_expression(s.transform.as_deref().unwrap_or_default())
+            .context("--transform")?
+    };
+    let claim = Claim {
+        name: s.name,
+        namespace: s.namespace,
+        name_format: s.name_format.parse()?,
+        source,
+    };
+    let claim = claims::set_claim(store, &app.id, claim).await?;
+    audited(
+        ctx,
+        Change::new("app.claim.set", "app", &app.id, &app.name).after(&ClaimView::from(&claim)),
+    )
+    .await?;
+    if ctx.json {
+        return ctx.print_json(&ClaimView::from(&claim));
+    }
+    out(&format!(
+        "claim {} of {} = {}\n",
+        claim.full_name(),
+        app.name,
+        claim.source
+    ))
+}
+
+/// `sesame app claims APP remove`: remove a claim.
+async fn remove(ctx: &Ctx, app: &App, r: RemoveArgs) -> Result<()> {
+    let store = &ctx.store;
+    claims::remove_claim(store, &app.id, &r.name, &r.namespace).await?;
+    audited(
+        ctx,
+        Change::new("app.claim.remove", "app", &app.id, &app.name)
+            .before(&serde_json::json!({"name": r.name, "namespace": r.namespace})),
+    )
+    .await?;
+    if ctx.json {
+        let list = claims::list_claims(store, &app.id).await?;
+        return ctx.print_json(&list.iter().map(ClaimView::from).collect::<Vec<_>>());
+    }
+    let full = Claim::new(r.namespace.trim(), r.name.trim(), Expr::constant("")).full_name();
+    out(&format!("removed claim {full} from {}\n", app.name))
+}
+
+/// `sesame app claims APP nameid`: show or set the Unique User Identifier (NameID).
+async fn nameid(ctx: &Ctx, app: &App, n: NameIdArgs) -> Result<()> {
+    let store = &ctx.store;
+    let mut cfg = claims::nameid(store, &app.id).await?;
+    if n.source.is_none() && n.format.is_none() {
+        if ctx.json {
+            return ctx.print_json(&cfg);
+        }
+        return out(&format!("{} ({})\n", cfg.source, cfg.format));
+    }
+    if let Some(src) = &n.source {
+        cfg.source = claims::parse_expression(src).context("--source")?;
+    }
+    if let Some(f) = &n.format {
+        cfg.format = NameIdFormat::parse(f).context("--format")?;
+    }
+    let before = claims::nameid(store, &app.id).await?;
+    claims::set_nameid(store, &app.id, cfg.clone()).await?;
+    audited(
+        ctx,
+        Change::new("app.nameid.update", "app", &app.id, &app.name)
+            .before(&before)
+            .after(&cfg),
+    )
+    .await?;
+    if ctx.json {
+        return ctx.print_json(&cfg);
+    }
+    out(&format!(
+        "NameID of {}: {} ({})\n",
+        app.name, cfg.source, cfg.format
+    ))
+}
+
+/// `sesame app claims APP groups`: group claims: all groups or those assigned to the app,
+/// as ids or names; or off.
+async fn groups(ctx: &Ctx, app: &App, g: GroupsArgs) -> Result<()> {
+    let store = &ctx.store;
+    let cfg = if g.off {
+        None
+    } else {
+        let mut gc = GroupClaims::new(
+            if g.assigned {
+                GroupScope::AssignedToApp
+            } else {
+                GroupScope::All
+            },
+            if g.as_ == "name" {
+                GroupEmit::Name
+            } else {
+                GroupEmit::ObjectId
+            },
+        );
+        if let Some(n) = g.name {
+            gc.claim_name = n;
+        }
+        Some(gc)
+    };
+    let before = claims::group_claims(store, &app.id).await?;
+    claims::set_group_claims(store, &app.id, cfg).await?;
+    let now = claims::group_claims(store, &app.id).await?;
+    audited(
+        ctx,
+        Change::new("app.groupclaims.update", "app", &app.id, &app.name)
+            .before(&before)
+            .after(&now),
+    )
+    .await?;
+    if ctx.json {
+        return ctx.print_json(&now);
+    }
+    out(&format!(
+        "group claim of {}: {}\n",
+        app.name,
+        groups_line(now.as_ref())
+    ))
 }
 
 // ---------------------------------------------------------------------------------------

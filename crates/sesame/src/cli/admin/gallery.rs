@@ -232,54 +232,62 @@ pub fn run(json: bool, cmd: GalleryCommand) -> Result<()> {
         eprintln!("sesame: warning: {e}");
     }
     match cmd {
-        GalleryCommand::List(a) => {
-            let rows: Vec<&Template> = gallery::search(a.search.as_deref().unwrap_or("")).collect();
-            if json {
-                let rows: Vec<Row<'_>> = rows
-                    .iter()
-                    .map(|t| Row {
-                        id: &t.id,
-                        name: &t.name,
-                        publisher: &t.publisher,
-                        description: &t.description,
-                        categories: &t.categories,
-                        sso_modes: &t.sso_modes,
-                        single_instance: t.single_instance,
-                        metadata_upload: t.metadata_upload,
-                    })
-                    .collect();
-                let s = serde_json::to_string_pretty(&rows).context("cannot encode JSON")?;
-                return out(&format!("{s}\n"));
-            }
-            if rows.is_empty() {
-                if let Some(q) = &a.search {
-                    bail!("no gallery application matches {q:?}; `sesame gallery list` shows them all");
-                }
-            }
-            out(&list_text(&rows))
-        }
-        GalleryCommand::Show(a) => {
-            let Some(t) = gallery::template(a.id.trim()) else {
-                let near: Vec<&str> = gallery::search(a.id.trim())
-                    .map(|t| t.id.as_str())
-                    .collect();
-                if near.is_empty() {
-                    bail!(
-                        "the gallery has no application {}; `sesame gallery list` shows them",
-                        a.id
-                    );
-                }
-                bail!(
-                    "the gallery has no application {}; did you mean {}?",
-                    a.id,
-                    near.join(", ")
-                );
-            };
-            if json {
-                let s = serde_json::to_string_pretty(t).context("cannot encode JSON")?;
-                return out(&format!("{s}\n"));
-            }
-            out(&show_text(t))
+        GalleryCommand::List(a) => list(json, a),
+        GalleryCommand::Show(a) => show(json, a),
+    }
+}
+
+/// `sesame gallery list`: list the gallery applications (id, name, publisher, categories,
+/// SSO modes).
+fn list(json: bool, a: ListArgs) -> Result<()> {
+    let rows: Vec<&Template> = gallery::search(a.search.as_deref().unwrap_or("")).collect();
+    if json {
+        let rows: Vec<Row<'_>> = rows
+            .iter()
+            .map(|t| Row {
+                id: &t.id,
+                name: &t.name,
+                publisher: &t.publisher,
+                description: &t.description,
+                categories: &t.categories,
+                sso_modes: &t.sso_modes,
+                single_instance: t.single_instance,
+                metadata_upload: t.metadata_upload,
+            })
+            .collect();
+        let s = serde_json::to_string_pretty(&rows).context("cannot encode JSON")?;
+        return out(&format!("{s}\n"));
+    }
+    if rows.is_empty() {
+        if let Some(q) = &a.search {
+            bail!("no gallery application matches {q:?}; `sesame gallery list` shows them all");
         }
     }
+    out(&list_text(&rows))
+}
+
+/// `sesame gallery show`: show a gallery application: its URLs and patterns, NameID,
+/// claims, certificate format and the "Configure <app> SSO" instructions.
+fn show(json: bool, a: ShowArgs) -> Result<()> {
+    let Some(t) = gallery::template(a.id.trim()) else {
+        let near: Vec<&str> = gallery::search(a.id.trim())
+            .map(|t| t.id.as_str())
+            .collect();
+        if near.is_empty() {
+            bail!(
+                "the gallery has no application {}; `sesame gallery list` shows them",
+                a.id
+            );
+        }
+        bail!(
+            "the gallery has no application {}; did you mean {}?",
+            a.id,
+            near.join(", ")
+        );
+    };
+    if json {
+        let s = serde_json::to_string_pretty(t).context("cannot encode JSON")?;
+        return out(&format!("{s}\n"));
+    }
+    out(&show_text(t))
 }

@@ -1,4 +1,6 @@
-//! The administration commands: `sesame user …`, `sesame group …`, `sesame app …`.
+//! The administration commands: `sesame user …`, `group …`, `app …`, `gallery …`,
+//! `token …`, `role …` and `audit`, and what they share: the global options, opening the
+//! store and the tenant, and output as text or JSON.
 //!
 //! A thin edge: parse, call one domain function, print. Output for people on stdout, or
 //! with `--json` snake_case JSON (an object, or an array for lists); errors go up as one

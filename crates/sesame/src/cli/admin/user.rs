@@ -171,151 +171,172 @@ fn print_user(u: &User, groups: &[directory::Group], roles: &[String]) -> Result
     out(&s)
 }
 
+/// Runs one subcommand of `sesame user …`: a function each.
 pub(super) async fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
-    let store = &ctx.store;
     match cmd {
-        UserCommand::Add(a) => {
-            let given = a.password.get()?;
-            let (pw, generated) = match given {
-                Some(p) => (p, false),
-                None => (password::generate_password()?, true),
-            };
-            password::check_policy(&pw)?;
-            let hash = {
-                let pw = pw.clone();
-                tokio::task::spawn_blocking(move || password::hash_password(&pw)).await??
-            };
-            let p = a.profile;
-            let new = NewUser {
-                upn: a.upn,
-                display_name: p.display_name.unwrap_or_default(),
-                given_name: p.given_name.unwrap_or_default(),
-                surname: p.surname.unwrap_or_default(),
-                mail: p.mail.unwrap_or_default(),
-                department: p.department.unwrap_or_default(),
-                job_title: p.job_title.unwrap_or_default(),
-                employee_id: p.employee_id.unwrap_or_default(),
-                company_name: p.company_name.unwrap_or_default(),
-                extension_attributes: parse_extensions(&p.extension_attributes)?
-                    .into_iter()
-                    .filter(|(_, v)| !v.is_empty())
-                    .collect(),
-                disabled: a.enabled == Some(false),
-                password_hash: Some(hash),
-            };
-            let u = directory::create_user(store, new).await?;
-            audited(
-                ctx,
-                Change::new("user.create", "user", &u.id, &u.upn).after(&u),
-            )
-            .await?;
-            if ctx.json {
-                let mut v = serde_json::to_value(&u)?;
-                if generated {
-                    if let Some(o) = v.as_object_mut() {
-                        o.insert("generated_password".into(), pw.into());
-                    }
-                }
-                ctx.print_json(&v)
-            } else if generated {
-                out(&format!(
-                    "created user {} ({})\ngenerated password (shown once): {pw}\n",
-                    u.upn, u.id
-                ))
-            } else {
-                out(&format!("created user {} ({})\n", u.upn, u.id))
-            }
-        }
-        UserCommand::List(a) => {
-            let users = store.list_users(a.search.as_deref()).await?;
-            if ctx.json {
-                return ctx.print_json(&users);
-            }
-            let mut s = String::new();
-            for u in &users {
-                s.push_str(&format!(
-                    "{}\t{}\t{}\t{}\n",
-                    u.upn,
-                    u.display_name,
-                    if u.enabled { "enabled" } else { "disabled" },
-                    u.id
-                ));
-            }
-            out(&s)
-        }
-        UserCommand::Show(a) => {
-            let u = directory::user_by_upn_required(store, &a.upn).await?;
-            let groups = directory::user_groups_transitive(store, &u.id).await?;
-            let roles = store.user_roles(&u.id).await?;
-            if ctx.json {
-                let mut v = serde_json::to_value(&u)?;
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("groups".into(), serde_json::to_value(&groups)?);
-                    o.insert("roles".into(), serde_json::to_value(&roles)?);
-                }
-                return ctx.print_json(&v);
-            }
-            print_user(&u, &groups, &roles)
-        }
-        UserCommand::Set(a) => {
-            let u = directory::user_by_upn_required(store, &a.user).await?;
-            let new_pw = a.password.get()?;
-            if let Some(pw) = &new_pw {
-                password::check_policy(pw)?;
-            }
-            let p = a.profile;
-            let upd = UserUpdate {
-                upn: a.upn,
-                display_name: p.display_name,
-                given_name: p.given_name,
-                surname: p.surname,
-                mail: p.mail,
-                department: p.department,
-                job_title: p.job_title,
-                employee_id: p.employee_id,
-                company_name: p.company_name,
-                extension_attributes: parse_extensions(&p.extension_attributes)?,
-                enabled: a.enabled,
-            };
-            let before = u;
-            let u = directory::update_user(store, &before.id, upd).await?;
-            audited(
-                ctx,
-                Change::new("user.update", "user", &u.id, &u.upn)
-                    .before(&before)
-                    .after(&u),
-            )
-            .await?;
-            if let Some(pw) = new_pw {
-                directory::set_password(store, &u.id, &pw).await?;
-                audited(
-                    ctx,
-                    Change::new("user.password.reset", "user", &u.id, &u.upn),
-                )
-                .await?;
-            }
-            if ctx.json {
-                ctx.print_json(&u)
-            } else {
-                out(&format!("updated user {} ({})\n", u.upn, u.id))
-            }
-        }
+        UserCommand::Add(a) => add(ctx, a).await,
+        UserCommand::List(a) => list(ctx, a).await,
+        UserCommand::Show(a) => show(ctx, a).await,
+        UserCommand::Set(a) => set(ctx, a).await,
         UserCommand::Enable(a) => set_enabled(ctx, &a.upn, true).await,
         UserCommand::Disable(a) => set_enabled(ctx, &a.upn, false).await,
-        UserCommand::Delete(a) => {
-            let u = directory::user_by_upn_required(store, &a.upn).await?;
-            directory::delete_user(store, &u.id).await?;
-            audited(
-                ctx,
-                Change::new("user.delete", "user", &u.id, &u.upn).before(&u),
-            )
-            .await?;
-            if ctx.json {
-                ctx.print_json(&u)
-            } else {
-                out(&format!("deleted user {} ({})\n", u.upn, u.id))
+        UserCommand::Delete(a) => delete(ctx, a).await,
+    }
+}
+
+/// `sesame user add`: create a user; without a password one is generated and printed once.
+async fn add(ctx: &Ctx, a: AddArgs) -> Result<()> {
+    let store = &ctx.store;
+    let given = a.password.get()?;
+    let (pw, generated) = match given {
+        Some(p) => (p, false),
+        None => (password::generate_password()?, true),
+    };
+    password::check_policy(&pw)?;
+    let hash = {
+        let pw = pw.clone();
+        tokio::task::spawn_blocking(move || password::hash_password(&pw)).await??
+    };
+    let p = a.profile;
+    let new = NewUser {
+        upn: a.upn,
+        display_name: p.display_name.unwrap_or_default(),
+        given_name: p.given_name.unwrap_or_default(),
+        surname: p.surname.unwrap_or_default(),
+        mail: p.mail.unwrap_or_default(),
+        department: p.department.unwrap_or_default(),
+        job_title: p.job_title.unwrap_or_default(),
+        employee_id: p.employee_id.unwrap_or_default(),
+        company_name: p.company_name.unwrap_or_default(),
+        extension_attributes: parse_extensions(&p.extension_attributes)?
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
+        disabled: a.enabled == Some(false),
+        password_hash: Some(hash),
+    };
+    let u = directory::create_user(store, new).await?;
+    audited(
+        ctx,
+        Change::new("user.create", "user", &u.id, &u.upn).after(&u),
+    )
+    .await?;
+    if ctx.json {
+        let mut v = serde_json::to_value(&u)?;
+        if generated {
+            if let Some(o) = v.as_object_mut() {
+                o.insert("generated_password".into(), pw.into());
             }
         }
+        ctx.print_json(&v)
+    } else if generated {
+        out(&format!(
+            "created user {} ({})\ngenerated password (shown once): {pw}\n",
+            u.upn, u.id
+        ))
+    } else {
+        out(&format!("created user {} ({})\n", u.upn, u.id))
+    }
+}
+
+/// `sesame user list`: list users.
+async fn list(ctx: &Ctx, a: ListArgs) -> Result<()> {
+    let store = &ctx.store;
+    let users = store.list_users(a.search.as_deref()).await?;
+    if ctx.json {
+        return ctx.print_json(&users);
+    }
+    let mut s = String::new();
+    for u in &users {
+        s.push_str(&format!(
+            "{}\t{}\t{}\t{}\n",
+            u.upn,
+            u.display_name,
+            if u.enabled { "enabled" } else { "disabled" },
+            u.id
+        ));
+    }
+    out(&s)
+}
+
+/// `sesame user show`: show a user.
+async fn show(ctx: &Ctx, a: UpnArg) -> Result<()> {
+    let store = &ctx.store;
+    let u = directory::user_by_upn_required(store, &a.upn).await?;
+    let groups = directory::user_groups_transitive(store, &u.id).await?;
+    let roles = store.user_roles(&u.id).await?;
+    if ctx.json {
+        let mut v = serde_json::to_value(&u)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("groups".into(), serde_json::to_value(&groups)?);
+            o.insert("roles".into(), serde_json::to_value(&roles)?);
+        }
+        return ctx.print_json(&v);
+    }
+    print_user(&u, &groups, &roles)
+}
+
+/// `sesame user set`: change a user's attributes, rename it (--upn NEW) or reset its
+/// password.
+async fn set(ctx: &Ctx, a: SetArgs) -> Result<()> {
+    let store = &ctx.store;
+    let u = directory::user_by_upn_required(store, &a.user).await?;
+    let new_pw = a.password.get()?;
+    if let Some(pw) = &new_pw {
+        password::check_policy(pw)?;
+    }
+    let p = a.profile;
+    let upd = UserUpdate {
+        upn: a.upn,
+        display_name: p.display_name,
+        given_name: p.given_name,
+        surname: p.surname,
+        mail: p.mail,
+        department: p.department,
+        job_title: p.job_title,
+        employee_id: p.employee_id,
+        company_name: p.company_name,
+        extension_attributes: parse_extensions(&p.extension_attributes)?,
+        enabled: a.enabled,
+    };
+    let before = u;
+    let u = directory::update_user(store, &before.id, upd).await?;
+    audited(
+        ctx,
+        Change::new("user.update", "user", &u.id, &u.upn)
+            .before(&before)
+            .after(&u),
+    )
+    .await?;
+    if let Some(pw) = new_pw {
+        directory::set_password(store, &u.id, &pw).await?;
+        audited(
+            ctx,
+            Change::new("user.password.reset", "user", &u.id, &u.upn),
+        )
+        .await?;
+    }
+    if ctx.json {
+        ctx.print_json(&u)
+    } else {
+        out(&format!("updated user {} ({})\n", u.upn, u.id))
+    }
+}
+
+/// `sesame user delete`: delete a user with memberships, assignments and sessions.
+async fn delete(ctx: &Ctx, a: UpnArg) -> Result<()> {
+    let store = &ctx.store;
+    let u = directory::user_by_upn_required(store, &a.upn).await?;
+    directory::delete_user(store, &u.id).await?;
+    audited(
+        ctx,
+        Change::new("user.delete", "user", &u.id, &u.upn).before(&u),
+    )
+    .await?;
+    if ctx.json {
+        ctx.print_json(&u)
+    } else {
+        out(&format!("deleted user {} ({})\n", u.upn, u.id))
     }
 }
 

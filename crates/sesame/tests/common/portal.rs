@@ -1,13 +1,7 @@
-//! Helpers of the portal's black-box tests: sign in through the login page, read the
-//! CSRF token, the links and the forms of a page, post a form. Used with `sso_common`
-//! (the real binary on 127.0.0.1:0, temp data dir, cookie-jar clients).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
+//! The portal as a browser sees it: signing in through the login page, the CSRF token,
+//! the links and the forms of a page, posting a form, and the audit log's size.
 
-use crate::sso_common::{browser, get, submit_login, unescape, Server};
-
-pub const ADMIN_UPN: &str = "admin@sesame.local";
-/// The initial administrator's password as `sso_common` starts the server.
-pub const ADMIN_PASSWORD: &str = "Admin-Password-42";
+use super::{browser, get, submit_login, unescape, Server, ADMIN_PASSWORD, ADMIN_UPN};
 
 /// A browser signed in as `upn` (cookie jar, following redirects).
 pub async fn sign_in(s: &Server, upn: &str, pw: &str) -> reqwest::Client {
@@ -32,7 +26,7 @@ pub async fn sign_in_with(b: &reqwest::Client, s: &Server, upn: &str, pw: &str) 
 }
 
 /// The initial administrator's password: the generated one in the data dir's
-/// `initial-admin-password`, or the one `sso_common` gives by SESAME_ADMIN_PASSWORD.
+/// `initial-admin-password`, or the one [`Server`] gives by SESAME_ADMIN_PASSWORD.
 pub fn admin_password(s: &Server) -> String {
     std::fs::read_to_string(s.dir.join("initial-admin-password"))
         .map(|p| p.trim().to_owned())

@@ -1,13 +1,55 @@
-//! Shared helpers of the admin CLI tests: the real binary, a fresh data dir per test,
-//! and none of the developer's SESAME_* variables.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
+//! The `sesame` binary as the tests run it: none of the developer's SESAME_* variables,
+//! stdin fed from a thread; [`Env`], a data dir of its own per test for the
+//! administration CLI; and the two outcomes every command is checked for (success, or a
+//! refusal in one line).
 
+use super::test_db;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-#[path = "../test_db/mod.rs"]
-pub mod test_db;
+/// The `sesame` binary the tests run.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_sesame")
+}
+
+/// A `sesame` command without any of the SESAME_* variables of the test's environment.
+pub fn sesame_command() -> Command {
+    let mut cmd = Command::new(bin());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SESAME_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// Runs `cmd` with `stdin` (written from a thread, so a large input cannot deadlock
+/// against the output pipes, and an early exit is fine).
+pub fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&data); // the binary may stop reading early: that's fine
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// The first UUID (an object id) in a command's output.
+pub fn uuid_in(out: &str) -> String {
+    out.split_whitespace()
+        .find(|w| w.len() == 36 && w.chars().filter(|c| *c == '-').count() == 4)
+        .unwrap_or_else(|| panic!("no id in {out:?}"))
+        .to_owned()
+}
 
 /// A data dir of its own, removed at the end of the test.
 pub struct Env {
@@ -46,30 +88,12 @@ impl Env {
 
     /// Runs `sesame ARGS --data-dir DIR` with `stdin`.
     pub fn run_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sesame"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("SESAME_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let mut child = cmd
+        let mut cmd = sesame_command();
+        cmd.envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .args(args)
             .arg("--data-dir")
-            .arg(&self.dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut pipe = child.stdin.take().unwrap();
-        let data = stdin.to_vec();
-        let writer = std::thread::spawn(move || {
-            let _ = pipe.write_all(&data);
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        out
+            .arg(&self.dir);
+        run_with_stdin(&mut cmd, stdin)
     }
 
     pub fn run(&self, args: &[&str]) -> Output {

@@ -3,7 +3,6 @@
 //! each test gets a database of its own on it (`CREATE DATABASE sesame_test_<id>`
 //! through that admin URL, with `psql`), dropped when the test ends, so tests stay
 //! independent and can run in parallel.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 use std::path::Path;
 use std::process::Command;
@@ -13,11 +12,6 @@ pub fn admin_url() -> Option<String> {
     std::env::var("SESAME_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.trim().is_empty())
-}
-
-/// Whether the tests run on PostgreSQL.
-pub fn on_postgres() -> bool {
-    admin_url().is_some()
 }
 
 /// `url` with its database name replaced by `db`.

@@ -1,0 +1,29 @@
+//! The server's integration tests, in one test binary (`--test integration`): each
+//! module is one area, driving the real `sesame` binary (the CLI, and `sesame serve`
+//! like a browser or an SP would) or the library's public API; `common` holds the
+//! helpers they share. One binary links the server once, where a binary per area linked
+//! it once each.
+//!
+//! Select an area by its module path: `cargo test -p sesame --test integration sso_flows::`;
+//! the multi-node tests (`multinode::`) need PostgreSQL (scripts/postgres.sh).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
+
+mod common;
+
+mod admin_apps;
+mod admin_users;
+mod api;
+mod claims;
+mod cli;
+mod durability;
+mod gallery_seeds;
+mod multinode;
+mod operations;
+mod portal_apps;
+mod portal_directory;
+mod portal_security;
+mod serve_edge;
+mod sso_errors;
+mod sso_flows;
+mod sso_hot_path;
