@@ -5,7 +5,7 @@
 //! every 500 ms, so a change made by the CLI (or another node) is in force within a second.
 
 use super::hot::HotPath;
-use super::{ReplyUrl, Signer, SsoApp};
+use super::{Signer, SsoApp};
 use crate::apps::claims::AppClaims;
 use crate::apps::{self, App, SignMode};
 use crate::store::{Store, StoreError};
@@ -103,15 +103,7 @@ fn sso_app(
         enabled: app.enabled,
         assignment_required: app.assignment_required,
         identifiers,
-        reply_urls: s
-            .reply_urls
-            .iter()
-            .map(|r| ReplyUrl {
-                url: r.url.clone(),
-                index: r.index,
-                is_default: r.is_default,
-            })
-            .collect(),
+        reply_urls: s.reply_urls.clone(),
         sign_on_url: s.sign_on_url.clone().filter(|u| !u.is_empty()),
         relay_state: s.relay_state.clone().filter(|u| !u.is_empty()),
         logout_url: s.logout_url.clone().filter(|u| !u.is_empty()),

@@ -26,16 +26,9 @@ pub fn now() -> Timestamp {
     Timestamp::from(std::time::SystemTime::now())
 }
 
-/// A Reply URL of an application.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplyUrl {
-    /// The URL.
-    pub url: String,
-    /// Its index, when it has one (AssertionConsumerServiceIndex).
-    pub index: Option<u16>,
-    /// Whether it is the default.
-    pub is_default: bool,
-}
+/// The Reply URL record of the applications' configuration, under its former path here
+/// (the benchmarks build an [`SsoApp`] with it).
+pub use crate::apps::ReplyUrl;
 
 /// The application's signing key, unsealed once and kept in memory.
 #[derive(Debug)]
@@ -48,6 +41,14 @@ pub struct Signer {
     pub alg: SignatureAlgorithm,
     /// What is signed.
     pub target: SignTarget,
+}
+
+impl Signer {
+    /// The key, certificate, algorithm and target as `sesame_saml`'s signing functions
+    /// take them.
+    pub fn parts(&self) -> (&SigningKey, &Certificate, SignatureAlgorithm, SignTarget) {
+        (&self.key, &self.cert, self.alg, self.target)
+    }
 }
 
 /// What the SSO plane knows about one enterprise application: a read-only view of its

@@ -334,7 +334,7 @@ pub async fn login_post(
     if let Some(old) = cookie(&headers, session::COOKIE).filter(|v| session::plausible_cookie(v)) {
         let old = session::hash_cookie(old);
         let _ = store.session_delete(&old).await;
-        state.cache().hot().forget_session(&old, &cache);
+        state.cache().hot().forget_session(&old, &cache.memo);
     }
     let Some((value, hash)) = session::new_cookie() else {
         let e = SsoError::new(

@@ -821,7 +821,7 @@ async fn logout(
         state
             .cache()
             .hot()
-            .forget_session(&s.session.id_hash, cache);
+            .forget_session(&s.session.id_hash, &cache.memo);
     }
     let who_ref = who.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
     state.log(row(
@@ -914,7 +914,7 @@ pub async fn signout(
         if let Err(e) = state.store().session_delete(&hash).await {
             return fail(&state, &ctx, &internal(e), None, None, None);
         }
-        state.cache().hot().forget_session(&hash, &cache);
+        state.cache().hot().forget_session(&hash, &cache.memo);
     }
     let mut r = signed_out_page(&frames);
     r.headers_mut().append(
