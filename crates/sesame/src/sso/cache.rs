@@ -70,6 +70,24 @@ impl AppCache {
     pub fn apps(&self) -> impl Iterator<Item = &Arc<SsoApp>> {
         self.by_id.values()
     }
+
+    /// A snapshot of `apps` without a tenant, for tests of the flows that read it.
+    #[cfg(test)]
+    pub(crate) fn for_tests(apps: Vec<SsoApp>, idp_issuer: &str, login_url: &str) -> AppCache {
+        let mut cache = AppCache {
+            idp_issuer: idp_issuer.to_owned(),
+            login_url: login_url.to_owned(),
+            ..AppCache::default()
+        };
+        for app in apps {
+            let app = Arc::new(app);
+            for i in &app.identifiers {
+                cache.by_identifier.insert(i.clone(), Arc::clone(&app));
+            }
+            cache.by_id.insert(app.id.clone(), app);
+        }
+        cache
+    }
 }
 
 /// The shared, swappable snapshot.
