@@ -366,7 +366,7 @@ impl<'a> Flow<'a> {
         }
         let fail = |e: SsoError| Failure::from(e).app(&c.app).request(Some(&c.request_id));
         let (request, refused) = match c.outcome {
-            Ok(v) => (v, None),
+            Ok(v) => (Box::new(v), None),
             Err(Rejection {
                 error,
                 reply: Some(v),
@@ -393,7 +393,6 @@ impl<'a> Flow<'a> {
                 ),
             )));
         }
-        let request = Box::new(request);
         Ok(match refused {
             None => Begun::SignIn {
                 app: c.app,
