@@ -1,8 +1,8 @@
 //! The IdP protocol flows as functions over domain values: the sign-in use case step by
 //! step ([`flow`]), AuthnRequest validation ([`authn`]), Response assembly
-//! ([`assertion`]), sessions ([`session`]), single logout ([`slo`]), sign-in log
-//! batching ([`signin_log`]), and the in-memory configuration the hot path reads
-//! ([`cache`]). Error codes are in [`errors`] and `docs/errors.md`.
+//! ([`assertion`]), sessions ([`session`]), single logout ([`slo`]), token preview
+//! ([`preview`]), sign-in log batching ([`signin_log`]), and the in-memory configuration
+//! the hot path reads ([`cache`]). Error codes are in [`errors`] and `docs/errors.md`.
 //!
 //! Time is always passed in (`now`); the one clock is [`now`].
 
@@ -12,6 +12,7 @@ pub mod cache;
 pub mod errors;
 pub mod flow;
 pub mod hot;
+pub mod preview;
 pub mod session;
 pub mod signin_log;
 pub mod slo;

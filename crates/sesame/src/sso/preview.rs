@@ -3,11 +3,11 @@
 //! and checked against the gallery template's vendor requirements. Used by
 //! `sesame app preview` and `GET /api/v1/apps/{app}/preview`.
 
-use super::claims::{self, Claim, NameIdConfig, NameIdFormat};
-use super::{App, AppError};
+use super::cache::AppCache;
+use super::{assertion, authn};
+use crate::apps::claims::{self, Claim, NameIdConfig, NameIdFormat};
+use crate::apps::{App, AppError};
 use crate::directory::User;
-use crate::sso::cache::AppCache;
-use crate::sso::{self, assertion, authn};
 use crate::store::Store;
 use crate::tenant::Tenant;
 use serde::Serialize;
@@ -248,7 +248,7 @@ pub async fn preview(
             user.upn
         ));
     }
-    match super::user_assignment(store, &app.id, &user.id).await? {
+    match crate::apps::user_assignment(store, &app.id, &user.id).await? {
         Some(r) => roles = Some(r),
         None if sso_app.assignment_required => warnings.push(format!(
             "{} is not assigned to {}: sign-in would be refused (sesame app assign {} --user {})",
@@ -258,44 +258,24 @@ pub async fn preview(
     }
     let data = claims::load_user_data(store, &app.id, &sso_app.claims, &user.id, roles).await?;
     let ctx_claims = assertion::claim_context(&sso_app, user, &data, &tenant.public_url);
-    let now = sso::now();
-    let session_index = sso::random_id();
-    let (xml, name_id, attrs) = match &sso_app.signer {
-        Some(_) => {
-            let issued = assertion::success(
-                now,
-                &cache.idp_issuer,
-                &sso_app,
-                &v,
-                &ctx_claims,
-                now,
-                &session_index,
-            )
-            .map_err(|e| PreviewError::Build(e.to_string()))?;
-            let attrs = assertion::claims_for(&sso_app, &ctx_claims);
-            (issued.xml, issued.name_id, attrs)
-        }
-        None => {
-            warnings.push("the application has no active signing certificate: shown unsigned, and sign-in would fail".into());
-            let (p, name_id) = assertion::response_params(
-                now,
-                &cache.idp_issuer,
-                &sso_app,
-                &v,
-                &ctx_claims,
-                now,
-                &session_index,
-            );
-            let attrs = p
-                .assertion
-                .as_ref()
-                .map(|a| a.attributes.clone())
-                .unwrap_or_default();
-            let xml = sesame_saml::messages::build_response(&p, None)
-                .map_err(|e| PreviewError::Build(format!("building the response: {e}")))?;
-            (xml, name_id, attrs)
-        }
-    };
+    let now = super::now();
+    let session_index = super::random_id();
+    if sso_app.signer.is_none() {
+        warnings.push("the application has no active signing certificate: shown unsigned, and sign-in would fail".into());
+    }
+    // The same Response a sign-in sends (`assertion::success`), signed when it can be.
+    let (p, name_id) = assertion::response_params(
+        now,
+        &cache.idp_issuer,
+        &sso_app,
+        &v,
+        &ctx_claims,
+        now,
+        &session_index,
+    );
+    let xml = assertion::sign(&p, sso_app.signer.as_deref())
+        .map_err(|e| PreviewError::Build(e.to_string()))?;
+    let attrs = p.assertion.map(|a| a.attributes).unwrap_or_default();
     let assertion_xml = assertion_of(&xml)?;
     let expected = match app.gallery_id.as_deref() {
         Some(g) => gallery_expectations(g)?,
