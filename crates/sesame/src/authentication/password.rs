@@ -102,3 +102,86 @@ pub async fn password(
     }
     Ok(user)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
+mod tests {
+    use super::*;
+    use crate::sso::ErrorCode;
+
+    /// An empty store in a temporary directory (removed on drop).
+    struct TempStore {
+        store: Store,
+        dir: std::path::PathBuf,
+    }
+
+    impl Drop for TempStore {
+        fn drop(&mut self) {
+            std::fs::remove_dir_all(&self.dir).ok();
+        }
+    }
+
+    async fn store() -> TempStore {
+        let dir = std::env::temp_dir().join(format!("sesame-authn-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite:{}", dir.join("sesame.db").display());
+        TempStore {
+            store: Store::open(&url, 2).await.unwrap(),
+            dir,
+        }
+    }
+
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    #[tokio::test]
+    async fn a_throttled_address_is_refused_before_the_name() {
+        let db = store().await;
+        let s = &db.store;
+        s.lockout_record_failure("ip:127.0.0.1", 1000)
+            .await
+            .unwrap();
+        s.lockout_lock("ip:127.0.0.1", 1030, false).await.unwrap();
+        s.lockout_record_failure("user:b.simon@contoso.com", 1000)
+            .await
+            .unwrap();
+        s.lockout_lock("user:b.simon@contoso.com", 1060, true)
+            .await
+            .unwrap();
+        let r = password(s, IP, " B.Simon@contoso.com ", "x".into(), 1000)
+            .await
+            .unwrap_err();
+        assert!(matches!(r, Refused::Throttled { retry_after: 30 }), "{r:?}");
+        let e = r.sso_error();
+        assert_eq!(e.code, ErrorCode::TooManyAttempts);
+        assert_eq!(e.detail, "try again in 30 seconds");
+        // Another address: the name's lock (case and spaces do not matter).
+        let other = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+        let r = password(s, other, "b.simon@CONTOSO.com", "x".into(), 1000)
+            .await
+            .unwrap_err();
+        assert!(matches!(r, Refused::Locked { retry_after: 60 }), "{r:?}");
+        assert_eq!(r.sso_error().code, ErrorCode::AccountLocked);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_name_counts_like_a_wrong_password() {
+        let db = store().await;
+        let s = &db.store;
+        let r = password(s, IP, "nobody@contoso.com", "x".into(), 1000)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(r, Refused::InvalidCredentials { user: None }),
+            "{r:?}"
+        );
+        assert_eq!(r.sso_error().code, ErrorCode::InvalidCredentials);
+        assert_eq!(
+            s.lockout_get("user:nobody@contoso.com")
+                .await
+                .unwrap()
+                .failures,
+            1
+        );
+        assert_eq!(s.lockout_get("ip:127.0.0.1").await.unwrap().failures, 1);
+    }
+}

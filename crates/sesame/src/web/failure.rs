@@ -78,3 +78,26 @@ impl IntoResponse for PageFailure {
         r
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
+mod tests {
+    use super::*;
+    use crate::sso::ErrorCode;
+    use axum::http::StatusCode;
+
+    #[test]
+    fn renders_the_error_page_with_its_code_and_cookies() {
+        let e = SsoError::new(ErrorCode::TenantNotFound, "no such tenant");
+        let r = PageFailure::unlogged(e, "corr-1")
+            .with_cookie(HeaderValue::from_static("a=; Max-Age=0"))
+            .into_response();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(r.headers()["x-sesame-error"], "SESAME90002");
+        assert_eq!(r.headers()[header::SET_COOKIE], "a=; Max-Age=0");
+        let e = SsoError::new(ErrorCode::ServiceUnavailable, "down");
+        let r = PageFailure::unlogged(e, "corr-2").into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(r.headers().contains_key(header::RETRY_AFTER));
+    }
+}

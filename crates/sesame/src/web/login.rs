@@ -181,6 +181,7 @@ pub async fn login_post(
                     format!("{upn}: {}", e.detail),
                     StatusCode::TOO_MANY_REQUESTS,
                 ),
+                // The lock is per name, known or not: the row names it with an empty id.
                 Refused::Locked { .. } => (
                     Some(Who {
                         id: Some(String::new()),
