@@ -1,4 +1,4 @@
-//! How a person proves who they are. Today that is a password ([`password`]), checked
+//! How a person proves who they are. Today that is a password ([`mod@password`]), checked
 //! under a per-address throttle and a per-name lock; the next factors (multi-factor
 //! authentication, step-up) come here too, as further steps returning the same kind of
 //! answer: the authenticated user, or why not ([`Refused`]).
