@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod apps;
+pub mod authentication;
 pub mod config;
 pub mod directory;
 pub mod gallery;

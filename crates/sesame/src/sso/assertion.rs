@@ -10,7 +10,7 @@
 //! evaluated by the claims engine ([`crate::apps::claims`]) from the cached configuration.
 
 use super::authn::Validated;
-use super::{random_id, ErrorCode, SsoApp, SsoError};
+use super::{random_id, ErrorCode, Signer, SsoApp, SsoError};
 use crate::apps::claims::{self, ClaimContext, UserClaimData};
 use crate::directory::User;
 use sesame_saml::messages::{
@@ -151,7 +151,7 @@ pub fn success(
     authn_instant: Timestamp,
     session_index: &str,
 ) -> Result<Issued, SsoError> {
-    let signer = app.signer.as_ref().ok_or_else(|| {
+    let signer = app.signer.as_deref().ok_or_else(|| {
         SsoError::new(
             ErrorCode::NoSigningCertificate,
             format!(
@@ -161,20 +161,21 @@ pub fn success(
         )
     })?;
     let (p, name_id) = response_params(now, idp_issuer, app, v, ctx, authn_instant, session_index);
-    let xml = build_response(
-        &p,
-        Some((&signer.key, &signer.cert, signer.alg, signer.target)),
-    )
-    .map_err(|e| {
+    Ok(Issued {
+        xml: sign(&p, Some(signer))?,
+        name_id,
+        session_index: session_index.to_owned(),
+    })
+}
+
+/// Serialises the Response of `p`, signed by `signer` when there is one: how every
+/// Response Sesame sends (or previews) is built.
+pub fn sign(p: &ResponseParams, signer: Option<&Signer>) -> Result<String, SsoError> {
+    build_response(p, signer.map(Signer::parts)).map_err(|e| {
         SsoError::new(
             ErrorCode::InternalError,
             format!("building the response: {e}"),
         )
-    })?;
-    Ok(Issued {
-        xml,
-        name_id,
-        session_index: session_index.to_owned(),
     })
 }
 
@@ -196,14 +197,5 @@ pub fn error_response(
         status,
         assertion: None,
     };
-    let signer = app
-        .signer
-        .as_ref()
-        .map(|s| (&s.key, &s.cert, s.alg, s.target));
-    build_response(&p, signer).map_err(|e| {
-        SsoError::new(
-            ErrorCode::InternalError,
-            format!("building the response: {e}"),
-        )
-    })
+    sign(&p, app.signer.as_deref())
 }

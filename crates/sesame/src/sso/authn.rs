@@ -64,7 +64,7 @@ pub struct Rejection {
     /// What was wrong.
     pub error: SsoError,
     /// Where and how to answer, for errors that go back to the application.
-    pub reply: Option<Validated>,
+    pub reply: Option<Box<Validated>>,
 }
 
 impl From<SsoError> for Rejection {
@@ -264,7 +264,6 @@ pub fn resolve_authn_class(
 
 /// Validates a parsed AuthnRequest for `app` (already looked up by its Issuer), given the
 /// result of [`check_signature`]. See the module documentation for the order of checks.
-#[allow(clippy::result_large_err)] // built once per request, matched right away
 pub fn validate(
     now: Timestamp,
     login_url: &str,
@@ -335,7 +334,7 @@ pub fn validate(
         Err(error) => {
             return Err(Rejection {
                 error,
-                reply: Some(v),
+                reply: Some(Box::new(v)),
             })
         }
     }
@@ -344,7 +343,7 @@ pub fn validate(
         Err(error) => {
             return Err(Rejection {
                 error,
-                reply: Some(v),
+                reply: Some(Box::new(v)),
             })
         }
     }

@@ -5,7 +5,7 @@
 //! every 500 ms, so a change made by the CLI (or another node) is in force within a second.
 
 use super::hot::HotPath;
-use super::{ReplyUrl, Signer, SsoApp};
+use super::{Signer, SsoApp};
 use crate::apps::claims::AppClaims;
 use crate::apps::{self, App, SignMode};
 use crate::store::{Store, StoreError};
@@ -70,6 +70,24 @@ impl AppCache {
     pub fn apps(&self) -> impl Iterator<Item = &Arc<SsoApp>> {
         self.by_id.values()
     }
+
+    /// A snapshot of `apps` without a tenant, for tests of the flows that read it.
+    #[cfg(test)]
+    pub(crate) fn for_tests(apps: Vec<SsoApp>, idp_issuer: &str, login_url: &str) -> AppCache {
+        let mut cache = AppCache {
+            idp_issuer: idp_issuer.to_owned(),
+            login_url: login_url.to_owned(),
+            ..AppCache::default()
+        };
+        for app in apps {
+            let app = Arc::new(app);
+            for i in &app.identifiers {
+                cache.by_identifier.insert(i.clone(), Arc::clone(&app));
+            }
+            cache.by_id.insert(app.id.clone(), app);
+        }
+        cache
+    }
 }
 
 /// The shared, swappable snapshot.
@@ -103,15 +121,7 @@ fn sso_app(
         enabled: app.enabled,
         assignment_required: app.assignment_required,
         identifiers,
-        reply_urls: s
-            .reply_urls
-            .iter()
-            .map(|r| ReplyUrl {
-                url: r.url.clone(),
-                index: r.index,
-                is_default: r.is_default,
-            })
-            .collect(),
+        reply_urls: s.reply_urls.clone(),
         sign_on_url: s.sign_on_url.clone().filter(|u| !u.is_empty()),
         relay_state: s.relay_state.clone().filter(|u| !u.is_empty()),
         logout_url: s.logout_url.clone().filter(|u| !u.is_empty()),

@@ -5,7 +5,7 @@
 //!
 //! Two levels, with the same staleness guarantee as the configuration itself:
 //!
-//! * [`Memo`], inside each configuration snapshot ([`super::cache::AppCache`]): users,
+//! * [`Memo`], inside each configuration snapshot (`AppCache`, which holds it): users,
 //!   assignment results and claim data per (app, user), and — on SQLite only — sessions.
 //!   Every write to users, groups, memberships, assignments and roles bumps
 //!   `tenant.config_version` (`Store::begin_config_write`), so a new snapshot, with an
@@ -27,7 +27,6 @@
 //! enabled, session lifetime and revocation, assignment) still runs on every request:
 //! only where its inputs come from changes.
 
-use super::cache::AppCache;
 use super::SsoApp;
 use crate::apps::claims::UserClaimData;
 use crate::directory::User;
@@ -380,10 +379,10 @@ impl HotPath {
         }
     }
 
-    /// Forgets a session ended by this process.
-    pub fn forget_session(&self, id_hash: &str, cache: &AppCache) {
+    /// Forgets a session ended by this process, here and in the current snapshot's `memo`.
+    pub fn forget_session(&self, id_hash: &str, memo: &Memo) {
         lock(&self.session_apps).remove(id_hash);
-        cache.memo.forget_session(id_hash);
+        memo.forget_session(id_hash);
     }
 }
 

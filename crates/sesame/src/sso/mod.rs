@@ -1,7 +1,8 @@
-//! The IdP protocol flows as functions over domain values: AuthnRequest validation
-//! ([`authn`]), Response assembly ([`assertion`]), sessions ([`session`]), single logout
-//! ([`slo`]), sign-in log batching ([`signin_log`]), and the in-memory configuration the
-//! hot path reads ([`cache`]). Error codes are in [`errors`] and `docs/errors.md`.
+//! The IdP protocol flows as functions over domain values: the sign-in use case step by
+//! step ([`flow`]), AuthnRequest validation ([`authn`]), Response assembly
+//! ([`assertion`]), sessions ([`session`]), single logout ([`slo`]), token preview
+//! ([`preview`]), sign-in log batching ([`signin_log`]), and the in-memory configuration
+//! the hot path reads ([`cache`]). Error codes are in [`errors`] and `docs/errors.md`.
 //!
 //! Time is always passed in (`now`); the one clock is [`now`].
 
@@ -9,7 +10,9 @@ pub mod assertion;
 pub mod authn;
 pub mod cache;
 pub mod errors;
+pub mod flow;
 pub mod hot;
+pub mod preview;
 pub mod session;
 pub mod signin_log;
 pub mod slo;
@@ -26,16 +29,9 @@ pub fn now() -> Timestamp {
     Timestamp::from(std::time::SystemTime::now())
 }
 
-/// A Reply URL of an application.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplyUrl {
-    /// The URL.
-    pub url: String,
-    /// Its index, when it has one (AssertionConsumerServiceIndex).
-    pub index: Option<u16>,
-    /// Whether it is the default.
-    pub is_default: bool,
-}
+/// The Reply URL record of the applications' configuration, under its former path here
+/// (the benchmarks build an [`SsoApp`] with it).
+pub use crate::apps::ReplyUrl;
 
 /// The application's signing key, unsealed once and kept in memory.
 #[derive(Debug)]
@@ -48,6 +44,14 @@ pub struct Signer {
     pub alg: SignatureAlgorithm,
     /// What is signed.
     pub target: SignTarget,
+}
+
+impl Signer {
+    /// The key, certificate, algorithm and target as `sesame_saml`'s signing functions
+    /// take them.
+    pub fn parts(&self) -> (&SigningKey, &Certificate, SignatureAlgorithm, SignTarget) {
+        (&self.key, &self.cert, self.alg, self.target)
+    }
 }
 
 /// What the SSO plane knows about one enterprise application: a read-only view of its

@@ -8,7 +8,7 @@
 //! It is compared in constant time, and a request whose `Sec-Fetch-Site` says
 //! `cross-site` is refused as well.
 
-use super::saml::current_session;
+use super::session::current_session;
 use super::{cookie, AppState};
 use crate::admin::{roles, Principal};
 use crate::directory::User;

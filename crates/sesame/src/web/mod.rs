@@ -6,11 +6,14 @@
 
 pub mod api;
 pub mod auth;
+mod failure;
+mod flow;
 mod login;
 pub mod ops;
 mod pages;
 mod portal;
 mod saml;
+mod session;
 mod testapp;
 
 use crate::config::IpNet;

@@ -219,7 +219,8 @@ fn origin_of(url: &str) -> String {
 /// `GET /`: where to start. After signing in, the page the user asked for before
 /// (remembered by the portal) or My Apps; otherwise links to start from.
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Ok(Some(_)) = super::saml::current_session(&state, &state.cache().get(), &headers).await
+    if let Ok(Some(_)) =
+        super::session::current_session(&state, &state.cache().get(), &headers).await
     {
         let next = super::portal::remembered_next(&headers).unwrap_or_else(|| "/myapps".into());
         let mut r = axum::response::Redirect::to(&next).into_response();

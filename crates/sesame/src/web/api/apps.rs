@@ -899,18 +899,18 @@ struct PreviewQuery {
 /// gallery template's vendor requirements.
 #[utoipa::path(get, path = "/api/v1/apps/{app}/preview", tag = "apps",
     params(("app" = String, Path, description = "Application id, or its name when unique"), PreviewQuery),
-    responses((status = 200, description = "The preview", body = crate::apps::preview::Preview)))]
+    responses((status = 200, description = "The preview", body = crate::sso::preview::Preview)))]
 async fn preview(
     caller: Caller,
     State(state): State<AppState>,
     ApiPath(key): ApiPath<String>,
     ApiQuery(q): ApiQuery<PreviewQuery>,
-) -> ApiResult<Json<crate::apps::preview::Preview>> {
+) -> ApiResult<Json<crate::sso::preview::Preview>> {
     caller.require(Permission::ManageApps)?;
     let app = find_app(&state, &key).await?;
     let user = super::directory::find_user(&state, &q.user).await?;
     let cache = state.cache().get();
     let p =
-        crate::apps::preview::preview(state.store(), &cache, &tenant(&state)?, &app, &user).await?;
+        crate::sso::preview::preview(state.store(), &cache, &tenant(&state)?, &app, &user).await?;
     Ok(Json(p))
 }

@@ -711,9 +711,9 @@ pub(crate) fn edge_problem(status: StatusCode, path: &str, corr: &str) -> Respon
     problem_response(status, code, &detail, path, corr)
 }
 
-impl From<crate::apps::preview::PreviewError> for ApiError {
-    fn from(e: crate::apps::preview::PreviewError) -> Self {
-        use crate::apps::preview::PreviewError;
+impl From<crate::sso::preview::PreviewError> for ApiError {
+    fn from(e: crate::sso::preview::PreviewError) -> Self {
+        use crate::sso::preview::PreviewError;
         match e {
             PreviewError::App(a) => a.into(),
             PreviewError::NotLoaded(_) => ApiError::new(AdminCode::Unavailable, e.to_string()),

@@ -5,8 +5,8 @@
 //! The same steps as `sesame app preview`, on the server's own configuration snapshot.
 
 use super::{app_or_404, app_page, Blade};
-use crate::apps::preview::{self, CheckLine};
 use crate::apps::App;
+use crate::sso::preview::{self, CheckLine};
 use crate::web::portal::{render, Admin, Crumb};
 use crate::web::AppState;
 use axum::extract::{Path, Query, State};

@@ -1,0 +1,264 @@
+//! The sign-in flow at the HTTP edge: the per-request context ([`Ctx`]: client address,
+//! correlation id, the request's SAML message) and the sign-in log rows it writes, the
+//! pending-request store (a POST-binding message waiting for its same-site GET, a
+//! validated sign-in waiting for the password), and the steps shared by the SAML
+//! endpoint, the launch URL and the login page: [`proceed`] after validation and
+//! [`complete`] with a session. The decisions are `sso::flow`'s; this renders and logs.
+
+use super::failure::PageFailure;
+use super::pages::auto_post;
+use super::session::current_session;
+use super::{correlation_id, AppState, ClientIp};
+use crate::sso::authn::Validated;
+use crate::sso::cache::AppCache;
+use crate::sso::flow::{self, Failure, Flow, Next, Who};
+use crate::sso::{now, random_id, ErrorCode, SsoApp, SsoError};
+use crate::store::{SessionWithUser, SigninRow};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use sesame_saml::bindings::MessageKind;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// How long a pending request is kept, seconds.
+pub(crate) const PENDING_SECS: i64 = 900;
+
+/// What `pending_requests` holds.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum Pending {
+    /// A POST-binding message waiting for its same-site GET.
+    Post {
+        xml: String,
+        relay_state: Option<String>,
+    },
+    /// A validated sign-in waiting for the password, with the request's XML for the
+    /// sign-in log.
+    SignIn {
+        v: Validated,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
+    },
+}
+
+/// `?p=` of the continuation and login URLs.
+#[derive(Debug, Deserialize)]
+pub struct PendingQuery {
+    /// The pending request id.
+    pub p: Option<String>,
+}
+
+/// Per-request context for logs and error pages.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    pub state: AppState,
+    pub ip: IpAddr,
+    pub corr: String,
+    /// The decoded SAML message of the request (XML), for the sign-in log.
+    pub request: Option<String>,
+}
+
+impl Ctx {
+    pub(crate) fn new(state: &AppState, ip: ClientIp) -> Self {
+        Ctx {
+            state: state.clone(),
+            ip: ip.0,
+            corr: ip.1.unwrap_or_else(correlation_id),
+            request: None,
+        }
+    }
+
+    /// The flow over the snapshot `cache`.
+    pub(crate) fn flow<'a>(&'a self, cache: &'a AppCache) -> Flow<'a> {
+        Flow::new(self.state.store(), self.state.cache().hot(), cache)
+    }
+
+    /// A sign-in log row, with the request's SAML message when it has one (the Response
+    /// sent is added by the caller; the writer strips its SignatureValues and caps both,
+    /// off the request path: `sso::signin_log`).
+    pub(crate) fn row(
+        &self,
+        result: &str,
+        code: Option<ErrorCode>,
+        app: Option<&SsoApp>,
+        user: Option<&Who>,
+        request_id: Option<&str>,
+        details: String,
+    ) -> SigninRow {
+        SigninRow {
+            // Given by the writer, off the request path (`sso::signin_log`).
+            id: String::new(),
+            time_ms: now().unix_millis(),
+            user_id: user.and_then(|u| u.id.clone()),
+            upn: user.map(|u| u.upn.clone()).unwrap_or_default(),
+            app_id: app.map(|a| a.id.clone()),
+            app_name: app.map(|a| a.name.clone()).unwrap_or_default(),
+            client_ip: self.ip.to_string(),
+            result: result.to_owned(),
+            error_code: code.map(|c| c.code().to_owned()).unwrap_or_default(),
+            request_id: request_id.unwrap_or_default().to_owned(),
+            correlation_id: self.corr.clone(),
+            details,
+            saml_request: self.request.clone().unwrap_or_default(),
+            saml_response: String::new(),
+        }
+    }
+
+    /// The failure row of `f`, with `details` in place of the error's own.
+    pub(crate) fn failure_row(&self, f: &Failure, details: String) -> SigninRow {
+        self.row(
+            "failure",
+            Some(f.error.code),
+            f.app.as_deref(),
+            f.user.as_ref(),
+            f.request_id.as_deref(),
+            details,
+        )
+    }
+
+    /// Writes a row to the sign-in log.
+    pub(crate) fn log(&self, row: SigninRow) {
+        self.state.log(row);
+    }
+
+    /// The failure `f`, logged and shown as the error page.
+    pub(crate) fn fail(&self, f: impl Into<Failure>) -> PageFailure {
+        let f = f.into();
+        let row = self.failure_row(&f, f.error.detail.clone());
+        PageFailure::logged(&self.state, row, f.error, &self.corr)
+    }
+}
+
+/// Stores a pending request; returns its id.
+pub(crate) async fn put_pending(state: &AppState, p: &Pending) -> Result<String, SsoError> {
+    let id = random_id();
+    let payload = serde_json::to_string(p).map_err(|e| SsoError::internal(&e))?;
+    state
+        .store()
+        .pending_put(&id, &payload, now().unix_seconds() + PENDING_SECS)
+        .await
+        .map_err(|e| SsoError::internal(&e))?;
+    Ok(id)
+}
+
+/// Reads and deletes a pending request.
+pub(crate) async fn take_pending(state: &AppState, id: &str) -> Result<Option<Pending>, SsoError> {
+    if id.len() > 64 {
+        return Ok(None);
+    }
+    let internal = |e: crate::store::StoreError| SsoError::internal(&e);
+    let Some(payload) = state
+        .store()
+        .pending_get(id, now().unix_seconds())
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(None);
+    };
+    state.store().pending_delete(id).await.map_err(internal)?;
+    Ok(serde_json::from_str(&payload).ok())
+}
+
+/// Sends an error that goes back to the application as a SAML Response (to the
+/// registered Reply URL of `v`), or shows it when it is not one that goes back.
+pub(crate) fn send_error(
+    ctx: &Ctx,
+    cache: &AppCache,
+    app: &Arc<SsoApp>,
+    v: &Validated,
+    e: SsoError,
+) -> Result<Response, PageFailure> {
+    let fail =
+        |err: SsoError| ctx.fail(Failure::from(err).app(app).request(v.request_id.as_deref()));
+    let xml = ctx.flow(cache).error_reply(app, v, &e).map_err(fail)?;
+    let page = auto_post(
+        &v.acs_url,
+        MessageKind::Response,
+        &xml,
+        v.relay_state.as_deref(),
+    );
+    let mut r = ctx.row(
+        "failure",
+        Some(e.code),
+        Some(app),
+        None,
+        v.request_id.as_deref(),
+        e.detail,
+    );
+    r.saml_response = xml;
+    ctx.log(r);
+    Ok(page)
+}
+
+/// After validation: answer with the session, or return NoPassive, or ask for the password.
+pub(crate) async fn proceed(
+    ctx: &Ctx,
+    cache: &AppCache,
+    headers: &HeaderMap,
+    app: &Arc<SsoApp>,
+    v: Validated,
+) -> Result<Response, PageFailure> {
+    let fail = |e: SsoError| ctx.fail(Failure::from(e).app(app).request(v.request_id.as_deref()));
+    let session = if v.force_authn {
+        None
+    } else {
+        current_session(&ctx.state, cache, headers)
+            .await
+            .map_err(fail)?
+    };
+    match flow::next(&v, session) {
+        Next::Issue(s) => return complete(ctx, cache, &v, &s).await,
+        Next::NoPassive(e) => return send_error(ctx, cache, app, &v, e),
+        Next::SignIn => {}
+    }
+    let rid = v.request_id.clone();
+    let pending = Pending::SignIn {
+        v,
+        request: ctx.request.clone(),
+    };
+    let id = put_pending(&ctx.state, &pending)
+        .await
+        .map_err(|e| ctx.fail(Failure::from(e).app(app).request(rid.as_deref())))?;
+    let tenant = cache
+        .tenant
+        .as_ref()
+        .map(|t| t.id.as_str())
+        .unwrap_or_default();
+    let mut r = Redirect::to(&format!("/{tenant}/login?p={id}")).into_response();
+    *r.status_mut() = StatusCode::SEE_OTHER;
+    Ok(r)
+}
+
+/// Issues the Response for a signed-in user (`sso::flow`), records the app in the
+/// session, logs, and answers with the auto-post form.
+pub(crate) async fn complete(
+    ctx: &Ctx,
+    cache: &AppCache,
+    v: &Validated,
+    s: &SessionWithUser,
+) -> Result<Response, PageFailure> {
+    let flow = ctx.flow(cache);
+    let issued = flow.issue(v, s).await.map_err(|f| ctx.fail(f))?;
+    flow.persist(s, &issued)
+        .await
+        .map_err(|f| ctx.fail(f.request(v.request_id.as_deref())))?;
+    let page = auto_post(
+        &v.acs_url,
+        MessageKind::Response,
+        &issued.response,
+        v.relay_state.as_deref(),
+    );
+    let mut r = ctx.row(
+        "success",
+        None,
+        Some(&issued.app),
+        Some(&issued.user),
+        v.request_id.as_deref(),
+        String::new(),
+    );
+    // Moved, not copied: the writer strips the SignatureValues off the request path.
+    r.saml_response = issued.response;
+    ctx.log(r);
+    Ok(page)
+}
