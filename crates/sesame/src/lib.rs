@@ -5,9 +5,12 @@
 
 pub mod admin;
 pub mod apps;
+pub mod clock;
 pub mod config;
 pub mod directory;
 pub mod gallery;
+pub mod ids;
+pub mod model;
 pub mod sso;
 pub mod store;
 pub mod tenant;

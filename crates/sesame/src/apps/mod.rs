@@ -8,8 +8,10 @@ pub mod assignments;
 pub mod certs;
 pub mod claims;
 pub mod config;
+pub mod gallery;
 pub mod preview;
 
+pub use crate::model::app::{App, NewApp};
 pub use assignments::{
     add_role, assign, list_assignments, remove_role, unassign, user_assignment, Assignment,
     AssignmentView, Principal,
@@ -19,9 +21,10 @@ pub use config::{
     apply_sp_metadata, Identifier, ReplyUrl, SamlConfig, SignMode, SigningAlg, SpMetadataApplied,
 };
 
+use crate::clock::now_unix;
 use crate::directory::DirectoryError;
 use crate::store::{Store, StoreError};
-use crate::tenant::{now_unix, MasterKey, Tenant, TenantError};
+use crate::tenant::{MasterKey, Tenant, TenantError};
 use serde::Serialize;
 use sesame_saml::metadata::IdpMetadata;
 use thiserror::Error;
@@ -65,82 +68,6 @@ impl From<StoreError> for AppError {
     }
 }
 
-/// An enterprise application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct App {
-    /// Object id (UUID): also the `appid` of its federation metadata URL.
-    pub id: String,
-    /// Display name (not necessarily unique).
-    pub name: String,
-    /// The gallery template it was created from; `None` for a custom app.
-    pub gallery_id: Option<String>,
-    /// Enabled for users to sign in.
-    pub enabled: bool,
-    /// Only assigned users (directly or through groups) may sign in.
-    pub assignment_required: bool,
-    /// Visible to users (My Apps).
-    pub visible: bool,
-    /// Administrator's notes.
-    pub notes: String,
-    /// Basic SAML Configuration and signing options.
-    pub saml: SamlConfig,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds.
-    pub updated_at: i64,
-}
-
-/// An application to create.
-#[derive(Debug, Clone)]
-pub struct NewApp {
-    /// Name.
-    pub name: String,
-    /// Gallery template id, `None` for a custom app.
-    pub gallery_id: Option<String>,
-    /// Enabled for users to sign in (default true).
-    pub enabled: bool,
-    /// Assignment required (default true).
-    pub assignment_required: bool,
-    /// Visible to users (default true).
-    pub visible: bool,
-    /// Notes.
-    pub notes: String,
-    /// Basic SAML Configuration.
-    pub saml: SamlConfig,
-}
-
-impl NewApp {
-    /// The application this would create, not stored (no id, no times): the CLI and the
-    /// REST API apply the administrator's options to it and validate it before creating.
-    pub fn draft(&self) -> App {
-        App {
-            id: String::new(),
-            name: self.name.clone(),
-            gallery_id: self.gallery_id.clone(),
-            enabled: self.enabled,
-            assignment_required: self.assignment_required,
-            visible: self.visible,
-            notes: self.notes.clone(),
-            saml: self.saml.clone(),
-            created_at: 0,
-            updated_at: 0,
-        }
-    }
-
-    /// A custom app named `name` with every default.
-    pub fn custom(name: &str) -> Self {
-        NewApp {
-            name: name.to_owned(),
-            gallery_id: None,
-            enabled: true,
-            assignment_required: true,
-            visible: true,
-            notes: String::new(),
-            saml: SamlConfig::default(),
-        }
-    }
-}
-
 fn validate_props(app: &App) -> Result<(), AppError> {
     let name = app.name.trim();
     if name.is_empty() {
@@ -177,7 +104,7 @@ async fn validate_app(store: &Store, app: &mut App) -> Result<(), AppError> {
     validate_props(app)?;
     app.saml.normalize_and_validate()?;
     // A gallery app keeps fitting its template (fixed values, URL patterns).
-    crate::gallery::check_app(app)?;
+    gallery::check_app(app)?;
     for id in &app.saml.identifiers {
         if let Some(owner) = store.app_by_identifier(&id.value).await? {
             if owner.id != app.id {
@@ -228,7 +155,7 @@ pub async fn create_app(store: &Store, master: &MasterKey, new: NewApp) -> Resul
         updated_at: now,
     };
     // From the gallery: the template exists and a single-instance one has no app yet.
-    crate::gallery::check_create(store, &app).await?;
+    gallery::check_create(store, &app).await?;
     validate_app(store, &mut app).await?;
     let cert = certs::generate(master, &app.id, true, now).await?;
     if let Err(e) = store.insert_app(&app, &cert).await {

@@ -12,10 +12,10 @@
 mod add;
 pub mod pattern;
 
-pub use add::{
-    add_from_gallery, check_app, check_config, check_create, check_single_instance, claim_of,
-    new_app,
-};
+/// Compatibility paths for callers that still create gallery applications through
+/// `gallery`: the functions live in [`crate::apps::gallery`] (to cut, see `layering.rs`).
+pub use crate::apps::gallery::{add_from_gallery, check_single_instance};
+pub use add::{claim_of, new_app};
 pub use pattern::{Pattern, PatternError};
 
 use serde::{Deserialize, Serialize};
@@ -89,12 +89,12 @@ pub enum TemplateSign {
     Both,
 }
 
-impl From<TemplateSign> for crate::apps::SignMode {
+impl From<TemplateSign> for crate::model::SignMode {
     fn from(s: TemplateSign) -> Self {
         match s {
-            TemplateSign::Response => crate::apps::SignMode::Response,
-            TemplateSign::Assertion => crate::apps::SignMode::Assertion,
-            TemplateSign::Both => crate::apps::SignMode::Both,
+            TemplateSign::Response => crate::model::SignMode::Response,
+            TemplateSign::Assertion => crate::model::SignMode::Assertion,
+            TemplateSign::Both => crate::model::SignMode::Both,
         }
     }
 }
@@ -158,7 +158,7 @@ impl UrlField {
     /// anything for a vendor-provided field.
     pub fn allows(&self, value: &str) -> bool {
         match &self.rule {
-            UrlRule::Fixed(v) => v == value || crate::apps::config::reply_urls_match(v, value),
+            UrlRule::Fixed(v) => v == value || crate::model::app::reply_urls_match(v, value),
             UrlRule::Patterns { patterns, .. } => patterns.iter().any(|p| p.matches(value)),
             UrlRule::VendorProvided => true,
         }
