@@ -2,6 +2,7 @@
 //! one sign-in row, audit rows by target and time range, one audit row. Portable SQL:
 //! every filter is always bound, an empty or zero parameter disables it.
 
+use super::audit::audit_from_row;
 use super::users::user_from_row;
 use super::{AuditRow, SigninRow, Store, StoreResult};
 use crate::model::User;
@@ -92,23 +93,6 @@ fn signin_from_row(r: &AnyRow) -> StoreResult<SigninRow> {
         details: r.try_get("details")?,
         saml_request: r.try_get("saml_request")?,
         saml_response: r.try_get("saml_response")?,
-    })
-}
-
-pub(super) fn audit_from_row(r: &AnyRow) -> StoreResult<AuditRow> {
-    Ok(AuditRow {
-        id: r.try_get("id")?,
-        time_ms: r.try_get("time_ms")?,
-        actor_kind: r.try_get("actor_kind")?,
-        actor: r.try_get("actor")?,
-        actor_id: r.try_get("actor_id")?,
-        action: r.try_get("action")?,
-        target_kind: r.try_get("target_kind")?,
-        target_id: r.try_get("target_id")?,
-        target_name: r.try_get("target_name")?,
-        before_json: r.try_get("before_json")?,
-        after_json: r.try_get("after_json")?,
-        correlation_id: r.try_get("correlation_id")?,
     })
 }
 

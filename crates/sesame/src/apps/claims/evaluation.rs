@@ -1,7 +1,10 @@
 //! Evaluation of claims for the SSO hot path: a claim context (user, groups, roles,
 //! group-claim settings) and the SAML attributes the claims of an app produce.
 
-use super::*;
+use crate::model::claims::*;
+use crate::model::{Group, User};
+use sesame_saml::messages::response::Attribute;
+use std::borrow::Cow;
 
 /// What evaluation reads: the user, their groups (transitive), the groups assigned to the
 /// app, the app roles the user holds, the app's group-claim settings and the public URL

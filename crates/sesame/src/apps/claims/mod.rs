@@ -29,37 +29,6 @@ mod tests;
 pub use evaluation::{evaluate, evaluate_one, groups_link, ClaimContext};
 pub use nameid::{nameid_value, PersistentKey};
 pub use snapshot::{load_user_data, AppClaims, SharedAppClaims, UserClaimData};
-use storage::nameid_of;
-#[cfg(test)]
-use storage::validate_claim;
 pub use storage::{
     group_claims, list_claims, nameid, remove_claim, set_claim, set_group_claims, set_nameid,
 };
-
-use super::{App, AppError};
-use crate::directory::{Group, User};
-use crate::store::{Store, StoreError, StoreResult};
-use crate::tenant::{MasterKey, Tenant};
-use aws_lc_rs::hmac;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use base64::Engine as _;
-use sesame_saml::messages::response::Attribute;
-use std::borrow::Cow;
-use std::fmt;
-use std::sync::Arc;
-
-impl From<ClaimError> for AppError {
-    fn from(e: ClaimError) -> Self {
-        let field = match &e {
-            ClaimError::Invalid { field, .. } => field,
-            _ => "claim source",
-        };
-        AppError::Invalid {
-            field,
-            reason: match e {
-                ClaimError::Invalid { reason, .. } => reason,
-                other => other.to_string(),
-            },
-        }
-    }
-}

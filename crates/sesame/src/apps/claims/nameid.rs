@@ -1,7 +1,13 @@
 //! The NameID value sent to an application: persistent pseudonyms (HMAC keyed from the
 //! master key), transient random values, or the configured source.
 
-use super::*;
+use super::evaluation::*;
+use crate::model::claims::*;
+use crate::tenant::MasterKey;
+use aws_lc_rs::hmac;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine as _;
+use std::fmt;
 
 /// The key of an application's persistent NameIDs: HMAC-SHA256 keyed by
 /// HMAC-SHA256(tenant secret, app id), where the tenant secret is derived (HKDF-SHA256)

@@ -1,7 +1,14 @@
 //! The claims configuration of an application as the SSO cache keeps it in memory, and
 //! the per-user data (groups, roles) loaded only when that configuration needs it.
 
-use super::*;
+use super::nameid::*;
+use super::storage::*;
+use crate::apps::{App, AppError};
+use crate::model::claims::*;
+use crate::model::Group;
+use crate::store::{Store, StoreResult};
+use crate::tenant::{MasterKey, Tenant};
+use std::sync::Arc;
 
 /// An application's claims configuration as the SSO cache holds it.
 #[derive(Debug, Clone, Default)]

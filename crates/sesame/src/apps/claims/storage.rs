@@ -1,7 +1,10 @@
 //! Claims operations over the store: listing, setting and removing claims, the NameID
 //! and the group claims of an application, each validated before it is written.
 
-use super::*;
+use crate::apps::{App, AppError};
+use crate::model::claims::*;
+use crate::store::{Store, StoreError};
+use std::fmt;
 
 pub(super) fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
     AppError::Invalid {

@@ -1,6 +1,9 @@
 //! Tests of the claims engine: expressions, evaluation, NameID and storage.
 
+use super::storage::validate_claim;
 use super::*;
+use crate::model::{Group, User};
+use crate::tenant::MasterKey;
 use std::collections::BTreeMap;
 
 fn user() -> User {

@@ -1,13 +1,11 @@
-//! Applications from the gallery: creating one from a template (its values checked
-//! against the template, the vendor's claims set), and keeping a gallery application's
-//! values within its template when it is saved.
+//! Keeping a gallery application within its template: the checks of creating and
+//! saving one (fixed values, URL patterns, required fields, single instance).
 
-use super::claims::{self, Claim};
-use super::config::field;
-use super::{App, AppError, NewApp, SamlConfig};
+use crate::apps::config::field;
+use crate::apps::error::AppError;
 use crate::gallery::{self, Template, UrlField};
+use crate::model::{App, SamlConfig};
 use crate::store::Store;
-use crate::tenant::MasterKey;
 
 fn refuse(field: &'static str, reason: String) -> AppError {
     AppError::Invalid { field, reason }
@@ -124,7 +122,7 @@ pub fn check_config(template: &Template, saml: &SamlConfig) -> Result<(), AppErr
     Ok(())
 }
 
-/// The checks of [`super::save_app`] for a gallery app: its values stay within
+/// The checks of [`crate::apps::save_app`] for a gallery app: its values stay within
 /// its template. An app whose template left the gallery is not checked.
 pub fn check_app(app: &App) -> Result<(), AppError> {
     match app.gallery_id.as_deref().and_then(gallery::template) {
@@ -154,7 +152,7 @@ pub async fn check_single_instance(
     Ok(())
 }
 
-/// The checks of [`super::create_app`] for an app from the gallery, before any
+/// The checks of [`crate::apps::create_app`] for an app from the gallery, before any
 /// other: the template exists and a single-instance one has no app yet, whatever values
 /// are supplied. (The values are checked with every other field, by [`check_app`].)
 pub async fn check_create(store: &Store, app: &App) -> Result<(), AppError> {
@@ -167,50 +165,4 @@ pub async fn check_create(store: &Store, app: &App) -> Result<(), AppError> {
         ))
     })?;
     check_single_instance(store, t, Some(&app.id)).await
-}
-
-/// Creates an application from `template`: `new` comes from [`gallery::new_app`] with the
-/// administrator's values on top. Refuses a second instance of a single-instance
-/// template and values that do not fit the template; then sets the vendor's NameID and
-/// claims.
-pub async fn add_from_gallery(
-    store: &Store,
-    master: &MasterKey,
-    template: &Template,
-    mut new: NewApp,
-) -> Result<App, AppError> {
-    new.gallery_id = Some(template.id.clone());
-    let app = super::create_app(store, master, new).await?;
-    if let Err(e) = apply_claims(store, &app, template).await {
-        // Never leave a half-configured app behind.
-        let _ = super::delete_app(store, &app.id).await;
-        return Err(e);
-    }
-    Ok(app)
-}
-
-/// Sets the vendor's claims on a new app (its NameID came with [`gallery::new_app`]). A template
-/// listing claims gives the app exactly those, in its order (documents that keep the
-/// IdP's default claims list them); a template listing none keeps the engine's default
-/// claims.
-async fn apply_claims(store: &Store, app: &App, template: &Template) -> Result<(), AppError> {
-    if template.claims.is_empty() {
-        return Ok(());
-    }
-    let wanted: Vec<Claim> = template
-        .claims
-        .iter()
-        .map(gallery::claim_of)
-        .collect::<Result<_, _>>()
-        .map_err(|reason| AppError::Invalid {
-            field: "gallery template",
-            reason,
-        })?;
-    for c in claims::list_claims(store, &app.id).await? {
-        claims::remove_claim(store, &app.id, &c.name, &c.namespace).await?;
-    }
-    for c in wanted {
-        claims::set_claim(store, &app.id, c).await?;
-    }
-    Ok(())
 }
