@@ -32,10 +32,22 @@
 //! compiled once when the expression is parsed, with a compiled-program size limit of
 //! [`REGEX_SIZE_LIMIT`] and a lazy-DFA cache limit of [`REGEX_DFA_SIZE_LIMIT`]. The
 //! `regex` crate matches in time linear in the input (no backtracking), and every value is
-//! at most [`MAX_VALUE_LEN`] bytes (longer intermediate values are dropped), so one
+//! at most [`MAX_VALUE_LEN`](super::MAX_VALUE_LEN) bytes (longer intermediate values are dropped), so one
 //! evaluation is bounded in time and memory whatever the pattern.
 
-use super::*;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+use thiserror::Error;
+
+/// Compiled-program size limit of a RegexReplace pattern, bytes.
+pub const REGEX_SIZE_LIMIT: usize = 256 * 1024;
+/// Lazy-DFA cache limit of a RegexReplace pattern, bytes.
+pub const REGEX_DFA_SIZE_LIMIT: usize = 1024 * 1024;
+/// Longest expression, characters.
+pub const MAX_EXPRESSION_LEN: usize = 2048;
+/// Deepest nesting of calls.
+pub const MAX_DEPTH: usize = 16;
 
 // ---------------------------------------------------------------------------------------
 // Errors

@@ -1,7 +1,7 @@
 //! Claim records: the claims of an application (name, namespace, SAML NameFormat and a
 //! source expression), the NameID configuration and formats, group claims, the default
 //! claims of a new application, and the limits every claim respects. The expression
-//! grammar itself is in [`expr`]. Evaluation, the persistent NameID and storage live in
+//! grammar itself (re-exported here) is in `expr.rs`. Evaluation, the persistent NameID and storage live in
 //! `crate::apps::claims`.
 
 mod expr;
@@ -10,7 +10,6 @@ pub use expr::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
-use thiserror::Error;
 
 /// Namespace of the default claims.
 pub const DEFAULT_NAMESPACE: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims";
@@ -22,14 +21,6 @@ pub const GROUPS_LINK_CLAIM: &str = "http://schemas.microsoft.com/claims/groups.
 pub const ROLE_CLAIM: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
 /// Most groups one assertion carries; beyond, [`GROUPS_LINK_CLAIM`] replaces them.
 pub const MAX_GROUPS: usize = 150;
-/// Compiled-program size limit of a RegexReplace pattern, bytes.
-pub const REGEX_SIZE_LIMIT: usize = 256 * 1024;
-/// Lazy-DFA cache limit of a RegexReplace pattern, bytes.
-pub const REGEX_DFA_SIZE_LIMIT: usize = 1024 * 1024;
-/// Longest expression, characters.
-pub const MAX_EXPRESSION_LEN: usize = 2048;
-/// Deepest nesting of calls.
-pub const MAX_DEPTH: usize = 16;
 /// Longest value a transformation may produce, bytes; longer ones are dropped.
 pub const MAX_VALUE_LEN: usize = 16 * 1024;
 /// Most claims an application may have.
