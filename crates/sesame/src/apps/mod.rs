@@ -1,7 +1,7 @@
 //! Enterprise applications: properties, Basic SAML Configuration and its validation
 //! ([`config`]), assignments and app roles ([`assignments`]), per-app signing
-//! certificates with keys sealed by the master key ([`certs`]), the claims engine —
-//! NameID, claims, group and role claims ([`claims`]) —, applications from the gallery
+//! certificates with keys sealed by the master key ([`certs`]), the claims engine
+//! (NameID, claims, group and role claims: [`claims`]), applications from the gallery
 //! ([`gallery`]), and the Federation Metadata XML every app publishes. The records are in
 //! [`crate::model`]; this module re-exports them.
 
@@ -24,7 +24,6 @@ pub use certs::AppCertificate;
 pub use config::{
     apply_sp_metadata, Identifier, ReplyUrl, SamlConfig, SignMode, SigningAlg, SpMetadataApplied,
 };
-
 pub use error::AppError;
 pub use lifecycle::{create_app, delete_app, resolve_app, save_app};
 pub use view::{federation_metadata_xml, AppView, PUBLISHED_NAMEID_FORMATS};

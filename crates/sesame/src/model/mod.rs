@@ -1,8 +1,8 @@
 //! The records of the domain, below the store: applications and their SAML
 //! configuration, assignments, users and groups, stored certificates, claims and the
 //! tenant. Data types with pure methods over their own values (parsing, formatting,
-//! accessors); no store, no I/O, no clock. Every other module may use them; they use
-//! only `crate::ids` / `crate::clock` and external crates.
+//! accessors); no store, no I/O. Every other module may use them; of the crate they may
+//! use only `crate::ids` and `crate::clock` (see `layering.rs`).
 
 pub mod app;
 pub mod cert;
