@@ -661,8 +661,10 @@ fn files_of_the_lower_modules_use_each_other_without_cycles() {
         .map(|(k, s)| (s.module.clone(), k))
         .collect();
     let defs: Vec<BTreeSet<String>> = sources.iter().map(|s| defined(&s.tokens)).collect();
-    // Edges between files of the same top-level module. A re-export (`pub use`) is the
-    // module's face, not a use of the file it names, and does not count.
+    // Edges between files of the same top-level module. A re-export of names
+    // (`pub use a::{B, c}`) is the module's face, not a use of the file it names, and does
+    // not count; a glob re-export (`pub use a::*`) does, as the file's code may use
+    // every name it brings.
     let mut edges: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     for (k, s) in sources.iter().enumerate() {
         let Some(from_top) = top(s) else { continue };
@@ -670,7 +672,12 @@ fn files_of_the_lower_modules_use_each_other_without_cycles() {
             continue;
         }
         for u in uses(s, &files) {
-            if u.binary || u.reexport || u.path.first().map(String::as_str) != Some(from_top) {
+            // A glob re-export also brings every name into the file's own code: it counts.
+            let glob = u.path.last().is_some_and(|p| p == "*");
+            if u.binary
+                || (u.reexport && !glob)
+                || u.path.first().map(String::as_str) != Some(from_top)
+            {
                 continue;
             }
             if let Some(to) = resolve(&u.path, &by_module, &defs, &sources) {
