@@ -153,7 +153,7 @@ pub(super) fn template(t: &Template) -> Result<(), String> {
         }
     }
     url_fields(t)?;
-    super::add::check_nameid_and_claims(t)?;
+    super::prefill::check_nameid_and_claims(t)?;
     if t.claims.len() > MAX_CLAIMS {
         return Err(format!("at most {MAX_CLAIMS} claims are allowed"));
     }

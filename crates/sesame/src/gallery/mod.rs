@@ -9,16 +9,16 @@
 //! Creating an application from a template, and keeping a gallery app's values within
 //! its patterns on every change, are `crate::apps::gallery`'s.
 
-mod add;
 mod catalog;
 pub mod check;
 pub mod pattern;
+mod prefill;
 mod template;
 
 /// Compatibility paths for callers that still create gallery applications through
 /// `gallery`: the functions live in [`crate::apps::gallery`] (to cut, see `layering.rs`).
 pub use crate::apps::gallery::{add_from_gallery, check_single_instance};
-pub use add::{claim_of, new_app};
+pub use prefill::{claim_of, new_app};
 /// The gallery files compiled in: `(file name, contents)`, sorted by name.
 mod files {
     include!(concat!(env!("OUT_DIR"), "/gallery_files.rs"));
