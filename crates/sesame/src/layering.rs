@@ -421,8 +421,8 @@ fn path_tree(t: &[String], mut i: usize, prefix: Vec<String>, out: &mut Vec<Vec<
     }
 }
 
-/// Every path `s` uses, resolved to absolute module paths. `children`: the module paths
-/// that are files, to resolve a path that starts with a child module of the current one.
+/// Every path `s` uses, resolved to absolute module paths. `files`: the module paths that
+/// are files, to resolve a path that starts with a child module of the current one.
 fn uses(s: &Source, files: &BTreeSet<Vec<String>>) -> Vec<Use> {
     let t = &s.tokens;
     let mut out = Vec::new();
@@ -617,8 +617,7 @@ fn top_level_modules_use_only_lower_layers() {
 #[test]
 fn allowed_table_has_no_cycle() {
     let allowed: BTreeMap<&str, &[&str]> = ALLOWED.iter().copied().collect();
-    // Every module reaches only modules listed before… in some order: a depth-first
-    // search finds any cycle.
+    // The table itself must be a hierarchy: a depth-first search finds any cycle.
     fn visit<'a>(
         m: &'a str,
         allowed: &BTreeMap<&'a str, &'a [&'a str]>,
