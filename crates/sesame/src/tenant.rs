@@ -2,7 +2,9 @@
 //! is built from them), the initial administrator, and the master key that seals the
 //! signing keys at rest.
 
+pub use crate::clock::now_unix;
 use crate::directory::{self, password, NewUser};
+pub use crate::model::tenant::Tenant;
 use crate::store::{Store, StoreError};
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -41,48 +43,6 @@ pub enum TenantError {
     /// Storage failure.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// The tenant: its id (a UUID) and the public URL it is reached at (no trailing slash).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Tenant {
-    /// Tenant id (UUID v4).
-    pub id: String,
-    /// Public base URL, without a trailing slash.
-    pub public_url: String,
-}
-
-impl Tenant {
-    /// Login URL: `{public_url}/{id}/saml2` (AuthnRequests, LogoutRequests).
-    pub fn login_url(&self) -> String {
-        format!("{}/{}/saml2", self.public_url, self.id)
-    }
-    /// Logout URL: the same endpoint as the Login URL.
-    pub fn logout_url(&self) -> String {
-        self.login_url()
-    }
-    /// IdP Identifier (the Issuer): `{public_url}/{id}/`.
-    pub fn idp_identifier(&self) -> String {
-        format!("{}/{}/", self.public_url, self.id)
-    }
-    /// App Federation Metadata URL of `app_id`.
-    pub fn federation_metadata_url(&self, app_id: &str) -> String {
-        format!(
-            "{}/{}/federationmetadata/2007-06/federationmetadata.xml?appid={}",
-            self.public_url, self.id, app_id
-        )
-    }
-    /// The URL a My Apps tile opens for `app_id` (IdP-initiated launch).
-    pub fn launch_url(&self, app_id: &str) -> String {
-        format!("{}/{}/apps/{}/launch", self.public_url, self.id, app_id)
-    }
-}
-
-/// Current time, Unix seconds. The one clock of the admin plane.
-pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Checks and normalises a public URL: http(s), a host, no query or fragment; trailing

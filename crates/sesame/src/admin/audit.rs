@@ -212,4 +212,31 @@ mod tests {
             users[0].after_json
         );
     }
+
+    /// The store's audit search over rows recorded through the audit log.
+    #[tokio::test]
+    async fn audit_by_target_name_and_id() {
+        let t = crate::store::suite::test_store().await;
+        let s = &t.store;
+        let c = Change::new("group.create", "group", "g1", "Sales");
+        record(s, &Actor::System, c, "").await.unwrap();
+        let c = Change::new("user.create", "user", "u1", "B.Simon@contoso.com");
+        record(s, &Actor::System, c, "").await.unwrap();
+        assert_eq!(s.audit_count().await.unwrap(), 2);
+        let f = crate::store::AuditSearch {
+            target: Some("sales".into()),
+            ..crate::store::AuditSearch::default()
+        };
+        let rows = s.audit_search(&f).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        let f = crate::store::AuditSearch {
+            target: Some("u1".into()),
+            action_prefix: Some("user.".into()),
+            actor: Some("SESAME".into()),
+            ..crate::store::AuditSearch::default()
+        };
+        let rows = s.audit_search(&f).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert!(s.audit_by_id(&rows[0].id).await.unwrap().is_some());
+    }
 }

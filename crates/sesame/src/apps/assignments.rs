@@ -3,21 +3,11 @@
 //! groups included.
 
 use super::AppError;
-use crate::directory::MemberKind;
 pub use crate::directory::MemberRef as Principal;
+pub use crate::model::app::Assignment;
+use crate::model::MemberKind;
 use crate::store::{Store, StoreResult};
 use serde::Serialize;
-
-/// One assignment row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Assignment {
-    /// User or group object id.
-    pub principal_id: String,
-    /// User or group.
-    pub principal_kind: MemberKind,
-    /// Role name; `""` for Default Access.
-    pub role: String,
-}
 
 /// An assignment as shown to administrators.
 #[derive(Debug, Clone, Serialize)]

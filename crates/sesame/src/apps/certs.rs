@@ -2,8 +2,10 @@
 //! self-signed certificates valid three years, rollover (new → activate → delete old).
 
 use super::AppError;
+use crate::clock::now_unix;
+pub use crate::model::cert::StoredCertificate;
 use crate::store::Store;
-use crate::tenant::{now_unix, MasterKey};
+use crate::tenant::MasterKey;
 use serde::Serialize;
 use sesame_saml::crypto::{Certificate, SigningKey};
 
@@ -26,27 +28,6 @@ pub struct AppCertificate {
     /// The certificate.
     #[serde(skip)]
     pub certificate: Certificate,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
-/// A certificate row as stored: the certificate and its sealed PKCS#8 key.
-#[derive(Debug, Clone)]
-pub struct StoredCertificate {
-    /// Row id.
-    pub id: String,
-    /// Owning app.
-    pub app_id: String,
-    /// SHA-1 thumbprint, uppercase hex.
-    pub thumbprint: String,
-    /// Certificate DER.
-    pub cert_der: Vec<u8>,
-    /// PKCS#8 DER sealed with the master key.
-    pub key_sealed: Vec<u8>,
-    /// Active.
-    pub active: bool,
-    /// Expiry, Unix seconds.
-    pub not_after: i64,
     /// Unix seconds.
     pub created_at: i64,
 }

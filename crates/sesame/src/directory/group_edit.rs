@@ -1,8 +1,8 @@
 //! Renaming a group and changing its description (the portal's and the API's group page).
 
 use super::{DirectoryError, Group};
+use crate::clock::now_unix;
 use crate::store::{Store, StoreError};
-use crate::tenant::now_unix;
 
 /// Renames group `group_id` and/or changes its description; `None` keeps a field.
 /// Names stay unique case-insensitively.

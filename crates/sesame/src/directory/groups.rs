@@ -2,18 +2,10 @@
 //! are refused.
 
 use super::{AddMember, DirectoryError, Group, MemberKind, User};
+use crate::clock::now_unix;
+use crate::model::MemberRef;
 use crate::store::{Store, StoreError, StoreResult};
-use crate::tenant::now_unix;
 use serde::Serialize;
-
-/// A member to add or remove, by object id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MemberRef {
-    /// A user's object id.
-    User(String),
-    /// A group's object id.
-    Group(String),
-}
 
 /// The direct members of a group.
 #[derive(Debug, Clone, Serialize)]

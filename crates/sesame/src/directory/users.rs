@@ -1,8 +1,8 @@
 //! Users: validation and the domain operations over the store.
 
 use super::{password, DirectoryError, NewUser, User};
+use crate::clock::now_unix;
 use crate::store::{Store, StoreError};
-use crate::tenant::now_unix;
 use std::collections::BTreeMap;
 
 /// Longest value of a text attribute.
@@ -348,5 +348,59 @@ mod tests {
         assert!(validate_extensions(&m).is_ok());
         m.insert("extensionattribute16".to_owned(), "x".to_owned());
         assert!(validate_extensions(&m).is_err());
+    }
+
+    /// The store's user search over users created through the directory.
+    #[tokio::test]
+    async fn users_search_filters_and_pages() {
+        let t = crate::store::suite::test_store().await;
+        let s = &t.store;
+        for (upn, name, disabled) in [
+            ("a_b@contoso.com", "Alpha", false),
+            ("b.simon@contoso.com", "B. Simon", false),
+            ("carol@fabrikam.com", "Carol", true),
+        ] {
+            create_user(
+                s,
+                NewUser {
+                    upn: upn.into(),
+                    display_name: name.into(),
+                    disabled,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let (all, n) = s
+            .users_search(&crate::store::UserSearch::default())
+            .await
+            .unwrap();
+        assert_eq!((all.len(), n), (3, 3));
+        let f = crate::store::UserSearch {
+            text: Some("SIMON".into()),
+            ..crate::store::UserSearch::default()
+        };
+        assert_eq!(s.users_search(&f).await.unwrap().1, 1);
+        let f = crate::store::UserSearch {
+            text: Some("a_".into()),
+            ..crate::store::UserSearch::default()
+        };
+        assert_eq!(s.users_search(&f).await.unwrap().1, 1, "'_' is no wildcard");
+        let f = crate::store::UserSearch {
+            enabled: Some(false),
+            ..crate::store::UserSearch::default()
+        };
+        let (u, n) = s.users_search(&f).await.unwrap();
+        assert_eq!((u[0].upn.as_str(), n), ("carol@fabrikam.com", 1));
+        let f = crate::store::UserSearch {
+            enabled: Some(true),
+            limit: 1,
+            offset: 1,
+            ..crate::store::UserSearch::default()
+        };
+        let (u, n) = s.users_search(&f).await.unwrap();
+        assert_eq!((u.len(), n), (1, 2));
+        assert_eq!(u[0].upn, "b.simon@contoso.com");
     }
 }

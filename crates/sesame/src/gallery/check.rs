@@ -153,7 +153,7 @@ pub(super) fn template(t: &Template) -> Result<(), String> {
         }
     }
     url_fields(t)?;
-    super::add::check_nameid_and_claims(t)?;
+    super::prefill::check_nameid_and_claims(t)?;
     if t.claims.len() > MAX_CLAIMS {
         return Err(format!("at most {MAX_CLAIMS} claims are allowed"));
     }
@@ -215,9 +215,9 @@ fn url_fields(t: &Template) -> Result<(), String> {
         }
     }
     // Fixed values and pattern samples pass Sesame's own field rules.
-    let mut probe = crate::apps::SamlConfig::default();
+    let mut probe = crate::model::SamlConfig::default();
     for v in samples(&t.identifier) {
-        probe.identifiers = vec![crate::apps::Identifier {
+        probe.identifiers = vec![crate::model::Identifier {
             value: v.clone(),
             is_default: true,
         }];
@@ -227,7 +227,7 @@ fn url_fields(t: &Template) -> Result<(), String> {
     }
     probe.identifiers.clear();
     for v in samples(&t.reply_url) {
-        probe.reply_urls = vec![crate::apps::ReplyUrl {
+        probe.reply_urls = vec![crate::model::ReplyUrl {
             url: v.clone(),
             index: None,
             is_default: true,

@@ -9,7 +9,7 @@
 //! without placeholders matches only itself.
 //!
 //! Matching is anchored at both ends; the scheme and authority compare
-//! ASCII-case-insensitively (as [`crate::apps::config::reply_urls_match`] does),
+//! ASCII-case-insensitively (as [`crate::model::app::reply_urls_match`] does),
 //! everything else byte for byte, with no other normalisation.
 
 use std::fmt;

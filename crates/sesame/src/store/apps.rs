@@ -3,9 +3,9 @@
 
 use super::tenant::row_bool;
 use super::{Store, StoreError, StoreResult};
-use crate::apps::certs::StoredCertificate;
-use crate::apps::{App, Assignment, Identifier, ReplyUrl, SamlConfig};
-use crate::directory::MemberKind;
+use crate::model::{
+    App, Assignment, Identifier, MemberKind, ReplyUrl, SamlConfig, StoredCertificate,
+};
 use sesame_saml::crypto::Certificate;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};

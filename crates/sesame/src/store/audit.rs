@@ -4,6 +4,7 @@
 
 use super::{Store, StoreResult};
 use serde::Serialize;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 /// One recorded state change.
@@ -97,7 +98,7 @@ impl Store {
         .bind(if f.limit > 0 { f.limit } else { 1000 })
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(super::portal::audit_from_row).collect()
+        rows.iter().map(audit_from_row).collect()
     }
 
     /// An installation setting, `None` when unset.
@@ -171,4 +172,22 @@ impl Store {
             .await?
             .rows_affected())
     }
+}
+
+/// An `audit_log` row as read by every audit query (columns: `audit_columns!`).
+pub(super) fn audit_from_row(r: &AnyRow) -> StoreResult<AuditRow> {
+    Ok(AuditRow {
+        id: r.try_get("id")?,
+        time_ms: r.try_get("time_ms")?,
+        actor_kind: r.try_get("actor_kind")?,
+        actor: r.try_get("actor")?,
+        actor_id: r.try_get("actor_id")?,
+        action: r.try_get("action")?,
+        target_kind: r.try_get("target_kind")?,
+        target_id: r.try_get("target_id")?,
+        target_name: r.try_get("target_name")?,
+        before_json: r.try_get("before_json")?,
+        after_json: r.try_get("after_json")?,
+        correlation_id: r.try_get("correlation_id")?,
+    })
 }

@@ -3,7 +3,7 @@
 
 use super::tenant::row_bool;
 use super::{Store, StoreResult};
-use crate::apps::certs::StoredCertificate;
+use crate::model::StoredCertificate;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 

@@ -2,7 +2,7 @@
 //! `apps`. Parsing and validation live in `crate::apps::claims`.
 
 use super::{Store, StoreResult};
-use crate::apps::claims::{default_claims, NameFormat};
+use crate::model::claims::{default_claims, NameFormat};
 use sqlx::{Any, Row, Transaction};
 
 /// One `app_claims` row (the source is canonical expression text).

@@ -2,7 +2,7 @@
 //! recursive CTEs (the same SQL on SQLite and PostgreSQL).
 
 use super::{Store, StoreError, StoreResult};
-use crate::directory::{AddMember, Group, MemberKind};
+use crate::model::{AddMember, Group, MemberKind};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 

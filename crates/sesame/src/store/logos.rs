@@ -1,7 +1,7 @@
 //! Queries of the `app_logos` table and of `apps.notification_email` (both of
 //! migration 0003, used by the portal's Properties and SAML Certificates blades).
 //!
-//! `notification_email` is read and written here rather than through [`crate::apps::App`]:
+//! `notification_email` is read and written here rather than through [`crate::model::App`]:
 //! adding a field to `App` would change every place that builds one (the CLI among
 //! them), for a value only the certificates blade uses.
 

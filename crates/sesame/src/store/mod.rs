@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::time::Duration;
 use thiserror::Error;
 
-/// The columns `portal::audit_from_row` reads (`Store::audit_list`, `Store::audit_search`).
+/// The columns `audit::audit_from_row` reads (`Store::audit_list`, `Store::audit_search`).
 /// Defined before the query files so each of them can use it.
 macro_rules! audit_columns {
     () => {

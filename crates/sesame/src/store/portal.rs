@@ -2,9 +2,10 @@
 //! one sign-in row, audit rows by target and time range, one audit row. Portable SQL:
 //! every filter is always bound, an empty or zero parameter disables it.
 
+use super::audit::audit_from_row;
 use super::users::user_from_row;
 use super::{AuditRow, SigninRow, Store, StoreResult};
-use crate::directory::User;
+use crate::model::User;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -92,23 +93,6 @@ fn signin_from_row(r: &AnyRow) -> StoreResult<SigninRow> {
         details: r.try_get("details")?,
         saml_request: r.try_get("saml_request")?,
         saml_response: r.try_get("saml_response")?,
-    })
-}
-
-pub(super) fn audit_from_row(r: &AnyRow) -> StoreResult<AuditRow> {
-    Ok(AuditRow {
-        id: r.try_get("id")?,
-        time_ms: r.try_get("time_ms")?,
-        actor_kind: r.try_get("actor_kind")?,
-        actor: r.try_get("actor")?,
-        actor_id: r.try_get("actor_id")?,
-        action: r.try_get("action")?,
-        target_kind: r.try_get("target_kind")?,
-        target_id: r.try_get("target_id")?,
-        target_name: r.try_get("target_name")?,
-        before_json: r.try_get("before_json")?,
-        after_json: r.try_get("after_json")?,
-        correlation_id: r.try_get("correlation_id")?,
     })
 }
 
@@ -258,7 +242,6 @@ impl Store {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::admin::{audit, Actor};
 
     fn row(id: &str, t: i64, upn: &str, result: &str) -> SigninRow {
         SigninRow {
@@ -324,81 +307,5 @@ mod tests {
         let one = s.signin_by_id("a").await.unwrap().unwrap();
         assert_eq!(one.saml_request, "<x/>");
         assert!(s.signin_by_id("zz").await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn users_search_filters_and_pages() {
-        let t = crate::store::suite::test_store().await;
-        let s = &t.store;
-        for (upn, name, disabled) in [
-            ("a_b@contoso.com", "Alpha", false),
-            ("b.simon@contoso.com", "B. Simon", false),
-            ("carol@fabrikam.com", "Carol", true),
-        ] {
-            crate::directory::create_user(
-                s,
-                crate::directory::NewUser {
-                    upn: upn.into(),
-                    display_name: name.into(),
-                    disabled,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        }
-        let (all, n) = s.users_search(&UserSearch::default()).await.unwrap();
-        assert_eq!((all.len(), n), (3, 3));
-        let f = UserSearch {
-            text: Some("SIMON".into()),
-            ..UserSearch::default()
-        };
-        assert_eq!(s.users_search(&f).await.unwrap().1, 1);
-        let f = UserSearch {
-            text: Some("a_".into()),
-            ..UserSearch::default()
-        };
-        assert_eq!(s.users_search(&f).await.unwrap().1, 1, "'_' is no wildcard");
-        let f = UserSearch {
-            enabled: Some(false),
-            ..UserSearch::default()
-        };
-        let (u, n) = s.users_search(&f).await.unwrap();
-        assert_eq!((u[0].upn.as_str(), n), ("carol@fabrikam.com", 1));
-        let f = UserSearch {
-            enabled: Some(true),
-            limit: 1,
-            offset: 1,
-            ..UserSearch::default()
-        };
-        let (u, n) = s.users_search(&f).await.unwrap();
-        assert_eq!((u.len(), n), (1, 2));
-        assert_eq!(u[0].upn, "b.simon@contoso.com");
-    }
-
-    #[tokio::test]
-    async fn audit_by_target_name_and_id() {
-        let t = crate::store::suite::test_store().await;
-        let s = &t.store;
-        let c = audit::Change::new("group.create", "group", "g1", "Sales");
-        audit::record(s, &Actor::System, c, "").await.unwrap();
-        let c = audit::Change::new("user.create", "user", "u1", "B.Simon@contoso.com");
-        audit::record(s, &Actor::System, c, "").await.unwrap();
-        assert_eq!(s.audit_count().await.unwrap(), 2);
-        let f = AuditSearch {
-            target: Some("sales".into()),
-            ..AuditSearch::default()
-        };
-        let rows = s.audit_search(&f).await.unwrap();
-        assert_eq!(rows.len(), 1);
-        let f = AuditSearch {
-            target: Some("u1".into()),
-            action_prefix: Some("user.".into()),
-            actor: Some("SESAME".into()),
-            ..AuditSearch::default()
-        };
-        let rows = s.audit_search(&f).await.unwrap();
-        assert_eq!(rows.len(), 1);
-        assert!(s.audit_by_id(&rows[0].id).await.unwrap().is_some());
     }
 }

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 use super::*;
-use crate::directory::{AddMember, MemberKind, NewUser};
+use crate::model::{AddMember, MemberKind, NewUser};
 use sqlx::Connection;
 
 /// A fresh, migrated store; dropped with its database (PostgreSQL) or file (SQLite).
@@ -80,8 +80,8 @@ pub(crate) async fn test_store() -> TestStore {
     }
 }
 
-async fn with_tenant(s: &Store) -> crate::tenant::Tenant {
-    let t = crate::tenant::Tenant {
+async fn with_tenant(s: &Store) -> crate::model::Tenant {
+    let t = crate::model::Tenant {
         id: uuid::Uuid::new_v4().to_string(),
         public_url: "https://sso.example.com".into(),
     };

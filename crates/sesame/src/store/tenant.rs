@@ -2,8 +2,7 @@
 //! every configuration write goes through.
 
 use super::{Store, StoreResult};
-use crate::directory::NewUser;
-use crate::tenant::Tenant;
+use crate::model::{NewUser, Tenant};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 

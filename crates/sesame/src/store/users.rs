@@ -3,7 +3,7 @@
 
 use super::tenant::row_bool;
 use super::{Store, StoreError, StoreResult};
-use crate::directory::{NewUser, User};
+use crate::model::{NewUser, User};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use std::collections::BTreeMap;

@@ -1,56 +1,11 @@
-//! Adding an application from the gallery, and keeping a gallery application's values
-//! within its template.
+//! Keeping a gallery application within its template: the checks of creating and
+//! saving one (fixed values, URL patterns, required fields, single instance).
 
-use super::{Template, UrlField};
-use crate::apps::claims::{self, Claim, NameFormat, NameIdFormat};
 use crate::apps::config::field;
-use crate::apps::{self, App, AppError, NewApp, SamlConfig};
+use crate::apps::error::AppError;
+use crate::gallery::{self, Template, UrlField};
+use crate::model::{App, SamlConfig};
 use crate::store::Store;
-use crate::tenant::MasterKey;
-
-/// A new application from `template`, with everything the template fixes pre-filled:
-/// fixed (or default) Identifier, Reply URL, Sign on URL and Logout URL, the signing
-/// option when the vendor states one, and the NameID. The administrator's values go on
-/// top; [`add_from_gallery`] then checks them.
-pub fn new_app(template: &Template, name: &str) -> NewApp {
-    let mut new = NewApp::custom(name);
-    new.gallery_id = Some(template.id.clone());
-    let s = &mut new.saml;
-    if let Some(v) = template.identifier.prefill() {
-        s.identifiers.push(apps::Identifier {
-            value: v.to_owned(),
-            is_default: true,
-        });
-    }
-    if let Some(v) = template.reply_url.prefill() {
-        s.reply_urls.push(apps::ReplyUrl {
-            url: v.to_owned(),
-            index: None,
-            is_default: true,
-        });
-    }
-    s.sign_on_url = template
-        .sign_on_url
-        .as_ref()
-        .and_then(UrlField::prefill)
-        .map(str::to_owned);
-    s.logout_url = template
-        .logout_url
-        .as_ref()
-        .and_then(UrlField::prefill)
-        .map(str::to_owned);
-    if let Some(sign) = template.sign {
-        s.sign_mode = sign.into();
-    }
-    // The template loaded, so both parse (see `check_nameid_and_claims`).
-    if let Ok(src) = claims::parse_expression(&template.nameid.source) {
-        s.nameid_source = src.to_string();
-    }
-    if let Ok(f) = NameIdFormat::parse(&template.nameid.format) {
-        s.nameid_format = f.stored().to_owned();
-    }
-    new
-}
 
 fn refuse(field: &'static str, reason: String) -> AppError {
     AppError::Invalid { field, reason }
@@ -170,7 +125,7 @@ pub fn check_config(template: &Template, saml: &SamlConfig) -> Result<(), AppErr
 /// The checks of [`crate::apps::save_app`] for a gallery app: its values stay within
 /// its template. An app whose template left the gallery is not checked.
 pub fn check_app(app: &App) -> Result<(), AppError> {
-    match app.gallery_id.as_deref().and_then(super::template) {
+    match app.gallery_id.as_deref().and_then(gallery::template) {
         Some(t) => check_config(t, &app.saml),
         None => Ok(()),
     }
@@ -204,93 +159,10 @@ pub async fn check_create(store: &Store, app: &App) -> Result<(), AppError> {
     let Some(id) = app.gallery_id.as_deref() else {
         return Ok(());
     };
-    let t = super::template(id).ok_or_else(|| {
+    let t = gallery::template(id).ok_or_else(|| {
         AppError::NotFound(format!(
             "the gallery has no application {id}; `sesame gallery list` shows them"
         ))
     })?;
     check_single_instance(store, t, Some(&app.id)).await
-}
-
-/// Creates an application from `template`: `new` comes from [`new_app`] with the
-/// administrator's values on top. Refuses a second instance of a single-instance
-/// template and values that do not fit the template; then sets the vendor's NameID and
-/// claims.
-pub async fn add_from_gallery(
-    store: &Store,
-    master: &MasterKey,
-    template: &Template,
-    mut new: NewApp,
-) -> Result<App, AppError> {
-    new.gallery_id = Some(template.id.clone());
-    let app = apps::create_app(store, master, new).await?;
-    if let Err(e) = apply_claims(store, &app, template).await {
-        // Never leave a half-configured app behind.
-        let _ = apps::delete_app(store, &app.id).await;
-        return Err(e);
-    }
-    Ok(app)
-}
-
-/// The claims engine's form of a template claim.
-pub fn claim_of(c: &super::TemplateClaim) -> Result<Claim, String> {
-    let what = || format!("claim {:?}", c.full_name());
-    let source = claims::parse_expression(&c.source)
-        .map_err(|e| format!("{}: source {:?}: {e}", what(), c.source))?;
-    let name_format: NameFormat = c
-        .name_format
-        .parse()
-        .map_err(|e| format!("{}: {e}", what()))?;
-    Ok(Claim {
-        name: c.name.clone(),
-        namespace: c.namespace.clone(),
-        name_format,
-        source,
-    })
-}
-
-/// Sets the vendor's claims on a new app (its NameID came with [`new_app`]). A template
-/// listing claims gives the app exactly those, in its order (documents that keep the
-/// IdP's default claims list them); a template listing none keeps the engine's default
-/// claims.
-async fn apply_claims(store: &Store, app: &App, template: &Template) -> Result<(), AppError> {
-    if template.claims.is_empty() {
-        return Ok(());
-    }
-    let wanted: Vec<Claim> = template
-        .claims
-        .iter()
-        .map(claim_of)
-        .collect::<Result<_, _>>()
-        .map_err(|reason| AppError::Invalid {
-            field: "gallery template",
-            reason,
-        })?;
-    for c in claims::list_claims(store, &app.id).await? {
-        claims::remove_claim(store, &app.id, &c.name, &c.namespace).await?;
-    }
-    for c in wanted {
-        claims::set_claim(store, &app.id, c).await?;
-    }
-    Ok(())
-}
-
-/// The NameID and the claims of `t` are what the claims engine accepts: expressions
-/// parse (so they name known source attributes), formats are known, and a NameID has
-/// one value.
-pub(super) fn check_nameid_and_claims(t: &Template) -> Result<(), String> {
-    NameIdFormat::parse(&t.nameid.format).map_err(|e| format!("nameid: {e}"))?;
-    let src = claims::parse_expression(&t.nameid.source)
-        .map_err(|e| format!("nameid source {:?}: {e}", t.nameid.source))?;
-    if src.uses(claims::SourceAttribute::Groups) || src.uses(claims::SourceAttribute::AssignedRoles)
-    {
-        return Err(format!(
-            "nameid source {:?} has several values; a NameID needs one",
-            t.nameid.source
-        ));
-    }
-    for c in &t.claims {
-        claim_of(c)?;
-    }
-    Ok(())
 }
