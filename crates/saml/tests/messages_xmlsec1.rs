@@ -9,7 +9,7 @@
 use sesame_saml::crypto::{Certificate, SignatureAlgorithm, SigningKey};
 use sesame_saml::messages::{
     build_response, AssertionParams, Attribute, AuthnRequest, AuthnStatement, Conditions,
-    LogoutRequest, LogoutResponse, NameId, ResponseParams, SignTarget, Status, StatusCode,
+    LogoutRequest, LogoutResponse, NameId, ResponseParams, SignTarget, Signer, Status, StatusCode,
     SubjectConfirmation, NAMEID_EMAIL,
 };
 use sesame_saml::metadata::IdpMetadata;
@@ -143,14 +143,19 @@ fn xmlsec1_verifies_every_response_signing_mode() {
     if !have_xmlsec1() {
         return;
     }
-    let (key, cert) = (key(), cert());
     for alg in [SignatureAlgorithm::RsaSha256, SignatureAlgorithm::RsaSha512] {
         for target in [
             SignTarget::Response,
             SignTarget::Assertion,
             SignTarget::Both,
         ] {
-            let x = build_response(&params(), Some((&key, &cert, alg, target))).unwrap();
+            let signer = Signer {
+                key: key(),
+                cert: cert(),
+                alg,
+                target,
+            };
+            let x = build_response(&params(), Some(&signer)).unwrap();
             if matches!(target, SignTarget::Response | SignTarget::Both) {
                 assert_verifies(&x, "_resp1");
             }
@@ -167,16 +172,13 @@ fn xmlsec1_verifies_every_response_signing_mode() {
         Some(StatusCode::RequestDenied),
         Some("not assigned <to> this app"),
     );
-    let x = build_response(
-        &p,
-        Some((
-            &key,
-            &cert,
-            SignatureAlgorithm::RsaSha256,
-            SignTarget::Assertion,
-        )),
-    )
-    .unwrap();
+    let signer = Signer {
+        key: key(),
+        cert: cert(),
+        alg: SignatureAlgorithm::RsaSha256,
+        target: SignTarget::Assertion,
+    };
+    let x = build_response(&p, Some(&signer)).unwrap();
     assert_verifies(&x, "_resp1");
 }
 

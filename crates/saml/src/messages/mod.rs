@@ -18,7 +18,7 @@ pub use logout::{LogoutRequest, LogoutResponse};
 pub use response::{
     build_response, AssertionParams, Attribute, AuthnStatement, Conditions, ParsedAssertion,
     ParsedAuthnStatement, ParsedConditions, ParsedResponse, ParsedSubjectConfirmation,
-    ResponseParams, SignTarget, SubjectConfirmation,
+    ResponseParams, SignTarget, Signer, SubjectConfirmation,
 };
 pub use status::{Status, StatusCode};
 

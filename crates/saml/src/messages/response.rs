@@ -138,26 +138,35 @@ impl Attribute {
 /// 1,500 bytes).
 const SIGNATURE_SIZE: usize = 1_600;
 
-/// Builds a Response, signed as `signer` says (key, certificate published in KeyInfo,
-/// algorithm, target), or unsigned when `signer` is `None`.
+/// What a Response is signed with: the private key, its certificate (published in
+/// KeyInfo), the algorithm and what is signed.
+#[derive(Debug)]
+pub struct Signer {
+    /// The private key.
+    pub key: SigningKey,
+    /// Its certificate, published in the signature's KeyInfo.
+    pub cert: Certificate,
+    /// The signature algorithm.
+    pub alg: SignatureAlgorithm,
+    /// What is signed: the Assertion, the Response, or both.
+    pub target: SignTarget,
+}
+
+/// Builds a Response, signed as `signer` says, or unsigned when `signer` is `None`.
 ///
 /// With [`SignTarget::Assertion`] and no Assertion (a status-only error Response), the
 /// Response itself is signed, so that the message is never left unsigned by accident.
-pub fn build_response(
-    p: &ResponseParams,
-    signer: Option<(&SigningKey, &Certificate, SignatureAlgorithm, SignTarget)>,
-) -> Result<String> {
+pub fn build_response(p: &ResponseParams, signer: Option<&Signer>) -> Result<String> {
     check_params(p)?;
-    let sign_assertion = matches!(
-        signer,
-        Some((_, _, _, SignTarget::Assertion | SignTarget::Both))
-    ) && p.assertion.is_some();
-    let sign_response = match signer {
-        Some((_, _, _, SignTarget::Response | SignTarget::Both)) => true,
-        Some((_, _, _, SignTarget::Assertion)) => p.assertion.is_none(),
+    let target = signer.map(|s| s.target);
+    let sign_assertion =
+        matches!(target, Some(SignTarget::Assertion | SignTarget::Both)) && p.assertion.is_some();
+    let sign_response = match target {
+        Some(SignTarget::Response | SignTarget::Both) => true,
+        Some(SignTarget::Assertion) => p.assertion.is_none(),
         None => false,
     };
-    let sig_size = signer.map_or(0, |(_, c, _, _)| SIGNATURE_SIZE + c.der().len() * 4 / 3 + 4);
+    let sig_size = signer.map_or(0, |s| SIGNATURE_SIZE + s.cert.der().len() * 4 / 3 + 4);
     let mut out = String::with_capacity(
         size_hint(p) + sig_size * (usize::from(sign_assertion) + usize::from(sign_response)),
     );
@@ -177,21 +186,21 @@ pub fn build_response(
     if let Some(a) = &p.assertion {
         let start = out.len();
         let assertion_sig_at = write_assertion(&mut out, a);
-        if let (true, Some((key, cert, alg, _))) = (sign_assertion, signer) {
+        if let (true, Some(s)) = (sign_assertion, signer) {
             let sig = dsig::enveloped_signature(
                 out.get(start..).unwrap_or("").as_bytes(),
                 &a.id,
-                key,
-                Some(cert),
-                alg,
+                &s.key,
+                Some(&s.cert),
+                s.alg,
             )?;
             out.insert_str(assertion_sig_at, &sig);
         }
     }
     out.push_str("</samlp:Response>");
 
-    if let (true, Some((key, cert, alg, _))) = (sign_response, signer) {
-        let sig = dsig::enveloped_signature(out.as_bytes(), &p.id, key, Some(cert), alg)?;
+    if let (true, Some(s)) = (sign_response, signer) {
+        let sig = dsig::enveloped_signature(out.as_bytes(), &p.id, &s.key, Some(&s.cert), s.alg)?;
         out.insert_str(response_sig_at, &sig);
     }
     Ok(out)
@@ -838,7 +847,7 @@ mod tests {
 
     #[test]
     fn canonical_by_construction_in_every_mode() {
-        let (key, cert) = key_and_cert();
+        let (_, cert) = key_and_cert();
         let mut error_params = params();
         error_params.assertion = None;
         error_params.status = Status::error(StatusCode::Requester, None, Some("x & y"));
@@ -849,8 +858,13 @@ mod tests {
                 Some(SignTarget::Assertion),
                 Some(SignTarget::Both),
             ] {
-                let signer = mode.map(|m| (&key, &cert, SignatureAlgorithm::RsaSha256, m));
-                let x = build_response(&p, signer).unwrap();
+                let signer = mode.map(|target| Signer {
+                    key: key_and_cert().0,
+                    cert: cert.clone(),
+                    alg: SignatureAlgorithm::RsaSha256,
+                    target,
+                });
+                let x = build_response(&p, signer.as_ref()).unwrap();
                 let doc = xml::parse(&x, &Limits::MESSAGE).unwrap();
                 let root = doc.root_element();
                 let rsig = xml::child(root, xml::NS_DS, "Signature");
@@ -904,7 +918,7 @@ mod tests {
 
     #[test]
     fn one_allocation_when_signed() {
-        let (key, cert) = key_and_cert();
+        let (_, cert) = key_and_cert();
         let p = params();
         let sig = SIGNATURE_SIZE + cert.der().len() * 4 / 3 + 4;
         for (target, n) in [
@@ -912,11 +926,13 @@ mod tests {
             (SignTarget::Assertion, 1),
             (SignTarget::Both, 2),
         ] {
-            let x = build_response(
-                &p,
-                Some((&key, &cert, SignatureAlgorithm::RsaSha512, target)),
-            )
-            .unwrap();
+            let signer = Signer {
+                key: key_and_cert().0,
+                cert: cert.clone(),
+                alg: SignatureAlgorithm::RsaSha512,
+                target,
+            };
+            let x = build_response(&p, Some(&signer)).unwrap();
             // Capacity unchanged since with_capacity: no reallocation happened.
             assert_eq!(x.capacity(), size_hint(&p) + n * sig, "{target:?}");
         }
@@ -926,11 +942,13 @@ mod tests {
     fn signed_response_fails_with_other_cert() {
         let (key, cert) = key_and_cert();
         let other = Certificate::from_pem(&fixture("other-rsa-cert.pem")).unwrap();
-        let x = build_response(
-            &params(),
-            Some((&key, &cert, SignatureAlgorithm::RsaSha256, SignTarget::Both)),
-        )
-        .unwrap();
+        let signer = Signer {
+            key,
+            cert: cert.clone(),
+            alg: SignatureAlgorithm::RsaSha256,
+            target: SignTarget::Both,
+        };
+        let x = build_response(&params(), Some(&signer)).unwrap();
         let doc = xml::parse(&x, &Limits::MESSAGE).unwrap();
         assert!(dsig::verify_message(&doc, &[other], &dsig::VerifyPolicy::default()).is_err());
         // Tampering with the NameID breaks both signatures.

@@ -171,7 +171,7 @@ pub fn success(
 /// Serialises the Response of `p`, signed by `signer` when there is one: how every
 /// Response Sesame sends (or previews) is built.
 pub fn sign(p: &ResponseParams, signer: Option<&Signer>) -> Result<String, SsoError> {
-    build_response(p, signer.map(Signer::parts)).map_err(|e| {
+    build_response(p, signer).map_err(|e| {
         SsoError::new(
             ErrorCode::InternalError,
             format!("building the response: {e}"),

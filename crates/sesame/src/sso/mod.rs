@@ -19,8 +19,7 @@ pub mod slo;
 
 pub use errors::{ErrorCode, SsoError};
 
-use sesame_saml::crypto::{Certificate, SignatureAlgorithm, SigningKey};
-use sesame_saml::dsig::SignTarget;
+use sesame_saml::crypto::Certificate;
 use sesame_saml::time::Timestamp;
 use std::sync::Arc;
 
@@ -33,26 +32,9 @@ pub fn now() -> Timestamp {
 /// (the benchmarks build an [`SsoApp`] with it).
 pub use crate::apps::ReplyUrl;
 
-/// The application's signing key, unsealed once and kept in memory.
-#[derive(Debug)]
-pub struct Signer {
-    /// The private key.
-    pub key: SigningKey,
-    /// Its certificate (published in KeyInfo).
-    pub cert: Certificate,
-    /// RSA-SHA256 or RSA-SHA1.
-    pub alg: SignatureAlgorithm,
-    /// What is signed.
-    pub target: SignTarget,
-}
-
-impl Signer {
-    /// The key, certificate, algorithm and target as `sesame_saml`'s signing functions
-    /// take them.
-    pub fn parts(&self) -> (&SigningKey, &Certificate, SignatureAlgorithm, SignTarget) {
-        (&self.key, &self.cert, self.alg, self.target)
-    }
-}
+/// The application's signing key, unsealed once and kept in memory, with its certificate,
+/// algorithm and what it signs.
+pub use sesame_saml::messages::Signer;
 
 /// What the SSO plane knows about one enterprise application: a read-only view of its
 /// configuration, built by [`cache`] from the store and shared by every request.
