@@ -17,7 +17,7 @@ use sesame::apps::claims::{
 use sesame::directory::{Group, User};
 use sesame::sso::authn::{self, SignatureInput};
 use sesame::sso::{ReplyUrl, SsoApp};
-use sesame_saml::bindings::redirect::{decode_query, encode_query};
+use sesame_saml::bindings::redirect::{decode_query_unparsed, encode_query};
 use sesame_saml::bindings::{MessageKind, BINDING_HTTP_POST};
 use sesame_saml::crypto::{Certificate, SignatureAlgorithm, SigningKey};
 use sesame_saml::messages::{AuthnRequest, NameIdPolicy, NAMEID_EMAIL};
@@ -74,7 +74,7 @@ fn request(now: Timestamp) -> AuthnRequest {
 
 /// What `GET /{tenant}/saml2?SAMLRequest=…` does before any database access.
 fn redirect_path(app: &SsoApp, query: &str, now: Timestamp) -> bool {
-    let msg = decode_query(query).expect("decode");
+    let msg = decode_query_unparsed(query).expect("decode");
     let doc = xml::parse(&msg.xml, &Limits::MESSAGE).expect("parse");
     let req = AuthnRequest::from_element(doc.root_element()).expect("AuthnRequest");
     let sig = authn::check_signature(app, &SignatureInput::Redirect(&msg));

@@ -206,11 +206,15 @@ fn decode_value(value: &str, what: &'static str) -> Result<(Binding, String)> {
 
 /// UTF-8 check plus a parse within [`Limits::MESSAGE`].
 pub(crate) fn checked_xml(bytes: Vec<u8>) -> Result<String> {
-    xml::utf8(&bytes)?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Error::MalformedXml("input is not valid UTF-8".into()))?;
+    let text = utf8_xml(bytes)?;
     xml::parse(&text, &Limits::MESSAGE)?;
     Ok(text)
+}
+
+/// The UTF-8 check alone, for callers that parse the message themselves.
+pub(crate) fn utf8_xml(bytes: Vec<u8>) -> Result<String> {
+    xml::utf8(&bytes)?;
+    String::from_utf8(bytes).map_err(|_| Error::MalformedXml("input is not valid UTF-8".into()))
 }
 
 /// base64 with whitespace ignored and padding optional.

@@ -10,6 +10,7 @@ use super::{decode_base64, url_decode, url_encode, MessageKind, Params, B64};
 use crate::crypto::{Certificate, SignatureAlgorithm, SigningKey};
 use crate::dsig::VerifyPolicy;
 use crate::error::{Error, Result};
+use crate::xml::Limits;
 use base64::Engine as _;
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
@@ -60,7 +61,8 @@ pub fn deflate(data: &[u8]) -> Vec<u8> {
 pub struct RedirectMessage {
     /// Request or response.
     pub kind: MessageKind,
-    /// The inflated XML (checked to parse within the message limits).
+    /// The inflated XML: UTF-8 within the size limits; from [`decode_query`] also checked
+    /// to parse within the message limits.
     pub xml: String,
     /// `RelayState`, URL-decoded.
     pub relay_state: Option<String>,
@@ -74,9 +76,20 @@ pub struct RedirectMessage {
 }
 
 /// Decodes a raw query string (with or without the leading `?`), keeping the signed
-/// octets as received. Refuses a SAML parameter given twice, both or neither of
-/// SAMLRequest and SAMLResponse, and a SigAlg without a Signature (or the reverse).
+/// octets as received, and checks that the XML parses within [`Limits::MESSAGE`]. Refuses
+/// a SAML parameter given twice, both or neither of SAMLRequest and SAMLResponse, and a
+/// SigAlg without a Signature (or the reverse).
 pub fn decode_query(raw_query: &str) -> Result<RedirectMessage> {
+    let msg = decode_query_unparsed(raw_query)?;
+    crate::xml::parse(&msg.xml, &Limits::MESSAGE)?;
+    Ok(msg)
+}
+
+/// [`decode_query`] without the parse: the XML is only checked to be UTF-8 within the
+/// size limits. For a caller that parses the message itself, once, with
+/// [`crate::xml::parse`] and [`Limits::MESSAGE`] (DTDs refused, depth and size bounded)
+/// before it reads anything from it — as an IdP does on its hot path.
+pub fn decode_query_unparsed(raw_query: &str) -> Result<RedirectMessage> {
     let raw_query = raw_query.strip_prefix('?').unwrap_or(raw_query);
     if raw_query.len() > super::MAX_ENCODED {
         return Err(Error::Binding(format!(
@@ -90,7 +103,7 @@ pub fn decode_query(raw_query: &str) -> Result<RedirectMessage> {
     let name = kind.param_name();
     let value = url_decode(raw_value, false, name)?;
     let compressed = decode_base64(&value, name)?;
-    let xml = super::checked_xml(inflate(&compressed, MAX_INFLATED)?)?;
+    let xml = super::utf8_xml(inflate(&compressed, MAX_INFLATED)?)?;
     let relay_state = params
         .relay_state
         .map(|r| url_decode(r, true, "RelayState"))
@@ -267,6 +280,32 @@ mod tests {
         assert_eq!(
             decode_query(&q).unwrap_err(),
             Error::InflateTooLarge(MAX_INFLATED)
+        );
+    }
+
+    #[test]
+    fn decode_query_parses_and_the_unparsed_form_leaves_it_to_the_caller() {
+        let dtd = "<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>";
+        let q = encode_query(MessageKind::Request, dtd, Some("rs"), None).unwrap();
+        assert_eq!(decode_query(&q).unwrap_err(), Error::Dtd);
+        let msg = decode_query_unparsed(&q).unwrap();
+        assert_eq!(msg.xml, dtd);
+        assert_eq!(msg.relay_state.as_deref(), Some("rs"));
+        assert_eq!(
+            crate::xml::parse(&msg.xml, &Limits::MESSAGE).unwrap_err(),
+            Error::Dtd
+        );
+        // Everything else is checked alike.
+        let bad_utf8 = format!("SAMLRequest={}", {
+            let mut s = String::new();
+            url_encode(&mut s, &B64.encode(deflate(b"<a>\xff</a>")));
+            s
+        });
+        assert!(decode_query_unparsed(&bad_utf8).is_err());
+        let ok = encode_query(MessageKind::Request, XML, None, None).unwrap();
+        assert_eq!(
+            decode_query(&ok).unwrap(),
+            decode_query_unparsed(&ok).unwrap()
         );
     }
 

@@ -47,7 +47,7 @@ pub async fn saml2_get(
             "the URL has no SAMLRequest parameter",
         )));
     }
-    let msg = redirect::decode_query(&q)
+    let msg = redirect::decode_query_unparsed(&q)
         .map_err(|e| ctx.fail(SsoError::new(ErrorCode::MalformedRequest, e.to_string())))?;
     ctx.request = Some(msg.xml.clone());
     dispatch(
