@@ -15,8 +15,9 @@ use sesame::apps::claims::{
     GroupEmit, GroupScope,
 };
 use sesame::directory::{Group, User};
+use sesame::model::ReplyUrl;
 use sesame::sso::authn::{self, SignatureInput};
-use sesame::sso::{ReplyUrl, SsoApp};
+use sesame::sso::SsoApp;
 use sesame_saml::bindings::redirect::{decode_query_unparsed, encode_query};
 use sesame_saml::bindings::{MessageKind, BINDING_HTTP_POST};
 use sesame_saml::crypto::{Certificate, SignatureAlgorithm, SigningKey};

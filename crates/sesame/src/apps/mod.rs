@@ -12,7 +12,6 @@ pub mod config;
 mod error;
 pub mod gallery;
 mod lifecycle;
-pub mod preview;
 mod view;
 
 pub use crate::model::app::{App, NewApp};

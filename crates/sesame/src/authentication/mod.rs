@@ -4,14 +4,14 @@
 //! answer: the authenticated user, or why not ([`Refused`]).
 //!
 //! The HTTP edge only decodes the form, renders and logs; the SSO flow (`sso::flow`)
-//! starts the session once a user is authenticated.
+//! starts the session once a user is authenticated, and says which error code a refusal
+//! shows (`SsoError::from(&Refused)`).
 
 pub mod password;
 
 pub use password::{password, IP_FREE_FAILURES, IP_MAX_WAIT, LOCK_AFTER, LOCK_SECS};
 
 use crate::directory::User;
-use crate::sso::{ErrorCode, SsoError};
 use crate::store::StoreError;
 
 /// Why an authentication failed.
@@ -41,22 +41,4 @@ pub enum Refused {
     /// The store could not answer (never taken for a wrong password or a skipped lock).
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl Refused {
-    /// The SSO error shown and logged for this refusal.
-    pub fn sso_error(&self) -> SsoError {
-        match self {
-            Refused::Throttled { retry_after } => SsoError::new(
-                ErrorCode::TooManyAttempts,
-                format!("try again in {retry_after} seconds"),
-            ),
-            Refused::Locked { .. } => SsoError::new(ErrorCode::AccountLocked, self.to_string()),
-            Refused::InvalidCredentials { .. } => {
-                SsoError::new(ErrorCode::InvalidCredentials, self.to_string())
-            }
-            Refused::Disabled(_) => SsoError::new(ErrorCode::UserDisabled, self.to_string()),
-            Refused::Store(e) => SsoError::internal(e),
-        }
-    }
 }

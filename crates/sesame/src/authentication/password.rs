@@ -107,7 +107,6 @@ pub async fn password(
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 mod tests {
     use super::*;
-    use crate::sso::ErrorCode;
 
     /// An empty store in a temporary directory (removed on drop).
     struct TempStore {
@@ -151,16 +150,12 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(r, Refused::Throttled { retry_after: 30 }), "{r:?}");
-        let e = r.sso_error();
-        assert_eq!(e.code, ErrorCode::TooManyAttempts);
-        assert_eq!(e.detail, "try again in 30 seconds");
         // Another address: the name's lock (case and spaces do not matter).
         let other = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
         let r = password(s, other, "b.simon@CONTOSO.com", "x".into(), 1000)
             .await
             .unwrap_err();
         assert!(matches!(r, Refused::Locked { retry_after: 60 }), "{r:?}");
-        assert_eq!(r.sso_error().code, ErrorCode::AccountLocked);
     }
 
     #[tokio::test]
@@ -174,7 +169,6 @@ mod tests {
             matches!(r, Refused::InvalidCredentials { user: None }),
             "{r:?}"
         );
-        assert_eq!(r.sso_error().code, ErrorCode::InvalidCredentials);
         assert_eq!(
             s.lockout_get("user:nobody@contoso.com")
                 .await

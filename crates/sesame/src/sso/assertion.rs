@@ -10,9 +10,10 @@
 //! evaluated by the claims engine ([`crate::apps::claims`]) from the cached configuration.
 
 use super::authn::Validated;
-use super::{random_id, ErrorCode, Signer, SsoApp, SsoError};
+use super::{ErrorCode, Signer, SsoApp, SsoError};
 use crate::apps::claims::{self, ClaimContext, UserClaimData};
 use crate::directory::User;
+use crate::ids::random_id;
 use sesame_saml::messages::{
     build_response, AssertionParams, Attribute, AuthnStatement, Conditions, NameId, ResponseParams,
     Status, SubjectConfirmation,

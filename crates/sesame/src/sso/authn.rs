@@ -410,8 +410,8 @@ fn shorten(s: &str) -> String {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap
 mod tests {
-    use super::super::ReplyUrl;
     use super::*;
+    use crate::model::ReplyUrl;
     use sesame_saml::messages::{NameIdPolicy, RequestedAuthnContext};
 
     const LOGIN: &str = "https://idp.example/t/saml2";

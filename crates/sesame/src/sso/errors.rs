@@ -3,6 +3,7 @@
 //! 9000xx range are Sesame's own. Every code has an explanation and a fix, and every code
 //! is listed in `docs/errors.md` (a test checks it).
 
+use crate::authentication::Refused;
 use sesame_saml::messages::{Status, StatusCode};
 use std::fmt;
 
@@ -180,6 +181,24 @@ impl SsoError {
     }
 }
 
+impl From<&Refused> for SsoError {
+    /// The error shown and logged when authentication refuses a sign-in.
+    fn from(r: &Refused) -> Self {
+        match r {
+            Refused::Throttled { retry_after } => SsoError::new(
+                ErrorCode::TooManyAttempts,
+                format!("try again in {retry_after} seconds"),
+            ),
+            Refused::Locked { .. } => SsoError::new(ErrorCode::AccountLocked, r.to_string()),
+            Refused::InvalidCredentials { .. } => {
+                SsoError::new(ErrorCode::InvalidCredentials, r.to_string())
+            }
+            Refused::Disabled(_) => SsoError::new(ErrorCode::UserDisabled, r.to_string()),
+            Refused::Store(e) => SsoError::internal(e),
+        }
+    }
+}
+
 /// Whether `e` or one of its causes says the database is out of reach.
 pub fn caused_by_unavailable_db(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
@@ -203,6 +222,17 @@ pub fn caused_by_unavailable_db(e: &(dyn std::error::Error + 'static)) -> bool {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap
 mod tests {
     use super::*;
+
+    #[test]
+    fn authentication_refusals_have_their_codes() {
+        let e = SsoError::from(&Refused::Throttled { retry_after: 30 });
+        assert_eq!(e.code, ErrorCode::TooManyAttempts);
+        assert_eq!(e.detail, "try again in 30 seconds");
+        let locked = SsoError::from(&Refused::Locked { retry_after: 60 });
+        assert_eq!(locked.code, ErrorCode::AccountLocked);
+        let wrong = SsoError::from(&Refused::InvalidCredentials { user: None });
+        assert_eq!(wrong.code, ErrorCode::InvalidCredentials);
+    }
 
     #[test]
     fn every_code_is_documented() {

@@ -28,10 +28,6 @@ pub fn now() -> Timestamp {
     Timestamp::from(std::time::SystemTime::now())
 }
 
-/// The Reply URL record of the applications' configuration, under its former path here
-/// (the benchmarks build an [`SsoApp`] with it).
-pub use crate::apps::ReplyUrl;
-
 /// The application's signing key, unsealed once and kept in memory, with its certificate,
 /// algorithm and what it signs.
 pub use sesame_saml::messages::Signer;
@@ -51,7 +47,7 @@ pub struct SsoApp {
     /// Identifiers (Entity IDs); the default first.
     pub identifiers: Vec<String>,
     /// Reply URLs.
-    pub reply_urls: Vec<ReplyUrl>,
+    pub reply_urls: Vec<crate::model::ReplyUrl>,
     /// Sign on URL (IdP-initiated launch sends the browser there when set).
     pub sign_on_url: Option<String>,
     /// Relay State for IdP-initiated SSO.
@@ -91,28 +87,5 @@ impl SsoApp {
             .find(|r| r.is_default)
             .or_else(|| self.reply_urls.first())
             .map(|r| r.url.as_str())
-    }
-}
-
-/// A random XML ID: `_` and 32 hex digits (128 bits).
-pub fn random_id() -> String {
-    let mut b = [0u8; 16];
-    // The system generator failing is not recoverable in any useful way; fall back to a
-    // UUID (also from the OS generator) rather than panic.
-    if aws_lc_rs::rand::fill(&mut b).is_err() {
-        return format!("_{}", uuid::Uuid::new_v4().simple());
-    }
-    let mut s = String::with_capacity(33);
-    s.push('_');
-    push_hex(&mut s, &b);
-    s
-}
-
-/// Appends lowercase hex of `bytes`.
-pub fn push_hex(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
     }
 }

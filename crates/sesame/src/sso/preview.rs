@@ -259,7 +259,7 @@ pub async fn preview(
     let data = claims::load_user_data(store, &app.id, &sso_app.claims, &user.id, roles).await?;
     let ctx_claims = assertion::claim_context(&sso_app, user, &data, &tenant.public_url);
     let now = super::now();
-    let session_index = super::random_id();
+    let session_index = crate::ids::random_id();
     if sso_app.signer.is_none() {
         warnings.push("the application has no active signing certificate: shown unsigned, and sign-in would fail".into());
     }

@@ -4,7 +4,7 @@
 //! password after the session started. The session records how and when the user
 //! authenticated, so MFA can plug in later.
 
-use super::push_hex;
+use crate::ids::push_hex;
 use crate::store::{SessionRecord, SessionWithUser};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

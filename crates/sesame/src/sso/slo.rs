@@ -2,7 +2,8 @@
 //! LogoutRequest) and LogoutRequests to the other applications of a session (IdP-initiated
 //! sign-out). Both by HTTP-Redirect, signed with the application's key.
 
-use super::{random_id, ErrorCode, SsoApp, SsoError};
+use super::{ErrorCode, SsoApp, SsoError};
+use crate::ids::random_id;
 use sesame_saml::bindings::redirect::{encode_query, redirect_url};
 use sesame_saml::bindings::MessageKind;
 use sesame_saml::messages::{LogoutRequest, LogoutResponse, NameId, Status};

@@ -168,7 +168,7 @@ pub async fn login_post(
     let user = match authentication::password(state.store(), ctx.ip, &upn, f.password, t).await {
         Ok(u) => u,
         Err(refused) => {
-            let e = refused.sso_error();
+            let e = SsoError::from(&refused);
             // The row names the user as far as it is known; a throttled address names
             // no user (the name is in the details).
             let (who, details, status) = match &refused {

@@ -8,7 +8,8 @@
 
 use super::pages::{html_headers, page};
 use super::{cookie, esc, set_cookie, AppState};
-use crate::sso::{now, random_id, SsoApp};
+use crate::ids::random_id;
+use crate::sso::{now, SsoApp};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -369,7 +369,7 @@ pub(super) async fn preview(ctx: &Ctx, key_file: Option<&Path>, a: PreviewArgs) 
         .await
         .map_err(|e| anyhow!("{e}"))?
         .get();
-    let p = sesame::apps::preview::preview(store, &cache, &ctx.tenant, &app, &user).await?;
+    let p = sesame::sso::preview::preview(store, &cache, &ctx.tenant, &app, &user).await?;
     for w in &p.warnings {
         eprintln!("sesame: warning: {w}");
     }

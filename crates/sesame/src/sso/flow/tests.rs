@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::apps::claims::{AppClaims, UserClaimData};
-use crate::apps::ReplyUrl;
+use crate::model::ReplyUrl;
 use crate::sso::authn;
 use crate::sso::hot::Grant;
 use crate::sso::Signer;
