@@ -19,7 +19,8 @@ mod model;
 mod platform;
 
 use super::auth::{self, CSRF_HEADER};
-use super::{request_id, AppState};
+use super::http::{correlation, request_id, BODY_LIMIT, REQUEST_TIMEOUT};
+use super::state::AppState;
 use crate::admin::audit::{self, Change};
 use crate::admin::errors::AdminCode;
 use crate::admin::tokens::{self, TokenError};
@@ -185,7 +186,7 @@ impl IntoResponse for ApiError {
 /// method) into one too.
 async fn finish_problems(req: Request, next: Next) -> Response {
     let instance = req.uri().path().to_owned();
-    let corr = request_id(req.headers()).unwrap_or_else(super::correlation_id);
+    let corr = correlation(req.headers());
     let mut r = next.run(req).await;
     if let Some(PendingProblem(e)) = r.extensions_mut().remove::<PendingProblem>() {
         let status = e.status();
@@ -355,7 +356,7 @@ fn json_rejection(e: &JsonRejection) -> ApiError {
         }
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::invalid(format!(
             "the body is larger than Sesame accepts ({} KiB)",
-            super::BODY_LIMIT / 1024
+            BODY_LIMIT / 1024
         ))
         .with_status(StatusCode::PAYLOAD_TOO_LARGE),
         other => ApiError::invalid(format!("the body cannot be read: {}", other.body_text()))
@@ -679,14 +680,14 @@ pub(crate) fn edge_problem(status: StatusCode, path: &str, corr: &str) -> Respon
             AdminCode::Invalid,
             format!(
                 "the body is larger than Sesame accepts ({} KiB)",
-                super::BODY_LIMIT / 1024
+                BODY_LIMIT / 1024
             ),
         ),
         StatusCode::REQUEST_TIMEOUT => (
             AdminCode::Unavailable,
             format!(
                 "the request was not completed within {} seconds; try again",
-                super::REQUEST_TIMEOUT.as_secs()
+                REQUEST_TIMEOUT.as_secs()
             ),
         ),
         StatusCode::NOT_FOUND => (

@@ -19,7 +19,8 @@ mod logs;
 mod myapps;
 
 use super::auth::{self, SignedIn};
-use super::{cookie, set_cookie, AppState};
+use super::http::remember_next;
+use super::state::AppState;
 use crate::admin::errors::AdminCode;
 use crate::admin::Permission;
 use askama::Template;
@@ -29,9 +30,6 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-
-/// The cookie that remembers which page to return to after signing in.
-pub(crate) const NEXT_COOKIE: &str = "sesame_next";
 
 /// The Content-Security-Policy of portal pages: Sesame's own stylesheet, script and
 /// images only; forms to Sesame only; never framed.
@@ -89,9 +87,9 @@ impl FromRequestParts<AppState> for Member {
         match auth::signed_in(state, &parts.headers).await {
             Ok(Some(si)) => Ok(Member(si)),
             Ok(None) => Err(to_login(state, parts)),
-            Err(e) => Err(super::error_page(
+            Err(e) => Err(super::http::error_page(
                 &e,
-                &super::request_id(&parts.headers).unwrap_or_else(super::correlation_id),
+                &super::http::correlation(&parts.headers),
             )),
         }
     }
@@ -136,37 +134,10 @@ fn to_login(state: &AppState, parts: &Parts) -> Response {
     } else {
         String::new()
     };
-    if let Some(v) = safe_next(&next) {
-        r.headers_mut().append(
-            header::SET_COOKIE,
-            set_cookie(state, NEXT_COOKIE, &encode_next(v), Some(600)),
-        );
+    if let Some(v) = remember_next(state, &next) {
+        r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
-}
-
-/// `next` when it is a path on this site (`/…`, not `//…`, no backslash or control
-/// character, at most 1 KiB).
-pub(crate) fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/')
-        && !next.starts_with("//")
-        && next.len() <= 1024
-        && !next.bytes().any(|b| b == b'\\' || b.is_ascii_control()))
-    .then_some(next)
-}
-
-fn encode_next(v: &str) -> String {
-    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-/// The page remembered by [`to_login`], if any (read by `GET /` after signing in).
-pub(crate) fn remembered_next(headers: &HeaderMap) -> Option<String> {
-    let raw = cookie(headers, NEXT_COOKIE)?;
-    let v = percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .ok()?
-        .into_owned();
-    safe_next(&v).map(str::to_owned)
 }
 
 /// Refuses a state change whose CSRF token is missing or wrong (403 page).
@@ -195,7 +166,7 @@ pub(crate) fn require(si: &SignedIn, headers: &HeaderMap, p: Permission) -> Resu
 
 /// The request's correlation id (for the audit log and error pages).
 pub(crate) fn correlation(headers: &HeaderMap) -> String {
-    super::request_id(headers).unwrap_or_else(super::correlation_id)
+    super::http::correlation(headers)
 }
 
 /// An entry of the side navigation.
@@ -448,7 +419,7 @@ pub(crate) fn error_page(
                 "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} · Sesame</title>\
 <link rel=\"stylesheet\" href=\"/assets/portal.css\"></head><body><main id=\"main\">{body}\
 <p><a href=\"/admin\">Admin portal</a> · <a href=\"/myapps\">My Apps</a></p></main></body></html>\n",
-                super::esc(code.title())
+                super::pages::esc(code.title())
             ),
         ),
     };
@@ -487,18 +458,4 @@ async fn home(
         can_directory: si.principal.can(Permission::ReadDirectory),
     });
     page(&state, &si, Section::Home, "Overview", vec![], None, &body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_is_a_same_site_path_only() {
-        assert_eq!(safe_next("/admin/apps?x=1"), Some("/admin/apps?x=1"));
-        assert_eq!(safe_next("//evil.example/"), None);
-        assert_eq!(safe_next("https://evil.example/"), None);
-        assert_eq!(safe_next("/\\evil"), None);
-        assert_eq!(safe_next("/a\nb"), None);
-    }
 }
