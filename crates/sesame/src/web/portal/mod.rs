@@ -15,8 +15,11 @@
 
 mod apps;
 mod directory;
+mod error;
 mod logs;
 mod myapps;
+
+pub(crate) use error::{app_error_text, directory_code, PortalError, PortalResult};
 
 use super::auth::{self, SignedIn};
 use super::http::remember_next;
@@ -46,20 +49,21 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(directory::routes())
         .merge(logs::routes())
         .merge(myapps::routes())
+        .layer(axum::middleware::from_fn(error::render))
 }
 
-async fn css() -> Response {
-    asset(
+async fn css() -> PortalResult {
+    Ok(asset(
         "text/css; charset=utf-8",
         include_str!("../../../assets/portal.css"),
-    )
+    ))
 }
 
-async fn js() -> Response {
-    asset(
+async fn js() -> PortalResult {
+    Ok(asset(
         "text/javascript; charset=utf-8",
         include_str!("../../../assets/portal.js"),
-    )
+    ))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -101,13 +105,11 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let Member(si) = Member::from_request_parts(parts, state).await?;
         if !si.principal.is_admin() {
-            return Err(error_page(
-                Some(&si),
-                &parts.headers,
-                AdminCode::Forbidden,
+            return Err(PortalError::forbidden(
                 "The admin portal is for administrators: your account holds no administrator \
                  role (Global Administrator or Application Administrator).",
-            ));
+            )
+            .into_response());
         }
         Ok(Admin(si))
     }
@@ -141,14 +143,11 @@ fn to_login(state: &AppState, parts: &Parts) -> Response {
 }
 
 /// Refuses a state change whose CSRF token is missing or wrong (403 page).
-#[allow(clippy::result_large_err)] // a Response is what the handler returns anyway
-pub(crate) fn check_csrf(si: &SignedIn, headers: &HeaderMap, token: &str) -> Result<(), Response> {
+pub(crate) fn check_csrf(si: &SignedIn, headers: &HeaderMap, token: &str) -> PortalResult<()> {
     if auth::csrf_ok(si, headers, token) {
         Ok(())
     } else {
-        Err(error_page(
-            Some(si),
-            headers,
+        Err(PortalError::new(
             AdminCode::CsrfFailed,
             "The form did not carry this session's security token (it may be from an older \
              session, or from another site). Nothing was changed.",
@@ -157,11 +156,10 @@ pub(crate) fn check_csrf(si: &SignedIn, headers: &HeaderMap, token: &str) -> Res
 }
 
 /// Refuses (403 page) when the administrator's roles do not allow `p`.
-#[allow(clippy::result_large_err)]
-pub(crate) fn require(si: &SignedIn, headers: &HeaderMap, p: Permission) -> Result<(), Response> {
+pub(crate) fn require(si: &SignedIn, p: Permission) -> PortalResult<()> {
     si.principal
         .require(p)
-        .map_err(|e| error_page(Some(si), headers, AdminCode::Forbidden, &e.to_string()))
+        .map_err(|e| PortalError::forbidden(e.to_string()))
 }
 
 /// The request's correlation id (for the audit log and error pages).
@@ -386,50 +384,6 @@ pub(crate) fn html(status: StatusCode, body: String) -> Response {
 }
 
 #[derive(Template)]
-#[template(path = "portal/error.html")]
-struct ErrorBody<'a> {
-    code: &'a str,
-    title: &'a str,
-    detail: &'a str,
-    fix: &'a str,
-    correlation: &'a str,
-}
-
-/// An error page with its admin-plane code (403, 404, 422, …).
-pub(crate) fn error_page(
-    si: Option<&SignedIn>,
-    headers: &HeaderMap,
-    code: AdminCode,
-    detail: &str,
-) -> Response {
-    let corr = correlation(headers);
-    let body = render(&ErrorBody {
-        code: code.code(),
-        title: code.title(),
-        detail,
-        fix: code.fix(),
-        correlation: &corr,
-    });
-    let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut r = match si {
-        // Without the layout's navigation (its state is not at hand here): a plain page.
-        Some(_) | None => html(
-            status,
-            format!(
-                "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} · Sesame</title>\
-<link rel=\"stylesheet\" href=\"/assets/portal.css\"></head><body><main id=\"main\">{body}\
-<p><a href=\"/admin\">Admin portal</a> · <a href=\"/myapps\">My Apps</a></p></main></body></html>\n",
-                super::pages::esc(code.title())
-            ),
-        ),
-    };
-    if let Ok(v) = HeaderValue::from_str(code.code()) {
-        r.headers_mut().insert("x-sesame-error", v);
-    }
-    r
-}
-
-#[derive(Template)]
 #[template(path = "portal/home.html")]
 struct HomeBody<'a> {
     display_name: &'a str,
@@ -444,7 +398,7 @@ struct HomeBody<'a> {
 async fn home(
     axum::extract::State(state): axum::extract::State<AppState>,
     Admin(si): Admin,
-) -> Response {
+) -> PortalResult {
     let store = state.store();
     let users = store.users_count().await.unwrap_or(0);
     let groups = store.groups_count().await.unwrap_or(0);
@@ -457,5 +411,13 @@ async fn home(
         apps,
         can_directory: si.principal.can(Permission::ReadDirectory),
     });
-    page(&state, &si, Section::Home, "Overview", vec![], None, &body)
+    Ok(page(
+        &state,
+        &si,
+        Section::Home,
+        "Overview",
+        vec![],
+        None,
+        &body,
+    ))
 }

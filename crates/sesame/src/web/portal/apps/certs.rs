@@ -5,13 +5,13 @@
 
 use super::saml::{alg_label, date, sign_mode_label};
 use super::{
-    app_error_text, app_or_404, app_page, audit, form_app, internal, saved_flash, see_other, Blade,
-    Fields,
+    app_error_text, app_or_404, app_page, audit, form_app, saved_flash, see_other, Blade, Fields,
 };
 use crate::admin::audit::Change;
 use crate::apps::{certs, App, SignMode, SigningAlg};
 use crate::web::auth::SignedIn;
 use crate::web::portal::{render, Admin, Crumb, Flash};
+use crate::web::portal::{PortalError, PortalResult};
 use crate::web::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -49,7 +49,7 @@ async fn show(
     flash: Option<Flash>,
     err: Option<(&'static str, String)>,
     email: Option<String>,
-) -> Response {
+) -> PortalResult {
     let store = state.store();
     let mut list = certs::list(store, &app.id).await.unwrap_or_default();
     list.sort_by_key(|c| (!c.active, -c.created_at));
@@ -101,7 +101,7 @@ async fn show(
         error_field,
         error,
     });
-    app_page(
+    Ok(app_page(
         state,
         si,
         app,
@@ -117,21 +117,17 @@ async fn show(
         flash,
         &body,
         status,
-    )
+    ))
 }
 
 /// `GET /admin/apps/{id}/sso/certs`.
 pub(super) async fn page(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     show(&state, &si, &app, saved_flash(&q), None, None).await
 }
 
@@ -156,12 +152,9 @@ pub(super) async fn save(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let before = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let before = form_app(&state, &si, &headers, &f, &id).await?;
     let email = f.get("notification_email").trim().to_owned();
     let redo = |field: &'static str, e: String| {
         let app = before.clone();
@@ -218,7 +211,7 @@ pub(super) async fn save(
         .set_app_notification_email(&saved.id, &email)
         .await
     {
-        return internal(&si, &headers, &e.to_string());
+        return Err(e.into());
     }
     audit(
         &state,
@@ -235,7 +228,10 @@ pub(super) async fn save(
             })),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/sso/certs?saved=certs", saved.id))
+    Ok(see_other(&format!(
+        "/admin/apps/{}/sso/certs?saved=certs",
+        saved.id
+    )))
 }
 
 /// `POST /admin/apps/{id}/sso/certs/new`: "New certificate" (inactive).
@@ -245,12 +241,9 @@ pub(super) async fn new_cert(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     match certs::new_certificate(state.store(), state.master(), &app.id).await {
         Ok(c) => {
             audit(
@@ -260,7 +253,10 @@ pub(super) async fn new_cert(
                 Change::new("app.cert.new", "app", &app.id, &app.name).after(&c),
             )
             .await;
-            see_other(&format!("/admin/apps/{}/sso/certs?saved=cert-new", app.id))
+            Ok(see_other(&format!(
+                "/admin/apps/{}/sso/certs?saved=cert-new",
+                app.id
+            )))
         }
         Err(e) => {
             show(
@@ -283,12 +279,9 @@ pub(super) async fn activate(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let before = certs::list(state.store(), &app.id)
         .await
         .unwrap_or_default()
@@ -305,10 +298,10 @@ pub(super) async fn activate(
                     .after(&c),
             )
             .await;
-            see_other(&format!(
+            Ok(see_other(&format!(
                 "/admin/apps/{}/sso/certs?saved=cert-active",
                 app.id
-            ))
+            )))
         }
         Err(e) => {
             show(
@@ -331,12 +324,9 @@ pub(super) async fn delete(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let thumb = f.get("thumbprint");
     let before = certs::list(state.store(), &app.id)
         .await
@@ -352,10 +342,10 @@ pub(super) async fn delete(
                 Change::new("app.cert.delete", "app", &app.id, &app.name).before(&before),
             )
             .await;
-            see_other(&format!(
+            Ok(see_other(&format!(
                 "/admin/apps/{}/sso/certs?saved=cert-deleted",
                 app.id
-            ))
+            )))
         }
         Err(e) => {
             show(
@@ -408,13 +398,9 @@ fn attachment(content_type: &'static str, file: &str, body: Vec<u8>) -> Response
 pub(super) async fn download(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path((id, thumb, format)): Path<(String, String, String)>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let list = certs::list(state.store(), &app.id)
         .await
         .unwrap_or_default();
@@ -422,29 +408,27 @@ pub(super) async fn download(
         .iter()
         .find(|c| c.thumbprint.eq_ignore_ascii_case(&thumb))
     else {
-        return crate::web::portal::error_page(
-            Some(&si),
-            &headers,
+        return Err(PortalError::new(
             crate::admin::errors::AdminCode::NotFound,
-            &format!(
+            format!(
                 "{} has no certificate with the thumbprint {thumb}; SAML Certificates lists them.",
                 app.name
             ),
-        );
+        ));
     };
     let name = safe_file_name(&app.name);
     match format.as_str() {
-        "base64" => attachment(
+        "base64" => Ok(attachment(
             "application/x-pem-file",
             &format!("{name}.cer"),
             c.certificate.to_pem().into_bytes(),
-        ),
-        "raw" => attachment(
+        )),
+        "raw" => Ok(attachment(
             "application/pkix-cert",
             &format!("{name}.der.cer"),
             c.certificate.der().to_vec(),
-        ),
-        _ => (StatusCode::NOT_FOUND, "use base64 or raw").into_response(),
+        )),
+        _ => Ok((StatusCode::NOT_FOUND, "use base64 or raw").into_response()),
     }
 }
 
@@ -452,23 +436,19 @@ pub(super) async fn download(
 pub(super) async fn metadata(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let Some(tenant) = state.cache().get().tenant.clone() else {
-        return internal(&si, &headers, "no tenant");
+        return Err(PortalError::internal("no tenant"));
     };
     let list = certs::list(state.store(), &app.id)
         .await
         .unwrap_or_default();
     let xml = crate::apps::federation_metadata_xml(&tenant, &app, &list);
-    attachment(
+    Ok(attachment(
         "application/samlmetadata+xml",
         &format!("{}.xml", safe_file_name(&app.name)),
         xml.into_bytes(),
-    )
+    ))
 }

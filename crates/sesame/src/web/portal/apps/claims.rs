@@ -12,6 +12,7 @@ use crate::apps::claims::{
 use crate::apps::App;
 use crate::web::auth::SignedIn;
 use crate::web::portal::{render, Admin, Crumb, Flash};
+use crate::web::portal::{PortalError, PortalResult};
 use crate::web::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -73,14 +74,10 @@ fn crumbs(app: &App, last: &str) -> Vec<Crumb> {
 pub(super) async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let store = state.store();
     let nameid = claims::nameid(store, &app.id).await.unwrap_or_default();
     let rows = claims::list_claims(store, &app.id)
@@ -125,7 +122,7 @@ pub(super) async fn list(
         groups,
         expected,
     });
-    app_page(
+    Ok(app_page(
         &state,
         &si,
         &app,
@@ -135,7 +132,7 @@ pub(super) async fn list(
         saved_flash(&q),
         &body,
         StatusCode::OK,
-    )
+    ))
 }
 
 /// A source as the forms edit it: an attribute of the list, or a transformation.
@@ -255,24 +252,20 @@ fn nameid_page(
 pub(super) async fn nameid_form(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let n = claims::nameid(state.store(), &app.id)
         .await
         .unwrap_or_default();
-    nameid_page(
+    Ok(nameid_page(
         &state,
         &si,
         &app,
         SourceForm::of(&n.source),
         n.format.as_str().to_owned(),
         None,
-    )
+    ))
 }
 
 /// `POST /admin/apps/{id}/sso/claims/nameid` (source, attribute, transformation, format).
@@ -282,12 +275,9 @@ pub(super) async fn nameid_save(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let redo = |e: (&'static str, String)| {
         nameid_page(
             &state,
@@ -300,18 +290,18 @@ pub(super) async fn nameid_save(
     };
     let source = match parse_source(&f, "Source attribute") {
         Ok(s) => s,
-        Err(e) => return redo(e),
+        Err(e) => return Ok(redo(e)),
     };
     let format = match NameIdFormat::parse(f.get("format")) {
         Ok(x) => x,
-        Err(e) => return redo(("format", format!("{e} (SESAME910004)"))),
+        Err(e) => return Ok(redo(("format", format!("{e} (SESAME910004)")))),
     };
     let before = claims::nameid(state.store(), &app.id)
         .await
         .unwrap_or_default();
     let cfg = NameIdConfig { source, format };
     if let Err(e) = claims::set_nameid(state.store(), &app.id, cfg.clone()).await {
-        return redo(("attribute", app_error_text(&e)));
+        return Ok(redo(("attribute", app_error_text(&e))));
     }
     audit(
         &state,
@@ -322,7 +312,10 @@ pub(super) async fn nameid_save(
             .after(&serde_json::json!({"nameid": cfg})),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/sso/claims?saved=nameid", app.id))
+    Ok(see_other(&format!(
+        "/admin/apps/{}/sso/claims?saved=nameid",
+        app.id
+    )))
 }
 
 #[derive(askama::Template)]
@@ -375,14 +368,10 @@ fn claim_page(
 pub(super) async fn claim_form(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let name = q.get("name").cloned().unwrap_or_default();
     let ns = q.get("namespace").cloned().unwrap_or_default();
     let existing = if name.is_empty() {
@@ -422,7 +411,7 @@ pub(super) async fn claim_form(
             error: String::new(),
         },
     };
-    claim_page(&state, &si, &app, body, StatusCode::OK)
+    Ok(claim_page(&state, &si, &app, body, StatusCode::OK))
 }
 
 /// `POST /admin/apps/{id}/sso/claims/edit` (name, namespace, name_format, source,
@@ -433,12 +422,9 @@ pub(super) async fn claim_save(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let orig_name = f.get("orig_name").to_owned();
     let orig_ns = f.get("orig_namespace").to_owned();
     let redo = |field: &'static str, e: String| {
@@ -464,11 +450,11 @@ pub(super) async fn claim_save(
     };
     let source = match parse_source(&f, "Source attribute") {
         Ok(s) => s,
-        Err((field, e)) => return redo(field, e),
+        Err((field, e)) => return Ok(redo(field, e)),
     };
     let name_format: NameFormat = match f.get("name_format").parse() {
         Ok(n) => n,
-        Err(e) => return redo("name_format", format!("{e} (SESAME910004)")),
+        Err(e) => return Ok(redo("name_format", format!("{e} (SESAME910004)"))),
     };
     let claim = Claim {
         name: f.get("name").trim().to_owned(),
@@ -488,7 +474,7 @@ pub(super) async fn claim_save(
                 }
                 _ => "name",
             };
-            return redo(field, app_error_text(&e));
+            return Ok(redo(field, app_error_text(&e)));
         }
     };
     // Renamed: the claim under its old name goes.
@@ -507,7 +493,10 @@ pub(super) async fn claim_save(
             .after(&serde_json::json!({"claims": after})),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/sso/claims?saved=claim", app.id))
+    Ok(see_other(&format!(
+        "/admin/apps/{}/sso/claims?saved=claim",
+        app.id
+    )))
 }
 
 /// `POST /admin/apps/{id}/sso/claims/delete` (name, namespace).
@@ -517,24 +506,19 @@ pub(super) async fn claim_delete(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let before = claims::list_claims(state.store(), &app.id)
         .await
         .unwrap_or_default();
     if let Err(e) =
         claims::remove_claim(state.store(), &app.id, f.get("name"), f.get("namespace")).await
     {
-        return crate::web::portal::error_page(
-            Some(&si),
-            &headers,
+        return Err(PortalError::new(
             crate::admin::errors::AdminCode::NotFound,
-            &e.to_string(),
-        );
+            e.to_string(),
+        ));
     }
     let after = claims::list_claims(state.store(), &app.id)
         .await
@@ -548,10 +532,10 @@ pub(super) async fn claim_delete(
             .after(&serde_json::json!({"claims": after})),
     )
     .await;
-    see_other(&format!(
+    Ok(see_other(&format!(
         "/admin/apps/{}/sso/claims?saved=claim-deleted",
         app.id
-    ))
+    )))
 }
 
 #[derive(askama::Template)]
@@ -570,13 +554,9 @@ struct GroupsBody<'a> {
 pub(super) async fn groups_form(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let g = claims::group_claims(state.store(), &app.id)
         .await
         .unwrap_or(None);
@@ -593,7 +573,7 @@ pub(super) async fn groups_form(
             .unwrap_or_else(|| claims::GROUPS_CLAIM.to_owned()),
         error: String::new(),
     });
-    app_page(
+    Ok(app_page(
         &state,
         &si,
         &app,
@@ -603,7 +583,7 @@ pub(super) async fn groups_form(
         None,
         &body,
         StatusCode::OK,
-    )
+    ))
 }
 
 /// `POST /admin/apps/{id}/sso/claims/groups` (enabled, scope=all|assigned, emit=id|name, claim_name).
@@ -613,12 +593,9 @@ pub(super) async fn groups_save(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let cfg = f.checked("enabled").then(|| {
         let mut g = GroupClaims::new(
             if f.get("scope") == "assigned" {
@@ -651,7 +628,7 @@ pub(super) async fn groups_save(
             claim_name: f.get("claim_name").to_owned(),
             error: app_error_text(&e),
         });
-        return app_page(
+        return Ok(app_page(
             &state,
             &si,
             &app,
@@ -661,7 +638,7 @@ pub(super) async fn groups_save(
             Flash::error(format!("Group claims not saved: {}", app_error_text(&e))),
             &body,
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        ));
     }
     audit(
         &state,
@@ -672,5 +649,8 @@ pub(super) async fn groups_save(
             .after(&serde_json::json!({"group_claims": cfg})),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/sso/claims?saved=groups", app.id))
+    Ok(see_other(&format!(
+        "/admin/apps/{}/sso/claims?saved=groups",
+        app.id
+    )))
 }

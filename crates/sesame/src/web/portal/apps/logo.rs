@@ -6,6 +6,7 @@
 use super::{audit, form_app, Fields};
 use crate::admin::audit::Change;
 use crate::store::AppLogo;
+use crate::web::portal::PortalResult;
 use crate::web::portal::{Admin, Flash};
 use crate::web::AppState;
 use axum::extract::{Path, State};
@@ -253,10 +254,10 @@ pub(crate) fn parse_upload(value: &str, now: i64) -> Result<AppLogo, String> {
 }
 
 /// `GET /admin/gallery/{id}/logo.svg`.
-pub(super) async fn gallery_logo(_admin: Admin, Path(id): Path<String>) -> Response {
+pub(super) async fn gallery_logo(_admin: Admin, Path(id): Path<String>) -> PortalResult {
     match crate::gallery::template(&id) {
-        Some(t) => image("image/svg+xml", t.logo_svg.clone().into_bytes()),
-        None => (StatusCode::NOT_FOUND, "no such gallery application").into_response(),
+        Some(t) => Ok(image("image/svg+xml", t.logo_svg.clone().into_bytes())),
+        None => Ok((StatusCode::NOT_FOUND, "no such gallery application").into_response()),
     }
 }
 
@@ -265,22 +266,26 @@ pub(super) async fn app_logo(
     State(state): State<AppState>,
     _admin: Admin,
     Path(id): Path<String>,
-) -> Response {
+) -> PortalResult {
     if let Ok(Some(l)) = state.store().app_logo(&id).await {
-        return image_cached(&l.content_type, l.data, "no-cache");
+        return Ok(image_cached(&l.content_type, l.data, "no-cache"));
     }
     let app = match state.store().app_by_id(&id).await {
         Ok(Some(a)) => a,
-        _ => return (StatusCode::NOT_FOUND, "no such application").into_response(),
+        _ => return Ok((StatusCode::NOT_FOUND, "no such application").into_response()),
     };
     if let Some(t) = app.gallery_id.as_deref().and_then(crate::gallery::template) {
-        return image_cached("image/svg+xml", t.logo_svg.clone().into_bytes(), "no-cache");
+        return Ok(image_cached(
+            "image/svg+xml",
+            t.logo_svg.clone().into_bytes(),
+            "no-cache",
+        ));
     }
-    image_cached(
+    Ok(image_cached(
         "image/svg+xml",
         letter_svg(&app.name).into_bytes(),
         "no-cache",
-    )
+    ))
 }
 
 /// A square with the name's first letter (apps without a logo).
@@ -305,12 +310,9 @@ pub(super) async fn upload(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let store = state.store();
     let before = store.app_logo(&app.id).await.ok().flatten();
     let summary = |l: &Option<AppLogo>| {
@@ -319,7 +321,7 @@ pub(super) async fn upload(
     };
     if f.get("remove") == "1" {
         if let Err(e) = store.delete_app_logo(&app.id).await {
-            return super::internal(&si, &headers, &e.to_string());
+            return Err(e.into());
         }
         audit(
             &state,
@@ -346,7 +348,7 @@ pub(super) async fn upload(
         }
     };
     if let Err(e) = store.set_app_logo(&app.id, &logo).await {
-        return super::internal(&si, &headers, &e.to_string());
+        return Err(e.into());
     }
     audit(
         &state,
@@ -357,7 +359,10 @@ pub(super) async fn upload(
             .after(&summary(&Some(logo))),
     )
     .await;
-    super::see_other(&format!("/admin/apps/{}/properties?saved=logo", app.id))
+    Ok(super::see_other(&format!(
+        "/admin/apps/{}/properties?saved=logo",
+        app.id
+    )))
 }
 
 #[cfg(test)]

@@ -20,15 +20,15 @@ mod test;
 mod users;
 
 use crate::admin::audit::{self, Change};
-use crate::admin::errors::AdminCode;
 use crate::admin::Permission;
 use crate::apps::{App, AppError, NewApp};
 use crate::gallery::{self, Template};
 use crate::web::auth::SignedIn;
+use crate::web::portal::app_error_text;
 use crate::web::portal::{
-    check_csrf, correlation, error_page, page, page_with_status, render, require, Admin, Crumb,
-    Flash, Section,
+    check_csrf, correlation, page, page_with_status, render, require, Admin, Crumb, Flash, Section,
 };
+use crate::web::portal::{PortalError, PortalResult};
 use crate::web::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -135,10 +135,9 @@ impl Fields {
 }
 
 /// CSRF first, then the role: the checks of every POST of this area.
-#[allow(clippy::result_large_err)]
-pub(super) fn guard(si: &SignedIn, headers: &HeaderMap, f: &Fields) -> Result<(), Response> {
+pub(super) fn guard(si: &SignedIn, headers: &HeaderMap, f: &Fields) -> PortalResult<()> {
     check_csrf(si, headers, f.get(crate::web::auth::CSRF_FIELD))?;
-    require(si, headers, Permission::ManageApps)
+    require(si, Permission::ManageApps)
 }
 
 /// A form POST on application `id`: the CSRF token and the role ([`guard`]), then the
@@ -149,42 +148,22 @@ pub(super) async fn form_app(
     headers: &HeaderMap,
     f: &Fields,
     id: &str,
-) -> Result<App, Response> {
+) -> PortalResult<App> {
     guard(si, headers, f)?;
-    app_or_404(state, si, headers, id).await
+    app_or_404(state, si, id).await
 }
 
 /// The application `id`, or a 404 page (after the role check).
-pub(super) async fn app_or_404(
-    state: &AppState,
-    si: &SignedIn,
-    headers: &HeaderMap,
-    id: &str,
-) -> Result<App, Response> {
-    require(si, headers, Permission::ManageApps)?;
+pub(super) async fn app_or_404(state: &AppState, si: &SignedIn, id: &str) -> PortalResult<App> {
+    require(si, Permission::ManageApps)?;
     match state.store().app_by_id(id).await {
         Ok(Some(a)) => Ok(a),
-        Ok(None) => Err(error_page(
-            Some(si),
-            headers,
-            AdminCode::NotFound,
-            &format!(
+        Ok(None) => Err(PortalError::not_found(format!(
                 "No application has the id {id}. It may have been deleted; All applications lists them."
             ),
         )),
-        Err(e) => Err(internal(si, headers, &e.to_string())),
+        Err(e) => Err(e.into()),
     }
-}
-
-/// A storage failure (logged; the page names the correlation id).
-pub(super) fn internal(si: &SignedIn, headers: &HeaderMap, detail: &str) -> Response {
-    tracing::error!("portal apps: {detail}");
-    error_page(
-        Some(si),
-        headers,
-        AdminCode::Unavailable,
-        "Sesame could not read or write its database; nothing may have been changed.",
-    )
 }
 
 /// Records a change made by the signed-in administrator (a failure is logged).
@@ -241,17 +220,6 @@ pub(super) fn saved_flash(q: &HashMap<String, String>) -> Option<Flash> {
 
 /// A field error of a form shown again: (field key, message).
 pub(super) type FieldError = Option<(&'static str, String)>;
-
-/// The message of a domain error with its admin-plane code, for the top of a form.
-pub(super) fn app_error_text(e: &AppError) -> String {
-    let code = match e {
-        AppError::Invalid { .. } => AdminCode::Invalid,
-        AppError::NotFound(_) => AdminCode::NotFound,
-        AppError::Conflict(_) | AppError::Ambiguous(_) => AdminCode::Conflict,
-        _ => AdminCode::Internal,
-    };
-    format!("{e} ({})", code.code())
-}
 
 /// The blades (left tabs) of an application page.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -360,16 +328,10 @@ struct ListBody {
 async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ManageApps) {
-        return r;
-    }
-    let apps = match state.store().list_apps().await {
-        Ok(a) => a,
-        Err(e) => return internal(&si, &headers, &e.to_string()),
-    };
+) -> PortalResult {
+    require(&si, Permission::ManageApps)?;
+    let apps = state.store().list_apps().await?;
     let text = q
         .get("q")
         .map(|s| s.trim().to_lowercase())
@@ -418,7 +380,7 @@ async fn list(
         rows,
         total,
     });
-    page(
+    Ok(page(
         &state,
         &si,
         Section::Apps,
@@ -426,7 +388,7 @@ async fn list(
         vec![Crumb::new("", "Enterprise applications")],
         flash,
         &body,
-    )
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -454,12 +416,9 @@ struct NewBody {
 async fn new_app(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ManageApps) {
-        return r;
-    }
+) -> PortalResult {
+    require(&si, Permission::ManageApps)?;
     let text = q.get("q").cloned().unwrap_or_default();
     let category = q.get("category").cloned().unwrap_or_default();
     let existing: Vec<String> = state
@@ -487,7 +446,7 @@ async fn new_app(
         categories: gallery::check::CATEGORIES.to_vec(),
         cards,
     });
-    page(
+    Ok(page(
         &state,
         &si,
         Section::Apps,
@@ -498,7 +457,7 @@ async fn new_app(
         ],
         None,
         &body,
-    )
+    ))
 }
 
 struct UrlLine {
@@ -639,19 +598,11 @@ fn card_body_with(
     })
 }
 
-#[allow(clippy::result_large_err)] // a Response is what the handler returns anyway
-fn template_or_404(
-    si: &SignedIn,
-    headers: &HeaderMap,
-    id: &str,
-) -> Result<&'static Template, Response> {
+fn template_or_404(id: &str) -> PortalResult<&'static Template> {
     gallery::template(id).ok_or_else(|| {
-        error_page(
-            Some(si),
-            headers,
-            AdminCode::NotFound,
-            &format!("The gallery has no application {id}; New application → Browse the gallery lists them."),
-        )
+        PortalError::not_found(format!(
+            "The gallery has no application {id}; New application → Browse the gallery lists them."
+        ))
     })
 }
 
@@ -696,19 +647,13 @@ fn card_page(
 async fn card(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ManageApps) {
-        return r;
-    }
-    let t = match template_or_404(&si, &headers, &id) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    require(&si, Permission::ManageApps)?;
+    let t = template_or_404(&id)?;
     let existing = single_instance_owner(&state, t).await;
     let body = card_body(&si, t, &t.name, "", existing.as_ref());
-    card_page(&state, &si, t, &body, None, StatusCode::OK)
+    Ok(card_page(&state, &si, t, &body, None, StatusCode::OK))
 }
 
 /// `POST /admin/gallery/{id}` (name): "Add" from the gallery.
@@ -718,15 +663,10 @@ async fn add(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let t = match template_or_404(&si, &headers, &id) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    guard(&si, &headers, &f)?;
+    let t = template_or_404(&id)?;
     let name = f.get("name").trim().to_owned();
     let refuse = |msg: String, existing: Option<&App>| {
         let body = card_body(&si, t, &name, &msg, existing);
@@ -741,7 +681,7 @@ async fn add(
     };
     if let Err(e) = gallery::check_single_instance(state.store(), t, None).await {
         let existing = single_instance_owner(&state, t).await;
-        return refuse(app_error_text(&e), existing.as_ref());
+        return Ok(refuse(app_error_text(&e), existing.as_ref()));
     }
     // Everything the template fixes is pre-filled; the Identifier and Reply URL the
     // template cannot know (an app cannot be stored without them) come from the card's
@@ -777,14 +717,14 @@ async fn add(
                 &f,
                 crate::apps::config::field::SP_METADATA,
             );
-            return card_page(
+            return Ok(card_page(
                 &state,
                 &si,
                 t,
                 &body,
                 Flash::error(format!("{} was not added: {text}", t.name)),
                 StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            ));
         }
     }
     for (name, slot) in [
@@ -804,14 +744,14 @@ async fn add(
                 _ => "",
             };
             let body = card_body_with(&si, t, &name, &app_error_text(&e), None, &f, field);
-            return card_page(
+            return Ok(card_page(
                 &state,
                 &si,
                 t,
                 &body,
                 Flash::error(format!("{} was not added: {}", t.name, app_error_text(&e))),
                 StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            ));
         }
     };
     audit(
@@ -821,7 +761,7 @@ async fn add(
         Change::new("app.create", "app", &app.id, &app.name).after(&app),
     )
     .await;
-    see_other(&format!("/admin/apps/{}?saved=created", app.id))
+    Ok(see_other(&format!("/admin/apps/{}?saved=created", app.id)))
 }
 
 #[derive(askama::Template)]
@@ -861,15 +801,9 @@ fn custom_page(
 }
 
 /// `GET /admin/apps/new/custom`.
-async fn custom_form(
-    State(state): State<AppState>,
-    Admin(si): Admin,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ManageApps) {
-        return r;
-    }
-    custom_page(&state, &si, "", "", StatusCode::OK)
+async fn custom_form(State(state): State<AppState>, Admin(si): Admin) -> PortalResult {
+    require(&si, Permission::ManageApps)?;
+    Ok(custom_page(&state, &si, "", "", StatusCode::OK))
 }
 
 /// `POST /admin/apps/new/custom` (name): a non-gallery application.
@@ -878,11 +812,9 @@ async fn custom_create(
     Admin(si): Admin,
     headers: HeaderMap,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
+    guard(&si, &headers, &f)?;
     let name = f.get("name").trim().to_owned();
     match crate::apps::create_app(state.store(), state.master(), NewApp::custom(&name)).await {
         Ok(app) => {
@@ -893,14 +825,14 @@ async fn custom_create(
                 Change::new("app.create", "app", &app.id, &app.name).after(&app),
             )
             .await;
-            see_other(&format!("/admin/apps/{}?saved=created", app.id))
+            Ok(see_other(&format!("/admin/apps/{}?saved=created", app.id)))
         }
-        Err(e) => custom_page(
+        Err(e) => Ok(custom_page(
             &state,
             &si,
             &name,
             &app_error_text(&e),
             StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        )),
     }
 }

@@ -1,17 +1,17 @@
 //! The Overview and Properties blades, and deleting an application.
 
 use super::{
-    app_error_text, app_or_404, app_page, audit, form_app, internal, saved_flash, see_other, Blade,
+    app_error_text, app_or_404, app_page, audit, form_app, saved_flash, see_other, Blade,
     FieldError, Fields,
 };
 use crate::admin::audit::Change;
 use crate::apps::App;
 use crate::web::auth::SignedIn;
+use crate::web::portal::PortalResult;
 use crate::web::portal::{render, Flash};
 use crate::web::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use axum::Form;
 use std::collections::HashMap;
 
@@ -28,14 +28,10 @@ struct OverviewBody<'a> {
 pub(super) async fn overview(
     State(state): State<AppState>,
     crate::web::portal::Admin(si): crate::web::portal::Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let assignments = crate::apps::list_assignments(state.store(), &app.id)
         .await
         .map(|v| v.len())
@@ -51,7 +47,7 @@ pub(super) async fn overview(
         assignments,
         app: &app,
     });
-    app_page(
+    Ok(app_page(
         &state,
         &si,
         &app,
@@ -61,7 +57,7 @@ pub(super) async fn overview(
         saved_flash(&q),
         &body,
         StatusCode::OK,
-    )
+    ))
 }
 
 #[derive(askama::Template)]
@@ -81,7 +77,7 @@ pub(super) async fn show(
     app: &App,
     flash: Option<Flash>,
     err: FieldError,
-) -> Response {
+) -> PortalResult {
     let has_logo = matches!(state.store().app_logo(&app.id).await, Ok(Some(_)));
     let (error_field, error) = err.clone().unwrap_or(("", String::new()));
     let body = render(&PropsBody {
@@ -96,7 +92,7 @@ pub(super) async fn show(
     } else {
         StatusCode::OK
     };
-    app_page(
+    Ok(app_page(
         state,
         si,
         app,
@@ -106,21 +102,17 @@ pub(super) async fn show(
         flash,
         &body,
         status,
-    )
+    ))
 }
 
 /// `GET /admin/apps/{id}/properties`.
 pub(super) async fn properties(
     State(state): State<AppState>,
     crate::web::portal::Admin(si): crate::web::portal::Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     show(&state, &si, &app, saved_flash(&q), None).await
 }
 
@@ -131,12 +123,9 @@ pub(super) async fn save(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let before = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let before = form_app(&state, &si, &headers, &f, &id).await?;
     let mut app = before.clone();
     app.name = f.get("name").to_owned();
     app.enabled = f.checked("enabled");
@@ -154,7 +143,10 @@ pub(super) async fn save(
                     .after(&saved),
             )
             .await;
-            see_other(&format!("/admin/apps/{}/properties?saved=props", saved.id))
+            Ok(see_other(&format!(
+                "/admin/apps/{}/properties?saved=props",
+                saved.id
+            )))
         }
         Err(e) => {
             let field = match &e {
@@ -181,14 +173,11 @@ pub(super) async fn delete(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     if let Err(e) = crate::apps::delete_app(state.store(), &app.id).await {
-        return internal(&si, &headers, &e.to_string());
+        return Err(e.into());
     }
     audit(
         &state,
@@ -197,5 +186,5 @@ pub(super) async fn delete(
         Change::new("app.delete", "app", &app.id, &app.name).before(&app),
     )
     .await;
-    see_other("/admin/apps?saved=deleted")
+    Ok(see_other("/admin/apps?saved=deleted"))
 }

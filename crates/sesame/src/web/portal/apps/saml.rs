@@ -11,6 +11,7 @@ use crate::apps::config::{field, CertificateSummary};
 use crate::apps::{App, AppError, Identifier, ReplyUrl, SamlConfig};
 use crate::gallery::{Template, UrlField};
 use crate::web::auth::SignedIn;
+use crate::web::portal::PortalResult;
 use crate::web::portal::{render, Admin, Crumb, Flash};
 use crate::web::AppState;
 use axum::extract::{Path, Query, State};
@@ -50,19 +51,15 @@ struct SelectBody<'a> {
 pub(super) async fn select(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     if super::sso_configured(&app) && !q.contains_key("select") {
-        return see_other(&format!("/admin/apps/{}/sso/saml", app.id));
+        return Ok(see_other(&format!("/admin/apps/{}/sso/saml", app.id)));
     }
     let body = render(&SelectBody { app: &app });
-    app_page(
+    Ok(app_page(
         &state,
         &si,
         &app,
@@ -72,7 +69,7 @@ pub(super) async fn select(
         None,
         &body,
         StatusCode::OK,
-    )
+    ))
 }
 
 struct ClaimLine {
@@ -108,14 +105,10 @@ struct SetupBody<'a> {
 pub(super) async fn setup(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let store = state.store();
     let tenant = state
         .cache()
@@ -197,7 +190,7 @@ pub(super) async fn setup(
         signing_alg: alg_label(app.saml.signing_alg).into(),
         app: &app,
     });
-    app_page(
+    Ok(app_page(
         &state,
         &si,
         &app,
@@ -213,7 +206,7 @@ pub(super) async fn setup(
         saved_flash(&q),
         &body,
         StatusCode::OK,
-    )
+    ))
 }
 
 /// The seeds' words for a signing option.
@@ -432,19 +425,15 @@ fn basic_page(
 pub(super) async fn basic_form(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let form = BasicForm {
         saml: app.saml.clone(),
         reply_index_text: vec![],
         extra_rows: 1,
     };
-    basic_page(
+    Ok(basic_page(
         &state,
         &si,
         &app,
@@ -453,7 +442,7 @@ pub(super) async fn basic_form(
         None,
         ("", ""),
         StatusCode::OK,
-    )
+    ))
 }
 
 /// Reads the submitted rows into a configuration; `Err((field, message))` for a value
@@ -559,15 +548,12 @@ pub(super) async fn basic_save(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let before = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let before = form_app(&state, &si, &headers, &f, &id).await?;
     let (form, read_err) = read_form(&f, &before.saml);
     if f.get("more") == "1" {
-        return basic_page(
+        return Ok(basic_page(
             &state,
             &si,
             &before,
@@ -576,11 +562,11 @@ pub(super) async fn basic_save(
             None,
             ("", ""),
             StatusCode::OK,
-        );
+        ));
     }
     if let Some(e) = read_err {
         let msg = e.1.clone();
-        return basic_page(
+        return Ok(basic_page(
             &state,
             &si,
             &before,
@@ -589,7 +575,7 @@ pub(super) async fn basic_save(
             Some(e),
             ("", ""),
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        ));
     }
     let mut app = before.clone();
     app.saml = form.saml.clone();
@@ -604,7 +590,10 @@ pub(super) async fn basic_save(
                     .after(&saved.saml),
             )
             .await;
-            see_other(&format!("/admin/apps/{}/sso/saml?saved=basic", saved.id))
+            Ok(see_other(&format!(
+                "/admin/apps/{}/sso/saml?saved=basic",
+                saved.id
+            )))
         }
         Err(e) => {
             let field = match &e {
@@ -615,7 +604,7 @@ pub(super) async fn basic_save(
                 _ => String::new(),
             };
             let text = app_error_text(&e);
-            basic_page(
+            Ok(basic_page(
                 &state,
                 &si,
                 &before,
@@ -624,7 +613,7 @@ pub(super) async fn basic_save(
                 Some((field, text)),
                 ("", ""),
                 StatusCode::UNPROCESSABLE_ENTITY,
-            )
+            ))
         }
     }
 }
@@ -637,12 +626,9 @@ pub(super) async fn metadata_upload(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let xml = f.get("metadata");
     let mut saml = app.saml.clone();
     let applied = if xml.trim().is_empty() {
@@ -673,7 +659,7 @@ pub(super) async fn metadata_upload(
                 reply_index_text: vec![],
                 extra_rows: 1,
             };
-            basic_page(
+            Ok(basic_page(
                 &state,
                 &si,
                 &app,
@@ -685,7 +671,7 @@ pub(super) async fn metadata_upload(
                 None,
                 ("", ""),
                 StatusCode::OK,
-            )
+            ))
         }
         Err(e) => {
             let form = BasicForm {
@@ -694,7 +680,7 @@ pub(super) async fn metadata_upload(
                 extra_rows: 1,
             };
             let text = format!("{e} (SESAME910008)");
-            basic_page(
+            Ok(basic_page(
                 &state,
                 &si,
                 &app,
@@ -703,7 +689,7 @@ pub(super) async fn metadata_upload(
                 None,
                 ("", &text),
                 StatusCode::UNPROCESSABLE_ENTITY,
-            )
+            ))
         }
     }
 }

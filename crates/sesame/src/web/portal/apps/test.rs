@@ -7,11 +7,11 @@
 use super::{app_or_404, app_page, Blade};
 use crate::apps::preview::{self, CheckLine};
 use crate::apps::App;
+use crate::web::portal::PortalResult;
 use crate::web::portal::{render, Admin, Crumb};
 use crate::web::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::StatusCode;
 use std::collections::HashMap;
 
 struct AttrLine {
@@ -91,14 +91,10 @@ async fn preview(state: &AppState, app: &App, upn: &str) -> Result<Preview, Stri
 pub(super) async fn page(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let store = state.store();
     let user = q.get("user").cloned().unwrap_or_default();
     let (preview, error) = if user.trim().is_empty() {
@@ -166,7 +162,7 @@ pub(super) async fn page(
         preview,
         error,
     });
-    app_page(
+    Ok(app_page(
         &state,
         &si,
         &app,
@@ -182,5 +178,5 @@ pub(super) async fn page(
         None,
         &body,
         status,
-    )
+    ))
 }

@@ -7,11 +7,11 @@ use super::{
 use crate::admin::audit::Change;
 use crate::apps::{App, AssignmentView, Principal};
 use crate::web::auth::SignedIn;
+use crate::web::portal::PortalResult;
 use crate::web::portal::{render, Admin, Crumb, Flash};
 use crate::web::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use axum::Form;
 use std::collections::HashMap;
 
@@ -31,7 +31,7 @@ async fn show_list(
     app: &App,
     flash: Option<Flash>,
     error: String,
-) -> Response {
+) -> PortalResult {
     let store = state.store();
     let mut rows = Vec::new();
     for a in crate::apps::list_assignments(store, &app.id)
@@ -65,7 +65,7 @@ async fn show_list(
         roles,
         error,
     });
-    app_page(
+    Ok(app_page(
         state,
         si,
         app,
@@ -75,21 +75,17 @@ async fn show_list(
         flash,
         &body,
         status,
-    )
+    ))
 }
 
 /// `GET /admin/apps/{id}/users`.
 pub(super) async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     show_list(&state, &si, &app, saved_flash(&q), String::new()).await
 }
 
@@ -112,7 +108,13 @@ struct AddBody<'a> {
     error: String,
 }
 
-async fn show_add(state: &AppState, si: &SignedIn, app: &App, q: &str, error: String) -> Response {
+async fn show_add(
+    state: &AppState,
+    si: &SignedIn,
+    app: &App,
+    q: &str,
+    error: String,
+) -> PortalResult {
     let store = state.store();
     let assigned: Vec<String> = crate::apps::list_assignments(store, &app.id)
         .await
@@ -170,7 +172,7 @@ async fn show_add(state: &AppState, si: &SignedIn, app: &App, q: &str, error: St
         roles,
         error,
     });
-    app_page(
+    Ok(app_page(
         state,
         si,
         app,
@@ -183,21 +185,17 @@ async fn show_add(state: &AppState, si: &SignedIn, app: &App, q: &str, error: St
         None,
         &body,
         status,
-    )
+    ))
 }
 
 /// `GET /admin/apps/{id}/users/add?q=`: "Add user/group".
 pub(super) async fn add_form(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     show_add(
         &state,
         &si,
@@ -224,12 +222,9 @@ pub(super) async fn add(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let picked: Vec<Principal> = f
         .all("principal")
         .into_iter()
@@ -265,7 +260,10 @@ pub(super) async fn add(
         )
         .await;
     }
-    see_other(&format!("/admin/apps/{}/users?saved=assigned", app.id))
+    Ok(see_other(&format!(
+        "/admin/apps/{}/users?saved=assigned",
+        app.id
+    )))
 }
 
 /// `POST /admin/apps/{id}/users/remove` (principal, role).
@@ -275,12 +273,9 @@ pub(super) async fn remove(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let Some(p) = principal_of(f.get("principal")) else {
         return show_list(
             &state,
@@ -305,7 +300,10 @@ pub(super) async fn remove(
         })),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/users?saved=unassigned", app.id))
+    Ok(see_other(&format!(
+        "/admin/apps/{}/users?saved=unassigned",
+        app.id
+    )))
 }
 
 /// `POST /admin/apps/{id}/roles` (add=NAME | remove=NAME): the app's roles.
@@ -315,12 +313,9 @@ pub(super) async fn roles(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PortalResult {
     let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let before = state.store().app_roles(&app.id).await.unwrap_or_default();
     let res = if !f.get("remove").is_empty() {
         crate::apps::remove_role(state.store(), &app.id, f.get("remove")).await
@@ -340,5 +335,8 @@ pub(super) async fn roles(
             .after(&after),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/users?saved=roles", app.id))
+    Ok(see_other(&format!(
+        "/admin/apps/{}/users?saved=roles",
+        app.id
+    )))
 }

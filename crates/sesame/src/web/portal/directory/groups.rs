@@ -11,11 +11,11 @@ use crate::web::auth::SignedIn;
 use crate::web::portal::{
     check_csrf, page, page_with_status, render, require, Admin, Crumb, Flash, Section,
 };
+use crate::web::portal::{PortalError, PortalResult};
 use crate::web::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use std::collections::HashMap;
@@ -54,15 +54,10 @@ async fn list(
     Admin(si): Admin,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ReadDirectory) {
-        return r;
-    }
+) -> PortalResult {
+    require(&si, Permission::ReadDirectory)?;
     let q = query.get("q").map(|s| s.trim()).unwrap_or("").to_owned();
-    let groups = match state.store().list_groups().await {
-        Ok(g) => g,
-        Err(e) => return kit::store_fail(&si, &headers, &e),
-    };
+    let groups = state.store().list_groups().await?;
     let needle = q.to_lowercase();
     let groups = groups
         .into_iter()
@@ -86,7 +81,7 @@ async fn list(
         kit::take_flash(&headers),
         &body,
     );
-    kit::shown(&state, &headers, r)
+    Ok(kit::shown(&state, &headers, r))
 }
 
 #[derive(Template)]
@@ -98,17 +93,15 @@ struct NewBody<'a> {
     errors: FieldErrors,
 }
 
-async fn new_form(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ManageDirectory) {
-        return r;
-    }
+async fn new_form(State(state): State<AppState>, Admin(si): Admin) -> PortalResult {
+    require(&si, Permission::ManageDirectory)?;
     let body = render(&NewBody {
         csrf: &si.csrf,
         name: String::new(),
         description: String::new(),
         errors: FieldErrors::default(),
     });
-    page(
+    Ok(page(
         &state,
         &si,
         Section::Groups,
@@ -116,7 +109,7 @@ async fn new_form(State(state): State<AppState>, Admin(si): Admin, headers: Head
         crumbs(Some("New group")),
         None,
         &body,
-    )
+    ))
 }
 
 async fn create(
@@ -124,13 +117,9 @@ async fn create(
     Admin(si): Admin,
     headers: HeaderMap,
     Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = check_csrf(&si, &headers, kit::csrf(&f)) {
-        return r;
-    }
-    if let Err(r) = require(&si, &headers, Permission::ManageDirectory) {
-        return r;
-    }
+) -> PortalResult {
+    check_csrf(&si, &headers, kit::csrf(&f))?;
+    require(&si, Permission::ManageDirectory)?;
     let name = field(&f, "name").to_owned();
     let description = field(&f, "description").to_owned();
     let (errors, status, code) =
@@ -143,11 +132,11 @@ async fn create(
                     Change::new("group.create", "group", &g.id, &g.name).after(&g),
                 )
                 .await;
-                return kit::redirect_ok(
+                return Ok(kit::redirect_ok(
                     &state,
                     &format!("/admin/groups/{}", g.id),
                     &format!("Group {} created. Add its members below.", g.name),
-                );
+                ));
             }
             Err(DirectoryError::Invalid { field, reason }) => {
                 let mut e = FieldErrors::default();
@@ -164,7 +153,7 @@ async fn create(
                 e.add("name", format!("{m}: choose another name."));
                 (e, StatusCode::CONFLICT, AdminCode::Conflict)
             }
-            Err(e) => return kit::directory_fail(&si, &headers, &e),
+            Err(e) => return Err(e.into()),
         };
     let body = render(&NewBody {
         csrf: &si.csrf,
@@ -172,7 +161,7 @@ async fn create(
         description,
         errors,
     });
-    page_with_status(
+    Ok(page_with_status(
         &state,
         &si,
         Section::Groups,
@@ -184,7 +173,7 @@ async fn create(
         )),
         &body,
         status,
-    )
+    ))
 }
 
 struct Candidate {
@@ -207,20 +196,12 @@ struct GroupBody<'a> {
     searched: bool,
 }
 
-async fn load(
-    state: &AppState,
-    si: &SignedIn,
-    headers: &HeaderMap,
-    id: &str,
-) -> Result<Group, Response> {
+async fn load(state: &AppState, id: &str) -> PortalResult<Group> {
     match state.store().group_by_id(id).await {
         Ok(Some(g)) => Ok(g),
-        Ok(None) => Err(kit::not_found(
-            si,
-            headers,
-            "No group has this object id: it may have been deleted. The Groups list shows every group.",
+        Ok(None) => Err(PortalError::not_found("No group has this object id: it may have been deleted. The Groups list shows every group.",
         )),
-        Err(e) => Err(kit::store_fail(si, headers, &e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -230,26 +211,15 @@ async fn show(
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ReadDirectory) {
-        return r;
-    }
-    let g = match load(&state, &si, &headers, &id).await {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    require(&si, Permission::ReadDirectory)?;
+    let g = load(&state, &id).await?;
     let store = state.store();
-    let members = match directory::group_members(store, &g.id).await {
-        Ok(m) => m,
-        Err(e) => return kit::directory_fail(&si, &headers, &e),
-    };
+    let members = directory::group_members(store, &g.id).await?;
     let find = query.get("find").map(|s| s.trim()).unwrap_or("").to_owned();
     let mut candidates = Vec::new();
     if !find.is_empty() {
-        let users = match store.list_users(Some(&find)).await {
-            Ok(u) => u,
-            Err(e) => return kit::store_fail(&si, &headers, &e),
-        };
+        let users = store.list_users(Some(&find)).await?;
         for u in users.into_iter().take(20) {
             if members.users.iter().any(|m| m.id == u.id) {
                 continue;
@@ -261,10 +231,7 @@ async fn show(
                 detail: u.display_name,
             });
         }
-        let groups = match store.list_groups().await {
-            Ok(g) => g,
-            Err(e) => return kit::store_fail(&si, &headers, &e),
-        };
+        let groups = store.list_groups().await?;
         let needle = find.to_lowercase();
         for o in groups
             .into_iter()
@@ -301,7 +268,7 @@ async fn show(
         kit::take_flash(&headers),
         &body,
     );
-    kit::shown(&state, &headers, r)
+    Ok(kit::shown(&state, &headers, r))
 }
 
 async fn guard(
@@ -310,10 +277,10 @@ async fn guard(
     headers: &HeaderMap,
     f: &Fields,
     id: &str,
-) -> Result<Group, Response> {
+) -> PortalResult<Group> {
     check_csrf(si, headers, kit::csrf(f))?;
-    require(si, headers, Permission::ManageDirectory)?;
-    load(state, si, headers, id).await
+    require(si, Permission::ManageDirectory)?;
+    load(state, id).await
 }
 
 /// The member a form names: `kind` (user | group) and `member_id`.
@@ -356,20 +323,17 @@ async fn add(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
-) -> Response {
-    let g = match guard(&state, &si, &headers, &f, &id).await {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let g = guard(&state, &si, &headers, &f, &id).await?;
     let to = format!("/admin/groups/{}", g.id);
     let m = match member_of(&f) {
         Ok(m) => m,
         Err(e) => {
-            return kit::redirect_error(
+            return Ok(kit::redirect_error(
                 &state,
                 &to,
                 &format!("{}: {e}.", AdminCode::Invalid.code()),
-            )
+            ))
         }
     };
     match directory::add_member(state.store(), &g.id, &m).await {
@@ -383,16 +347,20 @@ async fn add(
                     .after(&member_json(&m, &name)),
             )
             .await;
-            kit::redirect_ok(&state, &to, &format!("Added {name} to {}.", g.name))
-        }
-        Err(e @ (DirectoryError::Conflict(_) | DirectoryError::NotFound(_))) => {
-            kit::redirect_error(
+            Ok(kit::redirect_ok(
                 &state,
                 &to,
-                &format!("{}: {e}.", kit::directory_code(&e).code()),
-            )
+                &format!("Added {name} to {}.", g.name),
+            ))
         }
-        Err(e) => kit::directory_fail(&si, &headers, &e),
+        Err(e @ (DirectoryError::Conflict(_) | DirectoryError::NotFound(_))) => {
+            Ok(kit::redirect_error(
+                &state,
+                &to,
+                &format!("{}: {e}.", crate::web::portal::directory_code(&e).code()),
+            ))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -402,20 +370,17 @@ async fn remove(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
-) -> Response {
-    let g = match guard(&state, &si, &headers, &f, &id).await {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let g = guard(&state, &si, &headers, &f, &id).await?;
     let to = format!("/admin/groups/{}", g.id);
     let m = match member_of(&f) {
         Ok(m) => m,
         Err(e) => {
-            return kit::redirect_error(
+            return Ok(kit::redirect_error(
                 &state,
                 &to,
                 &format!("{}: {e}.", AdminCode::Invalid.code()),
-            )
+            ))
         }
     };
     let name = member_name(&state, &m).await;
@@ -429,14 +394,18 @@ async fn remove(
                     .before(&member_json(&m, &name)),
             )
             .await;
-            kit::redirect_ok(&state, &to, &format!("Removed {name} from {}.", g.name))
+            Ok(kit::redirect_ok(
+                &state,
+                &to,
+                &format!("Removed {name} from {}.", g.name),
+            ))
         }
-        Err(e @ DirectoryError::NotFound(_)) => kit::redirect_error(
+        Err(e @ DirectoryError::NotFound(_)) => Ok(kit::redirect_error(
             &state,
             &to,
             &format!("{}: {e}.", AdminCode::NotFound.code()),
-        ),
-        Err(e) => kit::directory_fail(&si, &headers, &e),
+        )),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -446,14 +415,11 @@ async fn delete(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
-) -> Response {
-    let g = match guard(&state, &si, &headers, &f, &id).await {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let g = guard(&state, &si, &headers, &f, &id).await?;
     let members = directory::group_members(state.store(), &g.id).await.ok();
     if let Err(e) = directory::delete_group(state.store(), &g.id).await {
-        return kit::directory_fail(&si, &headers, &e);
+        return Err(e.into());
     }
     let before = serde_json::json!({
         "group": g,
@@ -470,9 +436,9 @@ async fn delete(
         Change::new("group.delete", "group", &g.id, &g.name).before(&before),
     )
     .await;
-    kit::redirect_ok(
+    Ok(kit::redirect_ok(
         &state,
         "/admin/groups",
         &format!("Group {} deleted.", g.name),
-    )
+    ))
 }

@@ -1,11 +1,8 @@
 //! Helpers shared by the directory, logs and My Apps pages: form fields, flash messages
 //! across a redirect (POST-redirect-GET), a password shown once, error mapping, times.
 
-use super::super::{error_page, Flash};
-use crate::admin::errors::AdminCode;
-use crate::directory::{password::PasswordError, DirectoryError};
-use crate::store::StoreError;
-use crate::web::auth::{SignedIn, CSRF_FIELD};
+use super::super::Flash;
+use crate::web::auth::CSRF_FIELD;
 use crate::web::{cookie, set_cookie, AppState};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -135,64 +132,6 @@ pub(crate) fn take_secret(
     let plain = String::from_utf8(state.master().open(&sealed).ok()?).ok()?;
     let (id, secret) = plain.split_once('\n')?;
     (id == object_id).then(|| secret.to_owned())
-}
-
-/// The admin-plane code of a directory error.
-pub(crate) fn directory_code(e: &DirectoryError) -> AdminCode {
-    match e {
-        DirectoryError::Invalid { .. } | DirectoryError::Password(PasswordError::Policy(_)) => {
-            AdminCode::Invalid
-        }
-        DirectoryError::NotFound(_) => AdminCode::NotFound,
-        DirectoryError::Conflict(_) | DirectoryError::Ambiguous(_) => AdminCode::Conflict,
-        DirectoryError::Store(s) => store_code(s),
-        DirectoryError::Password(PasswordError::Hash(_)) => AdminCode::Internal,
-    }
-}
-
-/// The admin-plane code of a store error (503 when the database is out of reach).
-pub(crate) fn store_code(e: &StoreError) -> AdminCode {
-    match e {
-        StoreError::NotFound(_) => AdminCode::NotFound,
-        StoreError::Conflict(_) => AdminCode::Conflict,
-        e if e.is_unavailable() => AdminCode::Unavailable,
-        _ => AdminCode::Internal,
-    }
-}
-
-/// An error page for `e` (internal errors logged, their detail not shown).
-pub(crate) fn fail(
-    si: &SignedIn,
-    headers: &HeaderMap,
-    code: AdminCode,
-    e: &dyn std::fmt::Display,
-) -> Response {
-    if matches!(code, AdminCode::Internal | AdminCode::Unavailable) {
-        tracing::error!("admin portal: {e}");
-        return error_page(
-            Some(si),
-            headers,
-            code,
-            "The request could not be completed; nothing more is shown here. The server log has \
-             the details under the correlation id below.",
-        );
-    }
-    error_page(Some(si), headers, code, &e.to_string())
-}
-
-/// [`fail`] for a store error.
-pub(crate) fn store_fail(si: &SignedIn, headers: &HeaderMap, e: &StoreError) -> Response {
-    fail(si, headers, store_code(e), e)
-}
-
-/// [`fail`] for a directory error.
-pub(crate) fn directory_fail(si: &SignedIn, headers: &HeaderMap, e: &DirectoryError) -> Response {
-    fail(si, headers, directory_code(e), e)
-}
-
-/// 404 page for an object id that names nothing.
-pub(crate) fn not_found(si: &SignedIn, headers: &HeaderMap, what: &str) -> Response {
-    error_page(Some(si), headers, AdminCode::NotFound, what)
 }
 
 /// The status of a form shown again with its field errors.

@@ -8,12 +8,12 @@ use crate::admin::roles::{self, RoleError};
 use crate::admin::{Permission, Role};
 use crate::directory::DirectoryError;
 use crate::web::auth::SignedIn;
+use crate::web::portal::PortalResult;
 use crate::web::portal::{check_csrf, page, render, require, Admin, Crumb, Section};
 use crate::web::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 
@@ -59,14 +59,9 @@ struct RolesBody<'a> {
     upn: String,
 }
 
-async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ManageRoles) {
-        return r;
-    }
-    let holders = match roles::holders(state.store()).await {
-        Ok(h) => h,
-        Err(e) => return kit::store_fail(&si, &headers, &e),
-    };
+async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> PortalResult {
+    require(&si, Permission::ManageRoles)?;
+    let holders = roles::holders(state.store()).await?;
     let views = Role::ALL
         .iter()
         .map(|&r| RoleView {
@@ -104,7 +99,7 @@ async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMa
         kit::take_flash(&headers),
         &body,
     );
-    kit::shown(&state, &headers, r)
+    Ok(kit::shown(&state, &headers, r))
 }
 
 /// Assigns or removes (`op` = `assign` | `remove`) the posted `role` of `upn`, then
@@ -116,11 +111,15 @@ pub(super) async fn apply(
     f: &Fields,
     upn: &str,
     to: &str,
-) -> Response {
+) -> PortalResult {
     let role = match roles::parse_role(field(f, "role")) {
         Ok(r) => r,
         Err(e) => {
-            return kit::redirect_error(state, to, &format!("{}: {e}.", AdminCode::Invalid.code()))
+            return Ok(kit::redirect_error(
+                state,
+                to,
+                &format!("{}: {e}.", AdminCode::Invalid.code()),
+            ))
         }
     };
     let corr = crate::web::portal::correlation(headers);
@@ -146,48 +145,47 @@ pub(super) async fn apply(
                 }
             }),
         other => {
-            return kit::redirect_error(
+            return Ok(kit::redirect_error(
                 state,
                 to,
                 &format!(
                     "{}: op {other:?} is neither assign nor remove; use the page's buttons.",
                     AdminCode::Invalid.code()
                 ),
-            )
+            ))
         }
     };
     match result {
-        Ok(msg) => kit::redirect_ok(state, to, &msg),
-        Err(RoleError::LastGlobalAdministrator(u)) => kit::redirect_error(
+        Ok(msg) => Ok(kit::redirect_ok(state, to, &msg)),
+        Err(RoleError::LastGlobalAdministrator(u)) => Ok(kit::redirect_error(
             state,
             to,
             &format!(
                 "{}: {u} is the last Global Administrator: assign the role to someone else first, then remove it.",
                 AdminCode::Conflict.code()
             ),
-        ),
-        Err(RoleError::Directory(DirectoryError::NotFound(_))) => kit::redirect_error(
+        )),
+        Err(RoleError::Directory(DirectoryError::NotFound(_))) => Ok(kit::redirect_error(
             state,
             to,
             &format!(
                 "{}: no user has the user name {upn}; check it in Users (name@domain, e.g. B.Simon@contoso.com).",
                 AdminCode::NotFound.code()
             ),
-        ),
-        Err(RoleError::UnknownRole(e)) => kit::redirect_error(
+        )),
+        Err(RoleError::UnknownRole(e)) => Ok(kit::redirect_error(
             state,
             to,
             &format!("{}: unknown role {e}.", AdminCode::Invalid.code()),
-        ),
-        Err(RoleError::Directory(e)) => kit::directory_fail(si, headers, &e),
-        Err(RoleError::Store(e)) => kit::store_fail(si, headers, &e),
+        )),
+        Err(RoleError::Directory(e)) => Err(e.into()),
+        Err(RoleError::Store(e)) => Err(e.into()),
     }
 }
 
-#[allow(clippy::result_large_err)] // a Response is what the handler returns anyway
-fn guard(si: &SignedIn, headers: &HeaderMap, f: &Fields) -> Result<(), Response> {
+fn guard(si: &SignedIn, headers: &HeaderMap, f: &Fields) -> PortalResult<()> {
     check_csrf(si, headers, kit::csrf(f))?;
-    require(si, headers, Permission::ManageRoles)
+    require(si, Permission::ManageRoles)
 }
 
 async fn assign(
@@ -195,20 +193,18 @@ async fn assign(
     Admin(si): Admin,
     headers: HeaderMap,
     Form(mut f): Form<Fields>,
-) -> Response {
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
+) -> PortalResult {
+    guard(&si, &headers, &f)?;
     let upn = field(&f, "upn").to_owned();
     if upn.is_empty() {
-        return kit::redirect_error(
+        return Ok(kit::redirect_error(
             &state,
             "/admin/roles",
             &format!(
                 "{}: User name is empty: enter the user name (name@domain) of the user to give the role.",
                 AdminCode::Invalid.code()
             ),
-        );
+        ));
     }
     f.insert("op".into(), "assign".into());
     apply(&state, &si, &headers, &f, &upn, "/admin/roles").await
@@ -219,10 +215,8 @@ async fn remove(
     Admin(si): Admin,
     headers: HeaderMap,
     Form(mut f): Form<Fields>,
-) -> Response {
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
+) -> PortalResult {
+    guard(&si, &headers, &f)?;
     let upn = field(&f, "upn").to_owned();
     f.insert("op".into(), "remove".into());
     apply(&state, &si, &headers, &f, &upn, "/admin/roles").await

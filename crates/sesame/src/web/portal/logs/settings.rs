@@ -5,6 +5,7 @@ use crate::admin::errors::AdminCode;
 use crate::admin::settings::{self, Settings, SettingsError, MAX_SIGNIN_RETENTION_DAYS};
 use crate::admin::Permission;
 use crate::web::portal::directory::kit::{self, field, Fields};
+use crate::web::portal::PortalResult;
 use crate::web::portal::{
     check_csrf, correlation, page_with_status, render, require, Admin, Crumb, Flash, Section,
 };
@@ -12,7 +13,6 @@ use crate::web::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 
@@ -33,14 +33,9 @@ fn crumbs() -> Vec<Crumb> {
     vec![Crumb::new("/admin", "Overview"), Crumb::new("", "Settings")]
 }
 
-async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ManageRoles) {
-        return r;
-    }
-    let s = match settings::get(state.store()).await {
-        Ok(s) => s,
-        Err(e) => return kit::store_fail(&si, &headers, &e),
-    };
+async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> PortalResult {
+    require(&si, Permission::ManageRoles)?;
+    let s = settings::get(state.store()).await?;
     let body = render(&SettingsBody {
         csrf: &si.csrf,
         days: s.signin_log_retention_days.to_string(),
@@ -57,7 +52,7 @@ async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMa
         &body,
         StatusCode::OK,
     );
-    kit::shown(&state, &headers, r)
+    Ok(kit::shown(&state, &headers, r))
 }
 
 async fn save(
@@ -65,13 +60,9 @@ async fn save(
     Admin(si): Admin,
     headers: HeaderMap,
     Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = check_csrf(&si, &headers, kit::csrf(&f)) {
-        return r;
-    }
-    if let Err(r) = require(&si, &headers, Permission::ManageRoles) {
-        return r;
-    }
+) -> PortalResult {
+    check_csrf(&si, &headers, kit::csrf(&f))?;
+    require(&si, Permission::ManageRoles)?;
     let raw = field(&f, "signin_log_retention_days").to_owned();
     let again = |error: String| {
         let body = render(&SettingsBody {
@@ -95,9 +86,9 @@ async fn save(
         )
     };
     let Ok(days) = raw.parse::<i64>() else {
-        return again(format!(
+        return Ok(again(format!(
             "Sign-in log retention: {raw:?} is not a whole number of days; enter 1 to {MAX_SIGNIN_RETENTION_DAYS} (30 by default)."
-        ));
+        )));
     };
     let new = Settings {
         signin_log_retention_days: days,
@@ -105,15 +96,15 @@ async fn save(
     match settings::set(state.store(), &si.principal.actor, &new, &correlation(&headers)).await {
         Ok(_) => {
             state.config_changed().await;
-            kit::redirect_ok(
+            Ok(kit::redirect_ok(
                 &state,
                 "/admin/settings",
                 &format!("Settings saved: sign-in logs are kept {days} days."),
-            )
+            ))
         }
-        Err(SettingsError::Retention(d)) => again(format!(
+        Err(SettingsError::Retention(d)) => Ok(again(format!(
             "Sign-in log retention: {d} days is out of range; enter 1 to {MAX_SIGNIN_RETENTION_DAYS} (30 by default)."
-        )),
-        Err(SettingsError::Store(e)) => kit::store_fail(&si, &headers, &e),
+        ))),
+        Err(SettingsError::Store(e)) => Err(e.into()),
     }
 }
