@@ -56,7 +56,7 @@ pub fn router(state: AppState) -> Router {
             "/{tenant}/federationmetadata/2007-06/federationmetadata.xml",
             get(saml::federation_metadata),
         )
-        .merge(portal::routes())
+        .merge(portal::routes(&state))
         .merge(api::routes())
         .route("/testapp", get(testapp::index))
         .route("/testapp/login", get(testapp::login))

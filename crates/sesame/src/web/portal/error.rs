@@ -4,20 +4,17 @@
 //! A handler returns `Result<Response, PortalError>` and uses `?`: refused checks (CSRF,
 //! role), objects not found, storage and domain failures all become a `PortalError`.
 //! Its page names the request's correlation id, which only the request knows: the error
-//! travels in the response's extensions and [`render`] (the middleware of every portal
-//! route) turns it into the error page.
+//! travels in the response's extensions and the middleware of every portal route
+//! (`super::edge`) turns it into the error page.
 
 use super::{html, render as render_template};
 use crate::admin::errors::AdminCode;
 use crate::apps::AppError;
 use crate::directory::{password::PasswordError, DirectoryError};
 use crate::store::StoreError;
-use crate::web::http::correlation;
 use crate::web::pages::esc;
 use askama::Template;
-use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::fmt::Display;
 
@@ -71,7 +68,7 @@ impl PortalError {
     }
 
     /// The page of this error, naming `correlation`.
-    fn page(&self, correlation: &str) -> Response {
+    pub(super) fn page(&self, correlation: &str) -> Response {
         let body = render_template(&ErrorBody {
             code: self.code.code(),
             title: self.code.title(),
@@ -107,23 +104,12 @@ struct ErrorBody<'a> {
 }
 
 impl IntoResponse for PortalError {
-    /// The bare status, carrying the error for [`render`] to make the page.
+    /// The bare status, carrying the error for the portal's middleware to make the page.
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
         let mut r = status.into_response();
         r.extensions_mut().insert(self);
         r
-    }
-}
-
-/// The middleware of every portal route: a [`PortalError`] answered by the handler (or
-/// an extractor) becomes its page, with the request's correlation id.
-pub(crate) async fn render(req: Request, next: Next) -> Response {
-    let corr = correlation(req.headers());
-    let mut r = next.run(req).await;
-    match r.extensions_mut().remove::<PortalError>() {
-        Some(e) => e.page(&corr),
-        None => r,
     }
 }
 

@@ -16,6 +16,7 @@
 mod apps;
 mod directory;
 mod error;
+mod kit;
 mod logs;
 mod myapps;
 
@@ -40,7 +41,7 @@ pub(crate) const PORTAL_CSP: &str = "default-src 'none'; style-src 'self'; scrip
 img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The portal's routes (merged into [`super::router`]).
-pub(crate) fn routes() -> Router<AppState> {
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/assets/portal.css", get(css))
         .route("/assets/portal.js", get(js))
@@ -49,7 +50,24 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(directory::routes())
         .merge(logs::routes())
         .merge(myapps::routes())
-        .layer(axum::middleware::from_fn(error::render))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
+}
+
+/// The middleware of every portal route: a [`PortalError`] becomes its page, with the
+/// request's correlation id; a page shown removes the show-once cookies (flash, secret).
+async fn edge(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let corr = correlation(req.headers());
+    let shown_once = kit::shown_once(req.headers());
+    let mut r = next.run(req).await;
+    if let Some(e) = r.extensions_mut().remove::<PortalError>() {
+        r = e.page(&corr);
+    }
+    kit::clear_shown(&state, &shown_once, &mut r);
+    r
 }
 
 async fn css() -> PortalResult {

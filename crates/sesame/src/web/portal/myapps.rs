@@ -5,7 +5,7 @@
 //! on URL is empty, otherwise the Sign on URL (the application then sends an
 //! AuthnRequest). Like the seeds' "Access Panel" / "My Apps".
 
-use super::directory::kit;
+use super::kit;
 use super::{page, render, Crumb, Member, Section};
 use crate::apps::{assignments, App};
 use crate::web::portal::{PortalError, PortalResult};

@@ -4,20 +4,18 @@
 //! algorithm.
 
 use super::saml::{alg_label, date, sign_mode_label};
-use super::{
-    app_error_text, app_or_404, app_page, audit, form_app, saved_flash, see_other, Blade, Fields,
-};
+use super::{app_error_text, app_or_404, app_page, audit, form_app, Blade, Fields};
 use crate::admin::audit::Change;
 use crate::apps::{certs, App, SignMode, SigningAlg};
 use crate::web::auth::SignedIn;
+use crate::web::portal::kit;
 use crate::web::portal::{render, Admin, Crumb, Flash};
 use crate::web::portal::{PortalError, PortalResult};
 use crate::web::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use std::collections::HashMap;
 
 struct CertRow {
     thumbprint: String,
@@ -124,11 +122,11 @@ async fn show(
 pub(super) async fn page(
     State(state): State<AppState>,
     Admin(si): Admin,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
 ) -> PortalResult {
     let app = app_or_404(&state, &si, &id).await?;
-    show(&state, &si, &app, saved_flash(&q), None, None).await
+    show(&state, &si, &app, flash, None, None).await
 }
 
 fn valid_email(e: &str) -> bool {
@@ -151,11 +149,10 @@ pub(super) async fn save(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let before = form_app(&state, &si, &headers, &f, &id).await?;
-    let email = f.get("notification_email").trim().to_owned();
+    let email = f.raw("notification_email").trim().to_owned();
     let redo = |field: &'static str, e: String| {
         let app = before.clone();
         let email = email.clone();
@@ -173,11 +170,11 @@ pub(super) async fn save(
             .await
         }
     };
-    let mode: SignMode = match f.get("sign_mode").parse() {
+    let mode: SignMode = match f.raw("sign_mode").parse() {
         Ok(m) => m,
         Err(e) => return redo("sign_mode", format!("Signing option: {e} (SESAME910004)")).await,
     };
-    let alg: SigningAlg = match f.get("signing_alg").parse() {
+    let alg: SigningAlg = match f.raw("signing_alg").parse() {
         Ok(a) => a,
         Err(e) => {
             return redo(
@@ -228,10 +225,11 @@ pub(super) async fn save(
             })),
     )
     .await;
-    Ok(see_other(&format!(
-        "/admin/apps/{}/sso/certs?saved=certs",
-        saved.id
-    )))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/sso/certs", saved.id),
+        "SAML signing settings saved.",
+    ))
 }
 
 /// `POST /admin/apps/{id}/sso/certs/new`: "New certificate" (inactive).
@@ -240,9 +238,8 @@ pub(super) async fn new_cert(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
     match certs::new_certificate(state.store(), state.master(), &app.id).await {
         Ok(c) => {
@@ -253,10 +250,8 @@ pub(super) async fn new_cert(
                 Change::new("app.cert.new", "app", &app.id, &app.name).after(&c),
             )
             .await;
-            Ok(see_other(&format!(
-                "/admin/apps/{}/sso/certs?saved=cert-new",
-                app.id
-            )))
+            Ok(kit::redirect_ok(&state, &format!("/admin/apps/{}/sso/certs",
+                app.id), "New certificate created (inactive): make it active when the application trusts it."))
         }
         Err(e) => {
             show(
@@ -278,16 +273,15 @@ pub(super) async fn activate(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
     let before = certs::list(state.store(), &app.id)
         .await
         .unwrap_or_default()
         .into_iter()
         .find(|c| c.active);
-    match certs::activate(state.store(), &app.id, f.get("thumbprint")).await {
+    match certs::activate(state.store(), &app.id, f.raw("thumbprint")).await {
         Ok(c) => {
             audit(
                 &state,
@@ -298,10 +292,11 @@ pub(super) async fn activate(
                     .after(&c),
             )
             .await;
-            Ok(see_other(&format!(
-                "/admin/apps/{}/sso/certs?saved=cert-active",
-                app.id
-            )))
+            Ok(kit::redirect_ok(
+                &state,
+                &format!("/admin/apps/{}/sso/certs", app.id),
+                "Certificate made active: responses are now signed with it.",
+            ))
         }
         Err(e) => {
             show(
@@ -323,11 +318,10 @@ pub(super) async fn delete(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
-    let thumb = f.get("thumbprint");
+    let thumb = f.raw("thumbprint");
     let before = certs::list(state.store(), &app.id)
         .await
         .unwrap_or_default()
@@ -342,10 +336,11 @@ pub(super) async fn delete(
                 Change::new("app.cert.delete", "app", &app.id, &app.name).before(&before),
             )
             .await;
-            Ok(see_other(&format!(
-                "/admin/apps/{}/sso/certs?saved=cert-deleted",
-                app.id
-            )))
+            Ok(kit::redirect_ok(
+                &state,
+                &format!("/admin/apps/{}/sso/certs", app.id),
+                "Certificate deleted.",
+            ))
         }
         Err(e) => {
             show(

@@ -1,9 +1,7 @@
 //! (2) Attributes & Claims: the list, the Unique User Identifier (Name ID), "Add new
 //! claim" / edit / delete, and group claims.
 
-use super::{
-    app_error_text, app_or_404, app_page, audit, form_app, saved_flash, see_other, Blade, Fields,
-};
+use super::{app_error_text, app_or_404, app_page, audit, form_app, Blade, Fields};
 use crate::admin::audit::Change;
 use crate::apps::claims::{
     self, Claim, Expr, GroupClaims, GroupEmit, GroupScope, NameFormat, NameIdConfig, NameIdFormat,
@@ -11,6 +9,7 @@ use crate::apps::claims::{
 };
 use crate::apps::App;
 use crate::web::auth::SignedIn;
+use crate::web::portal::kit;
 use crate::web::portal::{render, Admin, Crumb, Flash};
 use crate::web::portal::{PortalError, PortalResult};
 use crate::web::AppState;
@@ -74,8 +73,8 @@ fn crumbs(app: &App, last: &str) -> Vec<Crumb> {
 pub(super) async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
 ) -> PortalResult {
     let app = app_or_404(&state, &si, &id).await?;
     let store = state.store();
@@ -129,7 +128,7 @@ pub(super) async fn list(
         Blade::Sso,
         "Attributes & Claims",
         crumbs(&app, "Attributes & Claims"),
-        saved_flash(&q),
+        flash,
         &body,
         StatusCode::OK,
     ))
@@ -137,8 +136,8 @@ pub(super) async fn list(
 
 /// A source as the forms edit it: an attribute of the list, or a transformation.
 fn parse_source(f: &Fields, what: &'static str) -> Result<Expr, (&'static str, String)> {
-    if f.get("source") == "transformation" {
-        let t = f.get("transformation").trim();
+    if f.raw("source") == "transformation" {
+        let t = f.raw("transformation").trim();
         if t.is_empty() {
             return Err((
                 "transformation",
@@ -148,7 +147,7 @@ fn parse_source(f: &Fields, what: &'static str) -> Result<Expr, (&'static str, S
         claims::parse_expression(t)
             .map_err(|e| ("transformation", format!("{what}: {e} (SESAME910004)")))
     } else {
-        let a = f.get("attribute");
+        let a = f.raw("attribute");
         SourceAttribute::parse(a)
             .map(Expr::Attribute)
             .ok_or_else(|| {
@@ -188,9 +187,9 @@ impl SourceForm {
 
     fn from_fields(f: &Fields) -> SourceForm {
         SourceForm {
-            is_transformation: f.get("source") == "transformation",
-            attribute: f.get("attribute").to_owned(),
-            transformation: f.get("transformation").to_owned(),
+            is_transformation: f.raw("source") == "transformation",
+            attribute: f.raw("attribute").to_owned(),
+            transformation: f.raw("transformation").to_owned(),
             attributes: SourceAttribute::all_names(),
         }
     }
@@ -274,9 +273,8 @@ pub(super) async fn nameid_save(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
     let redo = |e: (&'static str, String)| {
         nameid_page(
@@ -284,7 +282,7 @@ pub(super) async fn nameid_save(
             &si,
             &app,
             SourceForm::from_fields(&f),
-            f.get("format").to_owned(),
+            f.raw("format").to_owned(),
             Some(e),
         )
     };
@@ -292,7 +290,7 @@ pub(super) async fn nameid_save(
         Ok(s) => s,
         Err(e) => return Ok(redo(e)),
     };
-    let format = match NameIdFormat::parse(f.get("format")) {
+    let format = match NameIdFormat::parse(f.raw("format")) {
         Ok(x) => x,
         Err(e) => return Ok(redo(("format", format!("{e} (SESAME910004)")))),
     };
@@ -312,10 +310,11 @@ pub(super) async fn nameid_save(
             .after(&serde_json::json!({"nameid": cfg})),
     )
     .await;
-    Ok(see_other(&format!(
-        "/admin/apps/{}/sso/claims?saved=nameid",
-        app.id
-    )))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/sso/claims", app.id),
+        "Unique User Identifier saved.",
+    ))
 }
 
 #[derive(askama::Template)]
@@ -421,12 +420,11 @@ pub(super) async fn claim_save(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
-    let orig_name = f.get("orig_name").to_owned();
-    let orig_ns = f.get("orig_namespace").to_owned();
+    let orig_name = f.raw("orig_name").to_owned();
+    let orig_ns = f.raw("orig_namespace").to_owned();
     let redo = |field: &'static str, e: String| {
         claim_page(
             &state,
@@ -438,9 +436,9 @@ pub(super) async fn claim_save(
                 is_new: orig_name.is_empty(),
                 orig_name: orig_name.clone(),
                 orig_namespace: orig_ns.clone(),
-                name: f.get("name").to_owned(),
-                namespace: f.get("namespace").to_owned(),
-                name_format: f.get("name_format").to_owned(),
+                name: f.raw("name").to_owned(),
+                namespace: f.raw("namespace").to_owned(),
+                name_format: f.raw("name_format").to_owned(),
                 src: SourceForm::from_fields(&f),
                 error_field: field,
                 error: e,
@@ -452,13 +450,13 @@ pub(super) async fn claim_save(
         Ok(s) => s,
         Err((field, e)) => return Ok(redo(field, e)),
     };
-    let name_format: NameFormat = match f.get("name_format").parse() {
+    let name_format: NameFormat = match f.raw("name_format").parse() {
         Ok(n) => n,
         Err(e) => return Ok(redo("name_format", format!("{e} (SESAME910004)"))),
     };
     let claim = Claim {
-        name: f.get("name").trim().to_owned(),
-        namespace: f.get("namespace").trim().to_owned(),
+        name: f.raw("name").trim().to_owned(),
+        namespace: f.raw("namespace").trim().to_owned(),
         name_format,
         source,
     };
@@ -493,10 +491,11 @@ pub(super) async fn claim_save(
             .after(&serde_json::json!({"claims": after})),
     )
     .await;
-    Ok(see_other(&format!(
-        "/admin/apps/{}/sso/claims?saved=claim",
-        app.id
-    )))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/sso/claims", app.id),
+        "Claim saved.",
+    ))
 }
 
 /// `POST /admin/apps/{id}/sso/claims/delete` (name, namespace).
@@ -505,15 +504,14 @@ pub(super) async fn claim_delete(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
     let before = claims::list_claims(state.store(), &app.id)
         .await
         .unwrap_or_default();
     if let Err(e) =
-        claims::remove_claim(state.store(), &app.id, f.get("name"), f.get("namespace")).await
+        claims::remove_claim(state.store(), &app.id, f.raw("name"), f.raw("namespace")).await
     {
         return Err(PortalError::new(
             crate::admin::errors::AdminCode::NotFound,
@@ -532,10 +530,11 @@ pub(super) async fn claim_delete(
             .after(&serde_json::json!({"claims": after})),
     )
     .await;
-    Ok(see_other(&format!(
-        "/admin/apps/{}/sso/claims?saved=claim-deleted",
-        app.id
-    )))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/sso/claims", app.id),
+        "Claim deleted.",
+    ))
 }
 
 #[derive(askama::Template)]
@@ -592,24 +591,23 @@ pub(super) async fn groups_save(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
     let cfg = f.checked("enabled").then(|| {
         let mut g = GroupClaims::new(
-            if f.get("scope") == "assigned" {
+            if f.raw("scope") == "assigned" {
                 GroupScope::AssignedToApp
             } else {
                 GroupScope::All
             },
-            if f.get("emit") == "name" {
+            if f.raw("emit") == "name" {
                 GroupEmit::Name
             } else {
                 GroupEmit::ObjectId
             },
         );
-        let n = f.get("claim_name").trim();
+        let n = f.raw("claim_name").trim();
         if !n.is_empty() {
             g.claim_name = n.to_owned();
         }
@@ -623,9 +621,9 @@ pub(super) async fn groups_save(
             csrf: &si.csrf,
             app: &app,
             enabled: cfg.is_some(),
-            assigned_only: f.get("scope") == "assigned",
-            by_name: f.get("emit") == "name",
-            claim_name: f.get("claim_name").to_owned(),
+            assigned_only: f.raw("scope") == "assigned",
+            by_name: f.raw("emit") == "name",
+            claim_name: f.raw("claim_name").to_owned(),
             error: app_error_text(&e),
         });
         return Ok(app_page(
@@ -649,8 +647,9 @@ pub(super) async fn groups_save(
             .after(&serde_json::json!({"group_claims": cfg})),
     )
     .await;
-    Ok(see_other(&format!(
-        "/admin/apps/{}/sso/claims?saved=groups",
-        app.id
-    )))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/sso/claims", app.id),
+        "Group claims saved.",
+    ))
 }

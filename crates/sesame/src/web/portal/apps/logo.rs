@@ -6,6 +6,7 @@
 use super::{audit, form_app, Fields};
 use crate::admin::audit::Change;
 use crate::store::AppLogo;
+use crate::web::portal::kit;
 use crate::web::portal::PortalResult;
 use crate::web::portal::{Admin, Flash};
 use crate::web::AppState;
@@ -309,9 +310,8 @@ pub(super) async fn upload(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
     let store = state.store();
     let before = store.app_logo(&app.id).await.ok().flatten();
@@ -319,7 +319,7 @@ pub(super) async fn upload(
         l.as_ref()
             .map(|l| serde_json::json!({"content_type": l.content_type, "bytes": l.data.len()}))
     };
-    if f.get("remove") == "1" {
+    if f.raw("remove") == "1" {
         if let Err(e) = store.delete_app_logo(&app.id).await {
             return Err(e.into());
         }
@@ -334,7 +334,7 @@ pub(super) async fn upload(
         .await;
         return super::props::show(&state, &si, &app, Flash::ok("Logo removed."), None).await;
     }
-    let logo = match parse_upload(f.get("logo"), crate::tenant::now_unix()) {
+    let logo = match parse_upload(f.raw("logo"), crate::tenant::now_unix()) {
         Ok(l) => l,
         Err(e) => {
             return super::props::show(
@@ -359,10 +359,11 @@ pub(super) async fn upload(
             .after(&summary(&Some(logo))),
     )
     .await;
-    Ok(super::see_other(&format!(
-        "/admin/apps/{}/properties?saved=logo",
-        app.id
-    )))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/properties", app.id),
+        "Logo saved.",
+    ))
 }
 
 #[cfg(test)]

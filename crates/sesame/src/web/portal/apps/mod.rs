@@ -25,14 +25,16 @@ use crate::apps::{App, AppError, NewApp};
 use crate::gallery::{self, Template};
 use crate::web::auth::SignedIn;
 use crate::web::portal::app_error_text;
+use crate::web::portal::kit;
+pub(super) use crate::web::portal::kit::Fields;
 use crate::web::portal::{
     check_csrf, correlation, page, page_with_status, render, require, Admin, Crumb, Flash, Section,
 };
 use crate::web::portal::{PortalError, PortalResult};
 use crate::web::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use std::collections::HashMap;
@@ -107,36 +109,9 @@ pub(super) fn routes() -> Router<AppState> {
 // ---------------------------------------------------------------------------------------
 // Shared helpers
 
-/// A submitted form as its list of (name, value) pairs (fields may repeat).
-pub(super) struct Fields(pub Vec<(String, String)>);
-
-impl Fields {
-    /// The first value of `name` ('' when absent).
-    pub(super) fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-
-    /// Every value of `name`, in order.
-    pub(super) fn all(&self, name: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// Whether a checkbox `name` was ticked.
-    pub(super) fn checked(&self, name: &str) -> bool {
-        self.0.iter().any(|(n, v)| n == name && !v.is_empty())
-    }
-}
-
 /// CSRF first, then the role: the checks of every POST of this area.
 pub(super) fn guard(si: &SignedIn, headers: &HeaderMap, f: &Fields) -> PortalResult<()> {
-    check_csrf(si, headers, f.get(crate::web::auth::CSRF_FIELD))?;
+    check_csrf(si, headers, f.raw(crate::web::auth::CSRF_FIELD))?;
     require(si, Permission::ManageApps)
 }
 
@@ -180,42 +155,6 @@ pub(super) async fn audit(state: &AppState, si: &SignedIn, headers: &HeaderMap, 
         tracing::error!("audit log: recording {action} failed: {e}");
     }
     state.config_changed().await;
-}
-
-/// 303 See Other to `to`.
-pub(super) fn see_other(to: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
-}
-
-/// The flash of a page reached after a change (`?saved=KEY`); fixed texts only, so no
-/// query value is ever shown.
-pub(super) fn saved_flash(q: &HashMap<String, String>) -> Option<Flash> {
-    let text = match q.get("saved").map(String::as_str)? {
-        "created" => "Application added. Set up single sign-on next: Single sign-on → SAML.",
-        "props" => "Properties saved.",
-        "logo" => "Logo saved.",
-        "basic" => "Basic SAML Configuration saved.",
-        "nameid" => "Unique User Identifier saved.",
-        "claim" => "Claim saved.",
-        "claim-deleted" => "Claim deleted.",
-        "groups" => "Group claims saved.",
-        "certs" => "SAML signing settings saved.",
-        "cert-new" => {
-            "New certificate created (inactive): make it active when the application trusts it."
-        }
-        "cert-active" => "Certificate made active: responses are now signed with it.",
-        "cert-deleted" => "Certificate deleted.",
-        "assigned" => "Assignment added.",
-        "unassigned" => "Assignment removed.",
-        "roles" => "App roles saved.",
-        "deleted" => "Application deleted.",
-        _ => return None,
-    };
-    Flash::ok(text)
 }
 
 /// A field error of a form shown again: (field key, message).
@@ -328,6 +267,7 @@ struct ListBody {
 async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
+    kit::Flashed(flash): kit::Flashed,
     Query(q): Query<HashMap<String, String>>,
 ) -> PortalResult {
     require(&si, Permission::ManageApps)?;
@@ -372,7 +312,6 @@ async fn list(
             name: a.name,
         })
         .collect();
-    let flash = saved_flash(&q);
     let body = render(&ListBody {
         q: q.get("q").cloned().unwrap_or_default(),
         tiles: q.get("view").is_some_and(|v| v == "tiles"),
@@ -504,7 +443,7 @@ fn card_fields(t: &Template, f: &Fields) -> Vec<CardField> {
             (uf.required && uf.fixed().is_none()).then(|| CardField {
                 name,
                 label,
-                value: f.get(name).to_owned(),
+                value: f.raw(name).to_owned(),
                 placeholder: uf
                     .patterns()
                     .first()
@@ -540,7 +479,7 @@ fn card_body(
     error: &str,
     existing: Option<&App>,
 ) -> String {
-    card_body_with(si, t, name, error, existing, &Fields(Vec::new()), "")
+    card_body_with(si, t, name, error, existing, &Fields::default(), "")
 }
 
 fn card_body_with(
@@ -582,7 +521,7 @@ fn card_body_with(
         existing: existing.map(|a| (a.id.clone(), a.name.clone())),
         fields: card_fields(t, f),
         error_field: error_field.to_owned(),
-        metadata: f.get("metadata").to_owned(),
+        metadata: f.raw("metadata").to_owned(),
         modes: t
             .sso_modes
             .iter()
@@ -662,12 +601,11 @@ async fn add(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     guard(&si, &headers, &f)?;
     let t = template_or_404(&id)?;
-    let name = f.get("name").trim().to_owned();
+    let name = f.raw("name").trim().to_owned();
     let refuse = |msg: String, existing: Option<&App>| {
         let body = card_body(&si, t, &name, &msg, existing);
         card_page(
@@ -687,14 +625,14 @@ async fn add(
     // template cannot know (an app cannot be stored without them) come from the card's
     // form and are checked against its patterns.
     let mut new = gallery::new_app(t, &name);
-    let identifier = f.get("identifier").trim();
+    let identifier = f.raw("identifier").trim();
     if t.identifier.fixed().is_none() && !identifier.is_empty() {
         new.saml.identifiers = vec![crate::apps::Identifier {
             value: identifier.to_owned(),
             is_default: true,
         }];
     }
-    let reply = f.get("reply_url").trim();
+    let reply = f.raw("reply_url").trim();
     if t.reply_url.fixed().is_none() && !reply.is_empty() {
         new.saml.reply_urls = vec![crate::apps::ReplyUrl {
             url: reply.to_owned(),
@@ -704,7 +642,7 @@ async fn add(
     }
     // "Upload metadata file" on the card (templates whose vendor exports SP metadata):
     // it fills the Identifier, Reply URL(s), Logout URL and the SP's certificate.
-    let metadata = f.get("metadata");
+    let metadata = f.raw("metadata");
     if t.metadata_upload && !metadata.trim().is_empty() {
         if let Err(e) = crate::apps::apply_sp_metadata(&mut new.saml, metadata) {
             let text = format!("{e} (SESAME910008)");
@@ -731,7 +669,7 @@ async fn add(
         ("sign_on_url", &mut new.saml.sign_on_url),
         ("logout_url", &mut new.saml.logout_url),
     ] {
-        let v = f.get(name).trim();
+        let v = f.raw(name).trim();
         if !v.is_empty() {
             *slot = Some(v.to_owned());
         }
@@ -761,7 +699,11 @@ async fn add(
         Change::new("app.create", "app", &app.id, &app.name).after(&app),
     )
     .await;
-    Ok(see_other(&format!("/admin/apps/{}?saved=created", app.id)))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}", app.id),
+        "Application added. Set up single sign-on next: Single sign-on → SAML.",
+    ))
 }
 
 #[derive(askama::Template)]
@@ -811,11 +753,10 @@ async fn custom_create(
     State(state): State<AppState>,
     Admin(si): Admin,
     headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     guard(&si, &headers, &f)?;
-    let name = f.get("name").trim().to_owned();
+    let name = f.raw("name").trim().to_owned();
     match crate::apps::create_app(state.store(), state.master(), NewApp::custom(&name)).await {
         Ok(app) => {
             audit(
@@ -825,7 +766,11 @@ async fn custom_create(
                 Change::new("app.create", "app", &app.id, &app.name).after(&app),
             )
             .await;
-            Ok(see_other(&format!("/admin/apps/{}?saved=created", app.id)))
+            Ok(kit::redirect_ok(
+                &state,
+                &format!("/admin/apps/{}", app.id),
+                "Application added. Set up single sign-on next: Single sign-on → SAML.",
+            ))
         }
         Err(e) => Ok(custom_page(
             &state,

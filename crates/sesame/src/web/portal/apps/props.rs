@@ -1,19 +1,16 @@
 //! The Overview and Properties blades, and deleting an application.
 
-use super::{
-    app_error_text, app_or_404, app_page, audit, form_app, saved_flash, see_other, Blade,
-    FieldError, Fields,
-};
+use super::{app_error_text, app_or_404, app_page, audit, form_app, Blade, FieldError, Fields};
 use crate::admin::audit::Change;
 use crate::apps::App;
 use crate::web::auth::SignedIn;
+use crate::web::portal::kit;
 use crate::web::portal::PortalResult;
 use crate::web::portal::{render, Flash};
 use crate::web::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Form;
-use std::collections::HashMap;
 
 #[derive(askama::Template)]
 #[template(path = "portal/apps/overview.html")]
@@ -28,8 +25,8 @@ struct OverviewBody<'a> {
 pub(super) async fn overview(
     State(state): State<AppState>,
     crate::web::portal::Admin(si): crate::web::portal::Admin,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
 ) -> PortalResult {
     let app = app_or_404(&state, &si, &id).await?;
     let assignments = crate::apps::list_assignments(state.store(), &app.id)
@@ -54,7 +51,7 @@ pub(super) async fn overview(
         Blade::Overview,
         "Overview",
         vec![],
-        saved_flash(&q),
+        flash,
         &body,
         StatusCode::OK,
     ))
@@ -109,11 +106,11 @@ pub(super) async fn show(
 pub(super) async fn properties(
     State(state): State<AppState>,
     crate::web::portal::Admin(si): crate::web::portal::Admin,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
 ) -> PortalResult {
     let app = app_or_404(&state, &si, &id).await?;
-    show(&state, &si, &app, saved_flash(&q), None).await
+    show(&state, &si, &app, flash, None).await
 }
 
 /// `POST /admin/apps/{id}/properties`: name, enabled, assignment required, visible, notes.
@@ -122,16 +119,15 @@ pub(super) async fn save(
     crate::web::portal::Admin(si): crate::web::portal::Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let before = form_app(&state, &si, &headers, &f, &id).await?;
     let mut app = before.clone();
-    app.name = f.get("name").to_owned();
+    app.name = f.raw("name").to_owned();
     app.enabled = f.checked("enabled");
     app.assignment_required = f.checked("assignment_required");
     app.visible = f.checked("visible");
-    app.notes = f.get("notes").replace("\r\n", "\n");
+    app.notes = f.raw("notes").replace("\r\n", "\n");
     match crate::apps::save_app(state.store(), app.clone()).await {
         Ok(saved) => {
             audit(
@@ -143,10 +139,11 @@ pub(super) async fn save(
                     .after(&saved),
             )
             .await;
-            Ok(see_other(&format!(
-                "/admin/apps/{}/properties?saved=props",
-                saved.id
-            )))
+            Ok(kit::redirect_ok(
+                &state,
+                &format!("/admin/apps/{}/properties", saved.id),
+                "Properties saved.",
+            ))
         }
         Err(e) => {
             let field = match &e {
@@ -172,9 +169,8 @@ pub(super) async fn delete(
     crate::web::portal::Admin(si): crate::web::portal::Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
     if let Err(e) = crate::apps::delete_app(state.store(), &app.id).await {
         return Err(e.into());
@@ -186,5 +182,9 @@ pub(super) async fn delete(
         Change::new("app.delete", "app", &app.id, &app.name).before(&app),
     )
     .await;
-    Ok(see_other("/admin/apps?saved=deleted"))
+    Ok(kit::redirect_ok(
+        &state,
+        "/admin/apps",
+        "Application deleted.",
+    ))
 }

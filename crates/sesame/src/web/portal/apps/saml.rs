@@ -2,15 +2,13 @@
 //! (its five numbered sections), and (1) Basic SAML Configuration's edit form with
 //! "Upload metadata file".
 
-use super::{
-    app_error_text, app_or_404, app_page, audit, form_app, patterns_json, saved_flash, see_other,
-    Blade, Fields,
-};
+use super::{app_error_text, app_or_404, app_page, audit, form_app, patterns_json, Blade, Fields};
 use crate::admin::audit::Change;
 use crate::apps::config::{field, CertificateSummary};
 use crate::apps::{App, AppError, Identifier, ReplyUrl, SamlConfig};
 use crate::gallery::{Template, UrlField};
 use crate::web::auth::SignedIn;
+use crate::web::portal::kit;
 use crate::web::portal::PortalResult;
 use crate::web::portal::{render, Admin, Crumb, Flash};
 use crate::web::AppState;
@@ -56,7 +54,7 @@ pub(super) async fn select(
 ) -> PortalResult {
     let app = app_or_404(&state, &si, &id).await?;
     if super::sso_configured(&app) && !q.contains_key("select") {
-        return Ok(see_other(&format!("/admin/apps/{}/sso/saml", app.id)));
+        return Ok(kit::see_other(&format!("/admin/apps/{}/sso/saml", app.id)));
     }
     let body = render(&SelectBody { app: &app });
     Ok(app_page(
@@ -105,8 +103,8 @@ struct SetupBody<'a> {
 pub(super) async fn setup(
     State(state): State<AppState>,
     Admin(si): Admin,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
 ) -> PortalResult {
     let app = app_or_404(&state, &si, &id).await?;
     let store = state.store();
@@ -203,7 +201,7 @@ pub(super) async fn setup(
             ),
             Crumb::new("", "Set up single sign-on with SAML"),
         ],
-        saved_flash(&q),
+        flash,
         &body,
         StatusCode::OK,
     ))
@@ -451,7 +449,7 @@ fn read_form(f: &Fields, base: &SamlConfig) -> (BasicForm, Option<(String, Strin
     let mut saml = base.clone();
     let mut err = None;
     let removed_ids = f.all("identifier_remove");
-    let id_default = f.get("identifier_default");
+    let id_default = f.raw("identifier_default");
     saml.identifiers = f
         .all("identifier")
         .into_iter()
@@ -468,7 +466,7 @@ fn read_form(f: &Fields, base: &SamlConfig) -> (BasicForm, Option<(String, Strin
         }
     }
     let removed_replies = f.all("reply_remove");
-    let reply_default = f.get("reply_default");
+    let reply_default = f.raw("reply_default");
     let indexes = f.all("reply_index");
     let mut index_text = Vec::new();
     saml.reply_urls = Vec::new();
@@ -507,14 +505,14 @@ fn read_form(f: &Fields, base: &SamlConfig) -> (BasicForm, Option<(String, Strin
         }
     }
     let opt = |name: &str| {
-        let v = f.get(name).trim();
+        let v = f.raw(name).trim();
         (!v.is_empty()).then(|| v.to_owned())
     };
     saml.sign_on_url = opt("sign_on_url");
     saml.relay_state = opt("relay_state");
     saml.logout_url = opt("logout_url");
     saml.require_signed_requests = f.checked("require_signed_requests");
-    let pem = f.get("sp_certs");
+    let pem = f.raw("sp_certs");
     let mut certs = Vec::new();
     const END: &str = "-----END CERTIFICATE-----";
     for chunk in pem.split_inclusive(END) {
@@ -535,7 +533,7 @@ fn read_form(f: &Fields, base: &SamlConfig) -> (BasicForm, Option<(String, Strin
         BasicForm {
             saml,
             reply_index_text: index_text,
-            extra_rows: if f.get("more") == "1" { 3 } else { 1 },
+            extra_rows: if f.raw("more") == "1" { 3 } else { 1 },
         },
         err,
     )
@@ -547,12 +545,11 @@ pub(super) async fn basic_save(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let before = form_app(&state, &si, &headers, &f, &id).await?;
     let (form, read_err) = read_form(&f, &before.saml);
-    if f.get("more") == "1" {
+    if f.raw("more") == "1" {
         return Ok(basic_page(
             &state,
             &si,
@@ -590,10 +587,11 @@ pub(super) async fn basic_save(
                     .after(&saved.saml),
             )
             .await;
-            Ok(see_other(&format!(
-                "/admin/apps/{}/sso/saml?saved=basic",
-                saved.id
-            )))
+            Ok(kit::redirect_ok(
+                &state,
+                &format!("/admin/apps/{}/sso/saml", saved.id),
+                "Basic SAML Configuration saved.",
+            ))
         }
         Err(e) => {
             let field = match &e {
@@ -625,11 +623,10 @@ pub(super) async fn metadata_upload(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
-    let xml = f.get("metadata");
+    let xml = f.raw("metadata");
     let mut saml = app.saml.clone();
     let applied = if xml.trim().is_empty() {
         Err(AppError::Invalid {

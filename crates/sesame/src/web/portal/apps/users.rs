@@ -1,12 +1,11 @@
 //! The Users and groups blade: assignments with their role, "Add user/group" (search,
 //! "Select a role", "Assign"), remove; and the app's roles.
 
-use super::{
-    app_error_text, app_or_404, app_page, audit, form_app, saved_flash, see_other, Blade, Fields,
-};
+use super::{app_error_text, app_or_404, app_page, audit, form_app, Blade, Fields};
 use crate::admin::audit::Change;
 use crate::apps::{App, AssignmentView, Principal};
 use crate::web::auth::SignedIn;
+use crate::web::portal::kit;
 use crate::web::portal::PortalResult;
 use crate::web::portal::{render, Admin, Crumb, Flash};
 use crate::web::AppState;
@@ -82,11 +81,11 @@ async fn show_list(
 pub(super) async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
 ) -> PortalResult {
     let app = app_or_404(&state, &si, &id).await?;
-    show_list(&state, &si, &app, saved_flash(&q), String::new()).await
+    show_list(&state, &si, &app, flash, String::new()).await
 }
 
 struct Candidate {
@@ -221,9 +220,8 @@ pub(super) async fn add(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
     let picked: Vec<Principal> = f
         .all("principal")
@@ -235,16 +233,16 @@ pub(super) async fn add(
             &state,
             &si,
             &app,
-            f.get("q"),
+            f.raw("q"),
             "Select at least one user or group in the list, then Assign (SESAME910004).".into(),
         )
         .await;
     }
-    let role = f.get("role").trim();
+    let role = f.raw("role").trim();
     let role = (!role.is_empty()).then_some(role);
     for p in &picked {
         if let Err(e) = crate::apps::assign(state.store(), &app.id, p, role).await {
-            return show_add(&state, &si, &app, f.get("q"), app_error_text(&e)).await;
+            return show_add(&state, &si, &app, f.raw("q"), app_error_text(&e)).await;
         }
         let (kind, pid) = match p {
             Principal::User(i) => ("user", i),
@@ -260,10 +258,11 @@ pub(super) async fn add(
         )
         .await;
     }
-    Ok(see_other(&format!(
-        "/admin/apps/{}/users?saved=assigned",
-        app.id
-    )))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/users", app.id),
+        "Assignment added.",
+    ))
 }
 
 /// `POST /admin/apps/{id}/users/remove` (principal, role).
@@ -272,11 +271,10 @@ pub(super) async fn remove(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
-    let Some(p) = principal_of(f.get("principal")) else {
+    let Some(p) = principal_of(f.raw("principal")) else {
         return show_list(
             &state,
             &si,
@@ -286,7 +284,7 @@ pub(super) async fn remove(
         )
         .await;
     };
-    let role = f.get("role");
+    let role = f.raw("role");
     let role = (!role.is_empty()).then_some(role);
     if let Err(e) = crate::apps::unassign(state.store(), &app.id, &p, role).await {
         return show_list(&state, &si, &app, None, app_error_text(&e)).await;
@@ -296,14 +294,15 @@ pub(super) async fn remove(
         &si,
         &headers,
         Change::new("app.unassign", "app", &app.id, &app.name).before(&serde_json::json!({
-            "principal": f.get("principal"), "role": role.unwrap_or("")
+            "principal": f.raw("principal"), "role": role.unwrap_or("")
         })),
     )
     .await;
-    Ok(see_other(&format!(
-        "/admin/apps/{}/users?saved=unassigned",
-        app.id
-    )))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/users", app.id),
+        "Assignment removed.",
+    ))
 }
 
 /// `POST /admin/apps/{id}/roles` (add=NAME | remove=NAME): the app's roles.
@@ -312,15 +311,14 @@ pub(super) async fn roles(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Form<Fields>,
 ) -> PortalResult {
-    let f = Fields(f);
     let app = form_app(&state, &si, &headers, &f, &id).await?;
     let before = state.store().app_roles(&app.id).await.unwrap_or_default();
-    let res = if !f.get("remove").is_empty() {
-        crate::apps::remove_role(state.store(), &app.id, f.get("remove")).await
+    let res = if !f.raw("remove").is_empty() {
+        crate::apps::remove_role(state.store(), &app.id, f.raw("remove")).await
     } else {
-        crate::apps::add_role(state.store(), &app.id, f.get("add")).await
+        crate::apps::add_role(state.store(), &app.id, f.raw("add")).await
     };
     if let Err(e) = res {
         return show_list(&state, &si, &app, None, app_error_text(&e)).await;
@@ -335,8 +333,9 @@ pub(super) async fn roles(
             .after(&after),
     )
     .await;
-    Ok(see_other(&format!(
-        "/admin/apps/{}/users?saved=roles",
-        app.id
-    )))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/users", app.id),
+        "App roles saved.",
+    ))
 }

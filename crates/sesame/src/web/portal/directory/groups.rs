@@ -1,13 +1,13 @@
 //! Groups: the list with search, New group (name, description), and the group's page
 //! with its members (add a user or a group found by search, remove) and delete.
 
-use super::kit::{self, field, Fields};
 use super::{input_of, record, FieldErrors};
 use crate::admin::audit::Change;
 use crate::admin::errors::AdminCode;
 use crate::admin::Permission;
 use crate::directory::{self, DirectoryError, Group, MemberRef};
 use crate::web::auth::SignedIn;
+use crate::web::portal::kit::{self, Fields};
 use crate::web::portal::{
     check_csrf, page, page_with_status, render, require, Admin, Crumb, Flash, Section,
 };
@@ -72,7 +72,7 @@ async fn list(
         can_manage: si.principal.can(Permission::ManageDirectory),
         groups,
     });
-    let r = page(
+    Ok(page(
         &state,
         &si,
         Section::Groups,
@@ -80,8 +80,7 @@ async fn list(
         crumbs(None),
         kit::take_flash(&headers),
         &body,
-    );
-    Ok(kit::shown(&state, &headers, r))
+    ))
 }
 
 #[derive(Template)]
@@ -118,10 +117,10 @@ async fn create(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> PortalResult {
-    check_csrf(&si, &headers, kit::csrf(&f))?;
+    check_csrf(&si, &headers, f.csrf())?;
     require(&si, Permission::ManageDirectory)?;
-    let name = field(&f, "name").to_owned();
-    let description = field(&f, "description").to_owned();
+    let name = f.field("name").to_owned();
+    let description = f.field("description").to_owned();
     let (errors, status, code) =
         match directory::create_group(state.store(), &name, &description).await {
             Ok(g) => {
@@ -259,7 +258,7 @@ async fn show(
         find,
         candidates,
     });
-    let r = page(
+    Ok(page(
         &state,
         &si,
         Section::Groups,
@@ -267,8 +266,7 @@ async fn show(
         crumbs(Some(&g.name)),
         kit::take_flash(&headers),
         &body,
-    );
-    Ok(kit::shown(&state, &headers, r))
+    ))
 }
 
 async fn guard(
@@ -278,18 +276,18 @@ async fn guard(
     f: &Fields,
     id: &str,
 ) -> PortalResult<Group> {
-    check_csrf(si, headers, kit::csrf(f))?;
+    check_csrf(si, headers, f.csrf())?;
     require(si, Permission::ManageDirectory)?;
     load(state, id).await
 }
 
 /// The member a form names: `kind` (user | group) and `member_id`.
 fn member_of(f: &Fields) -> Result<MemberRef, String> {
-    let id = field(f, "member_id");
+    let id = f.field("member_id");
     if id.is_empty() {
         return Err("no member chosen: search for a user or group, then select Add".into());
     }
-    match field(f, "kind") {
+    match f.field("kind") {
         "user" => Ok(MemberRef::User(id.to_owned())),
         "group" => Ok(MemberRef::Group(id.to_owned())),
         other => Err(format!("kind {other:?} is neither user nor group")),

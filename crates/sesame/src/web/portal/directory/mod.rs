@@ -7,7 +7,6 @@
 //! audit log, then the browser is redirected (303) to a page showing what was done.
 
 mod groups;
-pub(super) mod kit;
 mod roles;
 mod users;
 
@@ -75,33 +74,5 @@ pub(super) fn input_of(field: &str) -> &'static str {
         "group name" => "name",
         "description" => "description",
         _ => "form",
-    }
-}
-
-/// A pager: links to the previous and next pages of a list.
-#[derive(Debug, Default)]
-pub(in crate::web::portal) struct Pager {
-    pub page: i64,
-    pub prev: String,
-    pub next: String,
-}
-
-impl Pager {
-    /// The pager of page `page` of a list whose URL without `page` is `base` (ending in
-    /// `?` or `&`), when there is a next page or not.
-    pub(in crate::web::portal) fn new(base: &str, page: i64, has_next: bool) -> Pager {
-        Pager {
-            page,
-            prev: if page > 1 {
-                format!("{base}page={}", page - 1)
-            } else {
-                String::new()
-            },
-            next: if has_next {
-                format!("{base}page={}", page + 1)
-            } else {
-                String::new()
-            },
-        }
     }
 }

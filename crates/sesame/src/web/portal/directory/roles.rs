@@ -2,12 +2,12 @@
 //! name + role) and remove, refusing to remove the last Global Administrator. Global
 //! Administrators only. `admin::roles` audits each change itself.
 
-use super::kit::{self, field, Fields};
 use crate::admin::errors::AdminCode;
 use crate::admin::roles::{self, RoleError};
 use crate::admin::{Permission, Role};
 use crate::directory::DirectoryError;
 use crate::web::auth::SignedIn;
+use crate::web::portal::kit::{self, Fields};
 use crate::web::portal::PortalResult;
 use crate::web::portal::{check_csrf, page, render, require, Admin, Crumb, Section};
 use crate::web::AppState;
@@ -87,7 +87,7 @@ async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMa
         roles: views,
         upn: String::new(),
     });
-    let r = page(
+    Ok(page(
         &state,
         &si,
         Section::Roles,
@@ -98,8 +98,7 @@ async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMa
         ],
         kit::take_flash(&headers),
         &body,
-    );
-    Ok(kit::shown(&state, &headers, r))
+    ))
 }
 
 /// Assigns or removes (`op` = `assign` | `remove`) the posted `role` of `upn`, then
@@ -112,7 +111,7 @@ pub(super) async fn apply(
     upn: &str,
     to: &str,
 ) -> PortalResult {
-    let role = match roles::parse_role(field(f, "role")) {
+    let role = match roles::parse_role(f.field("role")) {
         Ok(r) => r,
         Err(e) => {
             return Ok(kit::redirect_error(
@@ -125,7 +124,7 @@ pub(super) async fn apply(
     let corr = crate::web::portal::correlation(headers);
     let actor = &si.principal.actor;
     let store = state.store();
-    let result = match field(f, "op") {
+    let result = match f.field("op") {
         "assign" => roles::assign(store, actor, upn, role, &corr)
             .await
             .map(|added| {
@@ -184,7 +183,7 @@ pub(super) async fn apply(
 }
 
 fn guard(si: &SignedIn, headers: &HeaderMap, f: &Fields) -> PortalResult<()> {
-    check_csrf(si, headers, kit::csrf(f))?;
+    check_csrf(si, headers, f.csrf())?;
     require(si, Permission::ManageRoles)
 }
 
@@ -195,7 +194,7 @@ async fn assign(
     Form(mut f): Form<Fields>,
 ) -> PortalResult {
     guard(&si, &headers, &f)?;
-    let upn = field(&f, "upn").to_owned();
+    let upn = f.field("upn").to_owned();
     if upn.is_empty() {
         return Ok(kit::redirect_error(
             &state,
@@ -206,7 +205,7 @@ async fn assign(
             ),
         ));
     }
-    f.insert("op".into(), "assign".into());
+    f.set("op", "assign");
     apply(&state, &si, &headers, &f, &upn, "/admin/roles").await
 }
 
@@ -217,7 +216,7 @@ async fn remove(
     Form(mut f): Form<Fields>,
 ) -> PortalResult {
     guard(&si, &headers, &f)?;
-    let upn = field(&f, "upn").to_owned();
-    f.insert("op".into(), "remove".into());
+    let upn = f.field("upn").to_owned();
+    f.set("op", "remove");
     apply(&state, &si, &headers, &f, &upn, "/admin/roles").await
 }

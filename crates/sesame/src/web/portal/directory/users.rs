@@ -2,13 +2,14 @@
 //! "Create"), and the user's page (profile, sign-in blocked or not, password reset,
 //! groups, assigned applications, roles, delete).
 
-use super::kit::{self, checked, field, raw, Fields};
-use super::{input_of, record, FieldErrors, Pager};
+use super::{input_of, record, FieldErrors};
 use crate::admin::audit::Change;
 use crate::admin::errors::AdminCode;
 use crate::admin::{roles, Permission, Role};
 use crate::directory::{self, password, DirectoryError, NewUser, User, UserUpdate};
 use crate::web::auth::SignedIn;
+use crate::web::portal::kit::Pager;
+use crate::web::portal::kit::{self, Fields};
 use crate::web::portal::{
     check_csrf, page, page_with_status, render, require, Admin, Crumb, Flash, Section,
 };
@@ -118,7 +119,7 @@ async fn list(
         users: rows,
         pager: Pager::new(&base, pg, pg * PER_PAGE < total),
     });
-    let r = page(
+    Ok(page(
         &state,
         &si,
         Section::Users,
@@ -126,8 +127,7 @@ async fn list(
         crumbs(None),
         kit::take_flash(&headers),
         &body,
-    );
-    Ok(kit::shown(&state, &headers, r))
+    ))
 }
 
 // ---------------------------------------------------------------- New user
@@ -194,8 +194,8 @@ async fn hash(pw: &str) -> Result<String, DirectoryError> {
 /// The password a form asks for: the generated one shown (or a new one when the field
 /// was emptied) with "Auto-generate", the one typed with "Let me create the password".
 fn chosen_password(f: &Fields, errors: &mut FieldErrors) -> Option<String> {
-    let custom = field(f, "password_mode") == "custom";
-    let given = raw(f, "password");
+    let custom = f.field("password_mode") == "custom";
+    let given = f.raw("password");
     let pw = if given.is_empty() && !custom {
         match password::generate_password() {
             Ok(p) => p,
@@ -223,11 +223,11 @@ async fn create(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> PortalResult {
-    check_csrf(&si, &headers, kit::csrf(&f))?;
+    check_csrf(&si, &headers, f.csrf())?;
     require(&si, Permission::ManageDirectory)?;
     let mut errors = FieldErrors::default();
-    let upn = field(&f, "upn").to_owned();
-    let display_name = field(&f, "display_name").to_owned();
+    let upn = f.field("upn").to_owned();
+    let display_name = f.field("display_name").to_owned();
     if display_name.is_empty() {
         errors.add(
             "display_name",
@@ -238,23 +238,23 @@ async fn create(
         errors.add("upn", format!("User name {reason}."));
     }
     let pw = chosen_password(&f, &mut errors);
-    let mail = match field(&f, "mail") {
+    let mail = match f.field("mail") {
         "" => upn.clone(),
         m => m.to_owned(),
     };
     let again = |errors: FieldErrors, status: StatusCode| {
-        let generated = raw(&f, "generated").to_owned();
+        let generated = f.raw("generated").to_owned();
         let body = render(&NewBody {
             csrf: &si.csrf,
             display_name: display_name.clone(),
             upn: upn.clone(),
-            given_name: field(&f, "given_name").to_owned(),
-            surname: field(&f, "surname").to_owned(),
-            mail: field(&f, "mail").to_owned(),
-            custom: field(&f, "password_mode") == "custom",
-            password: raw(&f, "password").to_owned(),
+            given_name: f.field("given_name").to_owned(),
+            surname: f.field("surname").to_owned(),
+            mail: f.field("mail").to_owned(),
+            custom: f.field("password_mode") == "custom",
+            password: f.raw("password").to_owned(),
             generated,
-            block: checked(&f, "block_sign_in"),
+            block: f.checked("block_sign_in"),
             errors,
         });
         page_with_status(
@@ -282,10 +282,10 @@ async fn create(
     let new = NewUser {
         upn: upn.clone(),
         display_name: display_name.clone(),
-        given_name: field(&f, "given_name").to_owned(),
-        surname: field(&f, "surname").to_owned(),
+        given_name: f.field("given_name").to_owned(),
+        surname: f.field("surname").to_owned(),
         mail,
-        disabled: checked(&f, "block_sign_in"),
+        disabled: f.checked("block_sign_in"),
         password_hash: Some(hash),
         ..NewUser::default()
     };
@@ -375,13 +375,13 @@ impl ProfileForm {
 
     fn posted(f: &Fields) -> ProfileForm {
         ProfileForm {
-            display_name: field(f, "display_name").to_owned(),
-            upn: field(f, "upn").to_owned(),
-            given_name: field(f, "given_name").to_owned(),
-            surname: field(f, "surname").to_owned(),
-            mail: field(f, "mail").to_owned(),
-            department: field(f, "department").to_owned(),
-            job_title: field(f, "job_title").to_owned(),
+            display_name: f.field("display_name").to_owned(),
+            upn: f.field("upn").to_owned(),
+            given_name: f.field("given_name").to_owned(),
+            surname: f.field("surname").to_owned(),
+            mail: f.field("mail").to_owned(),
+            department: f.field("department").to_owned(),
+            job_title: f.field("job_title").to_owned(),
         }
     }
 }
@@ -464,7 +464,7 @@ async fn user_page(
         errors,
     });
     let flash = flash.or_else(|| kit::take_flash(headers));
-    let r = page_with_status(
+    Ok(page_with_status(
         state,
         si,
         Section::Users,
@@ -473,8 +473,7 @@ async fn user_page(
         flash,
         &body,
         status,
-    );
-    Ok(kit::shown(state, headers, r))
+    ))
 }
 
 async fn show(
@@ -508,7 +507,7 @@ async fn guard(
     id: &str,
     p: Permission,
 ) -> PortalResult<User> {
-    check_csrf(si, headers, kit::csrf(f))?;
+    check_csrf(si, headers, f.csrf())?;
     require(si, p)?;
     load(state, id).await
 }
@@ -592,7 +591,7 @@ async fn set_enabled(
     Form(f): Form<Fields>,
 ) -> PortalResult {
     let before = guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await?;
-    let enabled = match field(&f, "enabled") {
+    let enabled = match f.field("enabled") {
         "true" => true,
         "false" => false,
         other => {

@@ -5,7 +5,7 @@
 use super::{list_page, q, Window};
 use crate::admin::Permission;
 use crate::store::{AuditRow, AuditSearch};
-use crate::web::portal::directory::{kit, Pager};
+use crate::web::portal::kit::{self, Pager};
 use crate::web::portal::{page, render, require, Admin, Crumb, Section};
 use crate::web::portal::{PortalError, PortalResult};
 use crate::web::AppState;

@@ -5,7 +5,7 @@ mod audit;
 mod settings;
 mod signins;
 
-use crate::web::portal::directory::kit;
+use crate::web::portal::kit;
 use crate::web::portal::{page_with_status, Crumb, Flash, Section, SignedIn};
 use crate::web::AppState;
 use axum::http::StatusCode;

@@ -4,7 +4,7 @@
 use crate::admin::errors::AdminCode;
 use crate::admin::settings::{self, Settings, SettingsError, MAX_SIGNIN_RETENTION_DAYS};
 use crate::admin::Permission;
-use crate::web::portal::directory::kit::{self, field, Fields};
+use crate::web::portal::kit::{self, Fields};
 use crate::web::portal::PortalResult;
 use crate::web::portal::{
     check_csrf, correlation, page_with_status, render, require, Admin, Crumb, Flash, Section,
@@ -42,7 +42,7 @@ async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMa
         max: MAX_SIGNIN_RETENTION_DAYS,
         error: String::new(),
     });
-    let r = page_with_status(
+    Ok(page_with_status(
         &state,
         &si,
         Section::Settings,
@@ -51,8 +51,7 @@ async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMa
         kit::take_flash(&headers),
         &body,
         StatusCode::OK,
-    );
-    Ok(kit::shown(&state, &headers, r))
+    ))
 }
 
 async fn save(
@@ -61,9 +60,9 @@ async fn save(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> PortalResult {
-    check_csrf(&si, &headers, kit::csrf(&f))?;
+    check_csrf(&si, &headers, f.csrf())?;
     require(&si, Permission::ManageRoles)?;
-    let raw = field(&f, "signin_log_retention_days").to_owned();
+    let raw = f.field("signin_log_retention_days").to_owned();
     let again = |error: String| {
         let body = render(&SettingsBody {
             csrf: &si.csrf,

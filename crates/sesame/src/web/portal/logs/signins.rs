@@ -7,7 +7,7 @@ use super::{list_page, q, Window};
 use crate::admin::Permission;
 use crate::sso::ErrorCode;
 use crate::store::{SigninRow, SigninSearch};
-use crate::web::portal::directory::kit;
+use crate::web::portal::kit;
 use crate::web::portal::{page, render, require, Admin, Crumb, Section};
 use crate::web::portal::{PortalError, PortalResult};
 use crate::web::AppState;
@@ -53,7 +53,7 @@ struct ListBody {
     to: String,
     range_error: String,
     rows: Vec<Row>,
-    pager: super::super::directory::Pager,
+    pager: kit::Pager,
 }
 
 async fn list(
@@ -124,7 +124,7 @@ async fn list(
         to: w.to,
         range_error: w.error,
         rows,
-        pager: super::super::directory::Pager::new(&base, w.page, has_next),
+        pager: kit::Pager::new(&base, w.page, has_next),
     });
     Ok(list_page(
         &state,
