@@ -4,6 +4,8 @@
 //! query strings and pages of lists. Errors are [`super::PortalError`].
 
 use super::Flash;
+use crate::admin::audit::{self, Change};
+use crate::web::auth::SignedIn;
 use crate::web::auth::CSRF_FIELD;
 use crate::web::http::{cookie, set_cookie};
 use crate::web::state::AppState;
@@ -182,6 +184,22 @@ pub(crate) fn take_secret(
     let plain = String::from_utf8(state.master().open(&sealed).ok()?).ok()?;
     let (id, secret) = plain.split_once('\n')?;
     (id == object_id).then(|| secret.to_owned())
+}
+
+/// Records a change made in the portal by the signed-in administrator. The change is
+/// already made: a failure to record it is logged, not shown.
+pub(crate) async fn record(state: &AppState, si: &SignedIn, headers: &HeaderMap, change: Change) {
+    let action = change.action;
+    if let Err(e) = audit::record(
+        state.store(),
+        &si.principal.actor,
+        change,
+        &super::correlation(headers),
+    )
+    .await
+    {
+        tracing::error!("audit log: cannot record {action}: {e}");
+    }
 }
 
 /// 303 See Other to `to` (no flash).

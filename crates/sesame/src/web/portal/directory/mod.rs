@@ -10,10 +10,7 @@ mod groups;
 mod roles;
 mod users;
 
-use crate::admin::audit::{self, Change};
-use crate::web::auth::SignedIn;
 use crate::web::AppState;
-use axum::http::HeaderMap;
 use axum::Router;
 
 /// The routes of this area.
@@ -24,21 +21,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(roles::routes())
 }
 
-/// Records a change made in the portal by the signed-in administrator. The change is
-/// already made: a failure to record it is logged, not shown.
-pub(super) async fn record(state: &AppState, si: &SignedIn, headers: &HeaderMap, change: Change) {
-    let action = change.action;
-    if let Err(e) = audit::record(
-        state.store(),
-        &si.principal.actor,
-        change,
-        &super::correlation(headers),
-    )
-    .await
-    {
-        tracing::error!("audit log: cannot record {action}: {e}");
-    }
-}
+pub(super) use crate::web::portal::kit::record;
 
 /// Field errors of a form shown again: input name → what to fix.
 #[derive(Debug, Default)]
