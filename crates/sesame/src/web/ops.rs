@@ -158,13 +158,3 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     );
     r
 }
-
-/// Counts an SSO result (called where sign-in log rows are recorded).
-pub(crate) fn count_sso_result(result: &str, code: &str) {
-    metrics::counter!(
-        "sesame_sso_results_total",
-        "result" => result.to_owned(),
-        "code" => code.to_owned()
-    )
-    .increment(1);
-}

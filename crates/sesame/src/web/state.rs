@@ -60,7 +60,7 @@ impl AppState {
     }
 
     pub(crate) fn log(&self, row: SigninRow) {
-        super::ops::count_sso_result(&row.result, &row.error_code);
+        count_sso_result(&row.result, &row.error_code);
         self.inner.log.record(row);
     }
 
@@ -83,8 +83,19 @@ impl AppState {
         self.inner.secure_cookies
     }
 
-    /// The proxies whose `X-Forwarded-For` is believed ([`super::ClientIp`]).
+    /// The proxies whose `X-Forwarded-For` is believed (`http::ClientIp`).
     pub(crate) fn trusted_proxies(&self) -> &[IpNet] {
         &self.inner.trusted_proxies
     }
+}
+
+/// Counts an SSO result (`sesame_sso_results_total`, described with the other metrics
+/// in `ops`) as its sign-in log row is recorded.
+fn count_sso_result(result: &str, code: &str) {
+    metrics::counter!(
+        "sesame_sso_results_total",
+        "result" => result.to_owned(),
+        "code" => code.to_owned()
+    )
+    .increment(1);
 }

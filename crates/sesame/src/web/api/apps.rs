@@ -10,7 +10,7 @@ use crate::admin::errors::AdminCode;
 use crate::admin::Permission;
 use crate::apps::claims::{self, Claim, GroupClaims, GroupEmit, GroupScope, NameIdFormat};
 use crate::apps::{self, certs, App, AppView, Identifier, NewApp, ReplyUrl, SignMode, SigningAlg};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;

@@ -5,7 +5,7 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Caller};
 use crate::admin::audit::Change;
 use crate::admin::Permission;
 use crate::directory::{self, password, Group, MemberRef, NewUser, User, UserUpdate};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

@@ -4,7 +4,7 @@ use super::model::{GalleryItem, GalleryQuery};
 use super::{ApiError, ApiPath, ApiQuery, ApiResult, Caller};
 use crate::admin::Permission;
 use crate::gallery::{self, Template};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;

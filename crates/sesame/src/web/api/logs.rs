@@ -4,7 +4,7 @@ use super::{ApiError, ApiPath, ApiQuery, ApiResult, Caller};
 use crate::admin::tokens::parse_since;
 use crate::admin::Permission;
 use crate::store::{AuditFilter, AuditRow, SigninFilter, SigninRow};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};

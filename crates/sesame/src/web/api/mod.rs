@@ -659,7 +659,7 @@ async fn openapi_json() -> Response {
     r
 }
 
-/// The API's routes (merged into [`super::router`]).
+/// The API's routes (merged into the router of `sesame serve`).
 pub(crate) fn routes() -> Router<AppState> {
     let (api, _) = api_router();
     Router::new()

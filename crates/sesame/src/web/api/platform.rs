@@ -4,7 +4,7 @@ use super::{ApiJson, ApiPath, ApiResult, Caller};
 use crate::admin::settings::{self, Settings};
 use crate::admin::tokens::{self, CreatedToken, TokenInfo};
 use crate::admin::{roles, Permission, Role};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

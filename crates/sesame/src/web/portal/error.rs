@@ -5,9 +5,9 @@
 //! role), objects not found, storage and domain failures all become a `PortalError`.
 //! Its page names the request's correlation id, which only the request knows: the error
 //! travels in the response's extensions and the middleware of every portal route
-//! (`super::edge`) turns it into the error page.
+//! turns it into the error page.
 
-use super::{html, render as render_template};
+use super::layout::{html, render as render_template};
 use crate::admin::errors::AdminCode;
 use crate::apps::AppError;
 use crate::directory::{password::PasswordError, DirectoryError};

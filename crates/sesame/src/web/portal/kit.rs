@@ -1,9 +1,9 @@
 //! The portal kit, shared by every area (applications, directory, logs, My Apps): the
 //! posted form ([`Fields`]), flash messages across a redirect (POST-redirect-GET, in a
 //! short-lived cookie: [`redirect_ok`], [`Flashed`]), a password shown once, times,
-//! query strings and pages of lists. Errors are [`super::PortalError`].
+//! query strings and pages of lists. Errors are [`super::error::PortalError`].
 
-use super::Flash;
+use super::layout::Flash;
 use crate::admin::audit::{self, Change};
 use crate::web::auth::SignedIn;
 use crate::web::auth::CSRF_FIELD;
@@ -194,7 +194,7 @@ pub(crate) async fn record(state: &AppState, si: &SignedIn, headers: &HeaderMap,
         state.store(),
         &si.principal.actor,
         change,
-        &super::correlation(headers),
+        &crate::web::http::correlation(headers),
     )
     .await
     {

@@ -5,11 +5,12 @@
 //! on URL is empty, otherwise the Sign on URL (the application then sends an
 //! AuthnRequest). Like the seeds' "Access Panel" / "My Apps".
 
+use super::access::Member;
+use super::error::{PortalError, PortalResult};
 use super::kit;
-use super::{page, render, Crumb, Member, Section};
+use super::layout::{page, render, Crumb, Section};
 use crate::apps::{assignments, App};
-use crate::web::portal::{PortalError, PortalResult};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};

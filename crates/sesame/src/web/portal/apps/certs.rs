@@ -3,15 +3,18 @@
 //! certificate", "Make certificate active", notification email, signing option and
 //! algorithm.
 
+use super::frame::{app_or_404, app_page, audit, form_app, Blade};
 use super::saml::{alg_label, date, sign_mode_label};
-use super::{app_error_text, app_or_404, app_page, audit, form_app, Blade, Fields};
 use crate::admin::audit::Change;
 use crate::apps::{certs, App, SignMode, SigningAlg};
 use crate::web::auth::SignedIn;
+use crate::web::portal::access::Admin;
+use crate::web::portal::error::app_error_text;
+use crate::web::portal::error::{PortalError, PortalResult};
 use crate::web::portal::kit;
-use crate::web::portal::{render, Admin, Crumb, Flash};
-use crate::web::portal::{PortalError, PortalResult};
-use crate::web::AppState;
+use crate::web::portal::kit::Fields;
+use crate::web::portal::layout::{render, Crumb, Flash};
+use crate::web::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

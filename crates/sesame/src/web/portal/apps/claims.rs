@@ -1,7 +1,7 @@
 //! (2) Attributes & Claims: the list, the Unique User Identifier (Name ID), "Add new
 //! claim" / edit / delete, and group claims.
 
-use super::{app_error_text, app_or_404, app_page, audit, form_app, Blade, Fields};
+use super::frame::{app_or_404, app_page, audit, form_app, Blade};
 use crate::admin::audit::Change;
 use crate::apps::claims::{
     self, Claim, Expr, GroupClaims, GroupEmit, GroupScope, NameFormat, NameIdConfig, NameIdFormat,
@@ -9,10 +9,13 @@ use crate::apps::claims::{
 };
 use crate::apps::App;
 use crate::web::auth::SignedIn;
+use crate::web::portal::access::Admin;
+use crate::web::portal::error::app_error_text;
+use crate::web::portal::error::{PortalError, PortalResult};
 use crate::web::portal::kit;
-use crate::web::portal::{render, Admin, Crumb, Flash};
-use crate::web::portal::{PortalError, PortalResult};
-use crate::web::AppState;
+use crate::web::portal::kit::Fields;
+use crate::web::portal::layout::{render, Crumb, Flash};
+use crate::web::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;

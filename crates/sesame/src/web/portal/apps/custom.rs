@@ -1,14 +1,17 @@
 //! "Create your own application" (`/admin/apps/new/custom`): a non-gallery application.
 
-use super::{app_error_text, audit, guard, Fields};
+use super::frame::{audit, guard};
 use crate::admin::audit::Change;
 use crate::admin::Permission;
 use crate::apps::NewApp;
 use crate::web::auth::SignedIn;
+use crate::web::portal::access::{require, Admin};
+use crate::web::portal::error::app_error_text;
+use crate::web::portal::error::PortalResult;
 use crate::web::portal::kit;
-use crate::web::portal::PortalResult;
-use crate::web::portal::{page_with_status, render, require, Admin, Crumb, Section};
-use crate::web::AppState;
+use crate::web::portal::kit::Fields;
+use crate::web::portal::layout::{page_with_status, render, Crumb, Section};
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;

@@ -1,16 +1,19 @@
 //! New application: "Browse the gallery" (`/admin/apps/new`), the gallery's app cards
 //! (`/admin/gallery/{id}`: what the application needs, its URL patterns) and "Add".
 
-use super::{app_error_text, audit, guard, patterns_json, Fields};
+use super::frame::{audit, guard, patterns_json};
 use crate::admin::audit::Change;
 use crate::admin::Permission;
 use crate::apps::{App, AppError};
 use crate::gallery::{self, Template};
 use crate::web::auth::SignedIn;
+use crate::web::portal::access::{require, Admin};
+use crate::web::portal::error::app_error_text;
+use crate::web::portal::error::{PortalError, PortalResult};
 use crate::web::portal::kit;
-use crate::web::portal::{page, page_with_status, render, require, Admin, Crumb, Flash, Section};
-use crate::web::portal::{PortalError, PortalResult};
-use crate::web::AppState;
+use crate::web::portal::kit::Fields;
+use crate::web::portal::layout::{page, page_with_status, render, Crumb, Flash, Section};
+use crate::web::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;

@@ -1,12 +1,13 @@
 //! All applications (`/admin/apps`): the list with search, status filter and tiles.
 
-use super::sso_configured;
+use super::frame::sso_configured;
 use crate::admin::Permission;
 use crate::gallery;
+use crate::web::portal::access::{require, Admin};
+use crate::web::portal::error::PortalResult;
 use crate::web::portal::kit;
-use crate::web::portal::PortalResult;
-use crate::web::portal::{page, render, require, Admin, Crumb, Section};
-use crate::web::AppState;
+use crate::web::portal::layout::{page, render, Crumb, Section};
+use crate::web::state::AppState;
 use axum::extract::{Query, State};
 use std::collections::HashMap;
 

@@ -3,13 +3,15 @@
 //! nosniff, so no script in an image runs even when it is opened directly. Uploaded SVGs
 //! are also sanitised before they are stored ([`sanitize_svg`]).
 
-use super::{audit, form_app, Fields};
+use super::frame::{audit, form_app};
 use crate::admin::audit::Change;
 use crate::store::AppLogo;
+use crate::web::portal::access::Admin;
+use crate::web::portal::error::PortalResult;
 use crate::web::portal::kit;
-use crate::web::portal::PortalResult;
-use crate::web::portal::{Admin, Flash};
-use crate::web::AppState;
+use crate::web::portal::kit::Fields;
+use crate::web::portal::layout::Flash;
+use crate::web::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -1,13 +1,15 @@
 //! The Overview and Properties blades, and deleting an application.
 
-use super::{app_error_text, app_or_404, app_page, audit, form_app, Blade, FieldError, Fields};
+use super::frame::{app_or_404, app_page, audit, form_app, Blade, FieldError};
 use crate::admin::audit::Change;
 use crate::apps::App;
 use crate::web::auth::SignedIn;
+use crate::web::portal::error::app_error_text;
+use crate::web::portal::error::PortalResult;
 use crate::web::portal::kit;
-use crate::web::portal::PortalResult;
-use crate::web::portal::{render, Flash};
-use crate::web::AppState;
+use crate::web::portal::kit::Fields;
+use crate::web::portal::layout::{render, Flash};
+use crate::web::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Form;
@@ -24,7 +26,7 @@ struct OverviewBody<'a> {
 /// `GET /admin/apps/{id}`: Overview with the Getting Started steps.
 pub(super) async fn overview(
     State(state): State<AppState>,
-    crate::web::portal::Admin(si): crate::web::portal::Admin,
+    crate::web::portal::access::Admin(si): crate::web::portal::access::Admin,
     kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
 ) -> PortalResult {
@@ -40,7 +42,7 @@ pub(super) async fn overview(
             .and_then(crate::gallery::template)
             .map(|t| t.name.clone())
             .unwrap_or_else(|| "Custom (non-gallery)".into()),
-        configured: super::sso_configured(&app),
+        configured: super::frame::sso_configured(&app),
         assignments,
         app: &app,
     });
@@ -95,7 +97,7 @@ pub(super) async fn show(
         app,
         Blade::Properties,
         "Properties",
-        vec![crate::web::portal::Crumb::new("", "Properties")],
+        vec![crate::web::portal::layout::Crumb::new("", "Properties")],
         flash,
         &body,
         status,
@@ -105,7 +107,7 @@ pub(super) async fn show(
 /// `GET /admin/apps/{id}/properties`.
 pub(super) async fn properties(
     State(state): State<AppState>,
-    crate::web::portal::Admin(si): crate::web::portal::Admin,
+    crate::web::portal::access::Admin(si): crate::web::portal::access::Admin,
     kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
 ) -> PortalResult {
@@ -116,7 +118,7 @@ pub(super) async fn properties(
 /// `POST /admin/apps/{id}/properties`: name, enabled, assignment required, visible, notes.
 pub(super) async fn save(
     State(state): State<AppState>,
-    crate::web::portal::Admin(si): crate::web::portal::Admin,
+    crate::web::portal::access::Admin(si): crate::web::portal::access::Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
@@ -166,7 +168,7 @@ pub(super) async fn save(
 /// `POST /admin/apps/{id}/delete`.
 pub(super) async fn delete(
     State(state): State<AppState>,
-    crate::web::portal::Admin(si): crate::web::portal::Admin,
+    crate::web::portal::access::Admin(si): crate::web::portal::access::Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,

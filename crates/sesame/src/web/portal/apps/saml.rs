@@ -2,16 +2,19 @@
 //! (its five numbered sections), and (1) Basic SAML Configuration's edit form with
 //! "Upload metadata file".
 
-use super::{app_error_text, app_or_404, app_page, audit, form_app, patterns_json, Blade, Fields};
+use super::frame::{app_or_404, app_page, audit, form_app, patterns_json, Blade};
 use crate::admin::audit::Change;
 use crate::apps::config::{field, CertificateSummary};
 use crate::apps::{App, AppError, Identifier, ReplyUrl, SamlConfig};
 use crate::gallery::{Template, UrlField};
 use crate::web::auth::SignedIn;
+use crate::web::portal::access::Admin;
+use crate::web::portal::error::app_error_text;
+use crate::web::portal::error::PortalResult;
 use crate::web::portal::kit;
-use crate::web::portal::PortalResult;
-use crate::web::portal::{render, Admin, Crumb, Flash};
-use crate::web::AppState;
+use crate::web::portal::kit::Fields;
+use crate::web::portal::layout::{render, Crumb, Flash};
+use crate::web::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -53,7 +56,7 @@ pub(super) async fn select(
     Query(q): Query<HashMap<String, String>>,
 ) -> PortalResult {
     let app = app_or_404(&state, &si, &id).await?;
-    if super::sso_configured(&app) && !q.contains_key("select") {
+    if super::frame::sso_configured(&app) && !q.contains_key("select") {
         return Ok(kit::see_other(&format!("/admin/apps/{}/sso/saml", app.id)));
     }
     let body = render(&SelectBody { app: &app });
@@ -139,7 +142,7 @@ pub(super) async fn setup(
         .unwrap_or_else(|_| app.saml.nameid_source.clone());
     let t = template_of(&app);
     let body = render(&SetupBody {
-        configured: super::sso_configured(&app),
+        configured: super::frame::sso_configured(&app),
         identifiers: app
             .saml
             .identifiers

@@ -4,12 +4,13 @@
 //! pretty-printed, and the check against what the gallery template's vendor expects.
 //! The same steps as `sesame app preview`, on the server's own configuration snapshot.
 
-use super::{app_or_404, app_page, Blade};
+use super::frame::{app_or_404, app_page, Blade};
 use crate::apps::preview::{self, CheckLine};
 use crate::apps::App;
-use crate::web::portal::PortalResult;
-use crate::web::portal::{render, Admin, Crumb};
-use crate::web::AppState;
+use crate::web::portal::access::Admin;
+use crate::web::portal::error::PortalResult;
+use crate::web::portal::layout::{render, Crumb};
+use crate::web::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use std::collections::HashMap;

@@ -1,14 +1,17 @@
 //! The Users and groups blade: assignments with their role, "Add user/group" (search,
 //! "Select a role", "Assign"), remove; and the app's roles.
 
-use super::{app_error_text, app_or_404, app_page, audit, form_app, Blade, Fields};
+use super::frame::{app_or_404, app_page, audit, form_app, Blade};
 use crate::admin::audit::Change;
 use crate::apps::{App, AssignmentView, Principal};
 use crate::web::auth::SignedIn;
+use crate::web::portal::access::Admin;
+use crate::web::portal::error::app_error_text;
+use crate::web::portal::error::PortalResult;
 use crate::web::portal::kit;
-use crate::web::portal::PortalResult;
-use crate::web::portal::{render, Admin, Crumb, Flash};
-use crate::web::AppState;
+use crate::web::portal::kit::Fields;
+use crate::web::portal::layout::{render, Crumb, Flash};
+use crate::web::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Form;

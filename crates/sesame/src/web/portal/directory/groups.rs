@@ -1,18 +1,18 @@
 //! Groups: the list with search, New group (name, description), and the group's page
 //! with its members (add a user or a group found by search, remove) and delete.
 
-use super::{input_of, record, FieldErrors};
+use super::form::{input_of, FieldErrors};
 use crate::admin::audit::Change;
 use crate::admin::errors::AdminCode;
 use crate::admin::Permission;
 use crate::directory::{self, DirectoryError, Group, MemberRef};
 use crate::web::auth::SignedIn;
+use crate::web::portal::access::{check_csrf, require, Admin};
+use crate::web::portal::error::{PortalError, PortalResult};
+use crate::web::portal::kit::record;
 use crate::web::portal::kit::{self, Fields};
-use crate::web::portal::{
-    check_csrf, page, page_with_status, render, require, Admin, Crumb, Flash, Section,
-};
-use crate::web::portal::{PortalError, PortalResult};
-use crate::web::AppState;
+use crate::web::portal::layout::{page, page_with_status, render, Crumb, Flash, Section};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -355,7 +355,10 @@ async fn add(
             Ok(kit::redirect_error(
                 &state,
                 &to,
-                &format!("{}: {e}.", crate::web::portal::directory_code(&e).code()),
+                &format!(
+                    "{}: {e}.",
+                    crate::web::portal::error::directory_code(&e).code()
+                ),
             ))
         }
         Err(e) => Err(e.into()),

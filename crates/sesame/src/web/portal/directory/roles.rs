@@ -7,10 +7,11 @@ use crate::admin::roles::{self, RoleError};
 use crate::admin::{Permission, Role};
 use crate::directory::DirectoryError;
 use crate::web::auth::SignedIn;
+use crate::web::portal::access::{check_csrf, require, Admin};
+use crate::web::portal::error::PortalResult;
 use crate::web::portal::kit::{self, Fields};
-use crate::web::portal::PortalResult;
-use crate::web::portal::{check_csrf, page, render, require, Admin, Crumb, Section};
-use crate::web::AppState;
+use crate::web::portal::layout::{page, render, Crumb, Section};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -121,7 +122,7 @@ pub(super) async fn apply(
             ))
         }
     };
-    let corr = crate::web::portal::correlation(headers);
+    let corr = crate::web::portal::access::correlation(headers);
     let actor = &si.principal.actor;
     let store = state.store();
     let result = match f.field("op") {

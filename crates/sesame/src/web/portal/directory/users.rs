@@ -2,19 +2,19 @@
 //! "Create"), and the user's page (profile, sign-in blocked or not, password reset,
 //! groups, assigned applications, roles, delete).
 
-use super::{input_of, record, FieldErrors};
+use super::form::{input_of, FieldErrors};
 use crate::admin::audit::Change;
 use crate::admin::errors::AdminCode;
 use crate::admin::{roles, Permission, Role};
 use crate::directory::{self, password, DirectoryError, NewUser, User, UserUpdate};
 use crate::web::auth::SignedIn;
+use crate::web::portal::access::{check_csrf, require, Admin};
+use crate::web::portal::error::{PortalError, PortalResult};
+use crate::web::portal::kit::record;
 use crate::web::portal::kit::Pager;
 use crate::web::portal::kit::{self, Fields};
-use crate::web::portal::{
-    check_csrf, page, page_with_status, render, require, Admin, Crumb, Flash, Section,
-};
-use crate::web::portal::{PortalError, PortalResult};
-use crate::web::AppState;
+use crate::web::portal::layout::{page, page_with_status, render, Crumb, Flash, Section};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};

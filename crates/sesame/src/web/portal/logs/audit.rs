@@ -2,13 +2,14 @@
 //! actor, action prefix, target and time; a row's details show the object before and
 //! after side by side (secrets already redacted when recorded). Global Administrators.
 
-use super::{list_page, q, Window};
+use super::window::{list_page, q, Window};
 use crate::admin::Permission;
 use crate::store::{AuditRow, AuditSearch};
+use crate::web::portal::access::{require, Admin};
+use crate::web::portal::error::{PortalError, PortalResult};
 use crate::web::portal::kit::{self, Pager};
-use crate::web::portal::{page, render, require, Admin, Crumb, Section};
-use crate::web::portal::{PortalError, PortalResult};
-use crate::web::AppState;
+use crate::web::portal::layout::{page, render, Crumb, Section};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;

@@ -4,12 +4,11 @@
 use crate::admin::errors::AdminCode;
 use crate::admin::settings::{self, Settings, SettingsError, MAX_SIGNIN_RETENTION_DAYS};
 use crate::admin::Permission;
+use crate::web::portal::access::{check_csrf, correlation, require, Admin};
+use crate::web::portal::error::PortalResult;
 use crate::web::portal::kit::{self, Fields};
-use crate::web::portal::PortalResult;
-use crate::web::portal::{
-    check_csrf, correlation, page_with_status, render, require, Admin, Crumb, Flash, Section,
-};
-use crate::web::AppState;
+use crate::web::portal::layout::{page_with_status, render, Crumb, Flash, Section};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

@@ -3,14 +3,15 @@
 //! fix, and the decoded SAML request and response. Administrators only (both roles):
 //! the rows hold personal data.
 
-use super::{list_page, q, Window};
+use super::window::{list_page, q, Window};
 use crate::admin::Permission;
 use crate::sso::ErrorCode;
 use crate::store::{SigninRow, SigninSearch};
+use crate::web::portal::access::{require, Admin};
+use crate::web::portal::error::{PortalError, PortalResult};
 use crate::web::portal::kit;
-use crate::web::portal::{page, render, require, Admin, Crumb, Section};
-use crate::web::portal::{PortalError, PortalResult};
-use crate::web::AppState;
+use crate::web::portal::layout::{page, render, Crumb, Section};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
