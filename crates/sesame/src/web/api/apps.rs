@@ -2,9 +2,11 @@
 //! metadata upload, Attributes & Claims, SAML Certificates, Users and groups, app roles
 //! and the token preview.
 
+use super::caller::{tenant, Caller};
 use super::directory::member_ref;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::model::*;
-use super::{tenant, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Caller};
 use crate::admin::audit::Change;
 use crate::admin::errors::AdminCode;
 use crate::admin::Permission;

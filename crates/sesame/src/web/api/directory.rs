@@ -1,7 +1,9 @@
 //! `/api/v1/users` and `/api/v1/groups`.
 
+use super::caller::Caller;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::model::*;
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Caller};
 use crate::admin::audit::Change;
 use crate::admin::Permission;
 use crate::directory::{self, password, Group, MemberRef, NewUser, User, UserUpdate};
