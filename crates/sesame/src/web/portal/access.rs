@@ -97,8 +97,3 @@ pub(crate) fn require(si: &SignedIn, p: Permission) -> PortalResult<()> {
         .require(p)
         .map_err(|e| PortalError::forbidden(e.to_string()))
 }
-
-/// The request's correlation id (for the audit log and error pages).
-pub(crate) fn correlation(headers: &HeaderMap) -> String {
-    crate::web::http::correlation(headers)
-}

@@ -95,7 +95,7 @@ fn redirect_flash(state: &AppState, to: &str, kind: &str, text: &str) -> Respons
 }
 
 /// The message left by the previous redirect, if any (removed by [`clear_shown`]).
-pub(crate) fn take_flash(headers: &HeaderMap) -> Option<Flash> {
+fn take_flash(headers: &HeaderMap) -> Option<Flash> {
     let v = cookie(headers, FLASH_COOKIE)?;
     let (kind, text) = v.split_once(':')?;
     let text = percent_encoding::percent_decode_str(text)

@@ -13,7 +13,7 @@ use crate::apps::{assignments, App};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
@@ -137,7 +137,7 @@ fn initials(name: &str) -> String {
 async fn myapps(
     State(state): State<AppState>,
     Member(si): Member,
-    headers: HeaderMap,
+    kit::Flashed(flash): kit::Flashed,
 ) -> PortalResult {
     let store = state.store();
     let Some(tenant) = state.cache().get().tenant.clone() else {
@@ -182,7 +182,7 @@ async fn myapps(
         Section::MyApps,
         "My Apps",
         Vec::<Crumb>::new(),
-        kit::take_flash(&headers),
+        flash,
         &body,
     ))
 }

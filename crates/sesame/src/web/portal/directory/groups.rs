@@ -52,7 +52,7 @@ struct ListBody {
 async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
+    kit::Flashed(flash): kit::Flashed,
     Query(query): Query<HashMap<String, String>>,
 ) -> PortalResult {
     require(&si, Permission::ReadDirectory)?;
@@ -78,7 +78,7 @@ async fn list(
         Section::Groups,
         "Groups",
         crumbs(None),
-        kit::take_flash(&headers),
+        flash,
         &body,
     ))
 }
@@ -207,7 +207,7 @@ async fn load(state: &AppState, id: &str) -> PortalResult<Group> {
 async fn show(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> PortalResult {
@@ -264,7 +264,7 @@ async fn show(
         Section::Groups,
         &g.name,
         crumbs(Some(&g.name)),
-        kit::take_flash(&headers),
+        flash,
         &body,
     ))
 }

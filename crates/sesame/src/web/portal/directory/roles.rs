@@ -60,7 +60,11 @@ struct RolesBody<'a> {
     upn: String,
 }
 
-async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> PortalResult {
+async fn show(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    kit::Flashed(flash): kit::Flashed,
+) -> PortalResult {
     require(&si, Permission::ManageRoles)?;
     let holders = roles::holders(state.store()).await?;
     let views = Role::ALL
@@ -97,7 +101,7 @@ async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMa
             Crumb::new("/admin", "Overview"),
             Crumb::new("", "Roles and administrators"),
         ],
-        kit::take_flash(&headers),
+        flash,
         &body,
     ))
 }
@@ -122,7 +126,7 @@ pub(super) async fn apply(
             ))
         }
     };
-    let corr = crate::web::portal::access::correlation(headers);
+    let corr = crate::web::http::correlation(headers);
     let actor = &si.principal.actor;
     let store = state.store();
     let result = match f.field("op") {

@@ -78,7 +78,7 @@ struct ListBody {
 async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
+    kit::Flashed(flash): kit::Flashed,
     Query(query): Query<HashMap<String, String>>,
 ) -> PortalResult {
     require(&si, Permission::ReadDirectory)?;
@@ -125,7 +125,7 @@ async fn list(
         Section::Users,
         "Users",
         crumbs(None),
-        kit::take_flash(&headers),
+        flash,
         &body,
     ))
 }
@@ -463,7 +463,6 @@ async fn user_page(
         form,
         errors,
     });
-    let flash = flash.or_else(|| kit::take_flash(headers));
     Ok(page_with_status(
         state,
         si,
@@ -479,6 +478,7 @@ async fn user_page(
 async fn show(
     State(state): State<AppState>,
     Admin(si): Admin,
+    kit::Flashed(flash): kit::Flashed,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> PortalResult {
@@ -492,7 +492,7 @@ async fn show(
         &u,
         form,
         FieldErrors::default(),
-        None,
+        flash,
         StatusCode::OK,
     )
     .await

@@ -4,7 +4,7 @@
 use crate::admin::errors::AdminCode;
 use crate::admin::settings::{self, Settings, SettingsError, MAX_SIGNIN_RETENTION_DAYS};
 use crate::admin::Permission;
-use crate::web::portal::access::{check_csrf, correlation, require, Admin};
+use crate::web::portal::access::{check_csrf, require, Admin};
 use crate::web::portal::error::PortalResult;
 use crate::web::portal::kit::{self, Fields};
 use crate::web::portal::layout::{page_with_status, render, Crumb, Flash, Section};
@@ -32,7 +32,11 @@ fn crumbs() -> Vec<Crumb> {
     vec![Crumb::new("/admin", "Overview"), Crumb::new("", "Settings")]
 }
 
-async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> PortalResult {
+async fn show(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    kit::Flashed(flash): kit::Flashed,
+) -> PortalResult {
     require(&si, Permission::ManageRoles)?;
     let s = settings::get(state.store()).await?;
     let body = render(&SettingsBody {
@@ -47,7 +51,7 @@ async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMa
         Section::Settings,
         "Settings",
         crumbs(),
-        kit::take_flash(&headers),
+        flash,
         &body,
         StatusCode::OK,
     ))
@@ -91,7 +95,7 @@ async fn save(
     let new = Settings {
         signin_log_retention_days: days,
     };
-    match settings::set(state.store(), &si.principal.actor, &new, &correlation(&headers)).await {
+    match settings::set(state.store(), &si.principal.actor, &new, &crate::web::http::correlation(&headers)).await {
         Ok(_) => {
             state.config_changed().await;
             Ok(kit::redirect_ok(
