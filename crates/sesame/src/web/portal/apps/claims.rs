@@ -10,10 +10,8 @@ use crate::apps::claims::{
 use crate::apps::App;
 use crate::web::auth::SignedIn;
 use crate::web::portal::access::Admin;
-use crate::web::portal::error::app_error_text;
-use crate::web::portal::error::{PortalError, PortalResult};
-use crate::web::portal::kit;
-use crate::web::portal::kit::Fields;
+use crate::web::portal::error::{app_error_text, PortalError, PortalResult};
+use crate::web::portal::kit::{self, Fields};
 use crate::web::portal::layout::{render, Crumb, Flash};
 use crate::web::state::AppState;
 use axum::extract::{Path, Query, State};

@@ -10,9 +10,7 @@ use crate::directory::{self, password, DirectoryError, NewUser, User, UserUpdate
 use crate::web::auth::SignedIn;
 use crate::web::portal::access::{check_csrf, require, Admin};
 use crate::web::portal::error::{PortalError, PortalResult};
-use crate::web::portal::kit::record;
-use crate::web::portal::kit::Pager;
-use crate::web::portal::kit::{self, Fields};
+use crate::web::portal::kit::{self, record, Fields, Pager};
 use crate::web::portal::layout::{page, page_with_status, render, Crumb, Flash, Section};
 use crate::web::state::AppState;
 use askama::Template;
