@@ -360,6 +360,37 @@ impl Pager {
 mod tests {
     use super::*;
 
+    fn form(pairs: &[(&str, &str)]) -> Fields {
+        Fields(
+            pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn fields_of_a_posted_form() {
+        let mut f = form(&[
+            ("name", "  Convene "),
+            ("principal", "user:1"),
+            ("principal", "group:2"),
+            ("enabled", "1"),
+            ("visible", "false"),
+            ("block", "true"),
+            ("csrf", "tok"),
+        ]);
+        assert_eq!(f.raw("name"), "  Convene ");
+        assert_eq!(f.field("name"), "Convene");
+        assert_eq!(f.field("missing"), "");
+        assert_eq!(f.all("principal"), ["user:1", "group:2"]);
+        assert!(f.checked("enabled") && f.checked("block"));
+        assert!(!f.checked("visible") && !f.checked("missing"));
+        assert_eq!(f.csrf(), "tok");
+        f.set("principal", "user:3");
+        assert_eq!(f.all("principal"), ["user:3"]);
+    }
+
     #[test]
     fn times_and_ranges() {
         assert_eq!(time_ms(0), "1970-01-01 00:00:00 UTC");
