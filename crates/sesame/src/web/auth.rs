@@ -8,8 +8,9 @@
 //! It is compared in constant time, and a request whose `Sec-Fetch-Site` says
 //! `cross-site` is refused as well.
 
+use super::http::cookie;
 use super::session::current_session;
-use super::{cookie, AppState};
+use super::state::AppState;
 use crate::admin::{roles, Principal};
 use crate::directory::User;
 use crate::sso::{session, SsoError};

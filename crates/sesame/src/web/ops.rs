@@ -1,6 +1,6 @@
 //! Operations endpoints for load balancers and monitoring:
 //!
-//! - `GET /healthz` (in `mod.rs`): the process is alive (never touches the database);
+//! - `GET /healthz`: the process is alive (never touches the database);
 //! - `GET /readyz`: the database answers (200), or not (503) — a load balancer takes the
 //!   node out of rotation while it cannot serve;
 //! - `GET /metrics`: Prometheus text — HTTP requests by route, method and status, their
@@ -9,7 +9,7 @@
 //! Recording is atomic counters and histogram buckets (`metrics` with the Prometheus
 //! recorder): no lock is held by the request path, and rendering happens on scrape.
 
-use super::AppState;
+use super::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -17,6 +17,11 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// `GET /healthz`: the process is alive.
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
 
 /// How long /readyz waits for the database.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -152,14 +157,4 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     r
-}
-
-/// Counts an SSO result (called where sign-in log rows are recorded).
-pub(crate) fn count_sso_result(result: &str, code: &str) {
-    metrics::counter!(
-        "sesame_sso_results_total",
-        "result" => result.to_owned(),
-        "code" => code.to_owned()
-    )
-    .increment(1);
 }

@@ -1,9 +1,7 @@
 //! The HTML pages: small, static, every value escaped; no script except the auto-post one
 //! (allowed by hash in the Content-Security-Policy).
 
-use super::AppState;
 use crate::sso::SsoError;
-use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -214,36 +212,4 @@ fn origin_of(url: &str) -> String {
         }
         None => "*".into(),
     }
-}
-
-/// `GET /`: where to start. After signing in, the page the user asked for before
-/// (remembered by the portal) or My Apps; otherwise links to start from.
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Ok(Some(_)) =
-        super::session::current_session(&state, &state.cache().get(), &headers).await
-    {
-        let next = super::portal::remembered_next(&headers).unwrap_or_else(|| "/myapps".into());
-        let mut r = axum::response::Redirect::to(&next).into_response();
-        r.headers_mut().append(
-            header::SET_COOKIE,
-            super::set_cookie(&state, super::portal::NEXT_COOKIE, "", Some(0)),
-        );
-        return r;
-    }
-    let cache = state.cache().get();
-    let (tenant_id, login) = cache
-        .tenant
-        .as_ref()
-        .map(|t| (t.id.clone(), t.login_url()))
-        .unwrap_or_default();
-    let body = format!(
-        "<h1>Sesame</h1><p>A self-hosted SAML 2.0 identity provider.</p>\
-<ul><li><a href=\"/myapps\">My Apps</a> (your applications)</li><li><a href=\"/admin\">Admin portal</a></li>\
-<li><a href=\"/testapp\">The built-in test application</a> (sign in with SAML SSO)</li>\
-<li><a href=\"/{t}/login\">Sign in to Sesame</a></li><li><a href=\"/{t}/signout\">Sign out</a></li></ul>\
-<p>Login URL: <code>{l}</code></p>",
-        t = esc(&tenant_id),
-        l = esc(&login)
-    );
-    (html_headers(), page("Sesame", &body)).into_response()
 }

@@ -6,8 +6,10 @@
 //! configuration, not over HTTP), checks Destination, Audience, times and InResponseTo,
 //! and shows the NameID, its format, every attribute and each validation step.
 
+use super::http::{cookie, set_cookie};
+use super::pages::esc;
 use super::pages::{html_headers, page};
-use super::{cookie, esc, set_cookie, AppState};
+use super::state::AppState;
 use crate::ids::random_id;
 use crate::sso::{now, SsoApp};
 use axum::extract::{Query, State};

@@ -2,15 +2,17 @@
 //! metadata upload, Attributes & Claims, SAML Certificates, Users and groups, app roles
 //! and the token preview.
 
+use super::caller::{tenant, Caller};
 use super::directory::member_ref;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::model::*;
-use super::{tenant, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Caller};
 use crate::admin::audit::Change;
 use crate::admin::errors::AdminCode;
 use crate::admin::Permission;
 use crate::apps::claims::{self, Claim, GroupClaims, GroupEmit, GroupScope, NameIdFormat};
 use crate::apps::{self, certs, App, AppView, Identifier, NewApp, ReplyUrl, SignMode, SigningAlg};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;

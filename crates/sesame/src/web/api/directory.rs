@@ -1,11 +1,13 @@
 //! `/api/v1/users` and `/api/v1/groups`.
 
+use super::caller::Caller;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::model::*;
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Caller};
 use crate::admin::audit::Change;
 use crate::admin::Permission;
 use crate::directory::{self, password, Group, MemberRef, NewUser, User, UserUpdate};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

@@ -1,10 +1,12 @@
 //! `/api/v1/gallery`: the application gallery.
 
+use super::caller::Caller;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiPath, ApiQuery};
 use super::model::{GalleryItem, GalleryQuery};
-use super::{ApiError, ApiPath, ApiQuery, ApiResult, Caller};
 use crate::admin::Permission;
 use crate::gallery::{self, Template};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,10 +1,12 @@
 //! `/api/v1/signins` (sign-in logs) and `/api/v1/audit` (the audit log).
 
-use super::{ApiError, ApiPath, ApiQuery, ApiResult, Caller};
+use super::caller::Caller;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiPath, ApiQuery};
 use crate::admin::tokens::parse_since;
 use crate::admin::Permission;
 use crate::store::{AuditFilter, AuditRow, SigninFilter, SigninRow};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};

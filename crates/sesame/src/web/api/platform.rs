@@ -1,10 +1,12 @@
 //! `/api/v1/roles`, `/api/v1/tokens` and `/api/v1/settings` (Global Administrators).
 
-use super::{ApiJson, ApiPath, ApiResult, Caller};
+use super::caller::Caller;
+use super::error::ApiResult;
+use super::extract::{ApiJson, ApiPath};
 use crate::admin::settings::{self, Settings};
 use crate::admin::tokens::{self, CreatedToken, TokenInfo};
 use crate::admin::{roles, Permission, Role};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -113,7 +115,7 @@ async fn remove_role(
     )
     .await?;
     if !removed {
-        return Err(super::ApiError::not_found(format!(
+        return Err(super::error::ApiError::not_found(format!(
             "{upn} does not hold the role {role}"
         )));
     }

@@ -3,9 +3,9 @@
 //! `crates/sesame/templates/portal/`), one stylesheet and one small script served by
 //! Sesame itself (`/assets/…`: Sesame runs in closed networks), usable without script.
 //!
-//! Every page goes through [`Admin`] or [`Member`]: no session → the login page (and back
+//! Every page goes through [`access::Admin`] or [`access::Member`]: no session → the login page (and back
 //! here after it); a user without an admin role → 403 on every admin page. Every form
-//! carries the session's CSRF token ([`super::auth`]), checked with [`check_csrf`] before
+//! carries the session's CSRF token ([`super::auth`]), checked with [`access::check_csrf`] before
 //! any change; every change is written to the audit log by the domain function or the
 //! handler ([`crate::admin::audit`]).
 //!
@@ -13,33 +13,34 @@
 //! groups and roles (`directory`), sign-in and audit logs and settings (`logs`), My Apps
 //! (`myapps`).
 
+//!
+//! What the areas share, one module each, never importing the areas: who may see a page
+//! (`access`), the failure of a handler (`error`), the layout of a page (`layout`) and
+//! the kit of forms, flashes and lists (`kit`).
+
+mod access;
 mod apps;
 mod directory;
+mod error;
+mod kit;
+mod layout;
 mod logs;
 mod myapps;
 
-use super::auth::{self, SignedIn};
-use super::{cookie, set_cookie, AppState};
-use crate::admin::errors::AdminCode;
+use super::http::correlation;
+use super::state::AppState;
 use crate::admin::Permission;
+use access::Admin;
 use askama::Template;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use error::{PortalError, PortalResult};
+use layout::{page, render, Section};
 
-/// The cookie that remembers which page to return to after signing in.
-pub(crate) const NEXT_COOKIE: &str = "sesame_next";
-
-/// The Content-Security-Policy of portal pages: Sesame's own stylesheet, script and
-/// images only; forms to Sesame only; never framed.
-pub(crate) const PORTAL_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
-img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/// The portal's routes (merged into [`super::router`]).
-pub(crate) fn routes() -> Router<AppState> {
+/// The portal's routes (merged into the router of `sesame serve`).
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/assets/portal.css", get(css))
         .route("/assets/portal.js", get(js))
@@ -48,6 +49,24 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(directory::routes())
         .merge(logs::routes())
         .merge(myapps::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
+}
+
+/// The middleware of every portal route: a [`PortalError`] becomes its page, with the
+/// request's correlation id; a page shown removes the show-once cookies (flash, secret).
+async fn edge(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let corr = correlation(req.headers());
+    let shown_once = kit::shown_once(req.headers());
+    let mut r = next.run(req).await;
+    if let Some(e) = r.extensions_mut().remove::<PortalError>() {
+        r = e.page(&corr);
+    }
+    kit::clear_shown(&state, &shown_once, &mut r);
+    r
 }
 
 async fn css() -> Response {
@@ -75,389 +94,6 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     r
 }
 
-/// The signed-in user of an admin page: an administrator (any role). Without a session
-/// the browser goes to the login page and comes back; a user without a role gets 403.
-pub(crate) struct Admin(pub SignedIn);
-
-/// The signed-in user of a My Apps page (any user).
-pub(crate) struct Member(pub SignedIn);
-
-impl FromRequestParts<AppState> for Member {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        match auth::signed_in(state, &parts.headers).await {
-            Ok(Some(si)) => Ok(Member(si)),
-            Ok(None) => Err(to_login(state, parts)),
-            Err(e) => Err(super::error_page(
-                &e,
-                &super::request_id(&parts.headers).unwrap_or_else(super::correlation_id),
-            )),
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Member(si) = Member::from_request_parts(parts, state).await?;
-        if !si.principal.is_admin() {
-            return Err(error_page(
-                Some(&si),
-                &parts.headers,
-                AdminCode::Forbidden,
-                "The admin portal is for administrators: your account holds no administrator \
-                 role (Global Administrator or Application Administrator).",
-            ));
-        }
-        Ok(Admin(si))
-    }
-}
-
-/// 303 to the login page, remembering the page asked for (a same-site path only).
-fn to_login(state: &AppState, parts: &Parts) -> Response {
-    let tenant = state
-        .cache()
-        .get()
-        .tenant
-        .as_ref()
-        .map(|t| t.id.clone())
-        .unwrap_or_default();
-    let next = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "/admin".into());
-    let mut r = Redirect::to(&format!("/{tenant}/login")).into_response();
-    // Only a page can be returned to: a form's action answers POST only.
-    let next = if parts.method == axum::http::Method::GET {
-        next
-    } else {
-        String::new()
-    };
-    if let Some(v) = safe_next(&next) {
-        r.headers_mut().append(
-            header::SET_COOKIE,
-            set_cookie(state, NEXT_COOKIE, &encode_next(v), Some(600)),
-        );
-    }
-    r
-}
-
-/// `next` when it is a path on this site (`/…`, not `//…`, no backslash or control
-/// character, at most 1 KiB).
-pub(crate) fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/')
-        && !next.starts_with("//")
-        && next.len() <= 1024
-        && !next.bytes().any(|b| b == b'\\' || b.is_ascii_control()))
-    .then_some(next)
-}
-
-fn encode_next(v: &str) -> String {
-    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-/// The page remembered by [`to_login`], if any (read by `GET /` after signing in).
-pub(crate) fn remembered_next(headers: &HeaderMap) -> Option<String> {
-    let raw = cookie(headers, NEXT_COOKIE)?;
-    let v = percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .ok()?
-        .into_owned();
-    safe_next(&v).map(str::to_owned)
-}
-
-/// Refuses a state change whose CSRF token is missing or wrong (403 page).
-#[allow(clippy::result_large_err)] // a Response is what the handler returns anyway
-pub(crate) fn check_csrf(si: &SignedIn, headers: &HeaderMap, token: &str) -> Result<(), Response> {
-    if auth::csrf_ok(si, headers, token) {
-        Ok(())
-    } else {
-        Err(error_page(
-            Some(si),
-            headers,
-            AdminCode::CsrfFailed,
-            "The form did not carry this session's security token (it may be from an older \
-             session, or from another site). Nothing was changed.",
-        ))
-    }
-}
-
-/// Refuses (403 page) when the administrator's roles do not allow `p`.
-#[allow(clippy::result_large_err)]
-pub(crate) fn require(si: &SignedIn, headers: &HeaderMap, p: Permission) -> Result<(), Response> {
-    si.principal
-        .require(p)
-        .map_err(|e| error_page(Some(si), headers, AdminCode::Forbidden, &e.to_string()))
-}
-
-/// The request's correlation id (for the audit log and error pages).
-pub(crate) fn correlation(headers: &HeaderMap) -> String {
-    super::request_id(headers).unwrap_or_else(super::correlation_id)
-}
-
-/// An entry of the side navigation.
-pub(crate) struct NavItem {
-    pub href: &'static str,
-    pub label: &'static str,
-    pub active: bool,
-}
-
-/// A breadcrumb ('' href: the current page).
-pub(crate) struct Crumb {
-    pub href: String,
-    pub label: String,
-}
-
-impl Crumb {
-    pub(crate) fn new(href: impl Into<String>, label: impl Into<String>) -> Crumb {
-        Crumb {
-            href: href.into(),
-            label: label.into(),
-        }
-    }
-}
-
-/// A message shown at the top of a page (`kind`: `ok` or `error`).
-pub(crate) struct Flash {
-    pub kind: &'static str,
-    pub text: String,
-}
-
-impl Flash {
-    pub(crate) fn ok(text: impl Into<String>) -> Option<Flash> {
-        Some(Flash {
-            kind: "ok",
-            text: text.into(),
-        })
-    }
-
-    pub(crate) fn error(text: impl Into<String>) -> Option<Flash> {
-        Some(Flash {
-            kind: "error",
-            text: text.into(),
-        })
-    }
-}
-
-/// The sections of the side navigation (`Section::None` for My Apps pages).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Section {
-    Home,
-    Users,
-    Groups,
-    Apps,
-    Signins,
-    Audit,
-    Roles,
-    Settings,
-    MyApps,
-}
-
-#[derive(Template)]
-#[template(path = "portal/layout.html")]
-struct Layout<'a> {
-    title: &'a str,
-    csrf: &'a str,
-    admin: bool,
-    is_admin: bool,
-    upn: &'a str,
-    display_name: &'a str,
-    signout_url: String,
-    nav: Vec<NavItem>,
-    breadcrumbs: Vec<Crumb>,
-    flash: Option<Flash>,
-    body: &'a str,
-}
-
-/// A whole page: the layout around `body` (HTML already rendered and escaped, from a
-/// template), with the portal's CSP.
-pub(crate) fn page(
-    state: &AppState,
-    si: &SignedIn,
-    section: Section,
-    title: &str,
-    breadcrumbs: Vec<Crumb>,
-    flash: Option<Flash>,
-    body: &str,
-) -> Response {
-    page_with_status(
-        state,
-        si,
-        section,
-        title,
-        breadcrumbs,
-        flash,
-        body,
-        StatusCode::OK,
-    )
-}
-
-/// [`page`] with another status (a form shown again with its errors: 422).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn page_with_status(
-    state: &AppState,
-    si: &SignedIn,
-    section: Section,
-    title: &str,
-    breadcrumbs: Vec<Crumb>,
-    flash: Option<Flash>,
-    body: &str,
-    status: StatusCode,
-) -> Response {
-    let admin = section != Section::MyApps;
-    let p = &si.principal;
-    let entries: [(&'static str, &'static str, Section, Option<Permission>); 8] = [
-        ("/admin", "Overview", Section::Home, None),
-        (
-            "/admin/users",
-            "Users",
-            Section::Users,
-            Some(Permission::ReadDirectory),
-        ),
-        (
-            "/admin/groups",
-            "Groups",
-            Section::Groups,
-            Some(Permission::ReadDirectory),
-        ),
-        (
-            "/admin/apps",
-            "Enterprise applications",
-            Section::Apps,
-            Some(Permission::ManageApps),
-        ),
-        (
-            "/admin/signins",
-            "Sign-in logs",
-            Section::Signins,
-            Some(Permission::ReadSignins),
-        ),
-        (
-            "/admin/audit",
-            "Audit logs",
-            Section::Audit,
-            Some(Permission::ReadAudit),
-        ),
-        (
-            "/admin/roles",
-            "Roles and administrators",
-            Section::Roles,
-            Some(Permission::ManageRoles),
-        ),
-        (
-            "/admin/settings",
-            "Settings",
-            Section::Settings,
-            Some(Permission::ManageRoles),
-        ),
-    ];
-    let nav = entries
-        .into_iter()
-        .filter(|(_, _, _, perm)| perm.is_none_or(|x| p.can(x)))
-        .map(|(href, label, s, _)| NavItem {
-            href,
-            label,
-            active: s == section,
-        })
-        .collect();
-    let tenant = state
-        .cache()
-        .get()
-        .tenant
-        .as_ref()
-        .map(|t| t.id.clone())
-        .unwrap_or_default();
-    let layout = Layout {
-        title,
-        csrf: &si.csrf,
-        admin,
-        is_admin: p.is_admin(),
-        upn: &si.user.upn,
-        display_name: if si.user.display_name.is_empty() {
-            &si.user.upn
-        } else {
-            &si.user.display_name
-        },
-        signout_url: format!("/{tenant}/signout"),
-        nav,
-        breadcrumbs,
-        flash,
-        body,
-    };
-    html(status, render(&layout))
-}
-
-/// Renders a template; a template error (a bug) becomes a short error text, logged.
-pub(crate) fn render<T: Template>(t: &T) -> String {
-    t.render().unwrap_or_else(|e| {
-        tracing::error!("template error: {e}");
-        "<p class=\"err\">This page could not be rendered (SESAME910010). See the server log.</p>"
-            .to_owned()
-    })
-}
-
-/// An HTML response with the portal's headers.
-pub(crate) fn html(status: StatusCode, body: String) -> Response {
-    let mut r = (status, body).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PORTAL_CSP),
-    );
-    r
-}
-
-#[derive(Template)]
-#[template(path = "portal/error.html")]
-struct ErrorBody<'a> {
-    code: &'a str,
-    title: &'a str,
-    detail: &'a str,
-    fix: &'a str,
-    correlation: &'a str,
-}
-
-/// An error page with its admin-plane code (403, 404, 422, …).
-pub(crate) fn error_page(
-    si: Option<&SignedIn>,
-    headers: &HeaderMap,
-    code: AdminCode,
-    detail: &str,
-) -> Response {
-    let corr = correlation(headers);
-    let body = render(&ErrorBody {
-        code: code.code(),
-        title: code.title(),
-        detail,
-        fix: code.fix(),
-        correlation: &corr,
-    });
-    let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut r = match si {
-        // Without the layout's navigation (its state is not at hand here): a plain page.
-        Some(_) | None => html(
-            status,
-            format!(
-                "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} · Sesame</title>\
-<link rel=\"stylesheet\" href=\"/assets/portal.css\"></head><body><main id=\"main\">{body}\
-<p><a href=\"/admin\">Admin portal</a> · <a href=\"/myapps\">My Apps</a></p></main></body></html>\n",
-                super::esc(code.title())
-            ),
-        ),
-    };
-    if let Ok(v) = HeaderValue::from_str(code.code()) {
-        r.headers_mut().insert("x-sesame-error", v);
-    }
-    r
-}
-
 #[derive(Template)]
 #[template(path = "portal/home.html")]
 struct HomeBody<'a> {
@@ -473,7 +109,7 @@ struct HomeBody<'a> {
 async fn home(
     axum::extract::State(state): axum::extract::State<AppState>,
     Admin(si): Admin,
-) -> Response {
+) -> PortalResult {
     let store = state.store();
     let users = store.users_count().await.unwrap_or(0);
     let groups = store.groups_count().await.unwrap_or(0);
@@ -486,19 +122,13 @@ async fn home(
         apps,
         can_directory: si.principal.can(Permission::ReadDirectory),
     });
-    page(&state, &si, Section::Home, "Overview", vec![], None, &body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_is_a_same_site_path_only() {
-        assert_eq!(safe_next("/admin/apps?x=1"), Some("/admin/apps?x=1"));
-        assert_eq!(safe_next("//evil.example/"), None);
-        assert_eq!(safe_next("https://evil.example/"), None);
-        assert_eq!(safe_next("/\\evil"), None);
-        assert_eq!(safe_next("/a\nb"), None);
-    }
+    Ok(page(
+        &state,
+        &si,
+        Section::Home,
+        "Overview",
+        vec![],
+        None,
+        &body,
+    ))
 }

@@ -5,14 +5,16 @@
 //! on URL is empty, otherwise the Sign on URL (the application then sends an
 //! AuthnRequest). Like the seeds' "Access Panel" / "My Apps".
 
-use super::directory::kit;
-use super::{page, render, Crumb, Member, Section};
+use super::access::Member;
+use super::error::{PortalError, PortalResult};
+use super::kit;
+use super::layout::{page, render, Crumb, Section};
 use crate::apps::{assignments, App};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -52,24 +54,23 @@ async fn may_open(
 async fn logo(
     State(state): State<AppState>,
     Member(si): Member,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
+) -> PortalResult {
     let store = state.store();
     let app = match store.app_by_id(&id).await {
         Ok(Some(a)) => a,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return kit::store_fail(&si, &headers, &e),
+        Ok(None) => return Ok(StatusCode::NOT_FOUND.into_response()),
+        Err(e) => return Err(e.into()),
     };
     match may_open(&state, &app, &si.user.id).await {
         Ok(true) => {}
-        Ok(false) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return kit::store_fail(&si, &headers, &e),
+        Ok(false) => return Ok(StatusCode::NOT_FOUND.into_response()),
+        Err(e) => return Err(e.into()),
     }
     let l = match store.app_logo(&app.id).await {
         Ok(Some(l)) => l,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return kit::store_fail(&si, &headers, &e),
+        Ok(None) => return Ok(StatusCode::NOT_FOUND.into_response()),
+        Err(e) => return Err(e.into()),
     };
     let mut r = l.data.into_response();
     let h = r.headers_mut();
@@ -86,7 +87,7 @@ async fn logo(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=60"),
     );
-    r
+    Ok(r)
 }
 
 struct Tile {
@@ -133,30 +134,26 @@ fn initials(name: &str) -> String {
     s
 }
 
-async fn myapps(State(state): State<AppState>, Member(si): Member, headers: HeaderMap) -> Response {
+async fn myapps(
+    State(state): State<AppState>,
+    Member(si): Member,
+    kit::Flashed(flash): kit::Flashed,
+) -> PortalResult {
     let store = state.store();
     let Some(tenant) = state.cache().get().tenant.clone() else {
-        return kit::fail(
-            &si,
-            &headers,
+        return Err(PortalError::with_code(
             crate::admin::errors::AdminCode::Unavailable,
             &"the tenant is not loaded yet",
-        );
+        ));
     };
-    let apps = match store.list_apps().await {
-        Ok(a) => a,
-        Err(e) => return kit::store_fail(&si, &headers, &e),
-    };
-    let uploaded = match store.app_logo_ids().await {
-        Ok(ids) => ids,
-        Err(e) => return kit::store_fail(&si, &headers, &e),
-    };
+    let apps = store.list_apps().await?;
+    let uploaded = store.app_logo_ids().await?;
     let mut tiles = Vec::new();
     for app in &apps {
         match may_open(&state, app, &si.user.id).await {
             Ok(true) => {}
             Ok(false) => continue,
-            Err(e) => return kit::store_fail(&si, &headers, &e),
+            Err(e) => return Err(e.into()),
         }
         tiles.push(Tile {
             name: app.name.clone(),
@@ -179,15 +176,15 @@ async fn myapps(State(state): State<AppState>, Member(si): Member, headers: Head
         },
         tiles,
     });
-    page(
+    Ok(page(
         &state,
         &si,
         Section::MyApps,
         "My Apps",
         Vec::<Crumb>::new(),
-        kit::take_flash(&headers),
+        flash,
         &body,
-    )
+    ))
 }
 
 #[cfg(test)]

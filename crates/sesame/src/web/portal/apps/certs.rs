@@ -3,21 +3,20 @@
 //! certificate", "Make certificate active", notification email, signing option and
 //! algorithm.
 
+use super::frame::{app_or_404, app_page, audit, form_app, Blade};
 use super::saml::{alg_label, date, sign_mode_label};
-use super::{
-    app_error_text, app_or_404, app_page, audit, form_app, internal, saved_flash, see_other, Blade,
-    Fields,
-};
 use crate::admin::audit::Change;
 use crate::apps::{certs, App, SignMode, SigningAlg};
 use crate::web::auth::SignedIn;
-use crate::web::portal::{render, Admin, Crumb, Flash};
-use crate::web::AppState;
-use axum::extract::{Path, Query, State};
+use crate::web::portal::access::Admin;
+use crate::web::portal::error::{app_error_text, PortalError, PortalResult};
+use crate::web::portal::kit::{self, Fields};
+use crate::web::portal::layout::{render, Crumb, Flash};
+use crate::web::state::AppState;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use std::collections::HashMap;
 
 struct CertRow {
     thumbprint: String,
@@ -49,7 +48,7 @@ async fn show(
     flash: Option<Flash>,
     err: Option<(&'static str, String)>,
     email: Option<String>,
-) -> Response {
+) -> PortalResult {
     let store = state.store();
     let mut list = certs::list(store, &app.id).await.unwrap_or_default();
     list.sort_by_key(|c| (!c.active, -c.created_at));
@@ -101,7 +100,7 @@ async fn show(
         error_field,
         error,
     });
-    app_page(
+    Ok(app_page(
         state,
         si,
         app,
@@ -117,22 +116,18 @@ async fn show(
         flash,
         &body,
         status,
-    )
+    ))
 }
 
 /// `GET /admin/apps/{id}/sso/certs`.
 pub(super) async fn page(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    show(&state, &si, &app, saved_flash(&q), None, None).await
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
+    show(&state, &si, &app, flash, None, None).await
 }
 
 fn valid_email(e: &str) -> bool {
@@ -155,14 +150,10 @@ pub(super) async fn save(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let before = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let email = f.get("notification_email").trim().to_owned();
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let before = form_app(&state, &si, &headers, &f, &id).await?;
+    let email = f.raw("notification_email").trim().to_owned();
     let redo = |field: &'static str, e: String| {
         let app = before.clone();
         let email = email.clone();
@@ -180,11 +171,11 @@ pub(super) async fn save(
             .await
         }
     };
-    let mode: SignMode = match f.get("sign_mode").parse() {
+    let mode: SignMode = match f.raw("sign_mode").parse() {
         Ok(m) => m,
         Err(e) => return redo("sign_mode", format!("Signing option: {e} (SESAME910004)")).await,
     };
-    let alg: SigningAlg = match f.get("signing_alg").parse() {
+    let alg: SigningAlg = match f.raw("signing_alg").parse() {
         Ok(a) => a,
         Err(e) => {
             return redo(
@@ -218,7 +209,7 @@ pub(super) async fn save(
         .set_app_notification_email(&saved.id, &email)
         .await
     {
-        return internal(&si, &headers, &e.to_string());
+        return Err(e.into());
     }
     audit(
         &state,
@@ -235,7 +226,11 @@ pub(super) async fn save(
             })),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/sso/certs?saved=certs", saved.id))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/sso/certs", saved.id),
+        "SAML signing settings saved.",
+    ))
 }
 
 /// `POST /admin/apps/{id}/sso/certs/new`: "New certificate" (inactive).
@@ -244,13 +239,9 @@ pub(super) async fn new_cert(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     match certs::new_certificate(state.store(), state.master(), &app.id).await {
         Ok(c) => {
             audit(
@@ -260,7 +251,8 @@ pub(super) async fn new_cert(
                 Change::new("app.cert.new", "app", &app.id, &app.name).after(&c),
             )
             .await;
-            see_other(&format!("/admin/apps/{}/sso/certs?saved=cert-new", app.id))
+            Ok(kit::redirect_ok(&state, &format!("/admin/apps/{}/sso/certs",
+                app.id), "New certificate created (inactive): make it active when the application trusts it."))
         }
         Err(e) => {
             show(
@@ -282,19 +274,15 @@ pub(super) async fn activate(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let before = certs::list(state.store(), &app.id)
         .await
         .unwrap_or_default()
         .into_iter()
         .find(|c| c.active);
-    match certs::activate(state.store(), &app.id, f.get("thumbprint")).await {
+    match certs::activate(state.store(), &app.id, f.raw("thumbprint")).await {
         Ok(c) => {
             audit(
                 &state,
@@ -305,9 +293,10 @@ pub(super) async fn activate(
                     .after(&c),
             )
             .await;
-            see_other(&format!(
-                "/admin/apps/{}/sso/certs?saved=cert-active",
-                app.id
+            Ok(kit::redirect_ok(
+                &state,
+                &format!("/admin/apps/{}/sso/certs", app.id),
+                "Certificate made active: responses are now signed with it.",
             ))
         }
         Err(e) => {
@@ -330,14 +319,10 @@ pub(super) async fn delete(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let thumb = f.get("thumbprint");
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
+    let thumb = f.raw("thumbprint");
     let before = certs::list(state.store(), &app.id)
         .await
         .unwrap_or_default()
@@ -352,9 +337,10 @@ pub(super) async fn delete(
                 Change::new("app.cert.delete", "app", &app.id, &app.name).before(&before),
             )
             .await;
-            see_other(&format!(
-                "/admin/apps/{}/sso/certs?saved=cert-deleted",
-                app.id
+            Ok(kit::redirect_ok(
+                &state,
+                &format!("/admin/apps/{}/sso/certs", app.id),
+                "Certificate deleted.",
             ))
         }
         Err(e) => {
@@ -408,13 +394,9 @@ fn attachment(content_type: &'static str, file: &str, body: Vec<u8>) -> Response
 pub(super) async fn download(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path((id, thumb, format)): Path<(String, String, String)>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let list = certs::list(state.store(), &app.id)
         .await
         .unwrap_or_default();
@@ -422,29 +404,27 @@ pub(super) async fn download(
         .iter()
         .find(|c| c.thumbprint.eq_ignore_ascii_case(&thumb))
     else {
-        return crate::web::portal::error_page(
-            Some(&si),
-            &headers,
+        return Err(PortalError::new(
             crate::admin::errors::AdminCode::NotFound,
-            &format!(
+            format!(
                 "{} has no certificate with the thumbprint {thumb}; SAML Certificates lists them.",
                 app.name
             ),
-        );
+        ));
     };
     let name = safe_file_name(&app.name);
     match format.as_str() {
-        "base64" => attachment(
+        "base64" => Ok(attachment(
             "application/x-pem-file",
             &format!("{name}.cer"),
             c.certificate.to_pem().into_bytes(),
-        ),
-        "raw" => attachment(
+        )),
+        "raw" => Ok(attachment(
             "application/pkix-cert",
             &format!("{name}.der.cer"),
             c.certificate.der().to_vec(),
-        ),
-        _ => (StatusCode::NOT_FOUND, "use base64 or raw").into_response(),
+        )),
+        _ => Ok((StatusCode::NOT_FOUND, "use base64 or raw").into_response()),
     }
 }
 
@@ -452,23 +432,19 @@ pub(super) async fn download(
 pub(super) async fn metadata(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let Some(tenant) = state.cache().get().tenant.clone() else {
-        return internal(&si, &headers, "no tenant");
+        return Err(PortalError::internal("no tenant"));
     };
     let list = certs::list(state.store(), &app.id)
         .await
         .unwrap_or_default();
     let xml = crate::apps::federation_metadata_xml(&tenant, &app, &list);
-    attachment(
+    Ok(attachment(
         "application/samlmetadata+xml",
         &format!("{}.xml", safe_file_name(&app.name)),
         xml.into_bytes(),
-    )
+    ))
 }

@@ -1,9 +1,7 @@
 //! (2) Attributes & Claims: the list, the Unique User Identifier (Name ID), "Add new
 //! claim" / edit / delete, and group claims.
 
-use super::{
-    app_error_text, app_or_404, app_page, audit, form_app, saved_flash, see_other, Blade, Fields,
-};
+use super::frame::{app_or_404, app_page, audit, form_app, Blade};
 use crate::admin::audit::Change;
 use crate::apps::claims::{
     self, Claim, Expr, GroupClaims, GroupEmit, GroupScope, NameFormat, NameIdConfig, NameIdFormat,
@@ -11,8 +9,11 @@ use crate::apps::claims::{
 };
 use crate::apps::App;
 use crate::web::auth::SignedIn;
-use crate::web::portal::{render, Admin, Crumb, Flash};
-use crate::web::AppState;
+use crate::web::portal::access::Admin;
+use crate::web::portal::error::{app_error_text, PortalError, PortalResult};
+use crate::web::portal::kit::{self, Fields};
+use crate::web::portal::layout::{render, Crumb, Flash};
+use crate::web::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -73,14 +74,10 @@ fn crumbs(app: &App, last: &str) -> Vec<Crumb> {
 pub(super) async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let store = state.store();
     let nameid = claims::nameid(store, &app.id).await.unwrap_or_default();
     let rows = claims::list_claims(store, &app.id)
@@ -125,23 +122,23 @@ pub(super) async fn list(
         groups,
         expected,
     });
-    app_page(
+    Ok(app_page(
         &state,
         &si,
         &app,
         Blade::Sso,
         "Attributes & Claims",
         crumbs(&app, "Attributes & Claims"),
-        saved_flash(&q),
+        flash,
         &body,
         StatusCode::OK,
-    )
+    ))
 }
 
 /// A source as the forms edit it: an attribute of the list, or a transformation.
 fn parse_source(f: &Fields, what: &'static str) -> Result<Expr, (&'static str, String)> {
-    if f.get("source") == "transformation" {
-        let t = f.get("transformation").trim();
+    if f.raw("source") == "transformation" {
+        let t = f.raw("transformation").trim();
         if t.is_empty() {
             return Err((
                 "transformation",
@@ -151,7 +148,7 @@ fn parse_source(f: &Fields, what: &'static str) -> Result<Expr, (&'static str, S
         claims::parse_expression(t)
             .map_err(|e| ("transformation", format!("{what}: {e} (SESAME910004)")))
     } else {
-        let a = f.get("attribute");
+        let a = f.raw("attribute");
         SourceAttribute::parse(a)
             .map(Expr::Attribute)
             .ok_or_else(|| {
@@ -191,9 +188,9 @@ impl SourceForm {
 
     fn from_fields(f: &Fields) -> SourceForm {
         SourceForm {
-            is_transformation: f.get("source") == "transformation",
-            attribute: f.get("attribute").to_owned(),
-            transformation: f.get("transformation").to_owned(),
+            is_transformation: f.raw("source") == "transformation",
+            attribute: f.raw("attribute").to_owned(),
+            transformation: f.raw("transformation").to_owned(),
             attributes: SourceAttribute::all_names(),
         }
     }
@@ -255,24 +252,20 @@ fn nameid_page(
 pub(super) async fn nameid_form(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let n = claims::nameid(state.store(), &app.id)
         .await
         .unwrap_or_default();
-    nameid_page(
+    Ok(nameid_page(
         &state,
         &si,
         &app,
         SourceForm::of(&n.source),
         n.format.as_str().to_owned(),
         None,
-    )
+    ))
 }
 
 /// `POST /admin/apps/{id}/sso/claims/nameid` (source, attribute, transformation, format).
@@ -281,37 +274,33 @@ pub(super) async fn nameid_save(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let redo = |e: (&'static str, String)| {
         nameid_page(
             &state,
             &si,
             &app,
             SourceForm::from_fields(&f),
-            f.get("format").to_owned(),
+            f.raw("format").to_owned(),
             Some(e),
         )
     };
     let source = match parse_source(&f, "Source attribute") {
         Ok(s) => s,
-        Err(e) => return redo(e),
+        Err(e) => return Ok(redo(e)),
     };
-    let format = match NameIdFormat::parse(f.get("format")) {
+    let format = match NameIdFormat::parse(f.raw("format")) {
         Ok(x) => x,
-        Err(e) => return redo(("format", format!("{e} (SESAME910004)"))),
+        Err(e) => return Ok(redo(("format", format!("{e} (SESAME910004)")))),
     };
     let before = claims::nameid(state.store(), &app.id)
         .await
         .unwrap_or_default();
     let cfg = NameIdConfig { source, format };
     if let Err(e) = claims::set_nameid(state.store(), &app.id, cfg.clone()).await {
-        return redo(("attribute", app_error_text(&e)));
+        return Ok(redo(("attribute", app_error_text(&e))));
     }
     audit(
         &state,
@@ -322,7 +311,11 @@ pub(super) async fn nameid_save(
             .after(&serde_json::json!({"nameid": cfg})),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/sso/claims?saved=nameid", app.id))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/sso/claims", app.id),
+        "Unique User Identifier saved.",
+    ))
 }
 
 #[derive(askama::Template)]
@@ -375,14 +368,10 @@ fn claim_page(
 pub(super) async fn claim_form(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let name = q.get("name").cloned().unwrap_or_default();
     let ns = q.get("namespace").cloned().unwrap_or_default();
     let existing = if name.is_empty() {
@@ -422,7 +411,7 @@ pub(super) async fn claim_form(
             error: String::new(),
         },
     };
-    claim_page(&state, &si, &app, body, StatusCode::OK)
+    Ok(claim_page(&state, &si, &app, body, StatusCode::OK))
 }
 
 /// `POST /admin/apps/{id}/sso/claims/edit` (name, namespace, name_format, source,
@@ -432,15 +421,11 @@ pub(super) async fn claim_save(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let orig_name = f.get("orig_name").to_owned();
-    let orig_ns = f.get("orig_namespace").to_owned();
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
+    let orig_name = f.raw("orig_name").to_owned();
+    let orig_ns = f.raw("orig_namespace").to_owned();
     let redo = |field: &'static str, e: String| {
         claim_page(
             &state,
@@ -452,9 +437,9 @@ pub(super) async fn claim_save(
                 is_new: orig_name.is_empty(),
                 orig_name: orig_name.clone(),
                 orig_namespace: orig_ns.clone(),
-                name: f.get("name").to_owned(),
-                namespace: f.get("namespace").to_owned(),
-                name_format: f.get("name_format").to_owned(),
+                name: f.raw("name").to_owned(),
+                namespace: f.raw("namespace").to_owned(),
+                name_format: f.raw("name_format").to_owned(),
                 src: SourceForm::from_fields(&f),
                 error_field: field,
                 error: e,
@@ -464,15 +449,15 @@ pub(super) async fn claim_save(
     };
     let source = match parse_source(&f, "Source attribute") {
         Ok(s) => s,
-        Err((field, e)) => return redo(field, e),
+        Err((field, e)) => return Ok(redo(field, e)),
     };
-    let name_format: NameFormat = match f.get("name_format").parse() {
+    let name_format: NameFormat = match f.raw("name_format").parse() {
         Ok(n) => n,
-        Err(e) => return redo("name_format", format!("{e} (SESAME910004)")),
+        Err(e) => return Ok(redo("name_format", format!("{e} (SESAME910004)"))),
     };
     let claim = Claim {
-        name: f.get("name").trim().to_owned(),
-        namespace: f.get("namespace").trim().to_owned(),
+        name: f.raw("name").trim().to_owned(),
+        namespace: f.raw("namespace").trim().to_owned(),
         name_format,
         source,
     };
@@ -488,7 +473,7 @@ pub(super) async fn claim_save(
                 }
                 _ => "name",
             };
-            return redo(field, app_error_text(&e));
+            return Ok(redo(field, app_error_text(&e)));
         }
     };
     // Renamed: the claim under its old name goes.
@@ -507,7 +492,11 @@ pub(super) async fn claim_save(
             .after(&serde_json::json!({"claims": after})),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/sso/claims?saved=claim", app.id))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/sso/claims", app.id),
+        "Claim saved.",
+    ))
 }
 
 /// `POST /admin/apps/{id}/sso/claims/delete` (name, namespace).
@@ -516,25 +505,19 @@ pub(super) async fn claim_delete(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let before = claims::list_claims(state.store(), &app.id)
         .await
         .unwrap_or_default();
     if let Err(e) =
-        claims::remove_claim(state.store(), &app.id, f.get("name"), f.get("namespace")).await
+        claims::remove_claim(state.store(), &app.id, f.raw("name"), f.raw("namespace")).await
     {
-        return crate::web::portal::error_page(
-            Some(&si),
-            &headers,
+        return Err(PortalError::new(
             crate::admin::errors::AdminCode::NotFound,
-            &e.to_string(),
-        );
+            e.to_string(),
+        ));
     }
     let after = claims::list_claims(state.store(), &app.id)
         .await
@@ -548,9 +531,10 @@ pub(super) async fn claim_delete(
             .after(&serde_json::json!({"claims": after})),
     )
     .await;
-    see_other(&format!(
-        "/admin/apps/{}/sso/claims?saved=claim-deleted",
-        app.id
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/sso/claims", app.id),
+        "Claim deleted.",
     ))
 }
 
@@ -570,13 +554,9 @@ struct GroupsBody<'a> {
 pub(super) async fn groups_form(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let g = claims::group_claims(state.store(), &app.id)
         .await
         .unwrap_or(None);
@@ -593,7 +573,7 @@ pub(super) async fn groups_form(
             .unwrap_or_else(|| claims::GROUPS_CLAIM.to_owned()),
         error: String::new(),
     });
-    app_page(
+    Ok(app_page(
         &state,
         &si,
         &app,
@@ -603,7 +583,7 @@ pub(super) async fn groups_form(
         None,
         &body,
         StatusCode::OK,
-    )
+    ))
 }
 
 /// `POST /admin/apps/{id}/sso/claims/groups` (enabled, scope=all|assigned, emit=id|name, claim_name).
@@ -612,27 +592,23 @@ pub(super) async fn groups_save(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let cfg = f.checked("enabled").then(|| {
         let mut g = GroupClaims::new(
-            if f.get("scope") == "assigned" {
+            if f.raw("scope") == "assigned" {
                 GroupScope::AssignedToApp
             } else {
                 GroupScope::All
             },
-            if f.get("emit") == "name" {
+            if f.raw("emit") == "name" {
                 GroupEmit::Name
             } else {
                 GroupEmit::ObjectId
             },
         );
-        let n = f.get("claim_name").trim();
+        let n = f.raw("claim_name").trim();
         if !n.is_empty() {
             g.claim_name = n.to_owned();
         }
@@ -646,12 +622,12 @@ pub(super) async fn groups_save(
             csrf: &si.csrf,
             app: &app,
             enabled: cfg.is_some(),
-            assigned_only: f.get("scope") == "assigned",
-            by_name: f.get("emit") == "name",
-            claim_name: f.get("claim_name").to_owned(),
+            assigned_only: f.raw("scope") == "assigned",
+            by_name: f.raw("emit") == "name",
+            claim_name: f.raw("claim_name").to_owned(),
             error: app_error_text(&e),
         });
-        return app_page(
+        return Ok(app_page(
             &state,
             &si,
             &app,
@@ -661,7 +637,7 @@ pub(super) async fn groups_save(
             Flash::error(format!("Group claims not saved: {}", app_error_text(&e))),
             &body,
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        ));
     }
     audit(
         &state,
@@ -672,5 +648,9 @@ pub(super) async fn groups_save(
             .after(&serde_json::json!({"group_claims": cfg})),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/sso/claims?saved=groups", app.id))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/sso/claims", app.id),
+        "Group claims saved.",
+    ))
 }

@@ -3,11 +3,14 @@
 //! nosniff, so no script in an image runs even when it is opened directly. Uploaded SVGs
 //! are also sanitised before they are stored ([`sanitize_svg`]).
 
-use super::{audit, form_app, Fields};
+use super::frame::{audit, form_app};
 use crate::admin::audit::Change;
 use crate::store::AppLogo;
-use crate::web::portal::{Admin, Flash};
-use crate::web::AppState;
+use crate::web::portal::access::Admin;
+use crate::web::portal::error::PortalResult;
+use crate::web::portal::kit::{self, Fields};
+use crate::web::portal::layout::Flash;
+use crate::web::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -253,10 +256,10 @@ pub(crate) fn parse_upload(value: &str, now: i64) -> Result<AppLogo, String> {
 }
 
 /// `GET /admin/gallery/{id}/logo.svg`.
-pub(super) async fn gallery_logo(_admin: Admin, Path(id): Path<String>) -> Response {
+pub(super) async fn gallery_logo(_admin: Admin, Path(id): Path<String>) -> PortalResult {
     match crate::gallery::template(&id) {
-        Some(t) => image("image/svg+xml", t.logo_svg.clone().into_bytes()),
-        None => (StatusCode::NOT_FOUND, "no such gallery application").into_response(),
+        Some(t) => Ok(image("image/svg+xml", t.logo_svg.clone().into_bytes())),
+        None => Ok((StatusCode::NOT_FOUND, "no such gallery application").into_response()),
     }
 }
 
@@ -265,22 +268,26 @@ pub(super) async fn app_logo(
     State(state): State<AppState>,
     _admin: Admin,
     Path(id): Path<String>,
-) -> Response {
+) -> PortalResult {
     if let Ok(Some(l)) = state.store().app_logo(&id).await {
-        return image_cached(&l.content_type, l.data, "no-cache");
+        return Ok(image_cached(&l.content_type, l.data, "no-cache"));
     }
     let app = match state.store().app_by_id(&id).await {
         Ok(Some(a)) => a,
-        _ => return (StatusCode::NOT_FOUND, "no such application").into_response(),
+        _ => return Ok((StatusCode::NOT_FOUND, "no such application").into_response()),
     };
     if let Some(t) = app.gallery_id.as_deref().and_then(crate::gallery::template) {
-        return image_cached("image/svg+xml", t.logo_svg.clone().into_bytes(), "no-cache");
+        return Ok(image_cached(
+            "image/svg+xml",
+            t.logo_svg.clone().into_bytes(),
+            "no-cache",
+        ));
     }
-    image_cached(
+    Ok(image_cached(
         "image/svg+xml",
         letter_svg(&app.name).into_bytes(),
         "no-cache",
-    )
+    ))
 }
 
 /// A square with the name's first letter (apps without a logo).
@@ -304,22 +311,18 @@ pub(super) async fn upload(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let store = state.store();
     let before = store.app_logo(&app.id).await.ok().flatten();
     let summary = |l: &Option<AppLogo>| {
         l.as_ref()
             .map(|l| serde_json::json!({"content_type": l.content_type, "bytes": l.data.len()}))
     };
-    if f.get("remove") == "1" {
+    if f.raw("remove") == "1" {
         if let Err(e) = store.delete_app_logo(&app.id).await {
-            return super::internal(&si, &headers, &e.to_string());
+            return Err(e.into());
         }
         audit(
             &state,
@@ -332,7 +335,7 @@ pub(super) async fn upload(
         .await;
         return super::props::show(&state, &si, &app, Flash::ok("Logo removed."), None).await;
     }
-    let logo = match parse_upload(f.get("logo"), crate::tenant::now_unix()) {
+    let logo = match parse_upload(f.raw("logo"), crate::tenant::now_unix()) {
         Ok(l) => l,
         Err(e) => {
             return super::props::show(
@@ -346,7 +349,7 @@ pub(super) async fn upload(
         }
     };
     if let Err(e) = store.set_app_logo(&app.id, &logo).await {
-        return super::internal(&si, &headers, &e.to_string());
+        return Err(e.into());
     }
     audit(
         &state,
@@ -357,7 +360,11 @@ pub(super) async fn upload(
             .after(&summary(&Some(logo))),
     )
     .await;
-    super::see_other(&format!("/admin/apps/{}/properties?saved=logo", app.id))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/properties", app.id),
+        "Logo saved.",
+    ))
 }
 
 #[cfg(test)]

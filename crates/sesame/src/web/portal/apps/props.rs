@@ -1,19 +1,16 @@
 //! The Overview and Properties blades, and deleting an application.
 
-use super::{
-    app_error_text, app_or_404, app_page, audit, form_app, internal, saved_flash, see_other, Blade,
-    FieldError, Fields,
-};
+use super::frame::{app_or_404, app_page, audit, form_app, Blade, FieldError};
 use crate::admin::audit::Change;
 use crate::apps::App;
 use crate::web::auth::SignedIn;
-use crate::web::portal::{render, Flash};
-use crate::web::AppState;
-use axum::extract::{Path, Query, State};
+use crate::web::portal::error::{app_error_text, PortalResult};
+use crate::web::portal::kit::{self, Fields};
+use crate::web::portal::layout::{render, Flash};
+use crate::web::state::AppState;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use axum::Form;
-use std::collections::HashMap;
 
 #[derive(askama::Template)]
 #[template(path = "portal/apps/overview.html")]
@@ -27,15 +24,11 @@ struct OverviewBody<'a> {
 /// `GET /admin/apps/{id}`: Overview with the Getting Started steps.
 pub(super) async fn overview(
     State(state): State<AppState>,
-    crate::web::portal::Admin(si): crate::web::portal::Admin,
-    headers: HeaderMap,
+    crate::web::portal::access::Admin(si): crate::web::portal::access::Admin,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let assignments = crate::apps::list_assignments(state.store(), &app.id)
         .await
         .map(|v| v.len())
@@ -47,21 +40,21 @@ pub(super) async fn overview(
             .and_then(crate::gallery::template)
             .map(|t| t.name.clone())
             .unwrap_or_else(|| "Custom (non-gallery)".into()),
-        configured: super::sso_configured(&app),
+        configured: super::frame::sso_configured(&app),
         assignments,
         app: &app,
     });
-    app_page(
+    Ok(app_page(
         &state,
         &si,
         &app,
         Blade::Overview,
         "Overview",
         vec![],
-        saved_flash(&q),
+        flash,
         &body,
         StatusCode::OK,
-    )
+    ))
 }
 
 #[derive(askama::Template)]
@@ -81,7 +74,7 @@ pub(super) async fn show(
     app: &App,
     flash: Option<Flash>,
     err: FieldError,
-) -> Response {
+) -> PortalResult {
     let has_logo = matches!(state.store().app_logo(&app.id).await, Ok(Some(_)));
     let (error_field, error) = err.clone().unwrap_or(("", String::new()));
     let body = render(&PropsBody {
@@ -96,53 +89,45 @@ pub(super) async fn show(
     } else {
         StatusCode::OK
     };
-    app_page(
+    Ok(app_page(
         state,
         si,
         app,
         Blade::Properties,
         "Properties",
-        vec![crate::web::portal::Crumb::new("", "Properties")],
+        vec![crate::web::portal::layout::Crumb::new("", "Properties")],
         flash,
         &body,
         status,
-    )
+    ))
 }
 
 /// `GET /admin/apps/{id}/properties`.
 pub(super) async fn properties(
     State(state): State<AppState>,
-    crate::web::portal::Admin(si): crate::web::portal::Admin,
-    headers: HeaderMap,
+    crate::web::portal::access::Admin(si): crate::web::portal::access::Admin,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    show(&state, &si, &app, saved_flash(&q), None).await
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
+    show(&state, &si, &app, flash, None).await
 }
 
 /// `POST /admin/apps/{id}/properties`: name, enabled, assignment required, visible, notes.
 pub(super) async fn save(
     State(state): State<AppState>,
-    crate::web::portal::Admin(si): crate::web::portal::Admin,
+    crate::web::portal::access::Admin(si): crate::web::portal::access::Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let before = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let before = form_app(&state, &si, &headers, &f, &id).await?;
     let mut app = before.clone();
-    app.name = f.get("name").to_owned();
+    app.name = f.raw("name").to_owned();
     app.enabled = f.checked("enabled");
     app.assignment_required = f.checked("assignment_required");
     app.visible = f.checked("visible");
-    app.notes = f.get("notes").replace("\r\n", "\n");
+    app.notes = f.raw("notes").replace("\r\n", "\n");
     match crate::apps::save_app(state.store(), app.clone()).await {
         Ok(saved) => {
             audit(
@@ -154,7 +139,11 @@ pub(super) async fn save(
                     .after(&saved),
             )
             .await;
-            see_other(&format!("/admin/apps/{}/properties?saved=props", saved.id))
+            Ok(kit::redirect_ok(
+                &state,
+                &format!("/admin/apps/{}/properties", saved.id),
+                "Properties saved.",
+            ))
         }
         Err(e) => {
             let field = match &e {
@@ -177,18 +166,14 @@ pub(super) async fn save(
 /// `POST /admin/apps/{id}/delete`.
 pub(super) async fn delete(
     State(state): State<AppState>,
-    crate::web::portal::Admin(si): crate::web::portal::Admin,
+    crate::web::portal::access::Admin(si): crate::web::portal::access::Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     if let Err(e) = crate::apps::delete_app(state.store(), &app.id).await {
-        return internal(&si, &headers, &e.to_string());
+        return Err(e.into());
     }
     audit(
         &state,
@@ -197,5 +182,9 @@ pub(super) async fn delete(
         Change::new("app.delete", "app", &app.id, &app.name).before(&app),
     )
     .await;
-    see_other("/admin/apps?saved=deleted")
+    Ok(kit::redirect_ok(
+        &state,
+        "/admin/apps",
+        "Application deleted.",
+    ))
 }

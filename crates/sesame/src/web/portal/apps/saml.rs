@@ -2,17 +2,17 @@
 //! (its five numbered sections), and (1) Basic SAML Configuration's edit form with
 //! "Upload metadata file".
 
-use super::{
-    app_error_text, app_or_404, app_page, audit, form_app, patterns_json, saved_flash, see_other,
-    Blade, Fields,
-};
+use super::frame::{app_or_404, app_page, audit, form_app, patterns_json, Blade};
 use crate::admin::audit::Change;
 use crate::apps::config::{field, CertificateSummary};
 use crate::apps::{App, AppError, Identifier, ReplyUrl, SamlConfig};
 use crate::gallery::{Template, UrlField};
 use crate::web::auth::SignedIn;
-use crate::web::portal::{render, Admin, Crumb, Flash};
-use crate::web::AppState;
+use crate::web::portal::access::Admin;
+use crate::web::portal::error::{app_error_text, PortalResult};
+use crate::web::portal::kit::{self, Fields};
+use crate::web::portal::layout::{render, Crumb, Flash};
+use crate::web::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -50,19 +50,15 @@ struct SelectBody<'a> {
 pub(super) async fn select(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if super::sso_configured(&app) && !q.contains_key("select") {
-        return see_other(&format!("/admin/apps/{}/sso/saml", app.id));
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
+    if super::frame::sso_configured(&app) && !q.contains_key("select") {
+        return Ok(kit::see_other(&format!("/admin/apps/{}/sso/saml", app.id)));
     }
     let body = render(&SelectBody { app: &app });
-    app_page(
+    Ok(app_page(
         &state,
         &si,
         &app,
@@ -72,7 +68,7 @@ pub(super) async fn select(
         None,
         &body,
         StatusCode::OK,
-    )
+    ))
 }
 
 struct ClaimLine {
@@ -108,14 +104,10 @@ struct SetupBody<'a> {
 pub(super) async fn setup(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let store = state.store();
     let tenant = state
         .cache()
@@ -148,7 +140,7 @@ pub(super) async fn setup(
         .unwrap_or_else(|_| app.saml.nameid_source.clone());
     let t = template_of(&app);
     let body = render(&SetupBody {
-        configured: super::sso_configured(&app),
+        configured: super::frame::sso_configured(&app),
         identifiers: app
             .saml
             .identifiers
@@ -197,7 +189,7 @@ pub(super) async fn setup(
         signing_alg: alg_label(app.saml.signing_alg).into(),
         app: &app,
     });
-    app_page(
+    Ok(app_page(
         &state,
         &si,
         &app,
@@ -210,10 +202,10 @@ pub(super) async fn setup(
             ),
             Crumb::new("", "Set up single sign-on with SAML"),
         ],
-        saved_flash(&q),
+        flash,
         &body,
         StatusCode::OK,
-    )
+    ))
 }
 
 /// The seeds' words for a signing option.
@@ -432,19 +424,15 @@ fn basic_page(
 pub(super) async fn basic_form(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let form = BasicForm {
         saml: app.saml.clone(),
         reply_index_text: vec![],
         extra_rows: 1,
     };
-    basic_page(
+    Ok(basic_page(
         &state,
         &si,
         &app,
@@ -453,7 +441,7 @@ pub(super) async fn basic_form(
         None,
         ("", ""),
         StatusCode::OK,
-    )
+    ))
 }
 
 /// Reads the submitted rows into a configuration; `Err((field, message))` for a value
@@ -462,7 +450,7 @@ fn read_form(f: &Fields, base: &SamlConfig) -> (BasicForm, Option<(String, Strin
     let mut saml = base.clone();
     let mut err = None;
     let removed_ids = f.all("identifier_remove");
-    let id_default = f.get("identifier_default");
+    let id_default = f.raw("identifier_default");
     saml.identifiers = f
         .all("identifier")
         .into_iter()
@@ -479,7 +467,7 @@ fn read_form(f: &Fields, base: &SamlConfig) -> (BasicForm, Option<(String, Strin
         }
     }
     let removed_replies = f.all("reply_remove");
-    let reply_default = f.get("reply_default");
+    let reply_default = f.raw("reply_default");
     let indexes = f.all("reply_index");
     let mut index_text = Vec::new();
     saml.reply_urls = Vec::new();
@@ -518,14 +506,14 @@ fn read_form(f: &Fields, base: &SamlConfig) -> (BasicForm, Option<(String, Strin
         }
     }
     let opt = |name: &str| {
-        let v = f.get(name).trim();
+        let v = f.raw(name).trim();
         (!v.is_empty()).then(|| v.to_owned())
     };
     saml.sign_on_url = opt("sign_on_url");
     saml.relay_state = opt("relay_state");
     saml.logout_url = opt("logout_url");
     saml.require_signed_requests = f.checked("require_signed_requests");
-    let pem = f.get("sp_certs");
+    let pem = f.raw("sp_certs");
     let mut certs = Vec::new();
     const END: &str = "-----END CERTIFICATE-----";
     for chunk in pem.split_inclusive(END) {
@@ -546,7 +534,7 @@ fn read_form(f: &Fields, base: &SamlConfig) -> (BasicForm, Option<(String, Strin
         BasicForm {
             saml,
             reply_index_text: index_text,
-            extra_rows: if f.get("more") == "1" { 3 } else { 1 },
+            extra_rows: if f.raw("more") == "1" { 3 } else { 1 },
         },
         err,
     )
@@ -558,16 +546,12 @@ pub(super) async fn basic_save(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let before = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let before = form_app(&state, &si, &headers, &f, &id).await?;
     let (form, read_err) = read_form(&f, &before.saml);
-    if f.get("more") == "1" {
-        return basic_page(
+    if f.raw("more") == "1" {
+        return Ok(basic_page(
             &state,
             &si,
             &before,
@@ -576,11 +560,11 @@ pub(super) async fn basic_save(
             None,
             ("", ""),
             StatusCode::OK,
-        );
+        ));
     }
     if let Some(e) = read_err {
         let msg = e.1.clone();
-        return basic_page(
+        return Ok(basic_page(
             &state,
             &si,
             &before,
@@ -589,7 +573,7 @@ pub(super) async fn basic_save(
             Some(e),
             ("", ""),
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        ));
     }
     let mut app = before.clone();
     app.saml = form.saml.clone();
@@ -604,7 +588,11 @@ pub(super) async fn basic_save(
                     .after(&saved.saml),
             )
             .await;
-            see_other(&format!("/admin/apps/{}/sso/saml?saved=basic", saved.id))
+            Ok(kit::redirect_ok(
+                &state,
+                &format!("/admin/apps/{}/sso/saml", saved.id),
+                "Basic SAML Configuration saved.",
+            ))
         }
         Err(e) => {
             let field = match &e {
@@ -615,7 +603,7 @@ pub(super) async fn basic_save(
                 _ => String::new(),
             };
             let text = app_error_text(&e);
-            basic_page(
+            Ok(basic_page(
                 &state,
                 &si,
                 &before,
@@ -624,7 +612,7 @@ pub(super) async fn basic_save(
                 Some((field, text)),
                 ("", ""),
                 StatusCode::UNPROCESSABLE_ENTITY,
-            )
+            ))
         }
     }
 }
@@ -636,14 +624,10 @@ pub(super) async fn metadata_upload(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let xml = f.get("metadata");
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
+    let xml = f.raw("metadata");
     let mut saml = app.saml.clone();
     let applied = if xml.trim().is_empty() {
         Err(AppError::Invalid {
@@ -673,7 +657,7 @@ pub(super) async fn metadata_upload(
                 reply_index_text: vec![],
                 extra_rows: 1,
             };
-            basic_page(
+            Ok(basic_page(
                 &state,
                 &si,
                 &app,
@@ -685,7 +669,7 @@ pub(super) async fn metadata_upload(
                 None,
                 ("", ""),
                 StatusCode::OK,
-            )
+            ))
         }
         Err(e) => {
             let form = BasicForm {
@@ -694,7 +678,7 @@ pub(super) async fn metadata_upload(
                 extra_rows: 1,
             };
             let text = format!("{e} (SESAME910008)");
-            basic_page(
+            Ok(basic_page(
                 &state,
                 &si,
                 &app,
@@ -703,7 +687,7 @@ pub(super) async fn metadata_upload(
                 None,
                 ("", &text),
                 StatusCode::UNPROCESSABLE_ENTITY,
-            )
+            ))
         }
     }
 }

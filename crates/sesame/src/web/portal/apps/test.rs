@@ -4,14 +4,15 @@
 //! pretty-printed, and the check against what the gallery template's vendor expects.
 //! The same steps as `sesame app preview`, on the server's own configuration snapshot.
 
-use super::{app_or_404, app_page, Blade};
-use crate::apps::App;
+use super::frame::{app_or_404, app_page, Blade};
 use crate::sso::preview::{self, CheckLine};
-use crate::web::portal::{render, Admin, Crumb};
-use crate::web::AppState;
+use crate::apps::App;
+use crate::web::portal::access::Admin;
+use crate::web::portal::error::PortalResult;
+use crate::web::portal::layout::{render, Crumb};
+use crate::web::state::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::StatusCode;
 use std::collections::HashMap;
 
 struct AttrLine {
@@ -91,14 +92,10 @@ async fn preview(state: &AppState, app: &App, upn: &str) -> Result<Preview, Stri
 pub(super) async fn page(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     let store = state.store();
     let user = q.get("user").cloned().unwrap_or_default();
     let (preview, error) = if user.trim().is_empty() {
@@ -166,7 +163,7 @@ pub(super) async fn page(
         preview,
         error,
     });
-    app_page(
+    Ok(app_page(
         &state,
         &si,
         &app,
@@ -182,5 +179,5 @@ pub(super) async fn page(
         None,
         &body,
         status,
-    )
+    ))
 }

@@ -1,17 +1,17 @@
 //! The Users and groups blade: assignments with their role, "Add user/group" (search,
 //! "Select a role", "Assign"), remove; and the app's roles.
 
-use super::{
-    app_error_text, app_or_404, app_page, audit, form_app, saved_flash, see_other, Blade, Fields,
-};
+use super::frame::{app_or_404, app_page, audit, form_app, Blade};
 use crate::admin::audit::Change;
 use crate::apps::{App, AssignmentView, Principal};
 use crate::web::auth::SignedIn;
-use crate::web::portal::{render, Admin, Crumb, Flash};
-use crate::web::AppState;
+use crate::web::portal::access::Admin;
+use crate::web::portal::error::{app_error_text, PortalResult};
+use crate::web::portal::kit::{self, Fields};
+use crate::web::portal::layout::{render, Crumb, Flash};
+use crate::web::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use axum::Form;
 use std::collections::HashMap;
 
@@ -31,7 +31,7 @@ async fn show_list(
     app: &App,
     flash: Option<Flash>,
     error: String,
-) -> Response {
+) -> PortalResult {
     let store = state.store();
     let mut rows = Vec::new();
     for a in crate::apps::list_assignments(store, &app.id)
@@ -65,7 +65,7 @@ async fn show_list(
         roles,
         error,
     });
-    app_page(
+    Ok(app_page(
         state,
         si,
         app,
@@ -75,22 +75,18 @@ async fn show_list(
         flash,
         &body,
         status,
-    )
+    ))
 }
 
 /// `GET /admin/apps/{id}/users`.
 pub(super) async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    show_list(&state, &si, &app, saved_flash(&q), String::new()).await
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
+    show_list(&state, &si, &app, flash, String::new()).await
 }
 
 struct Candidate {
@@ -112,7 +108,13 @@ struct AddBody<'a> {
     error: String,
 }
 
-async fn show_add(state: &AppState, si: &SignedIn, app: &App, q: &str, error: String) -> Response {
+async fn show_add(
+    state: &AppState,
+    si: &SignedIn,
+    app: &App,
+    q: &str,
+    error: String,
+) -> PortalResult {
     let store = state.store();
     let assigned: Vec<String> = crate::apps::list_assignments(store, &app.id)
         .await
@@ -170,7 +172,7 @@ async fn show_add(state: &AppState, si: &SignedIn, app: &App, q: &str, error: St
         roles,
         error,
     });
-    app_page(
+    Ok(app_page(
         state,
         si,
         app,
@@ -183,21 +185,17 @@ async fn show_add(state: &AppState, si: &SignedIn, app: &App, q: &str, error: St
         None,
         &body,
         status,
-    )
+    ))
 }
 
 /// `GET /admin/apps/{id}/users/add?q=`: "Add user/group".
 pub(super) async fn add_form(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let app = match app_or_404(&state, &si, &headers, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let app = app_or_404(&state, &si, &id).await?;
     show_add(
         &state,
         &si,
@@ -223,13 +221,9 @@ pub(super) async fn add(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let picked: Vec<Principal> = f
         .all("principal")
         .into_iter()
@@ -240,16 +234,16 @@ pub(super) async fn add(
             &state,
             &si,
             &app,
-            f.get("q"),
+            f.raw("q"),
             "Select at least one user or group in the list, then Assign (SESAME910004).".into(),
         )
         .await;
     }
-    let role = f.get("role").trim();
+    let role = f.raw("role").trim();
     let role = (!role.is_empty()).then_some(role);
     for p in &picked {
         if let Err(e) = crate::apps::assign(state.store(), &app.id, p, role).await {
-            return show_add(&state, &si, &app, f.get("q"), app_error_text(&e)).await;
+            return show_add(&state, &si, &app, f.raw("q"), app_error_text(&e)).await;
         }
         let (kind, pid) = match p {
             Principal::User(i) => ("user", i),
@@ -265,7 +259,11 @@ pub(super) async fn add(
         )
         .await;
     }
-    see_other(&format!("/admin/apps/{}/users?saved=assigned", app.id))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/users", app.id),
+        "Assignment added.",
+    ))
 }
 
 /// `POST /admin/apps/{id}/users/remove` (principal, role).
@@ -274,14 +272,10 @@ pub(super) async fn remove(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some(p) = principal_of(f.get("principal")) else {
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
+    let Some(p) = principal_of(f.raw("principal")) else {
         return show_list(
             &state,
             &si,
@@ -291,7 +285,7 @@ pub(super) async fn remove(
         )
         .await;
     };
-    let role = f.get("role");
+    let role = f.raw("role");
     let role = (!role.is_empty()).then_some(role);
     if let Err(e) = crate::apps::unassign(state.store(), &app.id, &p, role).await {
         return show_list(&state, &si, &app, None, app_error_text(&e)).await;
@@ -301,11 +295,15 @@ pub(super) async fn remove(
         &si,
         &headers,
         Change::new("app.unassign", "app", &app.id, &app.name).before(&serde_json::json!({
-            "principal": f.get("principal"), "role": role.unwrap_or("")
+            "principal": f.raw("principal"), "role": role.unwrap_or("")
         })),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/users?saved=unassigned", app.id))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/users", app.id),
+        "Assignment removed.",
+    ))
 }
 
 /// `POST /admin/apps/{id}/roles` (add=NAME | remove=NAME): the app's roles.
@@ -314,18 +312,14 @@ pub(super) async fn roles(
     Admin(si): Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = Fields(f);
-    let app = match form_app(&state, &si, &headers, &f, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let app = form_app(&state, &si, &headers, &f, &id).await?;
     let before = state.store().app_roles(&app.id).await.unwrap_or_default();
-    let res = if !f.get("remove").is_empty() {
-        crate::apps::remove_role(state.store(), &app.id, f.get("remove")).await
+    let res = if !f.raw("remove").is_empty() {
+        crate::apps::remove_role(state.store(), &app.id, f.raw("remove")).await
     } else {
-        crate::apps::add_role(state.store(), &app.id, f.get("add")).await
+        crate::apps::add_role(state.store(), &app.id, f.raw("add")).await
     };
     if let Err(e) = res {
         return show_list(&state, &si, &app, None, app_error_text(&e)).await;
@@ -340,5 +334,9 @@ pub(super) async fn roles(
             .after(&after),
     )
     .await;
-    see_other(&format!("/admin/apps/{}/users?saved=roles", app.id))
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}/users", app.id),
+        "App roles saved.",
+    ))
 }

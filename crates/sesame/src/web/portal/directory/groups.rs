@@ -1,21 +1,20 @@
 //! Groups: the list with search, New group (name, description), and the group's page
 //! with its members (add a user or a group found by search, remove) and delete.
 
-use super::kit::{self, field, Fields};
-use super::{input_of, record, FieldErrors};
+use super::form::{input_of, FieldErrors};
 use crate::admin::audit::Change;
 use crate::admin::errors::AdminCode;
 use crate::admin::Permission;
 use crate::directory::{self, DirectoryError, Group, MemberRef};
 use crate::web::auth::SignedIn;
-use crate::web::portal::{
-    check_csrf, page, page_with_status, render, require, Admin, Crumb, Flash, Section,
-};
-use crate::web::AppState;
+use crate::web::portal::access::{check_csrf, require, Admin};
+use crate::web::portal::error::{PortalError, PortalResult};
+use crate::web::portal::kit::{self, record, Fields};
+use crate::web::portal::layout::{page, page_with_status, render, Crumb, Flash, Section};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use std::collections::HashMap;
@@ -52,17 +51,12 @@ struct ListBody {
 async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
+    kit::Flashed(flash): kit::Flashed,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ReadDirectory) {
-        return r;
-    }
+) -> PortalResult {
+    require(&si, Permission::ReadDirectory)?;
     let q = query.get("q").map(|s| s.trim()).unwrap_or("").to_owned();
-    let groups = match state.store().list_groups().await {
-        Ok(g) => g,
-        Err(e) => return kit::store_fail(&si, &headers, &e),
-    };
+    let groups = state.store().list_groups().await?;
     let needle = q.to_lowercase();
     let groups = groups
         .into_iter()
@@ -77,16 +71,15 @@ async fn list(
         can_manage: si.principal.can(Permission::ManageDirectory),
         groups,
     });
-    let r = page(
+    Ok(page(
         &state,
         &si,
         Section::Groups,
         "Groups",
         crumbs(None),
-        kit::take_flash(&headers),
+        flash,
         &body,
-    );
-    kit::shown(&state, &headers, r)
+    ))
 }
 
 #[derive(Template)]
@@ -98,17 +91,15 @@ struct NewBody<'a> {
     errors: FieldErrors,
 }
 
-async fn new_form(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ManageDirectory) {
-        return r;
-    }
+async fn new_form(State(state): State<AppState>, Admin(si): Admin) -> PortalResult {
+    require(&si, Permission::ManageDirectory)?;
     let body = render(&NewBody {
         csrf: &si.csrf,
         name: String::new(),
         description: String::new(),
         errors: FieldErrors::default(),
     });
-    page(
+    Ok(page(
         &state,
         &si,
         Section::Groups,
@@ -116,7 +107,7 @@ async fn new_form(State(state): State<AppState>, Admin(si): Admin, headers: Head
         crumbs(Some("New group")),
         None,
         &body,
-    )
+    ))
 }
 
 async fn create(
@@ -124,15 +115,11 @@ async fn create(
     Admin(si): Admin,
     headers: HeaderMap,
     Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = check_csrf(&si, &headers, kit::csrf(&f)) {
-        return r;
-    }
-    if let Err(r) = require(&si, &headers, Permission::ManageDirectory) {
-        return r;
-    }
-    let name = field(&f, "name").to_owned();
-    let description = field(&f, "description").to_owned();
+) -> PortalResult {
+    check_csrf(&si, &headers, f.csrf())?;
+    require(&si, Permission::ManageDirectory)?;
+    let name = f.field("name").to_owned();
+    let description = f.field("description").to_owned();
     let (errors, status, code) =
         match directory::create_group(state.store(), &name, &description).await {
             Ok(g) => {
@@ -143,11 +130,11 @@ async fn create(
                     Change::new("group.create", "group", &g.id, &g.name).after(&g),
                 )
                 .await;
-                return kit::redirect_ok(
+                return Ok(kit::redirect_ok(
                     &state,
                     &format!("/admin/groups/{}", g.id),
                     &format!("Group {} created. Add its members below.", g.name),
-                );
+                ));
             }
             Err(DirectoryError::Invalid { field, reason }) => {
                 let mut e = FieldErrors::default();
@@ -164,7 +151,7 @@ async fn create(
                 e.add("name", format!("{m}: choose another name."));
                 (e, StatusCode::CONFLICT, AdminCode::Conflict)
             }
-            Err(e) => return kit::directory_fail(&si, &headers, &e),
+            Err(e) => return Err(e.into()),
         };
     let body = render(&NewBody {
         csrf: &si.csrf,
@@ -172,7 +159,7 @@ async fn create(
         description,
         errors,
     });
-    page_with_status(
+    Ok(page_with_status(
         &state,
         &si,
         Section::Groups,
@@ -184,7 +171,7 @@ async fn create(
         )),
         &body,
         status,
-    )
+    ))
 }
 
 struct Candidate {
@@ -207,49 +194,30 @@ struct GroupBody<'a> {
     searched: bool,
 }
 
-async fn load(
-    state: &AppState,
-    si: &SignedIn,
-    headers: &HeaderMap,
-    id: &str,
-) -> Result<Group, Response> {
+async fn load(state: &AppState, id: &str) -> PortalResult<Group> {
     match state.store().group_by_id(id).await {
         Ok(Some(g)) => Ok(g),
-        Ok(None) => Err(kit::not_found(
-            si,
-            headers,
-            "No group has this object id: it may have been deleted. The Groups list shows every group.",
+        Ok(None) => Err(PortalError::not_found("No group has this object id: it may have been deleted. The Groups list shows every group.",
         )),
-        Err(e) => Err(kit::store_fail(si, headers, &e)),
+        Err(e) => Err(e.into()),
     }
 }
 
 async fn show(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
+    kit::Flashed(flash): kit::Flashed,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ReadDirectory) {
-        return r;
-    }
-    let g = match load(&state, &si, &headers, &id).await {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    require(&si, Permission::ReadDirectory)?;
+    let g = load(&state, &id).await?;
     let store = state.store();
-    let members = match directory::group_members(store, &g.id).await {
-        Ok(m) => m,
-        Err(e) => return kit::directory_fail(&si, &headers, &e),
-    };
+    let members = directory::group_members(store, &g.id).await?;
     let find = query.get("find").map(|s| s.trim()).unwrap_or("").to_owned();
     let mut candidates = Vec::new();
     if !find.is_empty() {
-        let users = match store.list_users(Some(&find)).await {
-            Ok(u) => u,
-            Err(e) => return kit::store_fail(&si, &headers, &e),
-        };
+        let users = store.list_users(Some(&find)).await?;
         for u in users.into_iter().take(20) {
             if members.users.iter().any(|m| m.id == u.id) {
                 continue;
@@ -261,10 +229,7 @@ async fn show(
                 detail: u.display_name,
             });
         }
-        let groups = match store.list_groups().await {
-            Ok(g) => g,
-            Err(e) => return kit::store_fail(&si, &headers, &e),
-        };
+        let groups = store.list_groups().await?;
         let needle = find.to_lowercase();
         for o in groups
             .into_iter()
@@ -292,16 +257,15 @@ async fn show(
         find,
         candidates,
     });
-    let r = page(
+    Ok(page(
         &state,
         &si,
         Section::Groups,
         &g.name,
         crumbs(Some(&g.name)),
-        kit::take_flash(&headers),
+        flash,
         &body,
-    );
-    kit::shown(&state, &headers, r)
+    ))
 }
 
 async fn guard(
@@ -310,19 +274,19 @@ async fn guard(
     headers: &HeaderMap,
     f: &Fields,
     id: &str,
-) -> Result<Group, Response> {
-    check_csrf(si, headers, kit::csrf(f))?;
-    require(si, headers, Permission::ManageDirectory)?;
-    load(state, si, headers, id).await
+) -> PortalResult<Group> {
+    check_csrf(si, headers, f.csrf())?;
+    require(si, Permission::ManageDirectory)?;
+    load(state, id).await
 }
 
 /// The member a form names: `kind` (user | group) and `member_id`.
 fn member_of(f: &Fields) -> Result<MemberRef, String> {
-    let id = field(f, "member_id");
+    let id = f.field("member_id");
     if id.is_empty() {
         return Err("no member chosen: search for a user or group, then select Add".into());
     }
-    match field(f, "kind") {
+    match f.field("kind") {
         "user" => Ok(MemberRef::User(id.to_owned())),
         "group" => Ok(MemberRef::Group(id.to_owned())),
         other => Err(format!("kind {other:?} is neither user nor group")),
@@ -356,20 +320,17 @@ async fn add(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
-) -> Response {
-    let g = match guard(&state, &si, &headers, &f, &id).await {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let g = guard(&state, &si, &headers, &f, &id).await?;
     let to = format!("/admin/groups/{}", g.id);
     let m = match member_of(&f) {
         Ok(m) => m,
         Err(e) => {
-            return kit::redirect_error(
+            return Ok(kit::redirect_error(
                 &state,
                 &to,
                 &format!("{}: {e}.", AdminCode::Invalid.code()),
-            )
+            ))
         }
     };
     match directory::add_member(state.store(), &g.id, &m).await {
@@ -383,16 +344,23 @@ async fn add(
                     .after(&member_json(&m, &name)),
             )
             .await;
-            kit::redirect_ok(&state, &to, &format!("Added {name} to {}.", g.name))
-        }
-        Err(e @ (DirectoryError::Conflict(_) | DirectoryError::NotFound(_))) => {
-            kit::redirect_error(
+            Ok(kit::redirect_ok(
                 &state,
                 &to,
-                &format!("{}: {e}.", kit::directory_code(&e).code()),
-            )
+                &format!("Added {name} to {}.", g.name),
+            ))
         }
-        Err(e) => kit::directory_fail(&si, &headers, &e),
+        Err(e @ (DirectoryError::Conflict(_) | DirectoryError::NotFound(_))) => {
+            Ok(kit::redirect_error(
+                &state,
+                &to,
+                &format!(
+                    "{}: {e}.",
+                    crate::web::portal::error::directory_code(&e).code()
+                ),
+            ))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -402,20 +370,17 @@ async fn remove(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
-) -> Response {
-    let g = match guard(&state, &si, &headers, &f, &id).await {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let g = guard(&state, &si, &headers, &f, &id).await?;
     let to = format!("/admin/groups/{}", g.id);
     let m = match member_of(&f) {
         Ok(m) => m,
         Err(e) => {
-            return kit::redirect_error(
+            return Ok(kit::redirect_error(
                 &state,
                 &to,
                 &format!("{}: {e}.", AdminCode::Invalid.code()),
-            )
+            ))
         }
     };
     let name = member_name(&state, &m).await;
@@ -429,14 +394,18 @@ async fn remove(
                     .before(&member_json(&m, &name)),
             )
             .await;
-            kit::redirect_ok(&state, &to, &format!("Removed {name} from {}.", g.name))
+            Ok(kit::redirect_ok(
+                &state,
+                &to,
+                &format!("Removed {name} from {}.", g.name),
+            ))
         }
-        Err(e @ DirectoryError::NotFound(_)) => kit::redirect_error(
+        Err(e @ DirectoryError::NotFound(_)) => Ok(kit::redirect_error(
             &state,
             &to,
             &format!("{}: {e}.", AdminCode::NotFound.code()),
-        ),
-        Err(e) => kit::directory_fail(&si, &headers, &e),
+        )),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -446,14 +415,11 @@ async fn delete(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
-) -> Response {
-    let g = match guard(&state, &si, &headers, &f, &id).await {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let g = guard(&state, &si, &headers, &f, &id).await?;
     let members = directory::group_members(state.store(), &g.id).await.ok();
     if let Err(e) = directory::delete_group(state.store(), &g.id).await {
-        return kit::directory_fail(&si, &headers, &e);
+        return Err(e.into());
     }
     let before = serde_json::json!({
         "group": g,
@@ -470,9 +436,9 @@ async fn delete(
         Change::new("group.delete", "group", &g.id, &g.name).before(&before),
     )
     .await;
-    kit::redirect_ok(
+    Ok(kit::redirect_ok(
         &state,
         "/admin/groups",
         &format!("Group {} deleted.", g.name),
-    )
+    ))
 }

@@ -6,15 +6,12 @@
 //! Every POST: CSRF first, then the role, then the input; a change is recorded in the
 //! audit log, then the browser is redirected (303) to a page showing what was done.
 
+mod form;
 mod groups;
-pub(super) mod kit;
 mod roles;
 mod users;
 
-use crate::admin::audit::{self, Change};
-use crate::web::auth::SignedIn;
-use crate::web::AppState;
-use axum::http::HeaderMap;
+use crate::web::state::AppState;
 use axum::Router;
 
 /// The routes of this area.
@@ -23,85 +20,4 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(roles::routes())
-}
-
-/// Records a change made in the portal by the signed-in administrator. The change is
-/// already made: a failure to record it is logged, not shown.
-pub(super) async fn record(state: &AppState, si: &SignedIn, headers: &HeaderMap, change: Change) {
-    let action = change.action;
-    if let Err(e) = audit::record(
-        state.store(),
-        &si.principal.actor,
-        change,
-        &super::correlation(headers),
-    )
-    .await
-    {
-        tracing::error!("audit log: cannot record {action}: {e}");
-    }
-}
-
-/// Field errors of a form shown again: input name → what to fix.
-#[derive(Debug, Default)]
-pub(super) struct FieldErrors(Vec<(&'static str, String)>);
-
-impl FieldErrors {
-    pub(super) fn add(&mut self, name: &'static str, msg: impl Into<String>) {
-        self.0.push((name, msg.into()));
-    }
-
-    pub(super) fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, m)| m.as_str())
-    }
-
-    pub(super) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-/// The form input a directory validation error is about.
-pub(super) fn input_of(field: &str) -> &'static str {
-    match field {
-        "user principal name" => "upn",
-        "display name" => "display_name",
-        "given name" => "given_name",
-        "surname" => "surname",
-        "mail" => "mail",
-        "department" => "department",
-        "job title" => "job_title",
-        "group name" => "name",
-        "description" => "description",
-        _ => "form",
-    }
-}
-
-/// A pager: links to the previous and next pages of a list.
-#[derive(Debug, Default)]
-pub(in crate::web::portal) struct Pager {
-    pub page: i64,
-    pub prev: String,
-    pub next: String,
-}
-
-impl Pager {
-    /// The pager of page `page` of a list whose URL without `page` is `base` (ending in
-    /// `?` or `&`), when there is a next page or not.
-    pub(in crate::web::portal) fn new(base: &str, page: i64, has_next: bool) -> Pager {
-        Pager {
-            page,
-            prev: if page > 1 {
-                format!("{base}page={}", page - 1)
-            } else {
-                String::new()
-            },
-            next: if has_next {
-                format!("{base}page={}", page + 1)
-            } else {
-                String::new()
-            },
-        }
-    }
 }

@@ -2,18 +2,19 @@
 //! name + role) and remove, refusing to remove the last Global Administrator. Global
 //! Administrators only. `admin::roles` audits each change itself.
 
-use super::kit::{self, field, Fields};
 use crate::admin::errors::AdminCode;
 use crate::admin::roles::{self, RoleError};
 use crate::admin::{Permission, Role};
 use crate::directory::DirectoryError;
 use crate::web::auth::SignedIn;
-use crate::web::portal::{check_csrf, page, render, require, Admin, Crumb, Section};
-use crate::web::AppState;
+use crate::web::portal::access::{check_csrf, require, Admin};
+use crate::web::portal::error::PortalResult;
+use crate::web::portal::kit::{self, Fields};
+use crate::web::portal::layout::{page, render, Crumb, Section};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 
@@ -59,14 +60,13 @@ struct RolesBody<'a> {
     upn: String,
 }
 
-async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ManageRoles) {
-        return r;
-    }
-    let holders = match roles::holders(state.store()).await {
-        Ok(h) => h,
-        Err(e) => return kit::store_fail(&si, &headers, &e),
-    };
+async fn show(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    kit::Flashed(flash): kit::Flashed,
+) -> PortalResult {
+    require(&si, Permission::ManageRoles)?;
+    let holders = roles::holders(state.store()).await?;
     let views = Role::ALL
         .iter()
         .map(|&r| RoleView {
@@ -92,7 +92,7 @@ async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMa
         roles: views,
         upn: String::new(),
     });
-    let r = page(
+    Ok(page(
         &state,
         &si,
         Section::Roles,
@@ -101,10 +101,9 @@ async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMa
             Crumb::new("/admin", "Overview"),
             Crumb::new("", "Roles and administrators"),
         ],
-        kit::take_flash(&headers),
+        flash,
         &body,
-    );
-    kit::shown(&state, &headers, r)
+    ))
 }
 
 /// Assigns or removes (`op` = `assign` | `remove`) the posted `role` of `upn`, then
@@ -116,17 +115,21 @@ pub(super) async fn apply(
     f: &Fields,
     upn: &str,
     to: &str,
-) -> Response {
-    let role = match roles::parse_role(field(f, "role")) {
+) -> PortalResult {
+    let role = match roles::parse_role(f.field("role")) {
         Ok(r) => r,
         Err(e) => {
-            return kit::redirect_error(state, to, &format!("{}: {e}.", AdminCode::Invalid.code()))
+            return Ok(kit::redirect_error(
+                state,
+                to,
+                &format!("{}: {e}.", AdminCode::Invalid.code()),
+            ))
         }
     };
-    let corr = crate::web::portal::correlation(headers);
+    let corr = crate::web::http::correlation(headers);
     let actor = &si.principal.actor;
     let store = state.store();
-    let result = match field(f, "op") {
+    let result = match f.field("op") {
         "assign" => roles::assign(store, actor, upn, role, &corr)
             .await
             .map(|added| {
@@ -146,48 +149,47 @@ pub(super) async fn apply(
                 }
             }),
         other => {
-            return kit::redirect_error(
+            return Ok(kit::redirect_error(
                 state,
                 to,
                 &format!(
                     "{}: op {other:?} is neither assign nor remove; use the page's buttons.",
                     AdminCode::Invalid.code()
                 ),
-            )
+            ))
         }
     };
     match result {
-        Ok(msg) => kit::redirect_ok(state, to, &msg),
-        Err(RoleError::LastGlobalAdministrator(u)) => kit::redirect_error(
+        Ok(msg) => Ok(kit::redirect_ok(state, to, &msg)),
+        Err(RoleError::LastGlobalAdministrator(u)) => Ok(kit::redirect_error(
             state,
             to,
             &format!(
                 "{}: {u} is the last Global Administrator: assign the role to someone else first, then remove it.",
                 AdminCode::Conflict.code()
             ),
-        ),
-        Err(RoleError::Directory(DirectoryError::NotFound(_))) => kit::redirect_error(
+        )),
+        Err(RoleError::Directory(DirectoryError::NotFound(_))) => Ok(kit::redirect_error(
             state,
             to,
             &format!(
                 "{}: no user has the user name {upn}; check it in Users (name@domain, e.g. B.Simon@contoso.com).",
                 AdminCode::NotFound.code()
             ),
-        ),
-        Err(RoleError::UnknownRole(e)) => kit::redirect_error(
+        )),
+        Err(RoleError::UnknownRole(e)) => Ok(kit::redirect_error(
             state,
             to,
             &format!("{}: unknown role {e}.", AdminCode::Invalid.code()),
-        ),
-        Err(RoleError::Directory(e)) => kit::directory_fail(si, headers, &e),
-        Err(RoleError::Store(e)) => kit::store_fail(si, headers, &e),
+        )),
+        Err(RoleError::Directory(e)) => Err(e.into()),
+        Err(RoleError::Store(e)) => Err(e.into()),
     }
 }
 
-#[allow(clippy::result_large_err)] // a Response is what the handler returns anyway
-fn guard(si: &SignedIn, headers: &HeaderMap, f: &Fields) -> Result<(), Response> {
-    check_csrf(si, headers, kit::csrf(f))?;
-    require(si, headers, Permission::ManageRoles)
+fn guard(si: &SignedIn, headers: &HeaderMap, f: &Fields) -> PortalResult<()> {
+    check_csrf(si, headers, f.csrf())?;
+    require(si, Permission::ManageRoles)
 }
 
 async fn assign(
@@ -195,22 +197,20 @@ async fn assign(
     Admin(si): Admin,
     headers: HeaderMap,
     Form(mut f): Form<Fields>,
-) -> Response {
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let upn = field(&f, "upn").to_owned();
+) -> PortalResult {
+    guard(&si, &headers, &f)?;
+    let upn = f.field("upn").to_owned();
     if upn.is_empty() {
-        return kit::redirect_error(
+        return Ok(kit::redirect_error(
             &state,
             "/admin/roles",
             &format!(
                 "{}: User name is empty: enter the user name (name@domain) of the user to give the role.",
                 AdminCode::Invalid.code()
             ),
-        );
+        ));
     }
-    f.insert("op".into(), "assign".into());
+    f.set("op", "assign");
     apply(&state, &si, &headers, &f, &upn, "/admin/roles").await
 }
 
@@ -219,11 +219,9 @@ async fn remove(
     Admin(si): Admin,
     headers: HeaderMap,
     Form(mut f): Form<Fields>,
-) -> Response {
-    if let Err(r) = guard(&si, &headers, &f) {
-        return r;
-    }
-    let upn = field(&f, "upn").to_owned();
-    f.insert("op".into(), "remove".into());
+) -> PortalResult {
+    guard(&si, &headers, &f)?;
+    let upn = f.field("upn").to_owned();
+    f.set("op", "remove");
     apply(&state, &si, &headers, &f, &upn, "/admin/roles").await
 }

@@ -2,21 +2,20 @@
 //! "Create"), and the user's page (profile, sign-in blocked or not, password reset,
 //! groups, assigned applications, roles, delete).
 
-use super::kit::{self, checked, field, raw, Fields};
-use super::{input_of, record, FieldErrors, Pager};
+use super::form::{input_of, FieldErrors};
 use crate::admin::audit::Change;
 use crate::admin::errors::AdminCode;
 use crate::admin::{roles, Permission, Role};
 use crate::directory::{self, password, DirectoryError, NewUser, User, UserUpdate};
 use crate::web::auth::SignedIn;
-use crate::web::portal::{
-    check_csrf, error_page, page, page_with_status, render, require, Admin, Crumb, Flash, Section,
-};
-use crate::web::AppState;
+use crate::web::portal::access::{check_csrf, require, Admin};
+use crate::web::portal::error::{PortalError, PortalResult};
+use crate::web::portal::kit::{self, record, Fields, Pager};
+use crate::web::portal::layout::{page, page_with_status, render, Crumb, Flash, Section};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use std::collections::HashMap;
@@ -77,12 +76,10 @@ struct ListBody {
 async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
+    kit::Flashed(flash): kit::Flashed,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ReadDirectory) {
-        return r;
-    }
+) -> PortalResult {
+    require(&si, Permission::ReadDirectory)?;
     let q = query.get("q").map(|s| s.trim()).unwrap_or("").to_owned();
     let status = match query.get("status").map(String::as_str) {
         Some("enabled") => "enabled",
@@ -100,10 +97,7 @@ async fn list(
         limit: PER_PAGE,
         offset: (pg - 1) * PER_PAGE,
     };
-    let (users, total) = match state.store().users_search(&f).await {
-        Ok(r) => r,
-        Err(e) => return kit::store_fail(&si, &headers, &e),
-    };
+    let (users, total) = state.store().users_search(&f).await?;
     let rows: Vec<UserRow> = users
         .iter()
         .map(|u| UserRow {
@@ -123,16 +117,15 @@ async fn list(
         users: rows,
         pager: Pager::new(&base, pg, pg * PER_PAGE < total),
     });
-    let r = page(
+    Ok(page(
         &state,
         &si,
         Section::Users,
         "Users",
         crumbs(None),
-        kit::take_flash(&headers),
+        flash,
         &body,
-    );
-    kit::shown(&state, &headers, r)
+    ))
 }
 
 // ---------------------------------------------------------------- New user
@@ -153,13 +146,11 @@ struct NewBody<'a> {
     errors: FieldErrors,
 }
 
-async fn new_form(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ManageDirectory) {
-        return r;
-    }
+async fn new_form(State(state): State<AppState>, Admin(si): Admin) -> PortalResult {
+    require(&si, Permission::ManageDirectory)?;
     let generated = match password::generate_password() {
         Ok(p) => p,
-        Err(e) => return kit::fail(&si, &headers, AdminCode::Internal, &e),
+        Err(e) => return Err(PortalError::internal(e)),
     };
     let body = render(&NewBody {
         csrf: &si.csrf,
@@ -174,7 +165,7 @@ async fn new_form(State(state): State<AppState>, Admin(si): Admin, headers: Head
         block: false,
         errors: FieldErrors::default(),
     });
-    page(
+    Ok(page(
         &state,
         &si,
         Section::Users,
@@ -182,7 +173,7 @@ async fn new_form(State(state): State<AppState>, Admin(si): Admin, headers: Head
         crumbs(Some(("", "New user"))),
         None,
         &body,
-    )
+    ))
 }
 
 /// Hashes `pw` on the blocking pool (Argon2id, ~20 ms).
@@ -201,8 +192,8 @@ async fn hash(pw: &str) -> Result<String, DirectoryError> {
 /// The password a form asks for: the generated one shown (or a new one when the field
 /// was emptied) with "Auto-generate", the one typed with "Let me create the password".
 fn chosen_password(f: &Fields, errors: &mut FieldErrors) -> Option<String> {
-    let custom = field(f, "password_mode") == "custom";
-    let given = raw(f, "password");
+    let custom = f.field("password_mode") == "custom";
+    let given = f.raw("password");
     let pw = if given.is_empty() && !custom {
         match password::generate_password() {
             Ok(p) => p,
@@ -229,16 +220,12 @@ async fn create(
     Admin(si): Admin,
     headers: HeaderMap,
     Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = check_csrf(&si, &headers, kit::csrf(&f)) {
-        return r;
-    }
-    if let Err(r) = require(&si, &headers, Permission::ManageDirectory) {
-        return r;
-    }
+) -> PortalResult {
+    check_csrf(&si, &headers, f.csrf())?;
+    require(&si, Permission::ManageDirectory)?;
     let mut errors = FieldErrors::default();
-    let upn = field(&f, "upn").to_owned();
-    let display_name = field(&f, "display_name").to_owned();
+    let upn = f.field("upn").to_owned();
+    let display_name = f.field("display_name").to_owned();
     if display_name.is_empty() {
         errors.add(
             "display_name",
@@ -249,23 +236,23 @@ async fn create(
         errors.add("upn", format!("User name {reason}."));
     }
     let pw = chosen_password(&f, &mut errors);
-    let mail = match field(&f, "mail") {
+    let mail = match f.field("mail") {
         "" => upn.clone(),
         m => m.to_owned(),
     };
     let again = |errors: FieldErrors, status: StatusCode| {
-        let generated = raw(&f, "generated").to_owned();
+        let generated = f.raw("generated").to_owned();
         let body = render(&NewBody {
             csrf: &si.csrf,
             display_name: display_name.clone(),
             upn: upn.clone(),
-            given_name: field(&f, "given_name").to_owned(),
-            surname: field(&f, "surname").to_owned(),
-            mail: field(&f, "mail").to_owned(),
-            custom: field(&f, "password_mode") == "custom",
-            password: raw(&f, "password").to_owned(),
+            given_name: f.field("given_name").to_owned(),
+            surname: f.field("surname").to_owned(),
+            mail: f.field("mail").to_owned(),
+            custom: f.field("password_mode") == "custom",
+            password: f.raw("password").to_owned(),
             generated,
-            block: checked(&f, "block_sign_in"),
+            block: f.checked("block_sign_in"),
             errors,
         });
         page_with_status(
@@ -287,19 +274,16 @@ async fn create(
         )
     };
     let Some(pw) = pw.filter(|_| errors.is_empty()) else {
-        return again(errors, kit::UNPROCESSABLE);
+        return Ok(again(errors, kit::UNPROCESSABLE));
     };
-    let hash = match hash(&pw).await {
-        Ok(h) => h,
-        Err(e) => return kit::directory_fail(&si, &headers, &e),
-    };
+    let hash = hash(&pw).await?;
     let new = NewUser {
         upn: upn.clone(),
         display_name: display_name.clone(),
-        given_name: field(&f, "given_name").to_owned(),
-        surname: field(&f, "surname").to_owned(),
+        given_name: f.field("given_name").to_owned(),
+        surname: f.field("surname").to_owned(),
         mail,
-        disabled: checked(&f, "block_sign_in"),
+        disabled: f.checked("block_sign_in"),
         password_hash: Some(hash),
         ..NewUser::default()
     };
@@ -308,14 +292,14 @@ async fn create(
         Err(DirectoryError::Invalid { field, reason }) => {
             let mut errors = FieldErrors::default();
             errors.add(input_of(field), format!("{field}: {reason}"));
-            return again(errors, kit::UNPROCESSABLE);
+            return Ok(again(errors, kit::UNPROCESSABLE));
         }
         Err(DirectoryError::Conflict(m)) => {
             let mut errors = FieldErrors::default();
             errors.add("upn", format!("{m}: choose another user name."));
-            return again(errors, StatusCode::CONFLICT);
+            return Ok(again(errors, StatusCode::CONFLICT));
         }
-        Err(e) => return kit::directory_fail(&si, &headers, &e),
+        Err(e) => return Err(e.into()),
     };
     record(
         &state,
@@ -326,7 +310,7 @@ async fn create(
     .await;
     let to = format!("/admin/users/{}", user.id);
     let r = kit::redirect_ok(&state, &to, &format!("User {} created.", user.upn));
-    kit::with_secret(&state, r, &user.id, &pw)
+    Ok(kit::with_secret(&state, r, &user.id, &pw))
 }
 
 // ---------------------------------------------------------------- the user's page
@@ -389,31 +373,23 @@ impl ProfileForm {
 
     fn posted(f: &Fields) -> ProfileForm {
         ProfileForm {
-            display_name: field(f, "display_name").to_owned(),
-            upn: field(f, "upn").to_owned(),
-            given_name: field(f, "given_name").to_owned(),
-            surname: field(f, "surname").to_owned(),
-            mail: field(f, "mail").to_owned(),
-            department: field(f, "department").to_owned(),
-            job_title: field(f, "job_title").to_owned(),
+            display_name: f.field("display_name").to_owned(),
+            upn: f.field("upn").to_owned(),
+            given_name: f.field("given_name").to_owned(),
+            surname: f.field("surname").to_owned(),
+            mail: f.field("mail").to_owned(),
+            department: f.field("department").to_owned(),
+            job_title: f.field("job_title").to_owned(),
         }
     }
 }
 
-async fn load(
-    state: &AppState,
-    si: &SignedIn,
-    headers: &HeaderMap,
-    id: &str,
-) -> Result<User, Response> {
+async fn load(state: &AppState, id: &str) -> PortalResult<User> {
     match state.store().user_by_id(id).await {
         Ok(Some(u)) => Ok(u),
-        Ok(None) => Err(kit::not_found(
-            si,
-            headers,
-            "No user has this object id: it may have been deleted. The Users list shows every user.",
+        Ok(None) => Err(PortalError::not_found("No user has this object id: it may have been deleted. The Users list shows every user.",
         )),
-        Err(e) => Err(kit::store_fail(si, headers, &e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -427,12 +403,9 @@ async fn user_page(
     errors: FieldErrors,
     flash: Option<Flash>,
     status: StatusCode,
-) -> Response {
+) -> PortalResult {
     let store = state.store();
-    let groups = match directory::user_groups_transitive(store, &u.id).await {
-        Ok(g) => g,
-        Err(e) => return kit::store_fail(si, headers, &e),
-    };
+    let groups = directory::user_groups_transitive(store, &u.id).await?;
     let mut groups: Vec<GroupRow> = groups
         .into_iter()
         .map(|g| GroupRow {
@@ -442,10 +415,7 @@ async fn user_page(
         })
         .collect();
     groups.sort_by_key(|g| g.name.to_lowercase());
-    let all_apps = match store.list_apps().await {
-        Ok(a) => a,
-        Err(e) => return kit::store_fail(si, headers, &e),
-    };
+    let all_apps = store.list_apps().await?;
     let mut apps = Vec::new();
     for a in all_apps {
         match crate::apps::assignments::user_assignment(store, &a.id, &u.id).await {
@@ -465,14 +435,11 @@ async fn user_page(
                     .join(", "),
             }),
             Ok(None) => {}
-            Err(e) => return kit::store_fail(si, headers, &e),
+            Err(e) => return Err(e.into()),
         }
     }
     apps.sort_by_key(|a| a.name.to_lowercase());
-    let held = match roles::roles_of(store, &u.id).await {
-        Ok(r) => r,
-        Err(e) => return kit::store_fail(si, headers, &e),
-    };
+    let held = roles::roles_of(store, &u.id).await?;
     let body = render(&UserBody {
         csrf: &si.csrf,
         u,
@@ -494,8 +461,7 @@ async fn user_page(
         form,
         errors,
     });
-    let flash = flash.or_else(|| kit::take_flash(headers));
-    let r = page_with_status(
+    Ok(page_with_status(
         state,
         si,
         Section::Users,
@@ -504,23 +470,18 @@ async fn user_page(
         flash,
         &body,
         status,
-    );
-    kit::shown(state, headers, r)
+    ))
 }
 
 async fn show(
     State(state): State<AppState>,
     Admin(si): Admin,
+    kit::Flashed(flash): kit::Flashed,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ReadDirectory) {
-        return r;
-    }
-    let u = match load(&state, &si, &headers, &id).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    require(&si, Permission::ReadDirectory)?;
+    let u = load(&state, &id).await?;
     let form = ProfileForm::of(&u);
     user_page(
         &state,
@@ -529,7 +490,7 @@ async fn show(
         &u,
         form,
         FieldErrors::default(),
-        None,
+        flash,
         StatusCode::OK,
     )
     .await
@@ -543,10 +504,10 @@ async fn guard(
     f: &Fields,
     id: &str,
     p: Permission,
-) -> Result<User, Response> {
-    check_csrf(si, headers, kit::csrf(f))?;
-    require(si, headers, p)?;
-    load(state, si, headers, id).await
+) -> PortalResult<User> {
+    check_csrf(si, headers, f.csrf())?;
+    require(si, p)?;
+    load(state, id).await
 }
 
 async fn update(
@@ -555,11 +516,8 @@ async fn update(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
-) -> Response {
-    let before = match guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let before = guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await?;
     let form = ProfileForm::posted(&f);
     let upd = UserUpdate {
         upn: Some(form.upn.clone()),
@@ -587,11 +545,11 @@ async fn update(
                         .after(&after),
                 )
                 .await;
-                return kit::redirect_ok(
+                return Ok(kit::redirect_ok(
                     &state,
                     &format!("/admin/users/{}", after.id),
                     "Profile saved.",
-                );
+                ));
             }
             Err(DirectoryError::Invalid { field, reason }) => {
                 errors.add(input_of(field), format!("{field}: {reason}"));
@@ -601,7 +559,7 @@ async fn update(
                 errors.add("upn", format!("{m}: choose another user name."));
                 (StatusCode::CONFLICT, AdminCode::Conflict)
             }
-            Err(e) => return kit::directory_fail(&si, &headers, &e),
+            Err(e) => return Err(e.into()),
         }
     } else {
         (kit::UNPROCESSABLE, AdminCode::Invalid)
@@ -629,38 +587,28 @@ async fn set_enabled(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
-) -> Response {
-    let before = match guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let enabled = match field(&f, "enabled") {
+) -> PortalResult {
+    let before = guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await?;
+    let enabled = match f.field("enabled") {
         "true" => true,
         "false" => false,
         other => {
-            return error_page(
-                Some(&si),
-                &headers,
-                AdminCode::Invalid,
-                &format!("enabled: {other:?} is neither true nor false; use the page's Block sign-in or Allow sign-in button."),
-            )
+            return Err(PortalError::new(AdminCode::Invalid, format!("enabled: {other:?} is neither true nor false; use the page's Block sign-in or Allow sign-in button."),
+            ))
         }
     };
     let to = format!("/admin/users/{}", before.id);
     if !enabled && si.user.id == before.id {
-        return kit::redirect_error(
+        return Ok(kit::redirect_error(
             &state,
             &to,
             &format!(
                 "{}: you cannot block sign-in of the account you are signed in with; ask another Global Administrator.",
                 AdminCode::Conflict.code()
             ),
-        );
+        ));
     }
-    let after = match directory::set_enabled(state.store(), &before.id, enabled).await {
-        Ok(u) => u,
-        Err(e) => return kit::directory_fail(&si, &headers, &e),
-    };
+    let after = directory::set_enabled(state.store(), &before.id, enabled).await?;
     if before.enabled != after.enabled {
         let action = if enabled {
             "user.enable"
@@ -677,7 +625,7 @@ async fn set_enabled(
         )
         .await;
     }
-    kit::redirect_ok(
+    Ok(kit::redirect_ok(
         &state,
         &to,
         if enabled {
@@ -685,7 +633,7 @@ async fn set_enabled(
         } else {
             "Sign-in blocked: the user's sessions ended and the user cannot sign in."
         },
-    )
+    ))
 }
 
 async fn reset_password(
@@ -694,11 +642,8 @@ async fn reset_password(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
-) -> Response {
-    let u = match guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let u = guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await?;
     let to = format!("/admin/users/{}", u.id);
     let mut errors = FieldErrors::default();
     let Some(pw) = chosen_password(&f, &mut errors) else {
@@ -706,17 +651,17 @@ async fn reset_password(
             .get("password")
             .unwrap_or("the password was refused")
             .to_owned();
-        return kit::redirect_error(
+        return Ok(kit::redirect_error(
             &state,
             &to,
             &format!(
                 "{}: the password was not reset: {msg}.",
                 AdminCode::Invalid.code()
             ),
-        );
+        ));
     };
     if let Err(e) = directory::set_password(state.store(), &u.id, &pw).await {
-        return kit::directory_fail(&si, &headers, &e);
+        return Err(e.into());
     }
     record(
         &state,
@@ -731,7 +676,7 @@ async fn reset_password(
         &to,
         "Password reset: the user's sessions ended; give the user the new password below.",
     );
-    kit::with_secret(&state, r, &u.id, &pw)
+    Ok(kit::with_secret(&state, r, &u.id, &pw))
 }
 
 async fn delete(
@@ -740,25 +685,22 @@ async fn delete(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
-) -> Response {
-    let u = match guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let u = guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await?;
     let to = format!("/admin/users/{}", u.id);
     if si.user.id == u.id {
-        return kit::redirect_error(
+        return Ok(kit::redirect_error(
             &state,
             &to,
             &format!(
                 "{}: you cannot delete the account you are signed in with; ask another Global Administrator.",
                 AdminCode::Conflict.code()
             ),
-        );
+        ));
     }
     match last_global_admin(&state, &u).await {
         Ok(true) => {
-            return kit::redirect_error(
+            return Ok(kit::redirect_error(
                 &state,
                 &to,
                 &format!(
@@ -766,13 +708,13 @@ async fn delete(
                     AdminCode::Conflict.code(),
                     u.upn
                 ),
-            )
+            ))
         }
         Ok(false) => {}
-        Err(e) => return kit::store_fail(&si, &headers, &e),
+        Err(e) => return Err(e.into()),
     }
     if let Err(e) = directory::delete_user(state.store(), &u.id).await {
-        return kit::directory_fail(&si, &headers, &e);
+        return Err(e.into());
     }
     record(
         &state,
@@ -781,7 +723,11 @@ async fn delete(
         Change::new("user.delete", "user", &u.id, &u.upn).before(&u),
     )
     .await;
-    kit::redirect_ok(&state, "/admin/users", &format!("User {} deleted.", u.upn))
+    Ok(kit::redirect_ok(
+        &state,
+        "/admin/users",
+        &format!("User {} deleted.", u.upn),
+    ))
 }
 
 async fn change_role(
@@ -790,11 +736,8 @@ async fn change_role(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
-) -> Response {
-    let u = match guard(&state, &si, &headers, &f, &id, Permission::ManageRoles).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+) -> PortalResult {
+    let u = guard(&state, &si, &headers, &f, &id, Permission::ManageRoles).await?;
     let to = format!("/admin/users/{}", u.id);
     super::roles::apply(&state, &si, &headers, &f, &u.upn, &to).await
 }

@@ -2,16 +2,16 @@
 //! actor, action prefix, target and time; a row's details show the object before and
 //! after side by side (secrets already redacted when recorded). Global Administrators.
 
-use super::{list_page, q, Window};
+use super::window::{list_page, q, Window};
 use crate::admin::Permission;
 use crate::store::{AuditRow, AuditSearch};
-use crate::web::portal::directory::{kit, Pager};
-use crate::web::portal::{page, render, require, Admin, Crumb, Section};
-use crate::web::AppState;
+use crate::web::portal::access::{require, Admin};
+use crate::web::portal::error::{PortalError, PortalResult};
+use crate::web::portal::kit::{self, Pager};
+use crate::web::portal::layout::{page, render, Crumb, Section};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use std::collections::HashMap;
@@ -51,12 +51,9 @@ struct ListBody {
 async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ReadAudit) {
-        return r;
-    }
+) -> PortalResult {
+    require(&si, Permission::ReadAudit)?;
     let actor = q(&query, "actor").to_owned();
     let action = q(&query, "action").to_owned();
     let target = q(&query, "target").to_owned();
@@ -73,10 +70,7 @@ async fn list(
             limit: PER_PAGE + 1,
             offset: (w.page - 1) * PER_PAGE,
         };
-        let found = match state.store().audit_search(&f).await {
-            Ok(r) => r,
-            Err(e) => return kit::store_fail(&si, &headers, &e),
-        };
+        let found = state.store().audit_search(&f).await?;
         let (found, more) = kit::one_page(found, PER_PAGE);
         has_next = more;
         rows = found
@@ -115,7 +109,14 @@ async fn list(
         rows,
         pager: Pager::new(&base, w.page, has_next),
     });
-    list_page(&state, &si, Section::Audit, "Audit logs", &body, bad)
+    Ok(list_page(
+        &state,
+        &si,
+        Section::Audit,
+        "Audit logs",
+        &body,
+        bad,
+    ))
 }
 
 #[derive(Template)]
@@ -141,22 +142,17 @@ fn indented(json: &str) -> String {
 async fn details(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ReadAudit) {
-        return r;
-    }
+) -> PortalResult {
+    require(&si, Permission::ReadAudit)?;
     let r = match state.store().audit_by_id(&id).await {
         Ok(Some(r)) => r,
         Ok(None) => {
-            return kit::not_found(
-                &si,
-                &headers,
+            return Err(PortalError::not_found(
                 "No audit log row has this id. The Audit logs list shows every row.",
-            )
+            ))
         }
-        Err(e) => return kit::store_fail(&si, &headers, &e),
+        Err(e) => return Err(e.into()),
     };
     let body = render(&DetailsBody {
         time: kit::time_ms(r.time_ms),
@@ -164,7 +160,7 @@ async fn details(
         after: indented(&r.after_json),
         r,
     });
-    page(
+    Ok(page(
         &state,
         &si,
         Section::Audit,
@@ -176,5 +172,5 @@ async fn details(
         ],
         None,
         &body,
-    )
+    ))
 }

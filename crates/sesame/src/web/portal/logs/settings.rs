@@ -4,15 +4,14 @@
 use crate::admin::errors::AdminCode;
 use crate::admin::settings::{self, Settings, SettingsError, MAX_SIGNIN_RETENTION_DAYS};
 use crate::admin::Permission;
-use crate::web::portal::directory::kit::{self, field, Fields};
-use crate::web::portal::{
-    check_csrf, correlation, page_with_status, render, require, Admin, Crumb, Flash, Section,
-};
-use crate::web::AppState;
+use crate::web::portal::access::{check_csrf, require, Admin};
+use crate::web::portal::error::PortalResult;
+use crate::web::portal::kit::{self, Fields};
+use crate::web::portal::layout::{page_with_status, render, Crumb, Flash, Section};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 
@@ -33,31 +32,29 @@ fn crumbs() -> Vec<Crumb> {
     vec![Crumb::new("/admin", "Overview"), Crumb::new("", "Settings")]
 }
 
-async fn show(State(state): State<AppState>, Admin(si): Admin, headers: HeaderMap) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ManageRoles) {
-        return r;
-    }
-    let s = match settings::get(state.store()).await {
-        Ok(s) => s,
-        Err(e) => return kit::store_fail(&si, &headers, &e),
-    };
+async fn show(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    kit::Flashed(flash): kit::Flashed,
+) -> PortalResult {
+    require(&si, Permission::ManageRoles)?;
+    let s = settings::get(state.store()).await?;
     let body = render(&SettingsBody {
         csrf: &si.csrf,
         days: s.signin_log_retention_days.to_string(),
         max: MAX_SIGNIN_RETENTION_DAYS,
         error: String::new(),
     });
-    let r = page_with_status(
+    Ok(page_with_status(
         &state,
         &si,
         Section::Settings,
         "Settings",
         crumbs(),
-        kit::take_flash(&headers),
+        flash,
         &body,
         StatusCode::OK,
-    );
-    kit::shown(&state, &headers, r)
+    ))
 }
 
 async fn save(
@@ -65,14 +62,10 @@ async fn save(
     Admin(si): Admin,
     headers: HeaderMap,
     Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = check_csrf(&si, &headers, kit::csrf(&f)) {
-        return r;
-    }
-    if let Err(r) = require(&si, &headers, Permission::ManageRoles) {
-        return r;
-    }
-    let raw = field(&f, "signin_log_retention_days").to_owned();
+) -> PortalResult {
+    check_csrf(&si, &headers, f.csrf())?;
+    require(&si, Permission::ManageRoles)?;
+    let raw = f.field("signin_log_retention_days").to_owned();
     let again = |error: String| {
         let body = render(&SettingsBody {
             csrf: &si.csrf,
@@ -95,25 +88,25 @@ async fn save(
         )
     };
     let Ok(days) = raw.parse::<i64>() else {
-        return again(format!(
+        return Ok(again(format!(
             "Sign-in log retention: {raw:?} is not a whole number of days; enter 1 to {MAX_SIGNIN_RETENTION_DAYS} (30 by default)."
-        ));
+        )));
     };
     let new = Settings {
         signin_log_retention_days: days,
     };
-    match settings::set(state.store(), &si.principal.actor, &new, &correlation(&headers)).await {
+    match settings::set(state.store(), &si.principal.actor, &new, &crate::web::http::correlation(&headers)).await {
         Ok(_) => {
             state.config_changed().await;
-            kit::redirect_ok(
+            Ok(kit::redirect_ok(
                 &state,
                 "/admin/settings",
                 &format!("Settings saved: sign-in logs are kept {days} days."),
-            )
+            ))
         }
-        Err(SettingsError::Retention(d)) => again(format!(
+        Err(SettingsError::Retention(d)) => Ok(again(format!(
             "Sign-in log retention: {d} days is out of range; enter 1 to {MAX_SIGNIN_RETENTION_DAYS} (30 by default)."
-        )),
-        Err(SettingsError::Store(e)) => kit::store_fail(&si, &headers, &e),
+        ))),
+        Err(SettingsError::Store(e)) => Err(e.into()),
     }
 }

@@ -3,17 +3,17 @@
 //! fix, and the decoded SAML request and response. Administrators only (both roles):
 //! the rows hold personal data.
 
-use super::{list_page, q, Window};
+use super::window::{list_page, q, Window};
 use crate::admin::Permission;
 use crate::sso::ErrorCode;
 use crate::store::{SigninRow, SigninSearch};
-use crate::web::portal::directory::kit;
-use crate::web::portal::{page, render, require, Admin, Crumb, Section};
-use crate::web::AppState;
+use crate::web::portal::access::{require, Admin};
+use crate::web::portal::error::{PortalError, PortalResult};
+use crate::web::portal::kit;
+use crate::web::portal::layout::{page, render, Crumb, Section};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use sesame_saml::xml::{Limits, NS_SAML};
@@ -54,18 +54,15 @@ struct ListBody {
     to: String,
     range_error: String,
     rows: Vec<Row>,
-    pager: super::super::directory::Pager,
+    pager: kit::Pager,
 }
 
 async fn list(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ReadSignins) {
-        return r;
-    }
+) -> PortalResult {
+    require(&si, Permission::ReadSignins)?;
     let cache = state.cache().get();
     let mut apps: Vec<AppOption> = cache
         .apps()
@@ -94,10 +91,7 @@ async fn list(
             limit: PER_PAGE + 1,
             offset: (w.page - 1) * PER_PAGE,
         };
-        let found = match state.store().signins_search(&f).await {
-            Ok(r) => r,
-            Err(e) => return kit::store_fail(&si, &headers, &e),
-        };
+        let found = state.store().signins_search(&f).await?;
         let (found, more) = kit::one_page(found, PER_PAGE);
         has_next = more;
         rows = found
@@ -131,9 +125,16 @@ async fn list(
         to: w.to,
         range_error: w.error,
         rows,
-        pager: super::super::directory::Pager::new(&base, w.page, has_next),
+        pager: kit::Pager::new(&base, w.page, has_next),
     });
-    list_page(&state, &si, Section::Signins, "Sign-in logs", &body, bad)
+    Ok(list_page(
+        &state,
+        &si,
+        Section::Signins,
+        "Sign-in logs",
+        &body,
+        bad,
+    ))
 }
 
 struct Attribute {
@@ -200,21 +201,16 @@ fn attributes_of(response: &str) -> (String, Vec<Attribute>) {
 async fn details(
     State(state): State<AppState>,
     Admin(si): Admin,
-    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = require(&si, &headers, Permission::ReadSignins) {
-        return r;
-    }
+) -> PortalResult {
+    require(&si, Permission::ReadSignins)?;
     let r = match state.store().signin_by_id(&id).await {
         Ok(Some(r)) => r,
-        Ok(None) => return kit::not_found(
-            &si,
-            &headers,
+        Ok(None) => return Err(PortalError::not_found(
             "No sign-in has this id: it may be older than the sign-in log retention (Settings). \
                  The Sign-in logs list shows the sign-ins kept.",
-        ),
-        Err(e) => return kit::store_fail(&si, &headers, &e),
+        )),
+        Err(e) => return Err(e.into()),
     };
     let code = ErrorCode::ALL
         .iter()
@@ -237,7 +233,7 @@ async fn details(
         attributes,
         r,
     });
-    page(
+    Ok(page(
         &state,
         &si,
         Section::Signins,
@@ -249,7 +245,7 @@ async fn details(
         ],
         None,
         &body,
-    )
+    ))
 }
 
 #[cfg(test)]

@@ -1,39 +1,71 @@
-//! Helpers shared by the directory, logs and My Apps pages: form fields, flash messages
-//! across a redirect (POST-redirect-GET), a password shown once, error mapping, times.
+//! The portal kit, shared by every area (applications, directory, logs, My Apps): the
+//! posted form ([`Fields`]), flash messages across a redirect (POST-redirect-GET, in a
+//! short-lived cookie: [`redirect_ok`], [`Flashed`]), a password shown once, times,
+//! query strings and pages of lists. Errors are [`super::error::PortalError`].
 
-use super::super::{error_page, Flash};
-use crate::admin::errors::AdminCode;
-use crate::directory::{password::PasswordError, DirectoryError};
-use crate::store::StoreError;
-use crate::web::auth::{SignedIn, CSRF_FIELD};
-use crate::web::{cookie, set_cookie, AppState};
-use axum::http::{header, HeaderMap, StatusCode};
+use super::layout::Flash;
+use crate::admin::audit::{self, Change};
+use crate::web::auth::SignedIn;
+use crate::web::auth::CSRF_FIELD;
+use crate::web::http::{cookie, set_cookie};
+use crate::web::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use std::collections::HashMap;
 
-/// A posted form, field name → value (a repeated field keeps its last value).
-pub(crate) type Fields = HashMap<String, String>;
+/// A posted form: its (name, value) pairs in order (a field may repeat).
+#[derive(Debug, Default)]
+pub(crate) struct Fields(Vec<(String, String)>);
 
-/// The value of `name`, trimmed ('' when absent).
-pub(crate) fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
-    f.get(name).map(|s| s.trim()).unwrap_or("")
+impl<'de> serde::Deserialize<'de> for Fields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Fields, D::Error> {
+        Vec::<(String, String)>::deserialize(d).map(Fields)
+    }
 }
 
-/// The value of `name` as given (not trimmed: passwords).
-pub(crate) fn raw<'a>(f: &'a Fields, name: &str) -> &'a str {
-    f.get(name).map(String::as_str).unwrap_or("")
-}
+impl Fields {
+    /// The first value of `name` as given (not trimmed: passwords), '' when absent.
+    pub(crate) fn raw(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
 
-/// The posted CSRF token.
-pub(crate) fn csrf(f: &Fields) -> &str {
-    raw(f, CSRF_FIELD)
-}
+    /// The first value of `name`, trimmed ('' when absent).
+    pub(crate) fn field(&self, name: &str) -> &str {
+        self.raw(name).trim()
+    }
 
-/// A checkbox: present with any value but `false`/`0`/''.
-pub(crate) fn checked(f: &Fields, name: &str) -> bool {
-    !matches!(field(f, name), "" | "false" | "0" | "off")
+    /// Every value of `name`, in order.
+    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// A checkbox: present with any value but `false`/`0`/`off`/''.
+    pub(crate) fn checked(&self, name: &str) -> bool {
+        self.0
+            .iter()
+            .any(|(n, v)| n == name && !matches!(v.trim(), "" | "false" | "0" | "off"))
+    }
+
+    /// The posted CSRF token.
+    pub(crate) fn csrf(&self) -> &str {
+        self.raw(CSRF_FIELD)
+    }
+
+    /// Sets `name` to `value` (in place of any value it had).
+    pub(crate) fn set(&mut self, name: &str, value: &str) {
+        self.0.retain(|(n, _)| n != name);
+        self.0.push((name.to_owned(), value.to_owned()));
+    }
 }
 
 const FLASH_COOKIE: &str = "sesame_flash";
@@ -62,9 +94,8 @@ fn redirect_flash(state: &AppState, to: &str, kind: &str, text: &str) -> Respons
     r
 }
 
-/// The message left by the previous redirect, if any; the page that shows it must also
-/// send [`clear_flash`].
-pub(crate) fn take_flash(headers: &HeaderMap) -> Option<Flash> {
+/// The message left by the previous redirect, if any (removed by [`clear_shown`]).
+fn take_flash(headers: &HeaderMap) -> Option<Flash> {
     let v = cookie(headers, FLASH_COOKIE)?;
     let (kind, text) = v.split_once(':')?;
     let text = percent_encoding::percent_decode_str(text)
@@ -80,22 +111,40 @@ pub(crate) fn take_flash(headers: &HeaderMap) -> Option<Flash> {
     }
 }
 
-/// A response that shows the flash and the secret once: the cookies are removed.
-pub(crate) fn shown(state: &AppState, headers: &HeaderMap, mut r: Response) -> Response {
-    let h = r.headers_mut();
-    if cookie(headers, FLASH_COOKIE).is_some() {
-        h.append(
-            header::SET_COOKIE,
-            set_cookie(state, FLASH_COOKIE, "", Some(0)),
-        );
+/// The flash left by the previous redirect, as a handler argument.
+pub(crate) struct Flashed(pub Option<Flash>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Flashed {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Flashed(take_flash(&parts.headers)))
     }
-    if cookie(headers, SECRET_COOKIE).is_some() {
-        h.append(
-            header::SET_COOKIE,
-            set_cookie(state, SECRET_COOKIE, "", Some(0)),
-        );
+}
+
+/// The show-once cookies (flash, secret) a request carries.
+pub(crate) fn shown_once(headers: &HeaderMap) -> Vec<&'static str> {
+    [FLASH_COOKIE, SECRET_COOKIE]
+        .into_iter()
+        .filter(|name| cookie(headers, name).is_some())
+        .collect()
+}
+
+/// Removes the show-once cookies `names` once a page has shown them: every HTML page
+/// that is not a redirect (the portal's middleware calls this).
+pub(crate) fn clear_shown(state: &AppState, names: &[&'static str], r: &mut Response) {
+    let html = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !html || r.status().is_redirection() {
+        return;
     }
-    r
+    for name in names {
+        r.headers_mut()
+            .append(header::SET_COOKIE, set_cookie(state, name, "", Some(0)));
+    }
 }
 
 /// Adds to `r` (a redirect) a secret to show once on the page of `object_id`: sealed
@@ -137,62 +186,29 @@ pub(crate) fn take_secret(
     (id == object_id).then(|| secret.to_owned())
 }
 
-/// The admin-plane code of a directory error.
-pub(crate) fn directory_code(e: &DirectoryError) -> AdminCode {
-    match e {
-        DirectoryError::Invalid { .. } | DirectoryError::Password(PasswordError::Policy(_)) => {
-            AdminCode::Invalid
-        }
-        DirectoryError::NotFound(_) => AdminCode::NotFound,
-        DirectoryError::Conflict(_) | DirectoryError::Ambiguous(_) => AdminCode::Conflict,
-        DirectoryError::Store(s) => store_code(s),
-        DirectoryError::Password(PasswordError::Hash(_)) => AdminCode::Internal,
+/// Records a change made in the portal by the signed-in administrator. The change is
+/// already made: a failure to record it is logged, not shown.
+pub(crate) async fn record(state: &AppState, si: &SignedIn, headers: &HeaderMap, change: Change) {
+    let action = change.action;
+    if let Err(e) = audit::record(
+        state.store(),
+        &si.principal.actor,
+        change,
+        &crate::web::http::correlation(headers),
+    )
+    .await
+    {
+        tracing::error!("audit log: cannot record {action}: {e}");
     }
 }
 
-/// The admin-plane code of a store error (503 when the database is out of reach).
-pub(crate) fn store_code(e: &StoreError) -> AdminCode {
-    match e {
-        StoreError::NotFound(_) => AdminCode::NotFound,
-        StoreError::Conflict(_) => AdminCode::Conflict,
-        e if e.is_unavailable() => AdminCode::Unavailable,
-        _ => AdminCode::Internal,
+/// 303 See Other to `to` (no flash).
+pub(crate) fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
     }
-}
-
-/// An error page for `e` (internal errors logged, their detail not shown).
-pub(crate) fn fail(
-    si: &SignedIn,
-    headers: &HeaderMap,
-    code: AdminCode,
-    e: &dyn std::fmt::Display,
-) -> Response {
-    if matches!(code, AdminCode::Internal | AdminCode::Unavailable) {
-        tracing::error!("admin portal: {e}");
-        return error_page(
-            Some(si),
-            headers,
-            code,
-            "The request could not be completed; nothing more is shown here. The server log has \
-             the details under the correlation id below.",
-        );
-    }
-    error_page(Some(si), headers, code, &e.to_string())
-}
-
-/// [`fail`] for a store error.
-pub(crate) fn store_fail(si: &SignedIn, headers: &HeaderMap, e: &StoreError) -> Response {
-    fail(si, headers, store_code(e), e)
-}
-
-/// [`fail`] for a directory error.
-pub(crate) fn directory_fail(si: &SignedIn, headers: &HeaderMap, e: &DirectoryError) -> Response {
-    fail(si, headers, directory_code(e), e)
-}
-
-/// 404 page for an object id that names nothing.
-pub(crate) fn not_found(si: &SignedIn, headers: &HeaderMap, what: &str) -> Response {
-    error_page(Some(si), headers, AdminCode::NotFound, what)
+    r
 }
 
 /// The status of a form shown again with its field errors.
@@ -311,10 +327,69 @@ pub(crate) fn one_page<T>(mut found: Vec<T>, per_page: i64) -> (Vec<T>, bool) {
     (found, has_next)
 }
 
+/// A pager: links to the previous and next pages of a list.
+#[derive(Debug, Default)]
+pub(crate) struct Pager {
+    pub page: i64,
+    pub prev: String,
+    pub next: String,
+}
+
+impl Pager {
+    /// The pager of page `page` of a list whose URL without `page` is `base` (ending in
+    /// `?` or `&`), when there is a next page or not.
+    pub(crate) fn new(base: &str, page: i64, has_next: bool) -> Pager {
+        Pager {
+            page,
+            prev: if page > 1 {
+                format!("{base}page={}", page - 1)
+            } else {
+                String::new()
+            },
+            next: if has_next {
+                format!("{base}page={}", page + 1)
+            } else {
+                String::new()
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Fields {
+        Fields(
+            pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn fields_of_a_posted_form() {
+        let mut f = form(&[
+            ("name", "  Convene "),
+            ("principal", "user:1"),
+            ("principal", "group:2"),
+            ("enabled", "1"),
+            ("visible", "false"),
+            ("block", "true"),
+            ("csrf", "tok"),
+        ]);
+        assert_eq!(f.raw("name"), "  Convene ");
+        assert_eq!(f.field("name"), "Convene");
+        assert_eq!(f.field("missing"), "");
+        assert_eq!(f.all("principal"), ["user:1", "group:2"]);
+        assert!(f.checked("enabled") && f.checked("block"));
+        assert!(!f.checked("visible") && !f.checked("missing"));
+        assert_eq!(f.csrf(), "tok");
+        f.set("principal", "user:3");
+        assert_eq!(f.all("principal"), ["user:3"]);
+    }
 
     #[test]
     fn times_and_ranges() {

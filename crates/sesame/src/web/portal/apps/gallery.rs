@@ -1,0 +1,392 @@
+//! New application: "Browse the gallery" (`/admin/apps/new`), the gallery's app cards
+//! (`/admin/gallery/{id}`: what the application needs, its URL patterns) and "Add".
+
+use super::frame::{audit, guard, patterns_json};
+use crate::admin::audit::Change;
+use crate::admin::Permission;
+use crate::apps::{App, AppError};
+use crate::gallery::{self, Template};
+use crate::web::auth::SignedIn;
+use crate::web::portal::access::{require, Admin};
+use crate::web::portal::error::{app_error_text, PortalError, PortalResult};
+use crate::web::portal::kit::{self, Fields};
+use crate::web::portal::layout::{page, page_with_status, render, Crumb, Flash, Section};
+use crate::web::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use std::collections::HashMap;
+
+struct GalleryCard {
+    id: String,
+    name: String,
+    publisher: String,
+    categories: String,
+    search: String,
+    added: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/apps/new.html")]
+struct NewBody {
+    q: String,
+    category: String,
+    categories: Vec<&'static str>,
+    cards: Vec<GalleryCard>,
+}
+
+/// `GET /admin/apps/new?q=&category=`: "Browse the gallery" and "Create your own application".
+pub(super) async fn new_app(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> PortalResult {
+    require(&si, Permission::ManageApps)?;
+    let text = q.get("q").cloned().unwrap_or_default();
+    let category = q.get("category").cloned().unwrap_or_default();
+    let existing: Vec<String> = state
+        .store()
+        .list_apps()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|a| a.gallery_id)
+        .collect();
+    let cards = gallery::search(&text)
+        .filter(|t| category.is_empty() || t.categories.contains(&category))
+        .map(|t| GalleryCard {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            publisher: t.publisher.clone(),
+            categories: t.categories.join(", "),
+            search: format!("{} {} {}", t.name, t.publisher, t.categories.join(" ")),
+            added: existing.contains(&t.id),
+        })
+        .collect();
+    let body = render(&NewBody {
+        q: text,
+        category,
+        categories: gallery::check::CATEGORIES.to_vec(),
+        cards,
+    });
+    Ok(page(
+        &state,
+        &si,
+        Section::Apps,
+        "Browse the gallery",
+        vec![
+            Crumb::new("/admin/apps", "Enterprise applications"),
+            Crumb::new("", "New application"),
+        ],
+        None,
+        &body,
+    ))
+}
+
+struct UrlLine {
+    label: &'static str,
+    value: String,
+}
+
+/// A value the card's "Add" form asks for: a required field the template does not fix.
+struct CardField {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    placeholder: String,
+    patterns: String,
+    hint: String,
+}
+
+fn card_fields(t: &Template, f: &Fields) -> Vec<CardField> {
+    let all: [(&'static str, &'static str, Option<&gallery::UrlField>); 4] = [
+        (
+            "identifier",
+            crate::apps::config::field::IDENTIFIER,
+            Some(&t.identifier),
+        ),
+        (
+            "reply_url",
+            crate::apps::config::field::REPLY_URL,
+            Some(&t.reply_url),
+        ),
+        (
+            "sign_on_url",
+            crate::apps::config::field::SIGN_ON_URL,
+            t.sign_on_url.as_ref(),
+        ),
+        (
+            "logout_url",
+            crate::apps::config::field::LOGOUT_URL,
+            t.logout_url.as_ref(),
+        ),
+    ];
+    all.into_iter()
+        .filter_map(|(name, label, uf)| {
+            let uf = uf?;
+            (uf.required && uf.fixed().is_none()).then(|| CardField {
+                name,
+                label,
+                value: f.raw(name).to_owned(),
+                placeholder: uf
+                    .patterns()
+                    .first()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_default(),
+                patterns: patterns_json(Some(uf)),
+                hint: uf.describe(),
+            })
+        })
+        .collect()
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/apps/card.html")]
+struct CardBody<'a> {
+    csrf: &'a str,
+    t: &'a Template,
+    name: String,
+    error: String,
+    existing: Option<(String, String)>,
+    fields: Vec<CardField>,
+    error_field: String,
+    metadata: String,
+    modes: String,
+    urls: Vec<UrlLine>,
+    required_claims: Vec<String>,
+}
+
+fn card_body(
+    si: &SignedIn,
+    t: &Template,
+    name: &str,
+    error: &str,
+    existing: Option<&App>,
+) -> String {
+    card_body_with(si, t, name, error, existing, &Fields::default(), "")
+}
+
+fn card_body_with(
+    si: &SignedIn,
+    t: &Template,
+    name: &str,
+    error: &str,
+    existing: Option<&App>,
+    f: &Fields,
+    error_field: &str,
+) -> String {
+    let mut urls = vec![
+        UrlLine {
+            label: "Identifier (Entity ID)",
+            value: t.identifier.describe(),
+        },
+        UrlLine {
+            label: "Reply URL (Assertion Consumer Service URL)",
+            value: t.reply_url.describe(),
+        },
+    ];
+    if let Some(f) = &t.sign_on_url {
+        urls.push(UrlLine {
+            label: "Sign on URL",
+            value: f.describe(),
+        });
+    }
+    if let Some(f) = &t.logout_url {
+        urls.push(UrlLine {
+            label: "Logout Url",
+            value: f.describe(),
+        });
+    }
+    render(&CardBody {
+        csrf: &si.csrf,
+        t,
+        name: name.to_owned(),
+        error: error.to_owned(),
+        existing: existing.map(|a| (a.id.clone(), a.name.clone())),
+        fields: card_fields(t, f),
+        error_field: error_field.to_owned(),
+        metadata: f.raw("metadata").to_owned(),
+        modes: t
+            .sso_modes
+            .iter()
+            .map(|m| m.label())
+            .collect::<Vec<_>>()
+            .join(", "),
+        urls,
+        required_claims: t
+            .claims
+            .iter()
+            .map(|c| format!("{} ← {}", c.full_name(), c.source))
+            .collect(),
+    })
+}
+
+fn template_or_404(id: &str) -> PortalResult<&'static Template> {
+    gallery::template(id).ok_or_else(|| {
+        PortalError::not_found(format!(
+            "The gallery has no application {id}; New application → Browse the gallery lists them."
+        ))
+    })
+}
+
+async fn single_instance_owner(state: &AppState, t: &Template) -> Option<App> {
+    if !t.single_instance {
+        return None;
+    }
+    state
+        .store()
+        .list_apps()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .find(|a| a.gallery_id.as_deref() == Some(t.id.as_str()))
+}
+
+fn card_page(
+    state: &AppState,
+    si: &SignedIn,
+    t: &Template,
+    body: &str,
+    flash: Option<Flash>,
+    status: StatusCode,
+) -> Response {
+    page_with_status(
+        state,
+        si,
+        Section::Apps,
+        &t.name,
+        vec![
+            Crumb::new("/admin/apps", "Enterprise applications"),
+            Crumb::new("/admin/apps/new", "Browse the gallery"),
+            Crumb::new("", t.name.clone()),
+        ],
+        flash,
+        body,
+        status,
+    )
+}
+
+/// `GET /admin/gallery/{id}`: the app card (what it needs, its patterns) and "Add".
+pub(super) async fn card(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    Path(id): Path<String>,
+) -> PortalResult {
+    require(&si, Permission::ManageApps)?;
+    let t = template_or_404(&id)?;
+    let existing = single_instance_owner(&state, t).await;
+    let body = card_body(&si, t, &t.name, "", existing.as_ref());
+    Ok(card_page(&state, &si, t, &body, None, StatusCode::OK))
+}
+
+/// `POST /admin/gallery/{id}` (name): "Add" from the gallery.
+pub(super) async fn add(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    guard(&si, &headers, &f)?;
+    let t = template_or_404(&id)?;
+    let name = f.raw("name").trim().to_owned();
+    let refuse = |msg: String, existing: Option<&App>| {
+        let body = card_body(&si, t, &name, &msg, existing);
+        card_page(
+            &state,
+            &si,
+            t,
+            &body,
+            Flash::error(format!("{} was not added: {msg}", t.name)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    if let Err(e) = gallery::check_single_instance(state.store(), t, None).await {
+        let existing = single_instance_owner(&state, t).await;
+        return Ok(refuse(app_error_text(&e), existing.as_ref()));
+    }
+    // Everything the template fixes is pre-filled; the Identifier and Reply URL the
+    // template cannot know (an app cannot be stored without them) come from the card's
+    // form and are checked against its patterns.
+    let mut new = gallery::new_app(t, &name);
+    let identifier = f.raw("identifier").trim();
+    if t.identifier.fixed().is_none() && !identifier.is_empty() {
+        new.saml.identifiers = vec![crate::apps::Identifier {
+            value: identifier.to_owned(),
+            is_default: true,
+        }];
+    }
+    let reply = f.raw("reply_url").trim();
+    if t.reply_url.fixed().is_none() && !reply.is_empty() {
+        new.saml.reply_urls = vec![crate::apps::ReplyUrl {
+            url: reply.to_owned(),
+            index: None,
+            is_default: true,
+        }];
+    }
+    // "Upload metadata file" on the card (templates whose vendor exports SP metadata):
+    // it fills the Identifier, Reply URL(s), Logout URL and the SP's certificate.
+    let metadata = f.raw("metadata");
+    if t.metadata_upload && !metadata.trim().is_empty() {
+        if let Err(e) = crate::apps::apply_sp_metadata(&mut new.saml, metadata) {
+            let text = format!("{e} (SESAME910008)");
+            let body = card_body_with(
+                &si,
+                t,
+                &name,
+                &text,
+                None,
+                &f,
+                crate::apps::config::field::SP_METADATA,
+            );
+            return Ok(card_page(
+                &state,
+                &si,
+                t,
+                &body,
+                Flash::error(format!("{} was not added: {text}", t.name)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+    }
+    for (name, slot) in [
+        ("sign_on_url", &mut new.saml.sign_on_url),
+        ("logout_url", &mut new.saml.logout_url),
+    ] {
+        let v = f.raw(name).trim();
+        if !v.is_empty() {
+            *slot = Some(v.to_owned());
+        }
+    }
+    let app = match gallery::add_from_gallery(state.store(), state.master(), t, new).await {
+        Ok(a) => a,
+        Err(e) => {
+            let field = match &e {
+                AppError::Invalid { field, .. } => *field,
+                _ => "",
+            };
+            let body = card_body_with(&si, t, &name, &app_error_text(&e), None, &f, field);
+            return Ok(card_page(
+                &state,
+                &si,
+                t,
+                &body,
+                Flash::error(format!("{} was not added: {}", t.name, app_error_text(&e))),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+    };
+    audit(
+        &state,
+        &si,
+        &headers,
+        Change::new("app.create", "app", &app.id, &app.name).after(&app),
+    )
+    .await;
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/apps/{}", app.id),
+        "Application added. Set up single sign-on next: Single sign-on → SAML.",
+    ))
+}

@@ -1,0 +1,101 @@
+//! [`AppState`]: what every handler shares — the store, the SSO configuration cache, the
+//! sign-in log, and the few settings of the HTTP edge (secure cookies, trusted proxies).
+
+use crate::config::IpNet;
+use crate::sso::cache::CacheHandle;
+use crate::sso::signin_log::SigninLog;
+use crate::store::{SigninRow, Store};
+use std::sync::Arc;
+
+/// Everything the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    cache: Arc<CacheHandle>,
+    log: SigninLog,
+    secure_cookies: bool,
+    trusted_proxies: Vec<IpNet>,
+}
+
+impl AppState {
+    /// The state of a server.
+    pub fn new(
+        store: Store,
+        cache: Arc<CacheHandle>,
+        log: SigninLog,
+        public_url: &str,
+        trusted_proxies: Vec<IpNet>,
+    ) -> Self {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                cache,
+                log,
+                secure_cookies: public_url.to_ascii_lowercase().starts_with("https://"),
+                trusted_proxies,
+            }),
+        }
+    }
+
+    /// Marks cookies `Secure` also when the public URL is not https but Sesame itself
+    /// serves HTTPS (`--tls-cert`).
+    #[must_use]
+    pub fn with_secure_cookies(mut self, on: bool) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.secure_cookies |= on;
+        }
+        self
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn cache(&self) -> &Arc<CacheHandle> {
+        &self.inner.cache
+    }
+
+    pub(crate) fn log(&self, row: SigninRow) {
+        count_sso_result(&row.result, &row.error_code);
+        self.inner.log.record(row);
+    }
+
+    /// The master key (sealing new signing keys).
+    #[allow(dead_code)] // used by the portal and API areas as they land
+    pub(crate) fn master(&self) -> &crate::tenant::MasterKey {
+        self.inner.cache.master()
+    }
+
+    /// After an admin change: rebuilds the configuration snapshot at once, so the next
+    /// request of the same administrator sees it (other nodes poll within a second).
+    #[allow(dead_code)] // used by the portal and API areas as they land
+    pub(crate) async fn config_changed(&self) {
+        if let Err(e) = self.inner.cache.refresh_if_changed().await {
+            tracing::warn!("configuration refresh failed: {e}");
+        }
+    }
+
+    pub(crate) fn secure_cookies(&self) -> bool {
+        self.inner.secure_cookies
+    }
+
+    /// The proxies whose `X-Forwarded-For` is believed (`http::ClientIp`).
+    pub(crate) fn trusted_proxies(&self) -> &[IpNet] {
+        &self.inner.trusted_proxies
+    }
+}
+
+/// Counts an SSO result (`sesame_sso_results_total`, described with the other metrics
+/// in `ops`) as its sign-in log row is recorded.
+fn count_sso_result(result: &str, code: &str) {
+    metrics::counter!(
+        "sesame_sso_results_total",
+        "result" => result.to_owned(),
+        "code" => code.to_owned()
+    )
+    .increment(1);
+}
