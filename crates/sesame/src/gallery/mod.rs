@@ -15,9 +15,6 @@ pub mod pattern;
 mod prefill;
 mod template;
 
-/// Compatibility paths for callers that still create gallery applications through
-/// `gallery`: the functions live in [`crate::apps::gallery`] (to cut, see `layering.rs`).
-pub use crate::apps::gallery::{add_from_gallery, check_single_instance};
 pub use prefill::{claim_of, new_app};
 /// The gallery files compiled in: `(file name, contents)`, sorted by name.
 mod files {

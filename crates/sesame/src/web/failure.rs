@@ -4,7 +4,8 @@
 //! into a response, the failure writes its row to the sign-in log and renders the error
 //! page (`error_page`: status, `x-sesame-error`, `Retry-After` for 503).
 
-use super::{error_page, AppState};
+use super::http::error_page;
+use super::state::AppState;
 use crate::sso::SsoError;
 use crate::store::SigninRow;
 use axum::http::{header, HeaderValue};

@@ -6,9 +6,10 @@
 //! [`complete`] with a session. The decisions are `sso::flow`'s; this renders and logs.
 
 use super::failure::PageFailure;
+use super::http::{correlation_id, ClientIp};
 use super::pages::auto_post;
 use super::session::current_session;
-use super::{correlation_id, AppState, ClientIp};
+use super::state::AppState;
 use crate::ids::random_id;
 use crate::sso::authn::Validated;
 use crate::sso::cache::AppCache;

@@ -6,8 +6,10 @@
 
 use super::failure::PageFailure;
 use super::flow::{complete, take_pending, Ctx, Pending, PendingQuery};
+use super::http::{cookie, set_cookie, ClientIp};
+use super::pages::esc;
 use super::pages::{html_headers, page};
-use super::{cookie, esc, set_cookie, AppState, ClientIp};
+use super::state::AppState;
 use crate::authentication::{self, Refused};
 use crate::sso::flow::{check_tenant, Failure, Who};
 use crate::sso::session::{self, METHOD_PASSWORD};

@@ -31,10 +31,6 @@ pub use middleware::with_middleware;
 pub use pages::esc;
 pub use state::AppState;
 
-// The names the SSO handlers (`saml`, `login`) reach as `super::…`.
-#[allow(unused_imports)]
-pub(crate) use http::{cookie, correlation_id, error_page, request_id, set_cookie, status_of};
-
 /// The router of `sesame serve`.
 pub fn router(state: AppState) -> Router {
     // The Prometheus recorder, installed before the first request is counted.

@@ -8,9 +8,11 @@
 
 use super::failure::PageFailure;
 use super::flow::{proceed, put_pending, send_error, take_pending, Ctx, Pending, PendingQuery};
+use super::http::{cookie, set_cookie, ClientIp};
+use super::pages::esc;
 use super::pages::{csp, html_with_csp, page};
 use super::session::current_session;
-use super::{cookie, esc, set_cookie, AppState, ClientIp};
+use super::state::AppState;
 use crate::sso::authn;
 use crate::sso::cache::AppCache;
 use crate::sso::flow::{check_tenant, Begun, Failure, Message, Who};

@@ -2,7 +2,8 @@
 //! judged and touched ([`current_session`]). The SSO pages, My Apps and the admin plane
 //! all ask here who is signed in.
 
-use super::{cookie, AppState};
+use super::http::cookie;
+use super::state::AppState;
 use crate::sso::cache::AppCache;
 use crate::sso::session::{self, Verdict};
 use crate::sso::{now, SsoError};

@@ -550,7 +550,7 @@ async fn add(ctx: &Ctx, key_file: Option<&Path>, a: AddArgs) -> Result<()> {
         None => None,
     };
     if let Some(t) = template {
-        sesame::gallery::check_single_instance(store, t, None).await?;
+        sesame::apps::gallery::check_single_instance(store, t, None).await?;
     }
     let new = match template {
         Some(t) => sesame::gallery::new_app(t, &a.name),
@@ -571,7 +571,7 @@ async fn add(ctx: &Ctx, key_file: Option<&Path>, a: AddArgs) -> Result<()> {
         saml: scratch.saml,
     };
     let app = match template {
-        Some(t) => sesame::gallery::add_from_gallery(store, &mk, t, new).await?,
+        Some(t) => sesame::apps::gallery::add_from_gallery(store, &mk, t, new).await?,
         None => apps::create_app(store, &mk, new).await?,
     };
     audited(

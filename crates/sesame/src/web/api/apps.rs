@@ -175,7 +175,7 @@ async fn create_app(
         None => None,
     };
     if let Some(t) = template {
-        crate::gallery::check_single_instance(store, t, None).await?;
+        crate::apps::gallery::check_single_instance(store, t, None).await?;
     }
     let new = match template {
         Some(t) => crate::gallery::new_app(t, &b.name),
@@ -191,7 +191,7 @@ async fn create_app(
     };
     let master = state.master();
     let app = match template {
-        Some(t) => crate::gallery::add_from_gallery(store, master, t, new).await?,
+        Some(t) => crate::apps::gallery::add_from_gallery(store, master, t, new).await?,
         None => apps::create_app(store, master, new).await?,
     };
     caller

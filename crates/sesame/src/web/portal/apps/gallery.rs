@@ -4,6 +4,7 @@
 use super::frame::{audit, guard, patterns_json};
 use crate::admin::audit::Change;
 use crate::admin::Permission;
+use crate::apps::gallery as apps_gallery;
 use crate::apps::{App, AppError};
 use crate::gallery::{self, Template};
 use crate::web::auth::SignedIn;
@@ -302,7 +303,7 @@ pub(super) async fn add(
             StatusCode::UNPROCESSABLE_ENTITY,
         )
     };
-    if let Err(e) = gallery::check_single_instance(state.store(), t, None).await {
+    if let Err(e) = apps_gallery::check_single_instance(state.store(), t, None).await {
         let existing = single_instance_owner(&state, t).await;
         return Ok(refuse(app_error_text(&e), existing.as_ref()));
     }
@@ -359,7 +360,7 @@ pub(super) async fn add(
             *slot = Some(v.to_owned());
         }
     }
-    let app = match gallery::add_from_gallery(state.store(), state.master(), t, new).await {
+    let app = match apps_gallery::add_from_gallery(state.store(), state.master(), t, new).await {
         Ok(a) => a,
         Err(e) => {
             let field = match &e {

@@ -5,8 +5,8 @@
 //! The same steps as `sesame app preview`, on the server's own configuration snapshot.
 
 use super::frame::{app_or_404, app_page, Blade};
-use crate::sso::preview::{self, CheckLine};
 use crate::apps::App;
+use crate::sso::preview::{self, CheckLine};
 use crate::web::portal::access::Admin;
 use crate::web::portal::error::PortalResult;
 use crate::web::portal::layout::{render, Crumb};
