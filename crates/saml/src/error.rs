@@ -104,3 +104,17 @@ impl From<roxmltree::Error> for Error {
         }
     }
 }
+
+/// At most `max` bytes of `s` (cut at a character boundary, `…` added when cut): how a
+/// value taken from a message is quoted in an error, so that a huge value cannot make a
+/// huge error.
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}

@@ -326,17 +326,9 @@ pub(crate) fn has_signature(node: Node<'_, '_>) -> bool {
     xml::child(node, xml::NS_DS, "Signature").is_some()
 }
 
-/// At most 64 characters of `s`, for error messages.
+/// At most 64 bytes of `s`, for error messages.
 pub(crate) fn shorten(s: &str) -> String {
-    const MAX: usize = 64;
-    if s.len() <= MAX {
-        return s.to_owned();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
+    crate::error::shorten(s, 64)
 }
 
 // ---------------------------------------------------------------------------------------

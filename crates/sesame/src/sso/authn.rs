@@ -395,16 +395,9 @@ pub fn is_email_format(format: &str) -> bool {
     format == NAMEID_EMAIL
 }
 
+/// At most 200 bytes of a value from the request, for error messages.
 fn shorten(s: &str) -> String {
-    const MAX: usize = 200;
-    if s.len() <= MAX {
-        return s.to_owned();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
+    sesame_saml::error::shorten(s, 200)
 }
 
 #[cfg(test)]
