@@ -1,7 +1,7 @@
 //! The hot path's memory: what SSO for an already signed-in browser would otherwise read
-//! from, or write to, the database on every request (issue 7: the profile showed ~6
-//! SQLite round trips per response, each a hand-off to a sqlx worker thread and back,
-//! costing more CPU than Sesame's own code).
+//! from, or write to, the database on every request (without it a response took ~6
+//! SQLite round trips, each a hand-off to a sqlx worker thread and back, costing more CPU
+//! than Sesame's own code).
 //!
 //! Two levels, with the same staleness guarantee as the configuration itself:
 //!

@@ -65,14 +65,12 @@ impl AppState {
     }
 
     /// The master key (sealing new signing keys).
-    #[allow(dead_code)] // used by the portal and API areas as they land
     pub(crate) fn master(&self) -> &crate::tenant::MasterKey {
         self.inner.cache.master()
     }
 
     /// After an admin change: rebuilds the configuration snapshot at once, so the next
     /// request of the same administrator sees it (other nodes poll within a second).
-    #[allow(dead_code)] // used by the portal and API areas as they land
     pub(crate) async fn config_changed(&self) {
         if let Err(e) = self.inner.cache.refresh_if_changed().await {
             tracing::warn!("configuration refresh failed: {e}");
