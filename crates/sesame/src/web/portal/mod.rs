@@ -12,7 +12,6 @@
 //! The areas, one module each: enterprise applications and the gallery (`apps`), users,
 //! groups and roles (`directory`), sign-in and audit logs and settings (`logs`), My Apps
 //! (`myapps`).
-
 //!
 //! What the areas share, one module each, never importing the areas: who may see a page
 //! (`access`), the failure of a handler (`error`), the layout of a page (`layout`) and
