@@ -13,6 +13,7 @@ mod failure;
 mod flow;
 mod home;
 mod http;
+pub mod logging;
 mod login;
 mod middleware;
 pub mod ops;
