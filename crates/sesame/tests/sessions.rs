@@ -84,3 +84,97 @@ async fn client_input_cannot_forge_log_lines() {
         "the Issuer escaped: {text}"
     );
 }
+
+/// An SP-initiated LogoutRequest ends the browser's session only when it carries the
+/// NameID and SessionIndex the application received in it; a replayed one is refused
+/// and ends nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_logout_request_ends_only_the_session_it_names() {
+    use sesame_saml::messages::{LogoutRequest, NameId};
+    let s = Server::start();
+    let app = s.add_sp(&[]);
+    let certs = idp_certs(&s, &app).await;
+    let (b, manual) = browser_pair();
+    let sign_in = |id: &'static str| {
+        let (s, b, certs) = (&s, &b, &certs);
+        async move {
+            let (_, _, html) =
+                get(b, &redirect_request(s, &authn_request(s, id), None, None)).await;
+            let html = if is_login_page(&html) {
+                submit_login(b, &s.base, &html, DEMO_UPN, DEMO_PASSWORD)
+                    .await
+                    .text()
+                    .await
+                    .unwrap()
+            } else {
+                html
+            };
+            let (_, a) = verify_response(&auto_post_response(&html).1, certs);
+            let a = a.unwrap();
+            (
+                a.name_id.value.clone(),
+                a.authn.unwrap().session_index.unwrap(),
+            )
+        }
+    };
+    let logout = |id: &str, name_id: &str, indexes: Vec<String>| {
+        let lr = LogoutRequest {
+            id: id.into(),
+            issue_instant: Timestamp::from(std::time::SystemTime::now()),
+            destination: Some(s.login_url()),
+            issuer: SP_ENTITY.into(),
+            name_id: NameId::new(name_id, None),
+            session_indexes: indexes,
+            reason: None,
+            not_on_or_after: None,
+        };
+        let q = encode_query(MessageKind::Request, &lr.to_xml(), None, None).unwrap();
+        let (manual, url) = (&manual, redirect_url(&s.login_url(), &q));
+        async move { manual.get(url).send().await.unwrap() }
+    };
+    let signed_in = |id: &'static str| {
+        let (s, b) = (&s, &b);
+        async move {
+            let (_, _, html) =
+                get(b, &redirect_request(s, &authn_request(s, id), None, None)).await;
+            is_auto_post(&html)
+        }
+    };
+
+    let (name_id, index) = sign_in("_s1").await;
+    // Someone else's NameID, with this session's index, without one, or a wrong index:
+    // answered, and the session stays.
+    for (i, (n, ix)) in [
+        ("someone.else@contoso.com", vec![index.clone()]),
+        (name_id.as_str(), Vec::new()),
+        (name_id.as_str(), vec!["_0000".to_owned()]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = logout(&format!("_other{i}"), n, ix).await;
+        assert!(r.status().is_redirection(), "{}", r.status());
+        assert!(
+            r.headers().get("set-cookie").is_none(),
+            "the cookie is kept"
+        );
+        assert!(signed_in(["_k0", "_k1", "_k2"][i]).await, "case {i}");
+    }
+
+    // The NameID and SessionIndex the application received: the session ends.
+    let r = logout("_mine", &name_id, vec![index.clone()]).await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert!(!signed_in("_after").await);
+
+    // Signed in again, the same request replayed is refused and ends nothing.
+    let (name_id, index) = sign_in("_s2").await;
+    let r = logout("_mine", &name_id, vec![index]).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.headers()
+            .get("x-sesame-error")
+            .and_then(|v| v.to_str().ok()),
+        Some("SESAME900001")
+    );
+    assert!(signed_in("_still").await);
+}

@@ -150,7 +150,10 @@ async fn dispatch(
     }
 }
 
-/// An SP-initiated LogoutRequest: end the session, answer to the app's Logout URL.
+/// An SP-initiated LogoutRequest (its replay already refused): end the browser's session
+/// when the request names it (the NameID and SessionIndex the app received in it), and
+/// answer to the app's Logout URL. A request naming another session leaves this one, and
+/// its cookie, as they are.
 async fn logout(
     ctx: &Ctx,
     cache: &AppCache,
@@ -164,31 +167,54 @@ async fn logout(
         ctx.fail(Failure::from(e).app(app).user(who).request(Some(&req.id)))
     };
     let mut who = None;
+    let mut kept = false;
     if let Some(s) = current_session(&ctx.state, cache, headers)
         .await
         .map_err(|e| fail(e, None))?
     {
         who = Some(Who::of(&s));
-        flow.end_session(&s.session.id_hash)
+        if flow
+            .logout_names_session(&s, app, req)
             .await
-            .map_err(|e| fail(e, None))?;
+            .map_err(|e| fail(e, None))?
+        {
+            flow.end_session(&s.session.id_hash)
+                .await
+                .map_err(|e| fail(e, None))?;
+        } else {
+            kept = true;
+        }
     }
+    let details = if kept {
+        "single logout: the LogoutRequest does not name this session (NameID or SessionIndex \
+         differ from what the application received); the session was kept"
+    } else {
+        "single logout"
+    };
     ctx.log(ctx.row(
         "success",
         None,
         Some(app),
         who.as_ref(),
         Some(&req.id),
-        "single logout".into(),
+        details.into(),
     ));
-    let clear = set_cookie(&ctx.state, session::COOKIE, "", Some(0));
+    let clear = (!kept).then(|| set_cookie(&ctx.state, session::COOKIE, "", Some(0)));
     match flow.logout_reply(app, &req.id, relay) {
         Ok(url) => {
             let mut r = Redirect::to(&url).into_response();
-            r.headers_mut().append(header::SET_COOKIE, clear);
+            if let Some(clear) = clear {
+                r.headers_mut().append(header::SET_COOKIE, clear);
+            }
             Ok(r)
         }
-        Err(e) => Err(fail(e, who).with_cookie(clear)),
+        Err(e) => {
+            let f = fail(e, who);
+            Err(match clear {
+                Some(clear) => f.with_cookie(clear),
+                None => f,
+            })
+        }
     }
 }
 

@@ -18,6 +18,7 @@
 
 mod begin;
 mod issue;
+mod logout;
 #[cfg(test)]
 mod tests;
 
