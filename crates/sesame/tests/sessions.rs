@@ -178,3 +178,95 @@ async fn a_logout_request_ends_only_the_session_it_names() {
     );
     assert!(signed_in("_still").await);
 }
+
+/// Signs the browser `b` out as a person does: the sign-out page, then its button (a
+/// POST with the session's CSRF token). The answer of the POST.
+pub async fn sign_out(b: &reqwest::Client, s: &Server) -> reqwest::Response {
+    let url = format!("{}/{}/signout", s.base, s.tenant);
+    let (st, _, html) = get(b, &url).await;
+    assert_eq!(st, 200, "{html}");
+    let (action, fields) = form(&html);
+    assert_eq!(action, format!("/{}/signout", s.tenant));
+    let token = field(&fields, "csrf").expect("the sign-out form has a csrf field");
+    b.post(&url).form(&[("csrf", token)]).send().await.unwrap()
+}
+
+/// Sign-out is a POST with the session's CSRF token: a GET (a link, an image or a page of
+/// another site) only shows the confirmation page, and a POST without the token, with a
+/// wrong one, or announced as cross-site, is refused; the session survives all of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_out_needs_a_post_with_the_csrf_token() {
+    let s = Server::start();
+    let b = sign_in(&s, DEMO_UPN, DEMO_PASSWORD).await;
+    let url = format!("{}/{}/signout", s.base, s.tenant);
+    let my_apps = format!("{}/myapps", s.base);
+    let still_signed_in = |b: &reqwest::Client| {
+        let (b, my_apps) = (b.clone(), my_apps.clone());
+        async move {
+            let (st, u, _) = get(&b, &my_apps).await;
+            st == 200 && u.ends_with("/myapps")
+        }
+    };
+
+    // My Apps signs out with a form carrying the token, not with a link.
+    let (_, _, page) = get(&b, &my_apps).await;
+    let token = csrf(&page);
+    assert!(
+        forms(&page).iter().any(|f| f.method == "post"
+            && f.action == format!("/{}/signout", s.tenant)
+            && f.get("csrf") == Some(token.as_str())),
+        "{page}"
+    );
+    assert!(!page.contains(&format!("href=\"/{}/signout\"", s.tenant)));
+
+    // A GET shows the confirmation page.
+    for _ in 0..2 {
+        let (st, _, html) = get(&b, &url).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("<form method=\"post\""), "{html}");
+        assert!(html.contains(DEMO_UPN), "{html}");
+    }
+    assert!(still_signed_in(&b).await, "a GET ended the session");
+
+    // Refused POSTs.
+    for (what, body, headers) in [
+        ("without csrf", vec![], vec![]),
+        ("with a wrong csrf", vec![("csrf", "not-the-token")], vec![]),
+        (
+            "announced cross-site",
+            vec![("csrf", token.as_str())],
+            vec![("sec-fetch-site", "cross-site")],
+        ),
+    ] {
+        let mut req = b.post(&url).form(&body);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let (st, code, html) = error_code(req.send().await.unwrap()).await;
+        assert_eq!((st, code.as_str()), (403, "SESAME910003"), "{what}: {html}");
+        assert!(html.contains("still signed in"), "{what}: {html}");
+        assert!(still_signed_in(&b).await, "{what}: the session ended");
+    }
+
+    // The page's button: signed out.
+    let r = sign_out(&b, &s).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("You signed out"));
+    assert!(!still_signed_in(&b).await);
+    let (st, _, html) = get(&b, &url).await;
+    assert_eq!(st, 200);
+    assert!(html.contains("You signed out"), "{html}");
+
+    // A POST without a session goes to the sign-in page.
+    let r = browser_no_redirect()
+        .post(&url)
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/{}/login", s.tenant).as_str()
+    );
+}
