@@ -65,7 +65,8 @@ test("B.Simon launches the test application from My Apps, IdP- and SP-initiated"
 
   // Sign out from My Apps.
   await page.goto(`${server.base}/myapps`);
-  await page.getByRole("link", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "You signed out" }).waitFor();
   await page.goto(`${server.base}/myapps`);
   assert.match(page.url(), /\/login$/);
   await ctx.close();

@@ -219,11 +219,7 @@ async fn security_headers_of_every_page_kind() {
     assert!(is_auto_post(&r.text().await.unwrap()));
 
     // IdP-initiated sign-out frames the SP's Logout URL origin, and nothing else.
-    let r = b
-        .get(format!("{}/{}/signout", s.base, s.tenant))
-        .send()
-        .await
-        .unwrap();
+    let r = crate::sessions::sign_out(&b, &s).await;
     let csp = check_common(&r);
     assert!(csp.contains("frame-src https://sp.example.test;"), "{csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");

@@ -367,7 +367,11 @@ async fn single_logout() {
         .await
         .unwrap();
     assert!(is_auto_post(&html));
-    let (_, _, page) = get(&b, &format!("{}/{}/signout", s.base, s.tenant)).await;
+    let page = crate::sessions::sign_out(&b, &s)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("You signed out"));
     assert!(
         page.contains(&format!("<iframe src=\"{SP_LOGOUT}?SAMLRequest=")),

@@ -78,6 +78,7 @@ fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SESAME_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     let _ = tracing_subscriber::fmt()
+        .fmt_fields(sesame::web::logging::SafeFields::default())
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)

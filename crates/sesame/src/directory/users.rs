@@ -1,7 +1,7 @@
 //! Users: validation and the domain operations over the store.
 
 use super::{password, DirectoryError, NewUser, User};
-use crate::clock::now_unix;
+use crate::clock::{now_unix, now_unix_ms};
 use crate::store::{Store, StoreError};
 use std::collections::BTreeMap;
 
@@ -219,14 +219,16 @@ pub struct UserUpdate {
     pub enabled: Option<bool>,
 }
 
-/// Applies `upd` to the user `user_id`. Disabling a user ends their sessions.
+/// Applies `upd` to the user `user_id`. Disabling a user ends their sessions (deleted,
+/// and any created before now refused).
 pub async fn update_user(
     store: &Store,
     user_id: &str,
     upd: UserUpdate,
 ) -> Result<User, DirectoryError> {
     let mut u = user_by_id_required(store, user_id).await?;
-    let now = now_unix();
+    let now_ms = now_unix_ms();
+    let now = now_ms.div_euclid(1000);
     let set = |slot: &mut String, v: Option<String>| {
         if let Some(v) = v {
             *slot = v;
@@ -256,9 +258,11 @@ pub async fn update_user(
             u.extension_attributes.insert(k, v);
         }
     }
+    let mut disabled = false;
     if let Some(enabled) = upd.enabled {
         if u.enabled && !enabled {
             u.sessions_valid_after = now;
+            disabled = true;
         }
         u.enabled = enabled;
     }
@@ -269,6 +273,9 @@ pub async fn update_user(
         .update_user(&u)
         .await
         .map_err(|e| map_conflict(e, &upn))?;
+    if disabled {
+        store.user_sessions_end(&u.id, now_ms).await?;
+    }
     Ok(u)
 }
 
@@ -301,7 +308,7 @@ pub async fn set_password(store: &Store, user_id: &str, pw: &str) -> Result<(), 
                 "hashing task failed: {e}"
             )))
         })??;
-    store.set_password(user_id, &hash, now_unix()).await?;
+    store.set_password(user_id, &hash, now_unix_ms()).await?;
     Ok(())
 }
 

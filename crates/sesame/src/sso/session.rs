@@ -64,14 +64,17 @@ pub fn plausible_cookie(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// A new session record for `user_id`, authenticated now with `method`.
-pub fn new_record(id_hash: String, user_id: &str, method: &str, now: i64) -> SessionRecord {
+/// A new session record for `user_id`, authenticated now (`now_ms`, Unix milliseconds)
+/// with `method`.
+pub fn new_record(id_hash: String, user_id: &str, method: &str, now_ms: i64) -> SessionRecord {
+    let now = now_ms.div_euclid(1000);
     SessionRecord {
         id_hash,
         user_id: user_id.to_owned(),
         auth_method: method.to_owned(),
         auth_time: now,
         created_at: now,
+        created_at_ms: now_ms,
         last_seen: now,
         expires_at: now + ABSOLUTE_SECS,
     }
@@ -84,7 +87,8 @@ pub enum Verdict {
     Valid { touch: bool },
     /// Past its absolute or idle lifetime.
     Expired,
-    /// The user is disabled, or changed their password since.
+    /// The user is disabled, or their password was reset since (compared in
+    /// milliseconds: a session started earlier in the same second is refused too).
     Revoked,
 }
 
@@ -94,7 +98,7 @@ pub fn judge(s: &SessionWithUser, now: i64) -> Verdict {
     if now >= r.expires_at || now - r.last_seen > IDLE_SECS {
         return Verdict::Expired;
     }
-    if !s.user_enabled || r.created_at < s.sessions_valid_after {
+    if !s.user_enabled || r.created_at_ms < s.sessions_valid_after_ms {
         return Verdict::Revoked;
     }
     Verdict::Valid {
@@ -109,10 +113,10 @@ mod tests {
 
     fn s(now: i64) -> SessionWithUser {
         SessionWithUser {
-            session: new_record("h".into(), "u", METHOD_PASSWORD, now),
+            session: new_record("h".into(), "u", METHOD_PASSWORD, now * 1000),
             upn: "a@b".into(),
             user_enabled: true,
-            sessions_valid_after: 0,
+            sessions_valid_after_ms: 0,
         }
     }
 
@@ -150,7 +154,23 @@ mod tests {
         x.user_enabled = false;
         assert_eq!(judge(&x, t + 1), Verdict::Revoked);
         let mut x = s(t);
-        x.sessions_valid_after = t + 1;
+        x.sessions_valid_after_ms = (t + 1) * 1000;
         assert_eq!(judge(&x, t + 2), Verdict::Revoked);
+    }
+
+    /// A reset later in the same second as the session's start refuses it; a session
+    /// started after the reset, in that same second, stays valid.
+    #[test]
+    fn revocation_is_compared_in_milliseconds() {
+        let t = 1_000_000;
+        let mut x = SessionWithUser {
+            session: new_record("h".into(), "u", METHOD_PASSWORD, t * 1000 + 200),
+            ..s(t)
+        };
+        x.sessions_valid_after_ms = t * 1000 + 700;
+        assert_eq!(x.session.created_at, t);
+        assert_eq!(judge(&x, t), Verdict::Revoked);
+        x.session = new_record("h".into(), "u", METHOD_PASSWORD, t * 1000 + 900);
+        assert_eq!(judge(&x, t), Verdict::Valid { touch: false });
     }
 }

@@ -2,14 +2,14 @@
 //! (`session_apps`, for single logout). Owned by the SSO plane.
 
 use super::{Store, StoreResult};
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Bumped whenever this process deletes sessions: a session cached in memory (the SSO
 /// hot path, `sso::hot`) is trusted only while the epoch it was read in is current.
 static SESSION_EPOCH: AtomicU64 = AtomicU64::new(0);
 
-fn sessions_deleted() {
+pub(super) fn sessions_deleted() {
     SESSION_EPOCH.fetch_add(1, Ordering::AcqRel);
 }
 
@@ -26,6 +26,9 @@ pub struct SessionRecord {
     pub auth_time: i64,
     /// When the session was created (Unix seconds).
     pub created_at: i64,
+    /// When the session was created (Unix milliseconds): what a revocation is compared
+    /// with, so that a reset ends a session created earlier in the same second.
+    pub created_at_ms: i64,
     /// Last activity recorded (Unix seconds; written at most every few minutes).
     pub last_seen: i64,
     /// Absolute expiry (Unix seconds).
@@ -41,8 +44,9 @@ pub struct SessionWithUser {
     pub upn: String,
     /// Whether the user may sign in.
     pub user_enabled: bool,
-    /// Sessions created before this instant are refused (password change).
-    pub sessions_valid_after: i64,
+    /// Sessions created before this instant (Unix milliseconds) are refused (password
+    /// reset, disable).
+    pub sessions_valid_after_ms: i64,
 }
 
 /// One application a session signed in to.
@@ -68,8 +72,8 @@ impl Store {
     /// Records a new session.
     pub async fn session_insert(&self, s: &SessionRecord) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, auth_method, auth_time, created_at, last_seen, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO sessions (id_hash, user_id, auth_method, auth_time, created_at, last_seen, \
+             expires_at, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&s.id_hash)
         .bind(&s.user_id)
@@ -78,6 +82,7 @@ impl Store {
         .bind(s.created_at)
         .bind(s.last_seen)
         .bind(s.expires_at)
+        .bind(s.created_at_ms)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -87,7 +92,8 @@ impl Store {
     pub async fn session_with_user(&self, id_hash: &str) -> StoreResult<Option<SessionWithUser>> {
         let row = sqlx::query(
             "SELECT s.id_hash, s.user_id, s.auth_method, s.auth_time, s.created_at, s.last_seen, \
-             s.expires_at, u.upn, CAST(CASE WHEN u.enabled THEN 1 ELSE 0 END AS BIGINT) AS enabled, u.sessions_valid_after \
+             s.expires_at, s.created_at_ms, u.upn, CAST(CASE WHEN u.enabled THEN 1 ELSE 0 END AS BIGINT) AS enabled, \
+             u.sessions_valid_after_ms \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
         )
         .bind(id_hash)
@@ -101,12 +107,13 @@ impl Store {
                 auth_method: r.try_get("auth_method")?,
                 auth_time: r.try_get("auth_time")?,
                 created_at: r.try_get("created_at")?,
+                created_at_ms: r.try_get("created_at_ms")?,
                 last_seen: r.try_get("last_seen")?,
                 expires_at: r.try_get("expires_at")?,
             },
             upn: r.try_get("upn")?,
             user_enabled: r.try_get::<i64, _>("enabled")? != 0,
-            sessions_valid_after: r.try_get("sessions_valid_after")?,
+            sessions_valid_after_ms: r.try_get("sessions_valid_after_ms")?,
         }))
     }
 
@@ -134,6 +141,18 @@ impl Store {
         // Again once done: a session read and cached while the delete ran is dropped.
         sessions_deleted();
         r?;
+        Ok(())
+    }
+
+    /// Ends every session of `user_id` and refuses any created before `now_ms` (Unix
+    /// milliseconds) that a concurrent sign-in inserts after this: a password reset or a
+    /// disable. A configuration write, so that every server drops the sessions it keeps
+    /// in memory.
+    pub async fn user_sessions_end(&self, user_id: &str, now_ms: i64) -> StoreResult<()> {
+        let mut tx = self.begin_config_write().await?;
+        end_user_sessions(&mut tx, user_id, now_ms).await?;
+        tx.commit().await?;
+        sessions_deleted();
         Ok(())
     }
 
@@ -194,5 +213,116 @@ impl Store {
             .await;
         sessions_deleted();
         Ok(r?.rows_affected())
+    }
+}
+
+/// Within `tx`: sets the user's revocation instant to `now_ms` (and the second it falls
+/// in) and deletes the user's sessions with their application lists.
+pub(super) async fn end_user_sessions(
+    tx: &mut Transaction<'static, Any>,
+    user_id: &str,
+    now_ms: i64,
+) -> StoreResult<()> {
+    sessions_deleted();
+    sqlx::query(
+        "UPDATE users SET sessions_valid_after_ms = $1, sessions_valid_after = $2 WHERE id = $3",
+    )
+    .bind(now_ms)
+    .bind(now_ms.div_euclid(1000))
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM session_apps WHERE session_id_hash IN \
+         (SELECT id_hash FROM sessions WHERE user_id = $1)",
+    )
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
+mod tests {
+    use super::*;
+    use crate::model::NewUser;
+
+    fn rec(hash: &str, user_id: &str, created_at_ms: i64) -> SessionRecord {
+        SessionRecord {
+            id_hash: hash.into(),
+            user_id: user_id.into(),
+            auth_method: "pwd".into(),
+            auth_time: created_at_ms / 1000,
+            created_at: created_at_ms / 1000,
+            created_at_ms,
+            last_seen: created_at_ms / 1000,
+            expires_at: created_at_ms / 1000 + 3600,
+        }
+    }
+
+    /// A password reset or a disable in the same second as a session's start ends it: the
+    /// session is deleted, and one inserted afterwards by a sign-in that started before
+    /// the reset is older than the revocation (compared in milliseconds by
+    /// `sso::session::judge`).
+    #[tokio::test]
+    async fn reset_and_disable_end_sessions_of_the_same_second() {
+        let t = crate::store::suite::test_store().await;
+        let s = &t.store;
+        let u = s
+            .create_user(
+                &NewUser {
+                    upn: "ann@contoso.com".into(),
+                    ..NewUser::default()
+                },
+                1,
+            )
+            .await
+            .unwrap();
+        let second = 1_800_000_000_000_i64; // a whole second, in milliseconds
+        let other = s
+            .create_user(
+                &NewUser {
+                    upn: "bob@contoso.com".into(),
+                    ..NewUser::default()
+                },
+                1,
+            )
+            .await
+            .unwrap();
+        s.session_insert(&rec("bob", &other.id, second + 100))
+            .await
+            .unwrap();
+
+        // Reset.
+        s.session_insert(&rec("a1", &u.id, second + 200))
+            .await
+            .unwrap();
+        s.set_password(&u.id, "$argon2id$x", second + 700)
+            .await
+            .unwrap();
+        assert!(s.session_with_user("a1").await.unwrap().is_none());
+        s.session_insert(&rec("a2", &u.id, second + 500))
+            .await
+            .unwrap();
+        let late = s.session_with_user("a2").await.unwrap().unwrap();
+        assert_eq!(late.sessions_valid_after_ms, second + 700);
+        assert!(late.session.created_at_ms < late.sessions_valid_after_ms);
+        s.session_insert(&rec("a3", &u.id, second + 800))
+            .await
+            .unwrap();
+        let after = s.session_with_user("a3").await.unwrap().unwrap();
+        assert!(after.session.created_at_ms >= after.sessions_valid_after_ms);
+
+        // Disable (the revocation the directory performs when it disables a user).
+        s.user_sessions_end(&u.id, second + 900).await.unwrap();
+        assert!(s.session_with_user("a3").await.unwrap().is_none());
+        assert!(s.session_with_user("a2").await.unwrap().is_none());
+        // Another user's sessions stay.
+        assert!(s.session_with_user("bob").await.unwrap().is_some());
     }
 }

@@ -251,6 +251,7 @@ async fn sso_plane_tables() {
         auth_method: "pwd".into(),
         auth_time: 1,
         created_at: 1,
+        created_at_ms: 1000,
         last_seen: 1,
         expires_at: 1000,
     };

@@ -229,23 +229,23 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Replaces the password hash and ends the user's sessions started before `now`.
-    pub async fn set_password(&self, user_id: &str, hash: &str, now: i64) -> StoreResult<()> {
+    /// Replaces the password hash and ends the user's sessions: those stored are deleted,
+    /// and any created before `now_ms` (Unix milliseconds) is refused.
+    pub async fn set_password(&self, user_id: &str, hash: &str, now_ms: i64) -> StoreResult<()> {
         let mut tx = self.begin_config_write().await?;
-        let n = sqlx::query(
-            "UPDATE users SET password_hash = $1, sessions_valid_after = $2, updated_at = $2 \
-             WHERE id = $3",
-        )
-        .bind(hash)
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let n = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now_ms.div_euclid(1000))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound(format!("user {user_id}")));
         }
+        super::sessions::end_user_sessions(&mut tx, user_id, now_ms).await?;
         tx.commit().await?;
+        super::sessions::sessions_deleted();
         Ok(())
     }
 

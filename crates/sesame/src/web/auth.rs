@@ -83,6 +83,21 @@ pub fn csrf_ok(signed_in: &SignedIn, headers: &HeaderMap, given: &str) -> bool {
         .is_ok()
 }
 
+/// Whether `given` is the CSRF token of the session whose cookie value is
+/// `session_cookie` (constant time), and the request is not announced as cross-site: for
+/// the forms of pages outside the portal (sign-out), which need no user record.
+pub fn csrf_ok_for_cookie(session_cookie: &str, headers: &HeaderMap, given: &str) -> bool {
+    if cross_site(headers) {
+        return false;
+    }
+    !given.is_empty()
+        && aws_lc_rs::constant_time::verify_slices_are_equal(
+            csrf_for(session_cookie).as_bytes(),
+            given.as_bytes(),
+        )
+        .is_ok()
+}
+
 /// Whether the browser says the request comes from another site (`Sec-Fetch-Site:
 /// cross-site`). Browsers without the header are judged by the token alone.
 pub fn cross_site(headers: &HeaderMap) -> bool {

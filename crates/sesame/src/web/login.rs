@@ -219,7 +219,12 @@ pub async fn login_post(
     // A new session (rotated: any previous one of this browser ends).
     let (value, swu) = ctx
         .flow(&cache)
-        .start_session(cookie(&headers, session::COOKIE), &user, METHOD_PASSWORD, t)
+        .start_session(
+            cookie(&headers, session::COOKIE),
+            &user,
+            METHOD_PASSWORD,
+            now().unix_millis(),
+        )
         .await
         .map_err(|e| ctx.fail(e))?;
     let who = Some(Who::user(&user.id, &user.upn));

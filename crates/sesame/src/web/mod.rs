@@ -13,6 +13,7 @@ mod failure;
 mod flow;
 mod home;
 mod http;
+pub mod logging;
 mod login;
 mod middleware;
 pub mod ops;
@@ -49,7 +50,10 @@ pub fn router(state: AppState) -> Router {
             "/{tenant}/login",
             get(login::login_get).post(login::login_post),
         )
-        .route("/{tenant}/signout", get(saml::signout))
+        .route(
+            "/{tenant}/signout",
+            get(saml::signout_page).post(saml::signout),
+        )
         .route("/{tenant}/apps/{app}/launch", get(saml::launch))
         .route(
             "/{tenant}/federationmetadata/2007-06/federationmetadata.xml",

@@ -6,6 +6,7 @@
 //! SameSite=Lax session cookie: it is stored and answered with a 303 to a same-site GET
 //! (`/{tenant}/saml2/continue?p=…`) that continues with the session.
 
+use super::auth::{csrf_for, csrf_ok_for_cookie};
 use super::failure::PageFailure;
 use super::flow::{proceed, put_pending, send_error, take_pending, Ctx, Pending, PendingQuery};
 use super::http::{cookie, set_cookie, ClientIp};
@@ -13,12 +14,13 @@ use super::pages::esc;
 use super::pages::{csp, html_with_csp, page};
 use super::session::current_session;
 use super::state::AppState;
+use crate::admin::errors::AdminCode;
 use crate::sso::authn;
 use crate::sso::cache::AppCache;
 use crate::sso::flow::{check_tenant, Begun, Failure, Message, Who};
 use crate::sso::{session, ErrorCode, SsoApp, SsoError};
-use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::extract::{Form, Path, Query, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sesame_saml::bindings::post;
@@ -150,7 +152,10 @@ async fn dispatch(
     }
 }
 
-/// An SP-initiated LogoutRequest: end the session, answer to the app's Logout URL.
+/// An SP-initiated LogoutRequest (its replay already refused): end the browser's session
+/// when the request names it (the NameID and SessionIndex the app received in it), and
+/// answer to the app's Logout URL. A request naming another session leaves this one, and
+/// its cookie, as they are.
 async fn logout(
     ctx: &Ctx,
     cache: &AppCache,
@@ -164,31 +169,54 @@ async fn logout(
         ctx.fail(Failure::from(e).app(app).user(who).request(Some(&req.id)))
     };
     let mut who = None;
+    let mut kept = false;
     if let Some(s) = current_session(&ctx.state, cache, headers)
         .await
         .map_err(|e| fail(e, None))?
     {
         who = Some(Who::of(&s));
-        flow.end_session(&s.session.id_hash)
+        if flow
+            .logout_names_session(&s, app, req)
             .await
-            .map_err(|e| fail(e, None))?;
+            .map_err(|e| fail(e, None))?
+        {
+            flow.end_session(&s.session.id_hash)
+                .await
+                .map_err(|e| fail(e, None))?;
+        } else {
+            kept = true;
+        }
     }
+    let details = if kept {
+        "single logout: the LogoutRequest does not name this session (NameID or SessionIndex \
+         differ from what the application received); the session was kept"
+    } else {
+        "single logout"
+    };
     ctx.log(ctx.row(
         "success",
         None,
         Some(app),
         who.as_ref(),
         Some(&req.id),
-        "single logout".into(),
+        details.into(),
     ));
-    let clear = set_cookie(&ctx.state, session::COOKIE, "", Some(0));
+    let clear = (!kept).then(|| set_cookie(&ctx.state, session::COOKIE, "", Some(0)));
     match flow.logout_reply(app, &req.id, relay) {
         Ok(url) => {
             let mut r = Redirect::to(&url).into_response();
-            r.headers_mut().append(header::SET_COOKIE, clear);
+            if let Some(clear) = clear {
+                r.headers_mut().append(header::SET_COOKIE, clear);
+            }
             Ok(r)
         }
-        Err(e) => Err(fail(e, who).with_cookie(clear)),
+        Err(e) => {
+            let f = fail(e, who);
+            Err(match clear {
+                Some(clear) => f.with_cookie(clear),
+                None => f,
+            })
+        }
     }
 }
 
@@ -214,9 +242,39 @@ fn signed_out_page(frames: &[String]) -> Response {
     )
 }
 
-/// `GET /{tenant}/signout`: IdP-initiated sign-out: LogoutRequests to the session's
-/// applications with a Logout URL, then the session ends.
-pub async fn signout(
+/// The sign-out form's fields.
+#[derive(Debug, Deserialize)]
+pub struct SignoutForm {
+    /// The session's CSRF token.
+    pub csrf: Option<String>,
+}
+
+/// The page asking to confirm the sign-out, with its form (the session's CSRF token);
+/// `notice` says why it is shown again.
+fn signout_confirm_page(tenant: &str, upn: &str, csrf: &str, notice: Option<&str>) -> Response {
+    let notice = notice
+        .map(|n| format!("<p role=\"alert\">{}</p>", esc(n)))
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Sign out</h1>{notice}<p>You are signed in to Sesame as <strong>{}</strong>. \
+         Signing out ends your Sesame session and signs you out of the applications that \
+         support it.</p><form method=\"post\" action=\"/{}/signout\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <button type=\"submit\">Sign out</button></form>",
+        esc(upn),
+        esc_path(tenant),
+        esc(csrf)
+    );
+    html_with_csp(
+        page("Sign out", &body),
+        &csp(false, None, &[], false),
+        false,
+    )
+}
+
+/// `GET /{tenant}/signout`: a page that asks to confirm the sign-out (a link, or a page
+/// of another site, cannot end the session); without a session, says it has ended.
+pub async fn signout_page(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     ip: ClientIp,
@@ -225,19 +283,76 @@ pub async fn signout(
     let ctx = Ctx::new(&state, ip);
     let cache = state.cache().get();
     check_tenant(&cache, &tenant).map_err(|e| ctx.fail(e))?;
-    let mut frames = Vec::new();
-    if let Some(value) = cookie(&headers, session::COOKIE).filter(|v| session::plausible_cookie(v))
-    {
-        let hash = session::hash_cookie(value);
-        let flow = ctx.flow(&cache);
-        frames = flow.logout_requests(&hash).await;
-        flow.end_session(&hash).await.map_err(|e| ctx.fail(e))?;
+    let s = current_session(&state, &cache, &headers)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    match (s, cookie(&headers, session::COOKIE)) {
+        (Some(s), Some(value)) => Ok(signout_confirm_page(
+            &tenant,
+            &s.upn,
+            &csrf_for(value),
+            None,
+        )),
+        _ => {
+            let mut r = signed_out_page(&[]);
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(&state, session::COOKIE, "", Some(0)),
+            );
+            Ok(r)
+        }
     }
+}
+
+/// `POST /{tenant}/signout` with the session's CSRF token: IdP-initiated sign-out:
+/// LogoutRequests to the session's applications with a Logout URL, then the session
+/// ends. A missing or wrong token, or a request announced as cross-site, is refused
+/// (403 SESAME910003) with the confirmation page; without a session, the browser is sent
+/// to the sign-in page.
+pub async fn signout(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<SignoutForm>,
+) -> Page {
+    let ctx = Ctx::new(&state, ip);
+    let cache = state.cache().get();
+    check_tenant(&cache, &tenant).map_err(|e| ctx.fail(e))?;
+    let clear = set_cookie(&state, session::COOKIE, "", Some(0));
+    let s = current_session(&state, &cache, &headers)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let (Some(s), Some(value)) = (s, cookie(&headers, session::COOKIE)) else {
+        let mut r = Redirect::to(&format!("/{}/login", esc_path(&tenant))).into_response();
+        r.headers_mut().append(header::SET_COOKIE, clear);
+        return Ok(r);
+    };
+    let given = form.csrf.unwrap_or_default();
+    if !csrf_ok_for_cookie(value, &headers, &given) {
+        let code = AdminCode::CsrfFailed;
+        let mut r = signout_confirm_page(
+            &tenant,
+            &s.upn,
+            &csrf_for(value),
+            Some(&format!(
+                "{} ({}): you are still signed in. To sign out, use the button below.",
+                code.title(),
+                code.code()
+            )),
+        );
+        *r.status_mut() = StatusCode::FORBIDDEN;
+        r.headers_mut()
+            .insert("x-sesame-error", HeaderValue::from_static(code.code()));
+        return Ok(r);
+    }
+    let flow = ctx.flow(&cache);
+    let frames = flow.logout_requests(&s.session.id_hash).await;
+    flow.end_session(&s.session.id_hash)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let mut r = signed_out_page(&frames);
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(&state, session::COOKIE, "", Some(0)),
-    );
+    r.headers_mut().append(header::SET_COOKIE, clear);
     Ok(r)
 }
 

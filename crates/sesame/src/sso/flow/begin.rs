@@ -1,6 +1,6 @@
 //! The first step of a message: its XML parsed once, the application looked up by the
 //! Issuer, the signature verified, an AuthnRequest validated and checked against the
-//! replay cache.
+//! replay cache; a LogoutRequest checked for its age and against the same replay cache.
 
 use super::{internal, Failure, Flow};
 use crate::sso::authn::{self, Rejection, SignatureInput, Validated};
@@ -43,7 +43,7 @@ pub enum Begun {
         /// Why.
         error: SsoError,
     },
-    /// An SP-initiated LogoutRequest, its signature checked.
+    /// An SP-initiated LogoutRequest, its signature, age and uniqueness checked.
     Logout {
         /// The application.
         app: Arc<SsoApp>,
@@ -177,16 +177,20 @@ fn check_logout_response(
 }
 
 impl Flow<'_> {
-    /// Parses a message once and checks it; an AuthnRequest also goes through the replay
-    /// cache. Errors that go back to the application come as [`Begun::Refused`].
+    /// Parses a message once and checks it; an AuthnRequest and a LogoutRequest also go
+    /// through the replay cache. Errors that go back to the application come as
+    /// [`Begun::Refused`].
     pub async fn begin(&self, msg: Message<'_>) -> Result<Begun, Failure> {
         let c = match check(self.cache, &msg)? {
             Checked::Authn(c) => c,
             Checked::Logout(app, request) => {
+                self.check_logout_fresh(&request)
+                    .await
+                    .map_err(|e| Failure::from(e).app(&app).request(Some(&request.id)))?;
                 return Ok(Begun::Logout {
                     app,
                     request: Box::new(request),
-                })
+                });
             }
             Checked::LoggedOut => return Ok(Begun::LoggedOut),
         };
@@ -202,26 +206,9 @@ impl Flow<'_> {
             }) => (v, Some(error)),
             Err(Rejection { error, reply: None }) => return Err(fail(error)),
         };
-        let fresh = self
-            .hot
-            .replay_check_and_insert(
-                self.store,
-                &c.issuer,
-                &c.request_id,
-                c.replay_expiry,
-                now().unix_seconds(),
-            )
+        self.check_replay(&c.issuer, &c.request_id, c.replay_expiry)
             .await
-            .map_err(|e| fail(internal(e)))?;
-        if !fresh {
-            return Err(fail(SsoError::new(
-                ErrorCode::RequestReplayed,
-                format!(
-                    "the request ID \"{}\" was already used",
-                    c.request_id.chars().take(100).collect::<String>()
-                ),
-            )));
-        }
+            .map_err(fail)?;
         Ok(match refused {
             None => Begun::SignIn {
                 app: c.app,
@@ -233,6 +220,51 @@ impl Flow<'_> {
                 error,
             },
         })
+    }
+
+    /// Records `request_id` of `issuer` in the replay cache until `expiry` (Unix
+    /// seconds); SESAME900001 when it was already used.
+    async fn check_replay(
+        &self,
+        issuer: &str,
+        request_id: &str,
+        expiry: i64,
+    ) -> Result<(), SsoError> {
+        let fresh = self
+            .hot
+            .replay_check_and_insert(self.store, issuer, request_id, expiry, now().unix_seconds())
+            .await
+            .map_err(internal)?;
+        if fresh {
+            Ok(())
+        } else {
+            Err(SsoError::new(
+                ErrorCode::RequestReplayed,
+                format!(
+                    "the request ID \"{}\" was already used",
+                    request_id.chars().take(100).collect::<String>()
+                ),
+            ))
+        }
+    }
+
+    /// A LogoutRequest's IssueInstant within the allowed clock difference of now (as for
+    /// AuthnRequests: SESAME76026), and its ID not seen before from its Issuer.
+    async fn check_logout_fresh(&self, req: &LogoutRequest) -> Result<(), SsoError> {
+        let t = now();
+        let age = (t.unix_millis() - req.issue_instant.unix_millis()).abs() / 1000;
+        if age > authn::MAX_CLOCK_DIFFERENCE_SECS {
+            return Err(SsoError::new(
+                ErrorCode::RequestExpired,
+                format!(
+                    "the request's IssueInstant {} is {age} seconds away from Sesame's clock ({})",
+                    req.issue_instant.to_xs_datetime(),
+                    t.to_xs_datetime()
+                ),
+            ));
+        }
+        let expiry = req.issue_instant.unix_seconds() + authn::MAX_CLOCK_DIFFERENCE_SECS + 1;
+        self.check_replay(&req.issuer, &req.id, expiry).await
     }
 
     /// The SAML Response that carries `error` back to the application (`Err`: the error

@@ -18,6 +18,7 @@
 
 mod begin;
 mod issue;
+mod logout;
 #[cfg(test)]
 mod tests;
 
@@ -181,14 +182,15 @@ impl<'a> Flow<'a> {
         Ok(())
     }
 
-    /// Starts a session for `user`, authenticated by `method` at `now_s`; the browser's
+    /// Starts a session for `user`, authenticated by `method` at `now_ms` (Unix
+    /// milliseconds); the browser's
     /// previous session (`old_cookie`) ends. Returns the new cookie value and the session.
     pub async fn start_session(
         &self,
         old_cookie: Option<&str>,
         user: &User,
         method: &str,
-        now_s: i64,
+        now_ms: i64,
     ) -> Result<(String, SessionWithUser), SsoError> {
         if let Some(old) = old_cookie.filter(|v| session::plausible_cookie(v)) {
             let old = session::hash_cookie(old);
@@ -201,7 +203,7 @@ impl<'a> Flow<'a> {
                 "the system random generator failed",
             ));
         };
-        let record = session::new_record(hash, &user.id, method, now_s);
+        let record = session::new_record(hash, &user.id, method, now_ms);
         self.store.session_insert(&record).await.map_err(internal)?;
         Ok((
             value,
@@ -209,7 +211,9 @@ impl<'a> Flow<'a> {
                 session: record,
                 upn: user.upn.clone(),
                 user_enabled: true,
-                sessions_valid_after: user.sessions_valid_after,
+                // The user was read before this session started: whatever revoked
+                // earlier sessions did so before now.
+                sessions_valid_after_ms: user.sessions_valid_after.saturating_mul(1000),
             },
         ))
     }

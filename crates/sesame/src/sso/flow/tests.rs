@@ -76,10 +76,15 @@ fn user(enabled: bool) -> User {
 fn session(user: &User) -> SessionWithUser {
     let t = now().unix_seconds();
     SessionWithUser {
-        session: session::new_record("hash-1".into(), &user.id, session::METHOD_PASSWORD, t),
+        session: session::new_record(
+            "hash-1".into(),
+            &user.id,
+            session::METHOD_PASSWORD,
+            t * 1000,
+        ),
         upn: user.upn.clone(),
         user_enabled: user.enabled,
-        sessions_valid_after: 0,
+        sessions_valid_after_ms: 0,
     }
 }
 
