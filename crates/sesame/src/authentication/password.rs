@@ -16,7 +16,8 @@
 //!   [`NAME_SUCCESS_LEAK_SECS`]) and per address ([`IP_SUCCESS_BURST`], then one every
 //!   [`IP_SUCCESS_LEAK_SECS`]); past them an attempt is refused before any hashing.
 //! - Password checks wait for a core in a bounded queue (`directory::password::admit`):
-//!   when it is full, the attempt is refused at once ([`Refused::Busy`]).
+//!   when it is full, the attempt is refused at once ([`Refused::Busy`]); familiar places
+//!   have one more place per core, so a flood from elsewhere does not turn them away.
 //!
 //! Unknown names are handled exactly like known ones: the same counters, the same
 //! answer, and a verification against a dummy hash so the timing is the same. The
@@ -40,9 +41,9 @@ pub const IP_MAX_WAIT: i64 = 900;
 /// An address's failure count forgets one failure every this many seconds.
 pub const IP_DECAY_SECS: i64 = 60;
 /// Successful sign-ins of one name accepted at once.
-pub const NAME_SUCCESS_BURST: i64 = 20;
+pub const NAME_SUCCESS_BURST: i64 = 30;
 /// After the burst, one more successful sign-in of a name every this many seconds.
-pub const NAME_SUCCESS_LEAK_SECS: i64 = 3;
+pub const NAME_SUCCESS_LEAK_SECS: i64 = 2;
 /// Successful sign-ins from one address accepted at once.
 pub const IP_SUCCESS_BURST: i64 = 60;
 /// After the burst, one more successful sign-in from an address every this many seconds.
@@ -163,7 +164,12 @@ pub async fn password(
         Some(u) => store.password_hash(&u.id).await?,
         None => None,
     };
-    let Some(admission) = hashing::admit() else {
+    let admission = if familiar {
+        hashing::admit_familiar()
+    } else {
+        hashing::admit()
+    };
+    let Some(admission) = admission else {
         return Err(Refused::Busy {
             retry_after: BUSY_RETRY_AFTER,
         });
