@@ -125,15 +125,16 @@ async fn the_admin_signs_in_while_an_attacker_sprays_their_name() {
     let admin_b = client(Arc::clone(&admin_jar));
     let first = sign_in(&admin_b, &s, home, ADMIN_UPN, &pw).await;
     assert!(signed_in(&first), "{} {}", first.status, first.code);
-    let mark = first
+    let set_mark = first
         .cookies
         .iter()
         .find(|c| c.starts_with("sesame_device="))
-        .expect("a successful sign-in marks the browser as known")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+        .expect("a successful sign-in marks the browser as known");
+    assert!(
+        set_mark.contains("HttpOnly") && set_mark.contains("Max-Age=7776000"),
+        "{set_mark}"
+    );
+    let mark = set_mark.split(';').next().unwrap().to_owned();
 
     // The attacker: 10 wrong passwords, then even the right one waits.
     let attacker = client(Arc::default());
