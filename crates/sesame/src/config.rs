@@ -34,7 +34,8 @@ pub struct ServeFlags {
     #[arg(long, env = "SESAME_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// TOML configuration file with the same keys (listen, public_url, data_dir,
-    /// database_url, tls_cert, tls_key, trusted_proxies, master_key_file).
+    /// database_url, tls_cert, tls_key, trusted_proxies, master_key_file,
+    /// trusted_locations).
     #[arg(long = "config", env = "SESAME_CONFIG", value_name = "FILE")]
     pub config_file: Option<PathBuf>,
     /// Certificate chain (PEM) to serve HTTPS directly; needs --tls-key.
@@ -56,6 +57,16 @@ pub struct ServeFlags {
     /// or master.key in the data dir).
     #[arg(long, env = "SESAME_MASTER_KEY_FILE", value_name = "FILE")]
     pub master_key_file: Option<PathBuf>,
+    /// Trusted named location (IP or CIDR, e.g. the office's network): a correct password
+    /// from there passes the delays that failures from elsewhere put on a name; repeat or
+    /// separate with commas.
+    #[arg(
+        long = "trusted-location",
+        env = "SESAME_TRUSTED_LOCATIONS",
+        value_delimiter = ',',
+        value_name = "IP[/BITS]"
+    )]
+    pub trusted_locations: Vec<String>,
 }
 
 /// The TOML file: the same keys as the flags.
@@ -79,6 +90,9 @@ pub struct FileConfig {
     pub trusted_proxies: Vec<String>,
     /// master_key_file
     pub master_key_file: Option<PathBuf>,
+    /// trusted_locations
+    #[serde(default)]
+    pub trusted_locations: Vec<String>,
 }
 
 impl FileConfig {
@@ -169,6 +183,8 @@ pub struct ServeConfig {
     pub trusted_proxies: Vec<IpNet>,
     /// Master key file.
     pub master_key_file: Option<PathBuf>,
+    /// Trusted named locations (sign-in delays, `authentication::password`).
+    pub trusted_locations: Vec<IpNet>,
 }
 
 impl ServeConfig {
@@ -222,6 +238,24 @@ impl ServeConfig {
             .filter(|s| !s.trim().is_empty())
             .map(|s| IpNet::parse(s))
             .collect::<Result<Vec<_>, _>>()?;
+        let locations = if flags.trusted_locations.is_empty() {
+            file.trusted_locations
+        } else {
+            flags.trusted_locations.clone()
+        };
+        let trusted_locations = locations
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                IpNet::parse(s).map_err(|e| match e {
+                    ConfigError::Invalid { reason, .. } => ConfigError::Invalid {
+                        key: "trusted-location",
+                        reason,
+                    },
+                    e => e,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(ServeConfig {
             listen,
             public_url: flags.public_url.clone().or(file.public_url),
@@ -230,6 +264,7 @@ impl ServeConfig {
             tls,
             trusted_proxies,
             master_key_file: flags.master_key_file.clone().or(file.master_key_file),
+            trusted_locations,
         })
     }
 }
@@ -269,6 +304,7 @@ mod tests {
         assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
         assert_eq!(c.public_url.as_deref(), Some("https://sso.example"));
         assert_eq!(c.trusted_proxies.len(), 1);
+        assert!(c.trusted_locations.is_empty());
         assert!(c.database_url.starts_with("sqlite:"));
         let flags = ServeFlags {
             config_file: Some(f.clone()),
@@ -282,6 +318,12 @@ mod tests {
                 .port(),
             1234
         );
+        std::fs::write(&f, "trusted_locations = [\"198.51.100.0/24\"]\n").unwrap();
+        let c = ServeConfig::resolve(&flags, None, None).unwrap();
+        assert!(c.trusted_locations[0].contains("198.51.100.7".parse().unwrap()));
+        std::fs::write(&f, "trusted_locations = [\"office\"]\n").unwrap();
+        let e = ServeConfig::resolve(&flags, None, None).unwrap_err();
+        assert!(e.to_string().starts_with("trusted-location:"), "{e}");
         std::fs::write(&f, "bogus = 1\n").unwrap();
         assert!(ServeConfig::resolve(&flags, None, None).is_err());
         std::fs::remove_dir_all(&dir).ok();

@@ -431,9 +431,15 @@ async fn user_errors_and_lockout() {
     s.cli_ok(&["user", "enable", DEMO_UPN]);
 
     // Lockout: 10 failures lock the name for 60 s — even the right password is refused —
-    // and an unknown name behaves the same.
-    for upn in [DEMO_UPN, "ghost@contoso.com"] {
-        let lb = browser();
+    // and an unknown name behaves the same. Each name from an address of its own
+    // (127.0.0.2, 127.0.0.3): the failures above still count at 127.0.0.1, successes do
+    // not clear an address's count.
+    for (i, upn) in [DEMO_UPN, "ghost@contoso.com"].into_iter().enumerate() {
+        let lb = reqwest::Client::builder()
+            .cookie_store(true)
+            .local_address(std::net::IpAddr::from([127, 0, 0, 2 + i as u8]))
+            .build()
+            .unwrap();
         let (_, _, mut html) = get(
             &lb,
             &redirect_request(

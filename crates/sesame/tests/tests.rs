@@ -28,3 +28,4 @@ mod sessions;
 mod sso_errors;
 mod sso_flows;
 mod sso_hot_path;
+mod throttle;

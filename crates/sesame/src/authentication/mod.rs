@@ -1,5 +1,6 @@
 //! How a person proves who they are. Today that is a password ([`mod@password`]), checked
-//! under a per-address throttle and a per-name lock; the next factors (multi-factor
+//! under a per-address throttle, per-name delays that a known device ([`device`]) or a
+//! trusted location passes, and bounds on successes; the next factors (multi-factor
 //! authentication, step-up) come here too, as further steps returning the same kind of
 //! answer: the authenticated user, or why not ([`Refused`]).
 //!
@@ -7,9 +8,14 @@
 //! starts the session once a user is authenticated, and says which error code a refusal
 //! shows (`SsoError::from(&Refused)`).
 
+pub mod device;
 pub mod password;
 
-pub use password::{password, IP_FREE_FAILURES, IP_MAX_WAIT, LOCK_AFTER, LOCK_SECS};
+pub use password::{
+    password, Place, BUSY_RETRY_AFTER, IP_DECAY_SECS, IP_FREE_FAILURES, IP_MAX_WAIT,
+    IP_SUCCESS_BURST, IP_SUCCESS_LEAK_SECS, LOCK_AFTER, LOCK_MAX_SECS, LOCK_SECS,
+    NAME_SUCCESS_BURST, NAME_SUCCESS_LEAK_SECS,
+};
 
 use crate::directory::User;
 use crate::store::StoreError;
@@ -26,6 +32,20 @@ pub enum Refused {
     /// The name is locked after too many failures.
     #[error("too many failed attempts; try again in {retry_after} seconds")]
     Locked {
+        /// Seconds to wait.
+        retry_after: i64,
+    },
+    /// Too many successful sign-ins of this name or from this address in a short time.
+    #[error("too many sign-ins in a short time; try again in {retry_after} seconds")]
+    TooFrequent {
+        /// Seconds to wait.
+        retry_after: i64,
+    },
+    /// Too many password checks are waiting: refused at once rather than queued.
+    #[error(
+        "too many sign-ins are being checked at the moment; try again in {retry_after} seconds"
+    )]
+    Busy {
         /// Seconds to wait.
         retry_after: i64,
     },

@@ -134,7 +134,8 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
         &tenant.public_url,
         cfg.trusted_proxies.clone(),
     )
-    .with_secure_cookies(cfg.tls.is_some());
+    .with_secure_cookies(cfg.tls.is_some())
+    .with_trusted_locations(cfg.trusted_locations.clone());
     let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
     println!("sesame: listening on {scheme}://{local}");

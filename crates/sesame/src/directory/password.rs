@@ -10,6 +10,7 @@
 
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use thiserror::Error;
 
@@ -97,6 +98,55 @@ impl Drop for Slot<'_> {
         *free += 1;
         self.0.released.notify_one();
     }
+}
+
+/// Password checks of sign-ins that may wait for a free core, beyond one running per
+/// core: past that many, [`admit`] refuses at once (the sign-in answers 503 with
+/// Retry-After) rather than letting the wait grow towards the request timeout. At about
+/// 20 ms per check, a full queue is served in well under a second.
+pub const QUEUE_PER_CORE: usize = 4;
+
+/// Password checks of sign-ins admitted and not finished (running or waiting).
+static ADMITTED: AtomicUsize = AtomicUsize::new(0);
+
+/// A sign-in's place among the password checks ([`admit`]); dropping it frees the place.
+#[derive(Debug)]
+pub struct Admission(&'static AtomicUsize);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// How many password checks of sign-ins may be admitted at once: one running per core and
+/// [`QUEUE_PER_CORE`] waiting per core.
+pub fn admission_limit() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    cores * (1 + QUEUE_PER_CORE)
+}
+
+/// A place for one sign-in's password check, or `None` when [`admission_limit`] checks
+/// are already running or waiting. Hold it while the check runs.
+pub fn admit() -> Option<Admission> {
+    admit_within(&ADMITTED, admission_limit())
+}
+
+/// Like [`admit`], for a sign-in from a familiar place (a browser known for the user, a
+/// trusted location): one more place per core, so a flood from elsewhere that fills the
+/// queue does not turn the user away.
+pub fn admit_familiar() -> Option<Admission> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    admit_within(&ADMITTED, admission_limit() + cores)
+}
+
+fn admit_within(counter: &'static AtomicUsize, limit: usize) -> Option<Admission> {
+    counter
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < limit).then_some(n + 1)
+        })
+        .ok()
+        .map(|_| Admission(counter))
 }
 
 /// Checks the password policy: 8 to 256 characters.
@@ -268,6 +318,23 @@ mod tests {
             "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ",
             "password"
         ));
+    }
+
+    #[test]
+    fn admission_is_bounded_and_freed_on_drop() {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let held: Vec<_> = (0..3).filter_map(|_| admit_within(&COUNTER, 3)).collect();
+        assert_eq!(held.len(), 3);
+        assert!(
+            admit_within(&COUNTER, 3).is_none(),
+            "a fourth place is refused"
+        );
+        drop(held);
+        assert!(
+            admit_within(&COUNTER, 3).is_some(),
+            "places are freed on drop"
+        );
+        assert!(admission_limit() >= 5);
     }
 
     #[test]

@@ -83,14 +83,20 @@ codes! {
         "The user account is disabled.",
         "An administrator can enable it with `sesame user enable UPN`.";
     AccountLocked = "SESAME50053", "Account locked",
-        "The account is locked for a short while after too many failed sign-in attempts.",
-        "Wait a minute and sign in again with the right password.";
+        "After too many failed sign-in attempts, each further attempt at this account must wait: one minute, then twice as long after each further failure, up to 15 minutes. A browser that signed in as this user before, or a trusted location, has a counter of its own and is not delayed by failures from elsewhere.",
+        "Wait the time shown and sign in again with the right password, preferably from a browser you used before. Administrators: `sesame user set UPN --password-stdin` at the server always works.";
     InvalidCredentials = "SESAME50126", "Wrong user name or password",
         "The user name or the password is not correct.",
         "Check the user principal name (name@domain) and the password; an administrator can reset it with `sesame user set UPN --password-stdin`.";
     TooManyAttempts = "SESAME900006", "Too many attempts from this address",
         "Too many failed sign-in attempts came from this network address; it must wait before trying again.",
         "Wait the time shown and try again.";
+    TooManySignIns = "SESAME900030", "Too many sign-ins",
+        "This account, or this network address, signed in successfully more often in a short time than Sesame accepts (the numbers are in docs/deploy.md, \"Limits and abuse protection\"); the password was not checked.",
+        "Wait the time shown (the Retry-After header) and try again; a signed-in browser does not need to sign in again.";
+    SignInBusy = "SESAME900031", "Sign-in busy",
+        "Too many passwords are being checked at this moment; rather than make this sign-in wait, Sesame refused it at once. Nothing was changed.",
+        "Try again in a second (the Retry-After header). If it persists, the server is flooded with sign-ins: the server log and /metrics show the load.";
     MalformedRequest = "SESAME75005", "SAML message invalid",
         "The SAML message could not be decoded or is not a valid SAML 2.0 request.",
         "Check the application's SAML configuration; `sesame saml decode` shows what the message contains.";
@@ -190,6 +196,8 @@ impl From<&Refused> for SsoError {
                 format!("try again in {retry_after} seconds"),
             ),
             Refused::Locked { .. } => SsoError::new(ErrorCode::AccountLocked, r.to_string()),
+            Refused::TooFrequent { .. } => SsoError::new(ErrorCode::TooManySignIns, r.to_string()),
+            Refused::Busy { .. } => SsoError::new(ErrorCode::SignInBusy, r.to_string()),
             Refused::InvalidCredentials { .. } => {
                 SsoError::new(ErrorCode::InvalidCredentials, r.to_string())
             }
@@ -232,6 +240,10 @@ mod tests {
         assert_eq!(locked.code, ErrorCode::AccountLocked);
         let wrong = SsoError::from(&Refused::InvalidCredentials { user: None });
         assert_eq!(wrong.code, ErrorCode::InvalidCredentials);
+        let often = SsoError::from(&Refused::TooFrequent { retry_after: 3 });
+        assert_eq!(often.code, ErrorCode::TooManySignIns);
+        let busy = SsoError::from(&Refused::Busy { retry_after: 1 });
+        assert_eq!(busy.code, ErrorCode::SignInBusy);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Failed sign-in counters and lockouts (`lockouts`), keyed by `user:<upn lowercase>`
-//! (every name, known or not) and `ip:<address>`. Kept in the database so that several
+//! (every name, known or not) and `ip:<address>`, and the counters of successful sign-ins
+//! (`ok:…`). Kept in the database so that several
 //! nodes share them.
 
 use super::{Store, StoreResult};
@@ -14,6 +15,14 @@ pub struct Lockout {
     pub locked_until: i64,
     /// Last change (Unix seconds).
     pub updated_at: i64,
+}
+
+impl Lockout {
+    /// What is left of a counter kept by [`Store::lockout_record_decaying`] at `now`.
+    pub fn decayed(&self, now: i64, leak_secs: i64) -> i64 {
+        let leaked = (now - self.updated_at).max(0) / leak_secs.max(1);
+        (self.failures - leaked).max(0)
+    }
 }
 
 impl Store {
@@ -60,6 +69,36 @@ impl Store {
         )
         .bind(key)
         .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("failures")?)
+    }
+
+    /// Counts one event for `key` in a counter that forgets one event every `leak_secs`
+    /// (a leaky bucket: what is left of the count, plus one), atomically like
+    /// [`Store::lockout_record_failure`], and returns the count now held. The instant of
+    /// the last change moves by whole `leak_secs` only, so a partly elapsed interval is
+    /// kept; a clock behind the stored instant forgets nothing.
+    pub async fn lockout_record_decaying(
+        &self,
+        key: &str,
+        now: i64,
+        leak_secs: i64,
+    ) -> StoreResult<i64> {
+        // `leaked`, the whole intervals since the last change, is written out four times:
+        // (CASE WHEN $2 > lockouts.updated_at THEN ($2 - lockouts.updated_at) / $3 ELSE 0 END)
+        let row = sqlx::query(
+            "INSERT INTO lockouts (key, failures, locked_until, updated_at) VALUES ($1, 1, 0, $2) \
+             ON CONFLICT (key) DO UPDATE SET \
+             failures = CASE WHEN lockouts.failures > (CASE WHEN $2 > lockouts.updated_at THEN ($2 - lockouts.updated_at) / $3 ELSE 0 END) \
+               THEN lockouts.failures - (CASE WHEN $2 > lockouts.updated_at THEN ($2 - lockouts.updated_at) / $3 ELSE 0 END) + 1 ELSE 1 END, \
+             updated_at = CASE WHEN lockouts.failures > (CASE WHEN $2 > lockouts.updated_at THEN ($2 - lockouts.updated_at) / $3 ELSE 0 END) \
+               THEN lockouts.updated_at + (CASE WHEN $2 > lockouts.updated_at THEN ($2 - lockouts.updated_at) / $3 ELSE 0 END) * $3 ELSE excluded.updated_at END \
+             RETURNING failures",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(leak_secs.max(1))
         .fetch_one(self.pool())
         .await?;
         Ok(row.try_get("failures")?)

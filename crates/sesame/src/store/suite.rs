@@ -234,6 +234,26 @@ async fn sso_plane_tables() {
     assert_eq!(s.lockout_get("user:x").await.unwrap().failures, 4);
     s.lockout_clear("user:x").await.unwrap();
     assert_eq!(s.lockout_get("user:x").await.unwrap(), Lockout::default());
+    // A decaying counter forgets one event per interval, keeps a partly elapsed
+    // interval, forgets nothing when the clock goes back, and starts again when empty.
+    for _ in 0..3 {
+        assert!(s.lockout_record_decaying("ip:x", 1000, 60).await.unwrap() <= 3);
+    }
+    assert_eq!(
+        s.lockout_record_decaying("ip:x", 1150, 60).await.unwrap(),
+        2
+    );
+    let d = s.lockout_get("ip:x").await.unwrap();
+    assert_eq!((d.failures, d.updated_at), (2, 1120));
+    assert_eq!(d.decayed(1179, 60), 2);
+    assert_eq!(d.decayed(1180, 60), 1);
+    assert_eq!(s.lockout_record_decaying("ip:x", 900, 60).await.unwrap(), 3);
+    assert_eq!(
+        s.lockout_record_decaying("ip:x", 5000, 60).await.unwrap(),
+        1
+    );
+    assert_eq!(s.lockout_get("ip:x").await.unwrap().updated_at, 5000);
+    s.lockout_clear("ip:x").await.unwrap();
 
     // Pending requests.
     s.pending_put("p1", "{}", 100).await.unwrap();

@@ -1,6 +1,8 @@
 //! The login page: user principal name and password, a synchronizer CSRF token (a random
 //! cookie the form must repeat, compared in constant time) and a `Sec-Fetch-Site` check.
-//! The password check, its throttle and its lock are `crate::authentication`'s; the
+//! The password check, its throttle and its delays are `crate::authentication`'s (this
+//! reads the places it counts as familiar: the known-device cookie, the session's user,
+//! the trusted locations, and marks the browser known after a success); the
 //! session and the sign-in that was waiting for it are `sso::flow`'s. This decodes the
 //! form, renders and logs.
 
@@ -9,19 +11,22 @@ use super::flow::{complete, take_pending, Ctx, Pending, PendingQuery};
 use super::http::{cookie, set_cookie, ClientIp};
 use super::pages::esc;
 use super::pages::{html_headers, page};
+use super::session::current_session;
 use super::state::AppState;
-use crate::authentication::{self, Refused};
+use crate::authentication::{self, device, Place, Refused};
 use crate::sso::flow::{check_tenant, Failure, Who};
 use crate::sso::session::{self, METHOD_PASSWORD};
 use crate::sso::{now, ErrorCode, SsoError};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
 /// CSRF cookie name.
 const CSRF_COOKIE: &str = "sesame_csrf";
+/// What the key of known-device marks is derived for from the master key.
+const DEVICE_KEY_PURPOSE: &str = "sesame known device v1";
 
 fn csrf_new() -> String {
     session::new_cookie().map(|(v, _)| v).unwrap_or_default()
@@ -167,7 +172,22 @@ pub async fn login_post(
     }
 
     let t = now().unix_seconds();
-    let user = match authentication::password(state.store(), ctx.ip, &upn, f.password, t).await {
+    // Familiar places: this browser's known-device marks and its current session's user,
+    // and the trusted named locations.
+    let device_key = state.master().derive_key(DEVICE_KEY_PURPOSE);
+    let device_cookie = cookie(&headers, device::COOKIE);
+    let mut known_for = device_cookie
+        .map(|v| device::users(&device_key, v, t))
+        .unwrap_or_default();
+    if let Ok(Some(s)) = current_session(&state, &cache, &headers).await {
+        known_for.push(s.session.user_id);
+    }
+    let place = Place {
+        trusted_location: state.trusted_location(ctx.ip),
+        known_for,
+    };
+    let attempt = authentication::password(state.store(), ctx.ip, &upn, f.password, t, &place);
+    let user = match attempt.await {
         Ok(u) => u,
         Err(refused) => {
             let e = SsoError::from(&refused);
@@ -178,10 +198,15 @@ pub async fn login_post(
                 Refused::Disabled(u) => {
                     return Err(ctx.fail(Failure::from(e).user(Some(Who::user(&u.id, &u.upn)))))
                 }
-                Refused::Throttled { .. } => (
+                Refused::Throttled { .. } | Refused::TooFrequent { .. } => (
                     None,
                     format!("{upn}: {}", e.detail),
                     StatusCode::TOO_MANY_REQUESTS,
+                ),
+                Refused::Busy { .. } => (
+                    None,
+                    format!("{upn}: {}", e.detail),
+                    StatusCode::SERVICE_UNAVAILABLE,
                 ),
                 // The lock is per name, known or not: the row names it with an empty id.
                 Refused::Locked { .. } => (
@@ -205,14 +230,18 @@ pub async fn login_post(
                 ),
             };
             ctx.log(ctx.failure_row(&Failure::from(e.clone()).user(who), details));
-            return Ok(render(
-                &state,
-                &tenant,
-                p,
-                &upn,
-                Some((&e, &ctx.corr)),
-                status,
-            ));
+            let mut r = render(&state, &tenant, p, &upn, Some((&e, &ctx.corr)), status);
+            let wait = match refused {
+                Refused::Throttled { retry_after }
+                | Refused::TooFrequent { retry_after }
+                | Refused::Busy { retry_after } => Some(retry_after),
+                _ => None,
+            };
+            if let Some(secs) = wait {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            }
+            return Ok(r);
         }
     };
 
@@ -270,6 +299,17 @@ pub async fn login_post(
     h.append(
         header::SET_COOKIE,
         set_cookie(&state, CSRF_COOKIE, "", Some(0)),
+    );
+    // This browser is now known for the user.
+    let mark = device::remember(&device_key, device_cookie, &user.id, t);
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(
+            &state,
+            device::COOKIE,
+            &mark,
+            Some(device::KNOWN_DEVICE_SECS),
+        ),
     );
     Ok(r)
 }

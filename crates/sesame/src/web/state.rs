@@ -19,6 +19,7 @@ struct Inner {
     log: SigninLog,
     secure_cookies: bool,
     trusted_proxies: Vec<IpNet>,
+    trusted_locations: Vec<IpNet>,
 }
 
 impl AppState {
@@ -37,6 +38,7 @@ impl AppState {
                 log,
                 secure_cookies: public_url.to_ascii_lowercase().starts_with("https://"),
                 trusted_proxies,
+                trusted_locations: Vec::new(),
             }),
         }
     }
@@ -49,6 +51,21 @@ impl AppState {
             inner.secure_cookies |= on;
         }
         self
+    }
+
+    /// Sets the trusted named locations: networks whose sign-ins count as familiar
+    /// (`authentication::password`).
+    #[must_use]
+    pub fn with_trusted_locations(mut self, locations: Vec<IpNet>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.trusted_locations = locations;
+        }
+        self
+    }
+
+    /// Whether `ip` is in a trusted named location.
+    pub(crate) fn trusted_location(&self, ip: std::net::IpAddr) -> bool {
+        self.inner.trusted_locations.iter().any(|n| n.contains(ip))
     }
 
     pub(crate) fn store(&self) -> &Store {
