@@ -24,6 +24,7 @@ mod portal_apps;
 mod portal_directory;
 mod portal_security;
 mod serve_edge;
+mod serve_limits;
 mod sso_errors;
 mod sso_flows;
 mod sso_hot_path;

@@ -134,7 +134,23 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
         cfg.trusted_proxies.clone(),
     )
     .with_secure_cookies(cfg.tls.is_some());
-    let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let https = tenant
+        .public_url
+        .to_ascii_lowercase()
+        .starts_with("https://");
+    let mut routes = web::with_hsts(web::router(state.clone()), https);
+    let metrics_listener = match cfg.metrics_listen {
+        Some(addr) => {
+            routes = routes.layer(axum::Extension(web::ops::MetricsElsewhere));
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on --metrics-listen {addr}"))?;
+            println!("sesame: metrics on http://{}/metrics", l.local_addr()?);
+            Some(l)
+        }
+        None => None,
+    };
+    let app = routes.into_make_service_with_connect_info::<SocketAddr>();
 
     println!("sesame: listening on {scheme}://{local}");
     println!("sesame: public URL {}", tenant.public_url);
@@ -144,14 +160,30 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
         print_demo(d, &tenant, &cfg.data_dir);
     }
 
+    let metrics_server = metrics_listener.map(|l| {
+        tokio::spawn(async move {
+            let _ = axum::serve(l, web::ops::metrics_router(state)).await;
+        })
+    });
+    // One code path for HTTP and HTTPS: the connection limits (`web::conn`) in front of
+    // the TLS handshake, when there is one.
+    let limits = cfg.limits;
+    let mut server = axum_server::from_tcp(listener)?;
+    web::conn::configure(&limits, server.http_builder());
+    let handle = axum_server::Handle::new();
+    let h2 = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        h2.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    let acceptor = web::conn::LimitAcceptor::new(axum_server::accept::DefaultAcceptor, limits);
     match &cfg.tls {
-        None => {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .context("the server failed")?;
-        }
+        None => server
+            .acceptor(acceptor)
+            .handle(handle)
+            .serve(app)
+            .await
+            .context("the server failed")?,
         Some((cert, key)) => {
             let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
@@ -163,18 +195,20 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
                         key.display()
                     )
                 })?;
-            let handle = axum_server::Handle::new();
-            let h2 = handle.clone();
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                h2.graceful_shutdown(Some(Duration::from_secs(10)));
-            });
-            axum_server::from_tcp_rustls(listener, tls)?
+            // The handshake must finish within the header-read timeout, as a request head.
+            let tls = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                .handshake_timeout(limits.header_read_timeout)
+                .acceptor(acceptor);
+            server
+                .acceptor(tls)
                 .handle(handle)
                 .serve(app)
                 .await
                 .context("the server failed")?;
         }
+    }
+    if let Some(m) = metrics_server {
+        m.abort();
     }
     eprintln!("sesame: shutting down; writing the last sign-in log rows");
     poller.abort();

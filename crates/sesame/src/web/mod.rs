@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod conn;
 mod failure;
 mod flow;
 mod home;
@@ -27,7 +28,7 @@ use axum::routing::get;
 use axum::Router;
 
 pub use http::{ClientIp, BODY_LIMIT, REQUEST_ID, REQUEST_TIMEOUT};
-pub use middleware::with_middleware;
+pub use middleware::{with_hsts, with_middleware};
 pub use pages::esc;
 pub use state::AppState;
 
