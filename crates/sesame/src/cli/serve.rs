@@ -142,9 +142,9 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     let metrics_listener = match cfg.metrics_listen {
         Some(addr) => {
             routes = routes.layer(axum::Extension(web::ops::MetricsElsewhere));
-            let l = tokio::net::TcpListener::bind(addr)
-                .await
+            let l = std::net::TcpListener::bind(addr)
                 .with_context(|| format!("cannot listen on --metrics-listen {addr}"))?;
+            l.set_nonblocking(true)?;
             println!("sesame: metrics on http://{}/metrics", l.local_addr()?);
             Some(l)
         }
@@ -160,14 +160,26 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
         print_demo(d, &tenant, &cfg.data_dir);
     }
 
-    let metrics_server = metrics_listener.map(|l| {
-        tokio::spawn(async move {
-            let _ = axum::serve(l, web::ops::metrics_router(state)).await;
-        })
-    });
     // One code path for HTTP and HTTPS: the connection limits (`web::conn`) in front of
-    // the TLS handshake, when there is one.
+    // the TLS handshake, when there is one. The metrics address has limits of its own.
     let limits = cfg.limits;
+    let metrics_server = match metrics_listener {
+        Some(l) => {
+            let mut server = axum_server::from_tcp(l)?;
+            web::conn::configure(&limits, server.http_builder());
+            let server = server.acceptor(web::conn::LimitAcceptor::new(
+                axum_server::accept::DefaultAcceptor,
+                limits,
+            ));
+            let app = web::ops::metrics_router(state);
+            Some(tokio::spawn(async move {
+                if let Err(e) = server.serve(app.into_make_service()).await {
+                    tracing::error!("the metrics listener failed: {e}");
+                }
+            }))
+        }
+        None => None,
+    };
     let mut server = axum_server::from_tcp(listener)?;
     web::conn::configure(&limits, server.http_builder());
     let handle = axum_server::Handle::new();

@@ -4,8 +4,9 @@
 //! (`saml`, `login`), the home page (`home`), the admin portal and My Apps (`portal`),
 //! the REST API (`api`), the built-in test application (`testapp`) and the operations
 //! endpoints (`ops`). What they share: [`AppState`] (`state`), the HTTP helpers
-//! (`http`), the middleware (`middleware`), the HTML pages kit (`pages`: every value
-//! escaped with [`esc`]) and who is calling (`auth`).
+//! (`http`), the middleware (`middleware`), the connection limits below HTTP (`conn`),
+//! the HTML pages kit (`pages`: every value escaped with [`esc`]) and who is calling
+//! (`auth`).
 
 pub mod api;
 pub mod auth;
