@@ -5,12 +5,42 @@ use clap::Args;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use thiserror::Error;
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Default data directory.
 pub const DEFAULT_DATA_DIR: &str = "./sesame-data";
+
+/// Default time for a request's head to arrive, seconds.
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+/// Default idle timeout of a connection, seconds (above the 30-second request timeout,
+/// so a slow request is answered 408 rather than cut).
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
+/// Default cap on connections open at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// The connection limits of one listener (`web::conn` enforces them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest the head of an HTTP/1 request may take to arrive.
+    pub header_read_timeout: Duration,
+    /// Longest a connection may stay without a byte read or written.
+    pub idle_timeout: Duration,
+    /// Most connections open at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(DEFAULT_HEADER_READ_TIMEOUT_SECS),
+            idle_timeout: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
 
 /// Configuration errors: which setting, and why.
 #[derive(Debug, Error)]
@@ -35,7 +65,8 @@ pub struct ServeFlags {
     pub public_url: Option<String>,
     /// TOML configuration file with the same keys (listen, public_url, data_dir,
     /// database_url, tls_cert, tls_key, trusted_proxies, master_key_file,
-    /// trusted_locations).
+    /// trusted_locations, header_read_timeout, idle_timeout, max_connections,
+    /// metrics_listen).
     #[arg(long = "config", env = "SESAME_CONFIG", value_name = "FILE")]
     pub config_file: Option<PathBuf>,
     /// Certificate chain (PEM) to serve HTTPS directly; needs --tls-key.
@@ -67,6 +98,20 @@ pub struct ServeFlags {
         value_name = "IP[/BITS]"
     )]
     pub trusted_locations: Vec<String>,
+    /// Seconds the head (request line and headers) of an HTTP/1 request may take to
+    /// arrive; an idle HTTP/1 keep-alive connection is closed after it too [default: 10].
+    #[arg(long, env = "SESAME_HEADER_READ_TIMEOUT", value_name = "SECONDS")]
+    pub header_read_timeout: Option<u64>,
+    /// Seconds a connection may stay without a byte read or written [default: 60].
+    #[arg(long, env = "SESAME_IDLE_TIMEOUT", value_name = "SECONDS")]
+    pub idle_timeout: Option<u64>,
+    /// Most connections open at once; more are closed at once [default: 1024].
+    #[arg(long, env = "SESAME_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Serve GET /metrics on this address only (e.g. 127.0.0.1:9090), not on --listen
+    /// [default: on --listen].
+    #[arg(long, env = "SESAME_METRICS_LISTEN", value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<String>,
 }
 
 /// The TOML file: the same keys as the flags.
@@ -93,6 +138,14 @@ pub struct FileConfig {
     /// trusted_locations
     #[serde(default)]
     pub trusted_locations: Vec<String>,
+    /// header_read_timeout (seconds)
+    pub header_read_timeout: Option<u64>,
+    /// idle_timeout (seconds)
+    pub idle_timeout: Option<u64>,
+    /// max_connections
+    pub max_connections: Option<usize>,
+    /// metrics_listen
+    pub metrics_listen: Option<String>,
 }
 
 impl FileConfig {
@@ -185,6 +238,60 @@ pub struct ServeConfig {
     pub master_key_file: Option<PathBuf>,
     /// Trusted named locations (sign-in delays, `authentication::password`).
     pub trusted_locations: Vec<IpNet>,
+    /// Connection limits.
+    pub limits: Limits,
+    /// Where /metrics is served instead of `listen`.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// A number of seconds within `range`.
+fn seconds(
+    key: &'static str,
+    v: Option<u64>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Duration, ConfigError> {
+    let v = v.unwrap_or(default);
+    if !range.contains(&v) {
+        return Err(ConfigError::Invalid {
+            key,
+            reason: format!(
+                "{v} is out of range: give {} to {} seconds",
+                range.start(),
+                range.end()
+            ),
+        });
+    }
+    Ok(Duration::from_secs(v))
+}
+
+/// The connection limits: flags over the file over defaults.
+fn limits(flags: &ServeFlags, file: &FileConfig) -> Result<Limits, ConfigError> {
+    let max_connections = flags
+        .max_connections
+        .or(file.max_connections)
+        .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    if !(1..=1_000_000).contains(&max_connections) {
+        return Err(ConfigError::Invalid {
+            key: "max-connections",
+            reason: format!("{max_connections} is out of range: give 1 to 1000000"),
+        });
+    }
+    Ok(Limits {
+        header_read_timeout: seconds(
+            "header-read-timeout",
+            flags.header_read_timeout.or(file.header_read_timeout),
+            DEFAULT_HEADER_READ_TIMEOUT_SECS,
+            1..=3600,
+        )?,
+        idle_timeout: seconds(
+            "idle-timeout",
+            flags.idle_timeout.or(file.idle_timeout),
+            DEFAULT_IDLE_TIMEOUT_SECS,
+            1..=86_400,
+        )?,
+        max_connections,
+    })
 }
 
 impl ServeConfig {
@@ -199,6 +306,7 @@ impl ServeConfig {
             Some(p) => FileConfig::load(p)?,
             None => FileConfig::default(),
         };
+        let limits = limits(flags, &file)?;
         let listen_s = flags
             .listen
             .clone()
@@ -256,7 +364,18 @@ impl ServeConfig {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let metrics_listen = match flags.metrics_listen.clone().or(file.metrics_listen.clone()) {
+            Some(m) if !m.trim().is_empty() => Some(m.trim().parse::<SocketAddr>().map_err(
+                |_| ConfigError::Invalid {
+                    key: "metrics-listen",
+                    reason: format!("\"{m}\" is not an address like 127.0.0.1:9090"),
+                },
+            )?),
+            _ => None,
+        };
         Ok(ServeConfig {
+            limits,
+            metrics_listen,
             listen,
             public_url: flags.public_url.clone().or(file.public_url),
             data_dir,
@@ -288,6 +407,53 @@ mod tests {
             .contains("::1".parse().unwrap()));
         assert!(IpNet::parse("10.0.0.0/33").is_err());
         assert!(IpNet::parse("nope").is_err());
+    }
+
+    #[test]
+    fn connection_limits_and_metrics_listen() {
+        let c = ServeConfig::resolve(&ServeFlags::default(), None, None).unwrap();
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(c.limits.header_read_timeout.as_secs(), 10);
+        assert_eq!(c.limits.idle_timeout.as_secs(), 60);
+        assert_eq!(c.limits.max_connections, 1024);
+        assert!(c.metrics_listen.is_none());
+
+        let dir = std::env::temp_dir().join(format!("sesame-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("sesame.toml");
+        std::fs::write(
+            &f,
+            "header_read_timeout = 5\nidle_timeout = 120\nmax_connections = 50\nmetrics_listen = \"127.0.0.1:9090\"\n",
+        )
+        .unwrap();
+        let flags = ServeFlags {
+            config_file: Some(f.clone()),
+            max_connections: Some(7),
+            ..ServeFlags::default()
+        };
+        let c = ServeConfig::resolve(&flags, None, None).unwrap();
+        assert_eq!(c.limits.header_read_timeout.as_secs(), 5);
+        assert_eq!(c.limits.idle_timeout.as_secs(), 120);
+        assert_eq!(c.limits.max_connections, 7);
+        assert_eq!(c.metrics_listen.unwrap().port(), 9090);
+
+        for bad in [
+            ServeFlags {
+                header_read_timeout: Some(0),
+                ..ServeFlags::default()
+            },
+            ServeFlags {
+                max_connections: Some(0),
+                ..ServeFlags::default()
+            },
+            ServeFlags {
+                metrics_listen: Some("nope".into()),
+                ..ServeFlags::default()
+            },
+        ] {
+            assert!(ServeConfig::resolve(&bad, None, None).is_err(), "{bad:?}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod portal_directory;
 mod portal_security;
 mod serve_edge;
 mod sessions;
+mod serve_limits;
 mod sso_errors;
 mod sso_flows;
 mod sso_hot_path;

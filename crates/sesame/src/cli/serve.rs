@@ -136,7 +136,23 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     )
     .with_secure_cookies(cfg.tls.is_some())
     .with_trusted_locations(cfg.trusted_locations.clone());
-    let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let https = tenant
+        .public_url
+        .to_ascii_lowercase()
+        .starts_with("https://");
+    let mut routes = web::with_hsts(web::router(state.clone()), https);
+    let metrics_listener = match cfg.metrics_listen {
+        Some(addr) => {
+            routes = routes.layer(axum::Extension(web::ops::MetricsElsewhere));
+            let l = std::net::TcpListener::bind(addr)
+                .with_context(|| format!("cannot listen on --metrics-listen {addr}"))?;
+            l.set_nonblocking(true)?;
+            println!("sesame: metrics on http://{}/metrics", l.local_addr()?);
+            Some(l)
+        }
+        None => None,
+    };
+    let app = routes.into_make_service_with_connect_info::<SocketAddr>();
 
     println!("sesame: listening on {scheme}://{local}");
     println!("sesame: public URL {}", tenant.public_url);
@@ -146,14 +162,42 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
         print_demo(d, &tenant, &cfg.data_dir);
     }
 
-    match &cfg.tls {
-        None => {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .context("the server failed")?;
+    // One code path for HTTP and HTTPS: the connection limits (`web::conn`) in front of
+    // the TLS handshake, when there is one. The metrics address has limits of its own.
+    let limits = cfg.limits;
+    let metrics_server = match metrics_listener {
+        Some(l) => {
+            let mut server = axum_server::from_tcp(l)?;
+            web::conn::configure(&limits, server.http_builder());
+            let server = server.acceptor(web::conn::LimitAcceptor::new(
+                axum_server::accept::DefaultAcceptor,
+                limits,
+            ));
+            let app = web::ops::metrics_router(state);
+            Some(tokio::spawn(async move {
+                if let Err(e) = server.serve(app.into_make_service()).await {
+                    tracing::error!("the metrics listener failed: {e}");
+                }
+            }))
         }
+        None => None,
+    };
+    let mut server = axum_server::from_tcp(listener)?;
+    web::conn::configure(&limits, server.http_builder());
+    let handle = axum_server::Handle::new();
+    let h2 = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        h2.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    let acceptor = web::conn::LimitAcceptor::new(axum_server::accept::DefaultAcceptor, limits);
+    match &cfg.tls {
+        None => server
+            .acceptor(acceptor)
+            .handle(handle)
+            .serve(app)
+            .await
+            .context("the server failed")?,
         Some((cert, key)) => {
             let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
@@ -165,18 +209,20 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
                         key.display()
                     )
                 })?;
-            let handle = axum_server::Handle::new();
-            let h2 = handle.clone();
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                h2.graceful_shutdown(Some(Duration::from_secs(10)));
-            });
-            axum_server::from_tcp_rustls(listener, tls)?
+            // The handshake must finish within the header-read timeout, as a request head.
+            let tls = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                .handshake_timeout(limits.header_read_timeout)
+                .acceptor(acceptor);
+            server
+                .acceptor(tls)
                 .handle(handle)
                 .serve(app)
                 .await
                 .context("the server failed")?;
         }
+    }
+    if let Some(m) = metrics_server {
+        m.abort();
     }
     eprintln!("sesame: shutting down; writing the last sign-in log rows");
     poller.abort();

@@ -6,19 +6,25 @@
 //! 3. the signature, when the application requires one or one is present
 //!    (`SESAME76021` missing, `SESAME50006` invalid; RSA-SHA1 accepted unless the
 //!    application requires SHA-256);
-//! 4. IssueInstant within 5 minutes of `now` (`SESAME76026`);
-//! 5. Destination, when present, is the Login URL (`SESAME75008`);
-//! 6. the response binding is HTTP-POST (`SESAME900010`);
-//! 7. the ACS URL or index resolves to a registered Reply URL, else the default one
+//! 4. the RelayState, when present, is at most [`MAX_RELAY_STATE`] bytes (`SESAME900020`:
+//!    an error page, since it could not be echoed back);
+//! 5. IssueInstant within 5 minutes of `now` (`SESAME76026`);
+//! 6. Destination, when present, is the Login URL (`SESAME75008`);
+//! 7. the response binding is HTTP-POST (`SESAME900010`);
+//! 8. the ACS URL or index resolves to a registered Reply URL, else the default one
 //!    (`SESAME50011`) — from here on, errors can go back to the application;
-//! 8. (the caller's replay cache: `SESAME900001`);
-//! 9. NameIDPolicy format (`InvalidNameIDPolicy`);
-//! 10. RequestedAuthnContext (`SESAME75011`, `NoAuthnContext`).
+//! 9. (the caller's replay cache: `SESAME900001`);
+//! 10. NameIDPolicy format (`InvalidNameIDPolicy`);
+//! 11. RequestedAuthnContext (`SESAME75011`, `NoAuthnContext`).
+//!
+//! An IdP-initiated launch takes no RelayState from the request: it sends the one the
+//! administrator configured, which the application's configuration caps at the same size.
 //!
 //! Then the caller authenticates the user (`SESAME50057`, `50053`, `50126`) and checks the
 //! assignment (`SESAME50105`).
 
 use super::{ErrorCode, SsoApp, SsoError};
+pub use crate::model::app::MAX_RELAY_STATE;
 use serde::{Deserialize, Serialize};
 use sesame_saml::bindings::redirect::RedirectMessage;
 use sesame_saml::bindings::BINDING_HTTP_POST;
@@ -280,6 +286,16 @@ pub fn validate(
         .into());
     }
     signature?;
+    if let Some(rs) = relay_state.filter(|rs| rs.len() > MAX_RELAY_STATE) {
+        return Err(SsoError::new(
+            ErrorCode::RelayStateTooLong,
+            format!(
+                "the request's RelayState is {} bytes long; at most {MAX_RELAY_STATE} bytes are accepted",
+                rs.len()
+            ),
+        )
+        .into());
+    }
     let age = (now.unix_millis() - req.issue_instant.unix_millis()).abs() / 1000;
     if age > MAX_CLOCK_DIFFERENCE_SECS {
         return Err(SsoError::new(
@@ -466,6 +482,20 @@ mod tests {
         assert_eq!(v.relay_state.as_deref(), Some("rs"));
         assert_eq!(v.name_id_format, NAMEID_EMAIL);
         assert_eq!(v.authn_class, AC_PASSWORD_PROTECTED_TRANSPORT);
+    }
+
+    #[test]
+    fn relay_state_is_capped_at_2_kib_with_an_error_page() {
+        let at_limit = "r".repeat(MAX_RELAY_STATE);
+        let v = validate(now(), LOGIN, &app(), &req(), Ok(None), Some(&at_limit)).unwrap();
+        assert_eq!(v.relay_state.as_deref(), Some(at_limit.as_str()));
+        let over = "r".repeat(MAX_RELAY_STATE + 1);
+        let e = validate(now(), LOGIN, &app(), &req(), Ok(None), Some(&over)).unwrap_err();
+        assert_eq!(e.error.code, ErrorCode::RelayStateTooLong);
+        assert_eq!(e.error.code.code(), "SESAME900020");
+        assert!(e.error.detail.contains("2049 bytes"), "{}", e.error.detail);
+        // Never sent back to the application: the RelayState could not be echoed.
+        assert!(e.reply.is_none());
     }
 
     #[test]

@@ -127,6 +127,9 @@ codes! {
     ServiceUnavailable = "SESAME900011", "Service temporarily unavailable",
         "Sesame cannot reach its database at the moment (it is restarting, overloaded or out of reach), so the request could not be completed. Nothing was changed.",
         "Try again in a moment. Administrators: GET /readyz answers 503 while the database is unreachable; the server log has the details under the correlation id below. Sesame reconnects by itself when the database is back.";
+    RelayStateTooLong = "SESAME900020", "RelayState too long",
+        "The request's RelayState is longer than Sesame accepts (2048 bytes). SAML itself allows 80 bytes; applications that keep a return URL in it stay well below 2 KiB.",
+        "Configure the application to send a shorter RelayState (a key to its own state rather than the state itself), or start the sign-in again from the application.";
     InternalError = "SESAME50000", "Internal error",
         "Sesame could not complete the request because of an internal error.",
         "Try again; if it persists, give the administrator the correlation id below: the server log has the details.";

@@ -48,6 +48,28 @@ pub fn with_middleware(routes: Router) -> Router {
         .layer(axum::middleware::map_request(drop_unusable_request_id))
 }
 
+/// `Strict-Transport-Security` on every response: one year, this host only (not its
+/// subdomains, which may serve other sites). Browsers keep to HTTPS for this host from
+/// the first response they receive over HTTPS.
+pub const HSTS: &str = "max-age=31536000";
+
+/// Adds [`HSTS`] to every response of `routes` when `https` (the public URL is https);
+/// else returns `routes` unchanged (a browser ignores the header over plain HTTP anyway).
+pub fn with_hsts(routes: Router, https: bool) -> Router {
+    if !https {
+        return routes;
+    }
+    routes.layer(axum::middleware::map_response(
+        |mut r: Response| async move {
+            r.headers_mut().insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                axum::http::HeaderValue::from_static(HSTS),
+            );
+            r
+        },
+    ))
+}
+
 async fn drop_unusable_request_id(mut req: Request) -> Request {
     let usable = {
         let mut values = req.headers().get_all(&REQUEST_ID).iter();
@@ -243,6 +265,19 @@ mod tests {
         );
         let (_, headers, _) = send(req).await;
         assert!(uuid::Uuid::parse_str(h(&headers, "x-request-id")).is_ok());
+    }
+
+    #[tokio::test]
+    async fn hsts_only_when_the_public_url_is_https() {
+        for (https, uri) in [(true, "/ok"), (true, "/nope"), (false, "/ok")] {
+            let r = with_hsts(app(), https).oneshot(get_req(uri)).await.unwrap();
+            let v = r.headers().get("strict-transport-security");
+            if https {
+                assert_eq!(v.unwrap(), "max-age=31536000", "{uri}");
+            } else {
+                assert!(v.is_none(), "{uri}");
+            }
+        }
     }
 
     #[tokio::test]

@@ -4,11 +4,13 @@
 //! (`saml`, `login`), the home page (`home`), the admin portal and My Apps (`portal`),
 //! the REST API (`api`), the built-in test application (`testapp`) and the operations
 //! endpoints (`ops`). What they share: [`AppState`] (`state`), the HTTP helpers
-//! (`http`), the middleware (`middleware`), the HTML pages kit (`pages`: every value
-//! escaped with [`esc`]) and who is calling (`auth`).
+//! (`http`), the middleware (`middleware`), the connection limits below HTTP (`conn`),
+//! the HTML pages kit (`pages`: every value escaped with [`esc`]) and who is calling
+//! (`auth`).
 
 pub mod api;
 pub mod auth;
+pub mod conn;
 mod failure;
 mod flow;
 mod home;
@@ -28,7 +30,7 @@ use axum::routing::get;
 use axum::Router;
 
 pub use http::{ClientIp, BODY_LIMIT, REQUEST_ID, REQUEST_TIMEOUT};
-pub use middleware::with_middleware;
+pub use middleware::{with_hsts, with_middleware};
 pub use pages::esc;
 pub use state::AppState;
 

@@ -137,8 +137,33 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     r
 }
 
-/// `GET /metrics`: the Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// A request extension of the main listener when `/metrics` is served on its own
+/// address (`--metrics-listen`): there, `GET /metrics` answers 404.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsElsewhere;
+
+/// `GET /metrics`: the Prometheus text format, unless it is served on its own address.
+pub async fn metrics(
+    State(state): State<AppState>,
+    elsewhere: Option<axum::Extension<MetricsElsewhere>>,
+) -> Response {
+    if elsewhere.is_some() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    render(&state)
+}
+
+/// The router of `--metrics-listen`: `GET /metrics` only.
+pub fn metrics_router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(|State(state): State<AppState>| async move { render(&state) }),
+        )
+        .with_state(state)
+}
+
+fn render(state: &AppState) -> Response {
     let Some(handle) = metrics_handle() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
