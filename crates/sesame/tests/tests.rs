@@ -27,3 +27,4 @@ mod serve_edge;
 mod sso_errors;
 mod sso_flows;
 mod sso_hot_path;
+mod storage_bounds;

@@ -72,6 +72,7 @@ async fn list(a: &Args, g: &GlobalArgs) -> Result<()> {
         upn: a.user.clone(),
         since_ms: since.map(|s| (tenant::now_unix() - s) * 1000),
         failures_only: a.failures,
+        successes_only: false,
         limit: a.limit,
     };
     let rows = store.signins_list(&filter).await?;

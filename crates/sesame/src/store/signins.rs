@@ -55,6 +55,8 @@ pub struct SigninFilter {
     pub since_ms: Option<i64>,
     /// Only failures.
     pub failures_only: bool,
+    /// Only successes (filtered in SQL, before the limit).
+    pub successes_only: bool,
     /// At most this many rows (newest first).
     pub limit: i64,
 }
@@ -99,19 +101,23 @@ impl Store {
         Ok(())
     }
 
-    /// Rows matching `f`, newest first.
+    /// Rows matching `f`, newest first, without their SAML messages (a list shows none;
+    /// `Store::signin_by_id` reads them for one row).
     pub async fn signins_list(&self, f: &SigninFilter) -> StoreResult<Vec<SigninRow>> {
         // Portable: every filter is always bound; a NULL/false parameter disables it.
         let rows = sqlx::query(
             "SELECT id, time_ms, user_id, upn, app_id, app_name, client_ip, result, error_code, \
-             request_id, correlation_id, details, saml_request, saml_response FROM signin_logs \
+             request_id, correlation_id, details, '' AS saml_request, '' AS saml_response \
+             FROM signin_logs \
              WHERE ($1 = '' OR app_id = $1) AND ($2 = '' OR LOWER(upn) = $2) AND time_ms >= $3 \
-             AND ($4 = 0 OR result <> 'success') ORDER BY time_ms DESC LIMIT $5",
+             AND ($4 = 0 OR result <> 'success') AND ($5 = 0 OR result = 'success') \
+             ORDER BY time_ms DESC LIMIT $6",
         )
         .bind(f.app_id.clone().unwrap_or_default())
         .bind(f.upn.as_deref().map(str::to_lowercase).unwrap_or_default())
         .bind(f.since_ms.unwrap_or(0))
         .bind(i64::from(f.failures_only))
+        .bind(i64::from(f.successes_only))
         .bind(if f.limit > 0 { f.limit } else { 1000 })
         .fetch_all(self.pool())
         .await?;
