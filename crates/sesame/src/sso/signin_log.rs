@@ -29,6 +29,15 @@ const KEEP_WHILE_UNAVAILABLE: usize = 50_000;
 pub const MESSAGE_MAX: usize = 64 * 1024;
 /// What replaces the end of a message cut at [`MESSAGE_MAX`].
 const CUT_MARK: &str = "…[cut]";
+/// The most bytes of a message kept from a request whose application is not known
+/// (anyone can send one): a prefix this long, then the SHA-256 of the whole message.
+pub const UNKNOWN_APP_PREFIX: usize = 1024;
+/// A request larger than this is never a real one (a signed AuthnRequest with its
+/// certificate is a few KiB; Sesame refuses to keep one this large while the user signs
+/// in): its row keeps a prefix and the digest, as for an unknown application.
+pub const REQUEST_MAX: usize = 16 * 1024;
+/// The most bytes of a row's details.
+pub const DETAILS_MAX: usize = 2048;
 
 /// The buffer shared by the handles and the writer. A handler appends under a short
 /// lock and wakes no one (the writer runs on its tick): a channel would wake the writer
@@ -85,7 +94,9 @@ impl SigninLog {
         )
     }
 
-    /// Queues a row; never waits. A full queue drops the row with a warning.
+    /// Queues a row; never waits. A full queue drops the row with a warning. The row is
+    /// cut to what is stored before it is queued ([`bound`]), so the queue holds at most
+    /// a known number of bytes per row.
     pub fn record(&self, mut row: SigninRow) {
         if !self.enabled {
             return;
@@ -94,6 +105,7 @@ impl SigninLog {
             row.saml_request = String::new();
             row.saml_response = String::new();
         }
+        bound(&mut row);
         let n = {
             let mut rows = self.shared.rows();
             if rows.len() >= CHANNEL {
@@ -207,11 +219,54 @@ fn find_open_tag(s: &str, name: &str) -> Option<usize> {
 }
 
 /// `s` cut to at most [`MESSAGE_MAX`] bytes (at a character boundary, marked).
-pub fn cap(mut s: String) -> String {
-    if s.len() <= MESSAGE_MAX {
+pub fn cap(s: String) -> String {
+    cut_at(s, MESSAGE_MAX)
+}
+
+/// Cuts a row to what is stored, on the request path (only truncation and, for a
+/// message from an unknown sender, one SHA-256): messages at [`MESSAGE_MAX`] bytes, the
+/// details at [`DETAILS_MAX`]; a request that names no known application keeps only a
+/// [`UNKNOWN_APP_PREFIX`]-byte prefix and the digest of the whole message (enough to
+/// recognise a repeated message; anyone can send one), and so does a request over
+/// [`REQUEST_MAX`] (no real request is that large).
+pub fn bound(r: &mut SigninRow) {
+    let unknown = r.app_id.is_none() && r.saml_request.len() > UNKNOWN_APP_PREFIX;
+    if unknown || r.saml_request.len() > REQUEST_MAX {
+        r.saml_request = digest_and_prefix(&r.saml_request);
+    }
+    if r.saml_request.len() > MESSAGE_MAX {
+        r.saml_request = cap(std::mem::take(&mut r.saml_request));
+    }
+    if r.saml_response.len() > MESSAGE_MAX {
+        r.saml_response = cap(std::mem::take(&mut r.saml_response));
+    }
+    if r.details.len() > DETAILS_MAX {
+        r.details = cut_at(std::mem::take(&mut r.details), DETAILS_MAX);
+    }
+}
+
+/// The first [`UNKNOWN_APP_PREFIX`] bytes of `msg` (at a character boundary), then its
+/// length and SHA-256.
+fn digest_and_prefix(msg: &str) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, msg.as_bytes());
+    let mut end = UNKNOWN_APP_PREFIX;
+    while !msg.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + 120);
+    out.push_str(&msg[..end]);
+    out.push_str(&format!("…[cut: {} bytes, SHA-256 ", msg.len()));
+    crate::ids::push_hex(&mut out, d.as_ref());
+    out.push(']');
+    out
+}
+
+/// `s` cut to at most `max` bytes (at a character boundary, marked).
+fn cut_at(mut s: String, max: usize) -> String {
+    if s.len() <= max {
         return s;
     }
-    let mut end = MESSAGE_MAX - CUT_MARK.len();
+    let mut end = max.saturating_sub(CUT_MARK.len());
     while !s.is_char_boundary(end) {
         end -= 1;
     }
@@ -367,6 +422,66 @@ mod tests {
             earlier[0].id,
             later[0].id
         );
+    }
+
+    #[test]
+    fn rows_are_bounded_before_they_are_queued() {
+        let big = format!("<r>{}</r>", "x".repeat(250_000));
+        let mut r = SigninRow {
+            id: String::new(),
+            time_ms: 0,
+            user_id: None,
+            upn: String::new(),
+            app_id: None,
+            app_name: String::new(),
+            client_ip: String::new(),
+            result: "failure".into(),
+            error_code: String::new(),
+            request_id: String::new(),
+            correlation_id: String::new(),
+            details: "d".repeat(100_000),
+            saml_request: big.clone(),
+            saml_response: "y".repeat(100_000),
+        };
+        let known = SigninRow {
+            app_id: Some("app".into()),
+            ..r.clone()
+        };
+        bound(&mut r);
+        // No application known: a prefix and the digest of the whole message.
+        assert!(
+            r.saml_request.len() < UNKNOWN_APP_PREFIX + 200,
+            "{}",
+            r.saml_request.len()
+        );
+        assert!(r.saml_request.starts_with("<r>xxx"));
+        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, big.as_bytes());
+        let mut hex = String::new();
+        crate::ids::push_hex(&mut hex, d.as_ref());
+        assert!(r.saml_request.contains(&hex), "{}", r.saml_request);
+        assert!(r.saml_request.contains("250007 bytes"));
+        assert!(r.saml_response.len() <= MESSAGE_MAX);
+        assert!(r.details.len() <= DETAILS_MAX);
+        // A known application's request keeps a prefix and the digest too when it is
+        // larger than any real request, and is kept whole below that.
+        let mut k = known.clone();
+        bound(&mut k);
+        assert!(k.saml_request.len() < UNKNOWN_APP_PREFIX + 200);
+        let mut k = SigninRow {
+            saml_request: "z".repeat(REQUEST_MAX),
+            ..known
+        };
+        bound(&mut k);
+        assert_eq!(k.saml_request.len(), REQUEST_MAX);
+        // Short messages are left alone.
+        let mut short = SigninRow {
+            saml_request: "<a/>".into(),
+            details: "d".into(),
+            saml_response: String::new(),
+            ..r
+        };
+        bound(&mut short);
+        assert_eq!(short.saml_request, "<a/>");
     }
 
     #[test]

@@ -25,6 +25,23 @@ use std::sync::Arc;
 
 /// How long a pending request is kept, seconds.
 pub(crate) const PENDING_SECS: i64 = 900;
+/// The largest SAML message (XML, after decoding and inflating) kept as a pending
+/// request: a signed AuthnRequest with its certificate is a few KiB.
+pub(crate) const PENDING_MESSAGE_MAX: usize = 16 * 1024;
+
+/// Refuses (SESAME900040) a message too large to be kept as a pending request.
+pub(crate) fn keepable(xml: &str) -> Result<(), SsoError> {
+    if xml.len() > PENDING_MESSAGE_MAX {
+        return Err(SsoError::new(
+            ErrorCode::RequestTooLarge,
+            format!(
+                "the request is {} bytes of XML; at most {PENDING_MESSAGE_MAX} are kept while the user signs in",
+                xml.len()
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// What `pending_requests` holds.
 #[derive(Debug, Serialize, Deserialize)]
@@ -215,6 +232,9 @@ pub(crate) async fn proceed(
         Next::SignIn => {}
     }
     let rid = v.request_id.clone();
+    if let Some(xml) = &ctx.request {
+        keepable(xml).map_err(fail)?;
+    }
     let pending = Pending::SignIn {
         v,
         request: ctx.request.clone(),

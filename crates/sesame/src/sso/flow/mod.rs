@@ -21,7 +21,7 @@ mod issue;
 #[cfg(test)]
 mod tests;
 
-pub use begin::{Begun, Message};
+pub use begin::{screen, Begun, Message};
 pub use issue::Issuance;
 
 use super::authn::Validated;
