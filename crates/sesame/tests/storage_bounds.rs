@@ -292,3 +292,30 @@ async fn saml_endpoint_and_login_page_are_rate_limited() {
     let r = b.get(format!("{}/healthz", s.base)).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
 }
+
+/// `sesame app set APP --capture-messages 1h` captures the application's messages for an
+/// hour; `off` stops; longer than 7 days is refused. The portal's sign-in detail says how.
+#[tokio::test(flavor = "multi_thread")]
+async fn capture_messages_switch() {
+    let s = Server::start_env(&[("SESAME_SSO_RATE_LIMIT", "off")]);
+    let app = s.add_sp(&[]);
+    let store = Store::open(&s.database_url(), 2).await.unwrap();
+    let before = sesame::tenant::now_unix() * 1000;
+    let out = s.cli_ok(&["app", "set", &app, "--capture-messages", "1h"]);
+    assert!(out.contains("keeps the SAML messages"), "{out}");
+    let until = store.capture_until(&app).await.unwrap().unwrap();
+    assert!(
+        (before + 3_600_000..=before + 3_660_000).contains(&until),
+        "{until} {before}"
+    );
+    let refused = s.cli(&["app", "set", &app, "--capture-messages", "9d"]);
+    assert!(!refused.status.success());
+    s.cli_ok(&["app", "set", &app, "--capture-messages", "off"]);
+    assert_eq!(store.capture_until(&app).await.unwrap(), None);
+    // The detail page of a sign-in tells the administrator.
+    store.signins_insert(&[row(9999, "success")]).await.unwrap();
+    let b = crate::common::admin(&s).await;
+    let (status, _, html) = crate::common::page(&b, &s, "/admin/signins/row-9999").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("--capture-messages 1h"), "{html}");
+}

@@ -9,8 +9,14 @@
 //! certificate is the application's signing certificate, shown under SAML Certificates,
 //! and was 40% of each row) and caps each message at [`MESSAGE_MAX`] bytes, off the
 //! request path.
+//!
+//! Failures keep their messages; successful sign-ins keep them for the newest
+//! [`SUCCESS_MESSAGES_KEPT`] per application (the writer clears older ones about every
+//! minute), or all of them while an administrator captures the application's messages
+//! (`sesame app set APP --capture-messages 1h`, stored in `message_capture`).
 
 use crate::store::{SigninRow, Store};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -23,6 +29,12 @@ const BATCH: usize = 256;
 /// How often the writer writes what arrived: often, so that each transaction is short
 /// (a long one takes a core from the request path at once, which shows in the p99).
 const WRITE_EVERY: Duration = Duration::from_millis(100);
+/// Successful sign-ins per application whose SAML messages are kept (the newest); older
+/// ones keep their row without the messages, unless the application's messages are
+/// being captured (`Store::capture_set`).
+pub const SUCCESS_MESSAGES_KEPT: i64 = 1000;
+/// How often the writer trims the messages of older successful sign-ins.
+const TRIM_EVERY: Duration = Duration::from_secs(60);
 /// Rows kept for a retry while the database is out of reach.
 const KEEP_WHILE_UNAVAILABLE: usize = 50_000;
 /// The most bytes of each SAML message kept in a row.
@@ -132,6 +144,10 @@ impl SigninWriter {
 
 async fn run(store: Store, shared: Arc<Shared>) {
     let mut buf: Vec<SigninRow> = Vec::with_capacity(BATCH);
+    // Applications with successful sign-ins written with their messages since the last
+    // trim, and when that was.
+    let mut to_trim: HashSet<String> = HashSet::new();
+    let mut trimmed_at = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(WRITE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -150,6 +166,10 @@ async fn run(store: Store, shared: Arc<Shared>) {
             if buf.is_empty() {
                 break;
             }
+            to_trim.extend(buf.iter().filter_map(|r| {
+                let kept = r.result == "success" && !r.saml_response.is_empty();
+                r.app_id.clone().filter(|_| kept)
+            }));
             let before = buf.len();
             flush(&store, &mut buf).await;
             // Kept for a retry (database unavailable): try again at the next tick.
@@ -157,10 +177,42 @@ async fn run(store: Store, shared: Arc<Shared>) {
                 break;
             }
         }
+        if !to_trim.is_empty() && (last || trimmed_at.elapsed() >= TRIM_EVERY) {
+            trimmed_at = tokio::time::Instant::now();
+            let now_ms = crate::sso::now().unix_millis();
+            if let Err(e) = trim_success_messages(&store, &mut to_trim, now_ms).await {
+                tracing::warn!("trimming the sign-in log's messages failed, will retry: {e}");
+            }
+        }
         if last {
             return;
         }
     }
+}
+
+/// Clears the messages of the successful sign-ins of the applications in `apps` beyond
+/// their newest [`SUCCESS_MESSAGES_KEPT`], except for applications whose messages are
+/// captured at `now_ms` (they stay in `apps`, to be trimmed once the capture ends).
+/// Returns how many rows were cleared.
+pub async fn trim_success_messages(
+    store: &Store,
+    apps: &mut HashSet<String>,
+    now_ms: i64,
+) -> Result<u64, crate::store::StoreError> {
+    let capturing: HashSet<String> = store.captures_active(now_ms).await?.into_iter().collect();
+    let mut n = 0;
+    let todo: Vec<String> = apps
+        .iter()
+        .filter(|a| !capturing.contains(*a))
+        .cloned()
+        .collect();
+    for app in todo {
+        n += store
+            .signins_trim_success_messages(&app, SUCCESS_MESSAGES_KEPT)
+            .await?;
+        apps.remove(&app);
+    }
+    Ok(n)
 }
 
 /// The content of every `<SignatureValue>` and `<X509Certificate>` element (any prefix)
@@ -482,6 +534,138 @@ mod tests {
         };
         bound(&mut short);
         assert_eq!(short.saml_request, "<a/>");
+    }
+
+    fn success(app: &str, i: i64, result: &str) -> SigninRow {
+        SigninRow {
+            id: format!("{app}-{i:05}"),
+            time_ms: 1_700_000_000_000 + i,
+            user_id: Some("u".into()),
+            upn: "ann@contoso.com".into(),
+            app_id: Some(app.into()),
+            app_name: "App".into(),
+            client_ip: "192.0.2.1".into(),
+            result: result.into(),
+            error_code: String::new(),
+            request_id: format!("_r{i}"),
+            correlation_id: "c".into(),
+            details: String::new(),
+            saml_request: "<AuthnRequest/>".into(),
+            saml_response: "<Response/>".into(),
+        }
+    }
+
+    async fn with_messages(store: &Store, app: &str) -> usize {
+        let rows = store
+            .signins_list(&crate::store::SigninFilter {
+                app_id: Some(app.into()),
+                limit: 5000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut n = 0;
+        for r in rows {
+            let full = store.signin_by_id(&r.id).await.unwrap().unwrap();
+            if !full.saml_response.is_empty() {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Successful sign-ins keep their messages for the newest SUCCESS_MESSAGES_KEPT per
+    /// application; failures keep theirs; a capture keeps every one until it expires.
+    #[tokio::test]
+    async fn success_messages_are_kept_for_a_window_or_while_captured() {
+        let t = crate::store::suite::test_store().await;
+        let s = &t.store;
+        let extra = 5;
+        let n = SUCCESS_MESSAGES_KEPT + extra;
+        let mut rows: Vec<SigninRow> = (0..n).map(|i| success("a", i, "success")).collect();
+        rows.extend((0..3).map(|i| success("a", -10 - i, "failure")));
+        rows.extend((0..n).map(|i| success("b", i, "success")));
+        s.signins_insert(&rows).await.unwrap();
+        let now = 1_800_000_000_000;
+        // Application b is captured for an hour.
+        s.capture_set("b", Some(now + 3_600_000)).await.unwrap();
+        let mut apps: HashSet<String> = ["a".to_owned(), "b".to_owned()].into();
+        let cleared = trim_success_messages(s, &mut apps, now).await.unwrap();
+        assert_eq!(cleared, u64::try_from(extra).unwrap());
+        let kept = usize::try_from(SUCCESS_MESSAGES_KEPT).unwrap();
+        // a: the newest 1,000 successes and the 3 failures keep their messages.
+        assert_eq!(with_messages(s, "a").await, kept + 3);
+        let oldest = s.signin_by_id("a-00000").await.unwrap().unwrap();
+        assert!(oldest.saml_request.is_empty() && oldest.saml_response.is_empty());
+        let newest = s
+            .signin_by_id(&format!("a-{:05}", n - 1))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(newest.saml_response, "<Response/>");
+        // b: captured, every message kept, and still to trim.
+        assert_eq!(
+            with_messages(s, "b").await,
+            kept + usize::try_from(extra).unwrap()
+        );
+        assert_eq!(apps, HashSet::from(["b".to_owned()]));
+        // Two hours later the capture has expired: b is trimmed too.
+        trim_success_messages(s, &mut apps, now + 7_200_000)
+            .await
+            .unwrap();
+        assert_eq!(with_messages(s, "b").await, kept);
+        assert!(apps.is_empty());
+        assert_eq!(s.capture_until("b").await.unwrap(), Some(now + 3_600_000));
+        s.capture_set("b", None).await.unwrap();
+        assert_eq!(s.capture_until("b").await.unwrap(), None);
+    }
+
+    /// What a successful sign-in without its messages costs on SQLite (row and indexes):
+    /// 20,000 rows with realistic values, measured by the database's pages.
+    #[tokio::test]
+    async fn a_success_row_without_messages_costs_under_600_bytes() {
+        let t = crate::store::suite::test_store().await;
+        let s = &t.store;
+        let pages = || async {
+            let count: Result<i64, _> = sqlx::query_scalar("PRAGMA page_count")
+                .fetch_one(s.pool())
+                .await;
+            let size: Result<i64, _> = sqlx::query_scalar("PRAGMA page_size")
+                .fetch_one(s.pool())
+                .await;
+            count.ok().zip(size.ok()).map(|(c, z)| c * z)
+        };
+        let Some(before) = pages().await else {
+            return; // PostgreSQL: measured on SQLite.
+        };
+        let n: i64 = 20_000;
+        let mut rows = Vec::new();
+        for i in 0..n {
+            rows.push(SigninRow {
+                id: String::new(),
+                time_ms: 1_764_000_000_000 + i * 3,
+                user_id: Some(uuid::Uuid::new_v4().to_string()),
+                upn: format!("firstname.lastname{i}@contoso.com"),
+                app_id: Some("0c4d7e0a-8f2b-4f4e-9a43-5b8de0e1f7a1".into()),
+                app_name: "Cisco Webex Meetings".into(),
+                client_ip: "2001:db8:1234:5678::42".into(),
+                result: "success".into(),
+                error_code: String::new(),
+                request_id: format!("_{}", uuid::Uuid::new_v4().simple()),
+                correlation_id: uuid::Uuid::new_v4().to_string(),
+                details: String::new(),
+                saml_request: String::new(),
+                saml_response: String::new(),
+            });
+        }
+        assign_ids(&mut rows);
+        for chunk in rows.chunks(BATCH) {
+            s.signins_insert(chunk).await.unwrap();
+        }
+        let after = pages().await.unwrap();
+        let per_row = (after - before) / n;
+        eprintln!("a successful sign-in row without messages: {per_row} bytes");
+        assert!(per_row < 600, "{per_row} bytes per row");
     }
 
     #[test]

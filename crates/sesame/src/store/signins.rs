@@ -143,3 +143,67 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Clears the SAML messages of the successful sign-ins of `app_id` older than its
+    /// newest `keep` ones (rows at the same millisecond as the `keep`-th are kept);
+    /// returns how many rows were cleared.
+    pub async fn signins_trim_success_messages(&self, app_id: &str, keep: i64) -> StoreResult<u64> {
+        let r = sqlx::query(
+            "UPDATE signin_logs SET saml_request = '', saml_response = '' \
+             WHERE app_id = $1 AND result = 'success' \
+             AND (saml_request <> '' OR saml_response <> '') \
+             AND time_ms < (SELECT time_ms FROM signin_logs WHERE app_id = $1 \
+             AND result = 'success' ORDER BY time_ms DESC LIMIT 1 OFFSET $2)",
+        )
+        .bind(app_id)
+        .bind((keep - 1).max(0))
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Captures every SAML message of `app_id`'s sign-ins until `until_ms` (Unix ms);
+    /// `None` stops capturing.
+    pub async fn capture_set(&self, app_id: &str, until_ms: Option<i64>) -> StoreResult<()> {
+        match until_ms {
+            Some(t) => {
+                sqlx::query(
+                    "INSERT INTO message_capture (app_id, until_ms) VALUES ($1, $2) \
+                     ON CONFLICT (app_id) DO UPDATE SET until_ms = excluded.until_ms",
+                )
+                .bind(app_id)
+                .bind(t)
+                .execute(self.pool())
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM message_capture WHERE app_id = $1")
+                    .bind(app_id)
+                    .execute(self.pool())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Until when `app_id`'s messages are captured (Unix ms), when a capture was set.
+    pub async fn capture_until(&self, app_id: &str) -> StoreResult<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT until_ms FROM message_capture WHERE app_id = $1")
+                .bind(app_id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// The applications whose messages are captured at `now_ms`.
+    pub async fn captures_active(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT app_id FROM message_capture WHERE until_ms > $1")
+                .bind(now_ms)
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+}
