@@ -57,6 +57,9 @@ pub struct SigninFilter {
     pub failures_only: bool,
     /// Only successes (filtered in SQL, before the limit).
     pub successes_only: bool,
+    /// Also read the SAML messages (`sesame signins --json`, an export); list views
+    /// leave them out.
+    pub with_messages: bool,
     /// At most this many rows (newest first).
     pub limit: i64,
 }
@@ -101,18 +104,21 @@ impl Store {
         Ok(())
     }
 
-    /// Rows matching `f`, newest first, without their SAML messages (a list shows none;
-    /// `Store::signin_by_id` reads them for one row).
+    /// Rows matching `f`, newest first, without their SAML messages unless
+    /// `f.with_messages` (a list shows none; `Store::signin_by_id` reads them for one row).
     pub async fn signins_list(&self, f: &SigninFilter) -> StoreResult<Vec<SigninRow>> {
         // Portable: every filter is always bound; a NULL/false parameter disables it.
         let rows = sqlx::query(
             "SELECT id, time_ms, user_id, upn, app_id, app_name, client_ip, result, error_code, \
-             request_id, correlation_id, details, '' AS saml_request, '' AS saml_response \
+             request_id, correlation_id, details, \
+             CASE WHEN $1 = 1 THEN saml_request ELSE '' END AS saml_request, \
+             CASE WHEN $1 = 1 THEN saml_response ELSE '' END AS saml_response \
              FROM signin_logs \
-             WHERE ($1 = '' OR app_id = $1) AND ($2 = '' OR LOWER(upn) = $2) AND time_ms >= $3 \
-             AND ($4 = 0 OR result <> 'success') AND ($5 = 0 OR result = 'success') \
-             ORDER BY time_ms DESC LIMIT $6",
+             WHERE ($2 = '' OR app_id = $2) AND ($3 = '' OR LOWER(upn) = $3) AND time_ms >= $4 \
+             AND ($5 = 0 OR result <> 'success') AND ($6 = 0 OR result = 'success') \
+             ORDER BY time_ms DESC LIMIT $7",
         )
+        .bind(i64::from(f.with_messages))
         .bind(f.app_id.clone().unwrap_or_default())
         .bind(f.upn.as_deref().map(str::to_lowercase).unwrap_or_default())
         .bind(f.since_ms.unwrap_or(0))

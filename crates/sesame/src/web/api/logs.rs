@@ -161,6 +161,7 @@ async fn list_signins(
         since_ms: since_ms(q.since.as_deref())?,
         failures_only,
         successes_only,
+        with_messages: false,
         limit: limit(q.limit)?,
     };
     let rows = state.store().signins_list(&f).await?;
