@@ -342,3 +342,35 @@ async fn capture_messages_switch() {
     assert_eq!(status, 200);
     assert!(html.contains("--capture-messages 1h"), "{html}");
 }
+
+/// One address keeps at most 200 pending requests (sign-ins waiting for the password);
+/// the next is refused with 429 SESAME900041 and stores nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn pending_requests_per_address_are_capped() {
+    let s = Server::start_env(&[("SESAME_SSO_RATE_LIMIT", "off")]);
+    s.add_sp(&[]);
+    let store = Store::open(&s.database_url(), 2).await.unwrap();
+    let b = crate::common::browser_no_redirect();
+    let (_, _, n0) = kept(&store).await;
+    let mut waiting = 0;
+    let mut refused = None;
+    for i in 0..230 {
+        let req = crate::common::authn_request(&s, &format!("_p{i}"));
+        let r = b
+            .get(crate::common::redirect_request(&s, &req, None, None))
+            .send()
+            .await
+            .unwrap();
+        match r.status().as_u16() {
+            303 => waiting += 1,
+            429 => {
+                assert_eq!(r.headers()["x-sesame-error"], "SESAME900041");
+                refused.get_or_insert(i);
+            }
+            other => panic!("{i}: {other}"),
+        }
+    }
+    assert_eq!(n0 + waiting, 200, "{waiting} kept");
+    assert_eq!(refused, Some(200 - n0));
+    assert_eq!(kept(&store).await.2, 200);
+}

@@ -89,7 +89,7 @@ pub async fn saml2_post(
     ctx.request = Some(xml.clone());
     keepable(&xml).map_err(|e| ctx.fail(e))?;
     screen(&cache, &xml).map_err(|f| ctx.fail(f))?;
-    let id = put_pending(&state, &Pending::Post { xml, relay_state })
+    let id = put_pending(&state, ctx.ip, &Pending::Post { xml, relay_state })
         .await
         .map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&format!("/{}/saml2/continue?p={id}", esc_path(&tenant))).into_response())

@@ -6,3 +6,8 @@ CREATE TABLE message_capture (
     app_id TEXT PRIMARY KEY,
     until_ms BIGINT NOT NULL
 );
+
+-- Who is waiting: the client address (an IPv6 address by its /64) of a pending request,
+-- so that one address cannot keep more than a few (web::flow::PENDING_PER_ADDRESS).
+ALTER TABLE pending_requests ADD COLUMN client TEXT NOT NULL DEFAULT '';
+CREATE INDEX pending_requests_by_client ON pending_requests (client, expires_at);
