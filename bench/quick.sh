@@ -35,7 +35,9 @@ if [ "${QUICK_CALLGRIND:-0}" = 1 ]; then
     WARM=0 # every response is counted: instructions ÷ responses is the figure
 fi
 # shellcheck disable=SC2086
-env SESAME_DEMO_PASSWORD="$PASSWORD" SESAME_ADMIN_PASSWORD="Bench-Admin-Password-42" ${QUICK_ENV:-} \
+# The load comes from one address: the per-address rate limit of the SSO pages is off.
+env SESAME_DEMO_PASSWORD="$PASSWORD" SESAME_ADMIN_PASSWORD="Bench-Admin-Password-42" \
+    SESAME_SSO_RATE_LIMIT=off ${QUICK_ENV:-} \
     "${PRE[@]}" "$BIN" --data-dir "$W/data" serve --demo --listen "127.0.0.1:$PORT" \
     --public-url "http://127.0.0.1:$PORT" > "$W/out" 2> "$W/err" &
 PID=$!

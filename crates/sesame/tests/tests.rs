@@ -29,4 +29,5 @@ mod sessions;
 mod sso_errors;
 mod sso_flows;
 mod sso_hot_path;
+mod storage_bounds;
 mod throttle;

@@ -72,6 +72,9 @@ async fn list(a: &Args, g: &GlobalArgs) -> Result<()> {
         upn: a.user.clone(),
         since_ms: since.map(|s| (tenant::now_unix() - s) * 1000),
         failures_only: a.failures,
+        successes_only: false,
+        // The JSON output is an export with the messages; the table shows none.
+        with_messages: g.json,
         limit: a.limit,
     };
     let rows = store.signins_list(&filter).await?;

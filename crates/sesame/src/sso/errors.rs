@@ -124,6 +124,12 @@ codes! {
     NoLogoutUrl = "SESAME900008", "No Logout URL",
         "The application sent a LogoutRequest but has no Logout URL to send the LogoutResponse to.",
         "Set the application's Logout URL (`sesame app set APP --logout-url URL`).";
+    RequestTooLarge = "SESAME900040", "Request too large",
+        "The SAML request is larger than Sesame keeps while the user signs in (16 KiB of XML): a real AuthnRequest is a few KiB, even signed with its certificate.",
+        "Configure the application to send a smaller request (no embedded extensions or large certificate chains); the limit is fixed.";
+    RateLimited = "SESAME900041", "Too many requests from this address",
+        "Too many requests to the SAML endpoint or the sign-in page came from this network address (an IPv6 /64 counts as one address) in a short time.",
+        "Wait the time shown (the Retry-After header) and try again. Administrators: the limit and how to change it are in docs/deploy.md, Limits and abuse protection.";
     ServiceUnavailable = "SESAME900011", "Service temporarily unavailable",
         "Sesame cannot reach its database at the moment (it is restarting, overloaded or out of reach), so the request could not be completed. Nothing was changed.",
         "Try again in a moment. Administrators: GET /readyz answers 503 while the database is unreachable; the server log has the details under the correlation id below. Sesame reconnects by itself when the database is back.";

@@ -55,6 +55,11 @@ pub struct SigninFilter {
     pub since_ms: Option<i64>,
     /// Only failures.
     pub failures_only: bool,
+    /// Only successes (filtered in SQL, before the limit).
+    pub successes_only: bool,
+    /// Also read the SAML messages (`sesame signins --json`, an export); list views
+    /// leave them out.
+    pub with_messages: bool,
     /// At most this many rows (newest first).
     pub limit: i64,
 }
@@ -99,19 +104,26 @@ impl Store {
         Ok(())
     }
 
-    /// Rows matching `f`, newest first.
+    /// Rows matching `f`, newest first, without their SAML messages unless
+    /// `f.with_messages` (a list shows none; `Store::signin_by_id` reads them for one row).
     pub async fn signins_list(&self, f: &SigninFilter) -> StoreResult<Vec<SigninRow>> {
         // Portable: every filter is always bound; a NULL/false parameter disables it.
         let rows = sqlx::query(
             "SELECT id, time_ms, user_id, upn, app_id, app_name, client_ip, result, error_code, \
-             request_id, correlation_id, details, saml_request, saml_response FROM signin_logs \
-             WHERE ($1 = '' OR app_id = $1) AND ($2 = '' OR LOWER(upn) = $2) AND time_ms >= $3 \
-             AND ($4 = 0 OR result <> 'success') ORDER BY time_ms DESC LIMIT $5",
+             request_id, correlation_id, details, \
+             CASE WHEN $1 = 1 THEN saml_request ELSE '' END AS saml_request, \
+             CASE WHEN $1 = 1 THEN saml_response ELSE '' END AS saml_response \
+             FROM signin_logs \
+             WHERE ($2 = '' OR app_id = $2) AND ($3 = '' OR LOWER(upn) = $3) AND time_ms >= $4 \
+             AND ($5 = 0 OR result <> 'success') AND ($6 = 0 OR result = 'success') \
+             ORDER BY time_ms DESC LIMIT $7",
         )
+        .bind(i64::from(f.with_messages))
         .bind(f.app_id.clone().unwrap_or_default())
         .bind(f.upn.as_deref().map(str::to_lowercase).unwrap_or_default())
         .bind(f.since_ms.unwrap_or(0))
         .bind(i64::from(f.failures_only))
+        .bind(i64::from(f.successes_only))
         .bind(if f.limit > 0 { f.limit } else { 1000 })
         .fetch_all(self.pool())
         .await?;
@@ -135,5 +147,69 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+impl Store {
+    /// Clears the SAML messages of the successful sign-ins of `app_id` older than its
+    /// newest `keep` ones (rows at the same millisecond as the `keep`-th are kept);
+    /// returns how many rows were cleared.
+    pub async fn signins_trim_success_messages(&self, app_id: &str, keep: i64) -> StoreResult<u64> {
+        let r = sqlx::query(
+            "UPDATE signin_logs SET saml_request = '', saml_response = '' \
+             WHERE app_id = $1 AND result = 'success' \
+             AND (saml_request <> '' OR saml_response <> '') \
+             AND time_ms < (SELECT time_ms FROM signin_logs WHERE app_id = $1 \
+             AND result = 'success' ORDER BY time_ms DESC LIMIT 1 OFFSET $2)",
+        )
+        .bind(app_id)
+        .bind((keep - 1).max(0))
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Captures every SAML message of `app_id`'s sign-ins until `until_ms` (Unix ms);
+    /// `None` stops capturing.
+    pub async fn capture_set(&self, app_id: &str, until_ms: Option<i64>) -> StoreResult<()> {
+        match until_ms {
+            Some(t) => {
+                sqlx::query(
+                    "INSERT INTO message_capture (app_id, until_ms) VALUES ($1, $2) \
+                     ON CONFLICT (app_id) DO UPDATE SET until_ms = excluded.until_ms",
+                )
+                .bind(app_id)
+                .bind(t)
+                .execute(self.pool())
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM message_capture WHERE app_id = $1")
+                    .bind(app_id)
+                    .execute(self.pool())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Until when `app_id`'s messages are captured (Unix ms), when a capture was set.
+    pub async fn capture_until(&self, app_id: &str) -> StoreResult<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT until_ms FROM message_capture WHERE app_id = $1")
+                .bind(app_id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// The applications whose messages are captured at `now_ms`.
+    pub async fn captures_active(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT app_id FROM message_capture WHERE until_ms > $1")
+                .bind(now_ms)
+                .fetch_all(self.pool())
+                .await?,
+        )
     }
 }

@@ -25,6 +25,27 @@ use std::sync::Arc;
 
 /// How long a pending request is kept, seconds.
 pub(crate) const PENDING_SECS: i64 = 900;
+/// Pending requests one client address may have waiting at once (a person signs in to
+/// one application at a time; an office behind one address signs in over minutes, and
+/// each request waits only until the password is typed).
+pub(crate) const PENDING_PER_ADDRESS: i64 = 200;
+/// The largest SAML message (XML, after decoding and inflating) kept as a pending
+/// request: a signed AuthnRequest with its certificate is a few KiB.
+pub(crate) const PENDING_MESSAGE_MAX: usize = 16 * 1024;
+
+/// Refuses (SESAME900040) a message too large to be kept as a pending request.
+pub(crate) fn keepable(xml: &str) -> Result<(), SsoError> {
+    if xml.len() > PENDING_MESSAGE_MAX {
+        return Err(SsoError::new(
+            ErrorCode::RequestTooLarge,
+            format!(
+                "the request is {} bytes of XML; at most {PENDING_MESSAGE_MAX} are kept while the user signs in",
+                xml.len()
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// What `pending_requests` holds.
 #[derive(Debug, Serialize, Deserialize)]
@@ -132,13 +153,35 @@ impl Ctx {
     }
 }
 
-/// Stores a pending request; returns its id.
-pub(crate) async fn put_pending(state: &AppState, p: &Pending) -> Result<String, SsoError> {
+/// Stores a pending request of the client `ip`; returns its id. An address (an IPv6
+/// address by its /64) that already has [`PENDING_PER_ADDRESS`] waiting is refused
+/// (SESAME900041) until some are used or expire.
+pub(crate) async fn put_pending(
+    state: &AppState,
+    ip: IpAddr,
+    p: &Pending,
+) -> Result<String, SsoError> {
     let id = random_id();
     let payload = serde_json::to_string(p).map_err(|e| SsoError::internal(&e))?;
+    let client = super::rate_limit::key(ip).to_string();
+    let t = now().unix_seconds();
+    let waiting = state
+        .store()
+        .pending_count_for(&client, t)
+        .await
+        .map_err(|e| SsoError::internal(&e))?;
+    if waiting >= PENDING_PER_ADDRESS {
+        return Err(SsoError::new(
+            ErrorCode::RateLimited,
+            format!(
+                "{waiting} sign-ins from this address are already waiting; finish one, or try again in {} minutes",
+                PENDING_SECS / 60
+            ),
+        ));
+    }
     state
         .store()
-        .pending_put(&id, &payload, now().unix_seconds() + PENDING_SECS)
+        .pending_put_for(&id, &payload, t + PENDING_SECS, &client)
         .await
         .map_err(|e| SsoError::internal(&e))?;
     Ok(id)
@@ -215,11 +258,14 @@ pub(crate) async fn proceed(
         Next::SignIn => {}
     }
     let rid = v.request_id.clone();
+    if let Some(xml) = &ctx.request {
+        keepable(xml).map_err(fail)?;
+    }
     let pending = Pending::SignIn {
         v,
         request: ctx.request.clone(),
     };
-    let id = put_pending(&ctx.state, &pending)
+    let id = put_pending(&ctx.state, ctx.ip, &pending)
         .await
         .map_err(|e| ctx.fail(Failure::from(e).app(app).request(rid.as_deref())))?;
     let tenant = cache

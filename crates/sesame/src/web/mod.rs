@@ -21,6 +21,7 @@ mod middleware;
 pub mod ops;
 mod pages;
 mod portal;
+mod rate_limit;
 mod saml;
 mod session;
 mod state;
@@ -38,11 +39,8 @@ pub use state::AppState;
 pub fn router(state: AppState) -> Router {
     // The Prometheus recorder, installed before the first request is counted.
     let _ = ops::metrics_handle();
-    let routes = Router::new()
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/", get(home::home))
+    // The pages anyone can call without an account, rate-limited per client address.
+    let mut open = Router::new()
         .route(
             "/{tenant}/saml2",
             get(saml::saml2_get).post(saml::saml2_post),
@@ -51,7 +49,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{tenant}/login",
             get(login::login_get).post(login::login_post),
-        )
+        );
+    if let Some(limiter) = rate_limit::RateLimit::from_env() {
+        open = open.route_layer(axum::middleware::from_fn_with_state(
+            (state.clone(), std::sync::Arc::new(limiter)),
+            rate_limit::limit,
+        ));
+    }
+    let routes = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/", get(home::home))
+        .merge(open)
         .route(
             "/{tenant}/signout",
             get(saml::signout_page).post(saml::signout),

@@ -8,7 +8,9 @@
 
 use super::auth::{csrf_for, csrf_ok_for_cookie};
 use super::failure::PageFailure;
-use super::flow::{proceed, put_pending, send_error, take_pending, Ctx, Pending, PendingQuery};
+use super::flow::{
+    keepable, proceed, put_pending, send_error, take_pending, Ctx, Pending, PendingQuery,
+};
 use super::http::{cookie, set_cookie, ClientIp};
 use super::pages::esc;
 use super::pages::{csp, html_with_csp, page};
@@ -17,7 +19,7 @@ use super::state::AppState;
 use crate::admin::errors::AdminCode;
 use crate::sso::authn;
 use crate::sso::cache::AppCache;
-use crate::sso::flow::{check_tenant, Begun, Failure, Message, Who};
+use crate::sso::flow::{check_tenant, screen, Begun, Failure, Message, Who};
 use crate::sso::{session, ErrorCode, SsoApp, SsoError};
 use axum::extract::{Form, Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -65,14 +67,17 @@ pub async fn saml2_get(
     .await
 }
 
-/// `POST /{tenant}/saml2`: a message by HTTP-POST, stored and continued by a same-site GET.
+/// `POST /{tenant}/saml2`: a message by HTTP-POST, stored and continued by a same-site
+/// GET. Only a message that can be kept is stored: at most 16 KiB of XML
+/// (`flow::keepable`), well-formed and from a known application (`sso::flow::screen`);
+/// anything else is refused here, before it costs a row.
 pub async fn saml2_post(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     ip: ClientIp,
     body: String,
 ) -> Page {
-    let ctx = Ctx::new(&state, ip);
+    let mut ctx = Ctx::new(&state, ip);
     let cache = state.cache().get();
     check_tenant(&cache, &tenant).map_err(|e| ctx.fail(e))?;
     let (_kind, xml, relay_state) = post::decode_form(&body).map_err(|e| {
@@ -83,7 +88,10 @@ pub async fn saml2_post(
         };
         ctx.fail(SsoError::new(code, e.to_string()))
     })?;
-    let id = put_pending(&state, &Pending::Post { xml, relay_state })
+    ctx.request = Some(xml.clone());
+    keepable(&xml).map_err(|e| ctx.fail(e))?;
+    screen(&cache, &xml).map_err(|f| ctx.fail(f))?;
+    let id = put_pending(&state, ctx.ip, &Pending::Post { xml, relay_state })
         .await
         .map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&format!("/{}/saml2/continue?p={id}", esc_path(&tenant))).into_response())

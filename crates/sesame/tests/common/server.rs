@@ -54,11 +54,18 @@ impl Server {
             "--tls-key",
             key.to_str().unwrap(),
         ];
-        Server::start_scheme(dir, true, free_port(), "https", &extra)
+        Server::start_scheme(dir, true, free_port(), "https", &extra, &[])
     }
 
     fn start_with(dir: PathBuf, owns_dir: bool, port: u16, extra: &[&str]) -> Server {
-        Server::start_scheme(dir, owns_dir, port, "http", extra)
+        Server::start_scheme(dir, owns_dir, port, "http", extra, &[])
+    }
+
+    /// Starts with extra environment variables for `serve`.
+    pub fn start_env(env: &[(&str, &str)]) -> Server {
+        let dir = std::env::temp_dir().join(format!("sesame-sso-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Server::start_scheme(dir, true, free_port(), "http", &[], env)
     }
 
     fn start_scheme(
@@ -67,6 +74,7 @@ impl Server {
         port: u16,
         scheme: &str,
         extra: &[&str],
+        env: &[(&str, &str)],
     ) -> Server {
         let base = format!("{scheme}://127.0.0.1:{port}");
         let db = test_db::for_data_dir(&dir, owns_dir);
@@ -88,6 +96,7 @@ impl Server {
             .env_remove("SESAME_MASTER_KEY")
             .env_remove("SESAME_PUBLIC_URL")
             .env_remove("SESAME_LISTEN")
+            .envs(env.iter().copied())
             .stderr(Stdio::inherit());
         let (child, lines, tenant) = spawn_serve(&mut cmd);
         Server {
@@ -100,6 +109,11 @@ impl Server {
             owns_dir,
             db,
         }
+    }
+
+    /// The server process's id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     pub fn login_url(&self) -> String {

@@ -167,6 +167,41 @@ struct SetArgs {
     saml: SamlArgs,
     #[command(flatten)]
     switches: SwitchArgs,
+    /// Keep the SAML messages of every sign-in of the application in the sign-in log for
+    /// this long (`30m`, `1h`, `2d`; at most 7d) while debugging; `off` stops. Without
+    /// it, only the newest 1,000 successful sign-ins per application (and every failure)
+    /// keep their messages.
+    #[arg(long, value_name = "DURATION|off")]
+    capture_messages: Option<String>,
+}
+
+/// The longest message capture, seconds.
+const CAPTURE_MAX_SECS: i64 = 7 * 86_400;
+
+/// `--capture-messages`: seconds, or `None` for `off`.
+fn capture_secs(v: &str) -> Result<Option<i64>> {
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (n, unit) = v.split_at(split);
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => bail!("--capture-messages {v:?}: give a duration like 30m, 1h or 2d, or off"),
+    };
+    let secs = n
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|s| (1..=CAPTURE_MAX_SECS).contains(s))
+        .with_context(|| {
+            format!("--capture-messages {v:?}: give a duration from 1s to 7d, or off")
+        })?;
+    Ok(Some(secs))
 }
 
 /// `app role`
@@ -637,6 +672,11 @@ async fn set(ctx: &Ctx, a: SetArgs) -> Result<()> {
     if let Some(n) = a.name {
         app.name = n;
     }
+    let capture = a
+        .capture_messages
+        .as_deref()
+        .map(capture_secs)
+        .transpose()?;
     apply_saml(&mut app, a.saml)?;
     apply_switches(&mut app, a.switches)?;
     let app = apps::save_app(store, app).await?;
@@ -647,6 +687,29 @@ async fn set(ctx: &Ctx, a: SetArgs) -> Result<()> {
             .after(&app),
     )
     .await?;
+    if let Some(secs) = capture {
+        let until_ms = secs.map(|s| (sesame::tenant::now_unix() + s) * 1000);
+        store.capture_set(&app.id, until_ms).await?;
+        let until = until_ms.map(|t| Timestamp(t).to_xs_datetime());
+        audited(
+            ctx,
+            Change::new("app.capture_messages", "app", &app.id, &app.name)
+                .after(&serde_json::json!({ "capture_messages_until": until })),
+        )
+        .await?;
+        if !ctx.json {
+            match &until {
+                Some(t) => out(&format!(
+                    "the sign-in log keeps the SAML messages of every sign-in of {} until {t}\n",
+                    app.name
+                ))?,
+                None => out(&format!(
+                    "message capture of {} stopped: the newest 1,000 successful sign-ins keep their messages\n",
+                    app.name
+                ))?,
+            }
+        }
+    }
     if ctx.json {
         ctx.print_json(&view(ctx, &app).await?)
     } else {
@@ -837,5 +900,23 @@ async fn cert(ctx: &Ctx, key_file: Option<&Path>, a: CertArgs) -> Result<()> {
         ctx.print_json(&c)
     } else {
         out(&msg)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_durations() {
+        assert_eq!(capture_secs("1h").unwrap(), Some(3600));
+        assert_eq!(capture_secs("30m").unwrap(), Some(1800));
+        assert_eq!(capture_secs("off").unwrap(), None);
+        assert_eq!(capture_secs("7d").unwrap(), Some(7 * 86_400));
+        assert!(capture_secs("8d").is_err());
+        assert!(capture_secs("0m").is_err());
+        assert!(capture_secs("1y").is_err());
+        assert!(capture_secs("").is_err());
     }
 }

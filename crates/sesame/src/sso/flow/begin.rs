@@ -176,6 +176,19 @@ fn check_logout_response(
     Ok(())
 }
 
+/// Parses a message and checks what can be checked before it is kept for later (an
+/// HTTP-POST message waits for its same-site GET): well-formed, a message the endpoint
+/// takes, from an application's Identifier, its signature valid when it must be. Nothing
+/// is written; [`Flow::begin`] checks it again in full when the browser comes back.
+pub fn screen(cache: &AppCache, xml: &str) -> Result<(), Failure> {
+    let msg = Message {
+        xml,
+        relay_state: None,
+        redirect: None,
+    };
+    check(cache, &msg).map(|_| ())
+}
+
 impl Flow<'_> {
     /// Parses a message once and checks it; an AuthnRequest and a LogoutRequest also go
     /// through the replay cache. Errors that go back to the application come as

@@ -22,7 +22,7 @@ mod logout;
 #[cfg(test)]
 mod tests;
 
-pub use begin::{Begun, Message};
+pub use begin::{screen, Begun, Message};
 pub use issue::Issuance;
 
 use super::authn::Validated;

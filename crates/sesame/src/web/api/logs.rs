@@ -150,7 +150,7 @@ async fn list_signins(
             )))
         }
     };
-    let want_success = q.status.as_deref().map(str::trim) == Some("success");
+    let successes_only = q.status.as_deref().map(str::trim) == Some("success");
     let app_id = match q.app.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(a) => Some(crate::apps::resolve_app(state.store(), a).await?.id),
         None => None,
@@ -160,15 +160,12 @@ async fn list_signins(
         upn: q.user.filter(|s| !s.trim().is_empty()),
         since_ms: since_ms(q.since.as_deref())?,
         failures_only,
+        successes_only,
+        with_messages: false,
         limit: limit(q.limit)?,
     };
     let rows = state.store().signins_list(&f).await?;
-    Ok(Json(
-        rows.iter()
-            .filter(|r| !want_success || r.result == "success")
-            .map(dto)
-            .collect(),
-    ))
+    Ok(Json(rows.iter().map(dto).collect()))
 }
 
 /// One sign-in's details.
