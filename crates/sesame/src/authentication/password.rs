@@ -234,27 +234,7 @@ pub async fn password(
 mod tests {
     use super::*;
 
-    /// An empty store in a temporary directory (removed on drop).
-    struct TempStore {
-        store: Store,
-        dir: std::path::PathBuf,
-    }
-
-    impl Drop for TempStore {
-        fn drop(&mut self) {
-            std::fs::remove_dir_all(&self.dir).ok();
-        }
-    }
-
-    async fn store() -> TempStore {
-        let dir = std::env::temp_dir().join(format!("sesame-authn-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite:{}", dir.join("sesame.db").display());
-        TempStore {
-            store: Store::open(&url, 2).await.unwrap(),
-            dir,
-        }
-    }
+    use crate::store::suite::test_store as store;
 
     const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 

@@ -7,6 +7,7 @@ use crate::model::ReplyUrl;
 use crate::sso::authn;
 use crate::sso::hot::Grant;
 use crate::sso::Signer;
+use crate::store::suite::test_store as store;
 use sesame_saml::crypto::SignatureAlgorithm;
 use sesame_saml::crypto::{Certificate, SigningKey};
 use sesame_saml::dsig::SignTarget;
@@ -85,28 +86,6 @@ fn session(user: &User) -> SessionWithUser {
         upn: user.upn.clone(),
         user_enabled: user.enabled,
         sessions_valid_after_ms: 0,
-    }
-}
-
-/// An empty store in a temporary directory (removed on drop).
-struct TempStore {
-    store: Store,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for TempStore {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.dir).ok();
-    }
-}
-
-async fn store() -> TempStore {
-    let dir = std::env::temp_dir().join(format!("sesame-flow-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite:{}", dir.join("sesame.db").display());
-    TempStore {
-        store: Store::open(&url, 2).await.unwrap(),
-        dir,
     }
 }
 
