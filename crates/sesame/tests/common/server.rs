@@ -63,9 +63,14 @@ impl Server {
 
     /// Starts with extra environment variables for `serve`.
     pub fn start_env(env: &[(&str, &str)]) -> Server {
+        Server::start_args_env(&[], env)
+    }
+
+    /// Starts with extra `serve` arguments and environment variables.
+    pub fn start_args_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
         let dir = std::env::temp_dir().join(format!("sesame-sso-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
-        Server::start_scheme(dir, true, free_port(), "http", &[], env)
+        Server::start_scheme(dir, true, free_port(), "http", extra, env)
     }
 
     fn start_scheme(
