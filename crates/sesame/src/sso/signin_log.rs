@@ -58,6 +58,9 @@ pub const DETAILS_MAX: usize = 2048;
 struct Shared {
     rows: Mutex<Vec<SigninRow>>,
     full: Notify,
+    /// The server stopped serving: write what is queued and end, even if a handle
+    /// is still held somewhere (a connection task that outlived the shutdown).
+    closing: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -84,6 +87,7 @@ pub struct SigninLog {
 #[derive(Debug)]
 pub struct SigninWriter {
     handle: JoinHandle<()>,
+    shared: Arc<Shared>,
 }
 
 impl SigninLog {
@@ -96,13 +100,17 @@ impl SigninLog {
         let switch = std::env::var_os("SESAME_BENCH_SIGNIN_LOG");
         let enabled = switch.as_ref().is_none_or(|v| v != "off");
         let messages = switch.as_ref().is_none_or(|v| v != "nomessages");
+        let writer = SigninWriter {
+            handle,
+            shared: Arc::clone(&shared),
+        };
         (
             SigninLog {
                 shared,
                 enabled,
                 messages,
             },
-            SigninWriter { handle },
+            writer,
         )
     }
 
@@ -135,9 +143,15 @@ impl SigninLog {
 }
 
 impl SigninWriter {
-    /// Waits until every queued row is written (call after every `SigninLog` is dropped:
-    /// the writer sees it at its next tick).
+    /// Writes every queued row and ends the writer (call once the server stopped
+    /// serving: a row queued after this may not be written). It does not wait for every
+    /// `SigninLog` handle to be dropped, so a connection task that outlives the shutdown
+    /// cannot keep the process from exiting.
     pub async fn finish(self) {
+        self.shared
+            .closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.shared.full.notify_one();
         let _ = self.handle.await;
     }
 }
@@ -155,8 +169,8 @@ async fn run(store: Store, shared: Arc<Shared>) {
             _ = tick.tick() => {}
             () = shared.full.notified() => {}
         }
-        // Every handle dropped (the server stopped): write what is left, and end.
-        let last = Arc::strong_count(&shared) == 1;
+        // The server stopped (`SigninWriter::finish`): write what is left, and end.
+        let last = shared.closing.load(std::sync::atomic::Ordering::SeqCst);
         loop {
             {
                 let mut rows = shared.rows();
