@@ -197,7 +197,8 @@ impl Server {
         std::thread::sleep(Duration::from_millis(1300));
     }
 
-    /// Sends SIGTERM and waits (graceful shutdown).
+    /// Sends SIGTERM and waits (graceful shutdown); a server that does not exit by
+    /// itself within 20 s fails the test.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = Command::new("kill")
@@ -212,7 +213,7 @@ impl Server {
                 if Instant::now() > deadline {
                     let _ = c.kill();
                     let _ = c.wait();
-                    break;
+                    panic!("sesame serve did not exit within 20 s of SIGTERM");
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
