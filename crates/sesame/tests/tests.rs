@@ -14,6 +14,7 @@ mod common;
 mod admin_apps;
 mod admin_users;
 mod api;
+mod claim_names;
 mod claims;
 mod cli;
 mod durability;

@@ -123,6 +123,14 @@ pub(crate) fn page_with_status(
     status: StatusCode,
 ) -> Response {
     let admin = section != Section::MyApps;
+    // A form shown again with its errors starts at its first field to fix.
+    let marked;
+    let body = if status.is_client_error() {
+        marked = super::kit::mark_invalid_fields(body);
+        marked.as_str()
+    } else {
+        body
+    };
     let p = &si.principal;
     let entries: [(&'static str, &'static str, Section, Option<Permission>); 8] = [
         ("/admin", "Overview", Section::Home, None),
