@@ -17,6 +17,7 @@ mod api;
 mod claim_names;
 mod claims;
 mod cli;
+mod directory_pages;
 mod durability;
 mod gallery_seeds;
 mod multinode;
