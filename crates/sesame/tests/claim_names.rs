@@ -323,3 +323,61 @@ async fn portal_and_cli_show_and_refuse_duplicates() {
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_refuses_duplicate_names() {
+    let s = Server::start();
+    let app = s.add_sp(&[]);
+    let secret = s
+        .cli_ok(&["token", "create", "--name", "claims"])
+        .trim()
+        .to_owned();
+    let c = reqwest::Client::new();
+    let put = |path: String, body: serde_json::Value| {
+        c.put(format!("{}{path}", s.base))
+            .bearer_auth(&secret)
+            .json(&body)
+            .send()
+    };
+    // The group claim may not take the name of a claim.
+    let r = put(
+        format!("/api/v1/apps/{app}/group-claims"),
+        serde_json::json!({"enabled": true, "claim_name": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["code"], "SESAME910006", "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("name ← user.userprincipalname"),
+        "{p}"
+    );
+    // Nor a claim the group claim's; `omitted` is accepted as a name format.
+    let r = put(
+        format!("/api/v1/apps/{app}/group-claims"),
+        serde_json::json!({"enabled": true, "claim_name": "Group"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = put(
+        format!("/api/v1/apps/{app}/claims"),
+        serde_json::json!({"name": "Group", "source": "user.mail", "name_format": "omitted"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    let r = put(
+        format!("/api/v1/apps/{app}/claims"),
+        serde_json::json!({"name": "mail", "source": "user.mail", "name_format": "omitted"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["name_format"], "unspecified", "{v}");
+}

@@ -44,6 +44,9 @@ struct ClaimRow {
     name_format: &'static str,
     source: String,
     kind: &'static str,
+    /// For a source using `user.groups`: which groups it yields and how they are written
+    /// (the group-claim settings decide, or all groups as object ids when they are off).
+    groups_note: String,
     /// Why the assertion carries this row differently from what it says, when it does.
     warning: String,
 }
@@ -75,6 +78,27 @@ pub(crate) fn uri_breaks(s: &str) -> String {
 /// assertion differ from a row, a warning on that row.
 fn list_rows(list: Vec<Claim>, groups: Option<GroupClaims>) -> (Vec<ClaimRow>, Option<GroupRow>) {
     let group_name = groups.as_ref().map(|g| g.claim_name.clone());
+    let (scope, emit) = groups
+        .as_ref()
+        .map_or((GroupScope::All, GroupEmit::ObjectId), |g| {
+            (g.scope, g.emit)
+        });
+    let groups_note = format!(
+        "{}, {}{}",
+        match scope {
+            GroupScope::All => "all groups",
+            GroupScope::AssignedToApp => "groups assigned to the application",
+        },
+        match emit {
+            GroupEmit::ObjectId => "object ids",
+            GroupEmit::Name => "names",
+        },
+        if groups.is_some() {
+            ", as Group Claims says"
+        } else {
+            ""
+        }
+    );
     let mut overridden_by = None;
     let rows = list
         .into_iter()
@@ -101,6 +125,11 @@ fn list_rows(list: Vec<Claim>, groups: Option<GroupClaims>) -> (Vec<ClaimRow>, O
                     "Transformation"
                 },
                 source: c.source.to_string(),
+                groups_note: if c.source.uses(SourceAttribute::Groups) {
+                    groups_note.clone()
+                } else {
+                    String::new()
+                },
                 name: c.name,
                 namespace: c.namespace,
                 full,
@@ -768,6 +797,11 @@ mod tests {
         assert!(rows[0].warning.contains("the group claim is not sent"));
         assert!(rows[0].warning.contains("as Group Claims says"));
         assert!(rows[1].warning.is_empty());
+        assert_eq!(
+            rows[0].groups_note,
+            "all groups, names, as Group Claims says"
+        );
+        assert!(rows[1].groups_note.is_empty());
         assert_eq!(
             group.unwrap().overridden_by.as_deref(),
             Some("Group"),
