@@ -310,6 +310,11 @@ async fn portal_and_cli_show_and_refuse_duplicates() {
     let (st, _, body) = submit(&b, &s.base, &form).await;
     assert_eq!(st, 422, "{body}");
     assert!(body.contains("edit or delete that claim first"), "{body}");
+    let claim_name = tags(&body, "input")
+        .into_iter()
+        .find(|t| attr(t, "id").as_deref() == Some("claim_name"))
+        .unwrap();
+    assert!(has_attr(claim_name, "autofocus"), "{claim_name}");
 
     // A urn: name added by hand: the form opens with the uri hint; the saved result says it.
     assert!(form_html.contains("id=\"urn-hint\""), "{form_html}");
