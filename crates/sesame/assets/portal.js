@@ -113,3 +113,23 @@
     if (msg && msg.textContent.indexOf("{") >= 0) msg.textContent = msg.textContent.replace(/\{([^}]*)\}/g, "<$1>");
   });
 })();
+// Name-format hint of the claim form: <input|select data-urn-hint="ID of the hint">: the
+// hint shows while the claim's name (namespace/name) is a URN and its name format is not
+// uri.
+(function () {
+  function update(hint) {
+    var name = document.getElementById("name"), ns = document.getElementById("namespace"),
+      fmt = document.getElementById("name_format");
+    if (!name || !ns || !fmt) return;
+    var full = (ns.value.trim() ? ns.value.trim().replace(/\/+$/, "") + "/" : "") + name.value.trim();
+    hint.hidden = !(/^urn:/i.test(full) && fmt.value !== "uri");
+  }
+  ["input", "change"].forEach(function (kind) {
+    document.addEventListener(kind, function (ev) {
+      var t = ev.target;
+      if (!t.hasAttribute || !t.hasAttribute("data-urn-hint")) return;
+      var hint = document.getElementById(t.getAttribute("data-urn-hint"));
+      if (hint) update(hint);
+    });
+  });
+})();

@@ -591,7 +591,10 @@ async fn metadata_upload_claims_certificates_and_logo() {
     )
     .await;
     let (_, claims) = a.page(&format!("/admin/apps/{id}/sso/claims")).await;
-    assert!(claims.contains("<code>uid</code>"), "{claims}");
+    assert!(
+        claims.contains("<code class=\"uri\">uid</code>"),
+        "{claims}"
+    );
     // A transformation that does not parse: 422 next to the field.
     let (st, body) = a
         .post_csrf(
@@ -611,7 +614,10 @@ async fn metadata_upload_claims_certificates_and_logo() {
     )
     .await;
     let (_, claims) = a.page(&format!("/admin/apps/{id}/sso/claims")).await;
-    assert!(!claims.contains("<code>uid</code>"), "{claims}");
+    assert!(
+        !claims.contains("<code class=\"uri\">uid</code>"),
+        "{claims}"
+    );
 
     // New certificate, then Make certificate active.
     let before = app_json(&s, &id)["certificates"].clone();
@@ -956,7 +962,7 @@ async fn an_application_administrator_may_use_all_of_it() {
     .await;
     let (_, claims) = a.page(&format!("/admin/apps/{id}/sso/claims")).await;
     assert!(
-        claims.contains("http://schemas.microsoft.com/ws/2008/06/identity/claims/groups")
+        claims.contains("schemas.<wbr>microsoft.<wbr>com/<wbr>ws/<wbr>2008/<wbr>06/<wbr>identity/<wbr>claims/<wbr>groups")
             && claims.contains("names]"),
         "{claims}"
     );

@@ -15,7 +15,7 @@ pub mod pattern;
 mod prefill;
 mod template;
 
-pub use prefill::{claim_of, new_app};
+pub use prefill::{claim_of, new_app, AppClaimOf};
 /// The gallery files compiled in: `(file name, contents)`, sorted by name.
 mod files {
     include!(concat!(env!("OUT_DIR"), "/gallery_files.rs"));

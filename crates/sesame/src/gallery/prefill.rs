@@ -3,7 +3,9 @@
 //! engine accepts. Creating the application is `crate::apps::gallery`'s.
 
 use super::{Template, UrlField};
-use crate::model::claims::{self, Claim, NameFormat, NameIdFormat};
+use crate::model::claims::{
+    self, Claim, GroupClaims, GroupEmit, GroupScope, NameFormat, NameIdFormat,
+};
 use crate::model::{Identifier, NewApp, ReplyUrl};
 
 /// A new application from `template`, with everything the template fixes pre-filled:
@@ -50,8 +52,20 @@ pub fn new_app(template: &Template, name: &str) -> NewApp {
     new
 }
 
+/// What a template claim becomes in an application: a claim of Attributes & Claims, or
+/// the application's group claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppClaimOf {
+    /// A claim row.
+    Claim(Claim),
+    /// The group claim (Group Claims): a template claim whose source is `user.groups`
+    /// alone, without a NameFormat, is the group claim under its name, sending every group
+    /// of the user as object ids (the group claim's defaults, as Azure AD's).
+    GroupClaim(GroupClaims),
+}
+
 /// The claims engine's form of a template claim.
-pub fn claim_of(c: &super::TemplateClaim) -> Result<Claim, String> {
+pub fn claim_of(c: &super::TemplateClaim) -> Result<AppClaimOf, String> {
     let what = || format!("claim {:?}", c.full_name());
     let source = claims::parse_expression(&c.source)
         .map_err(|e| format!("{}: source {:?}: {e}", what(), c.source))?;
@@ -59,12 +73,19 @@ pub fn claim_of(c: &super::TemplateClaim) -> Result<Claim, String> {
         .name_format
         .parse()
         .map_err(|e| format!("{}: {e}", what()))?;
-    Ok(Claim {
+    if source.as_attribute() == Some(claims::SourceAttribute::Groups)
+        && name_format == NameFormat::Unspecified
+    {
+        let mut g = GroupClaims::new(GroupScope::All, GroupEmit::ObjectId);
+        g.claim_name = claims::full_name(c.namespace.trim_end_matches('/'), &c.name);
+        return Ok(AppClaimOf::GroupClaim(g));
+    }
+    Ok(AppClaimOf::Claim(Claim {
         name: c.name.clone(),
         namespace: c.namespace.clone(),
         name_format,
         source,
-    })
+    }))
 }
 
 /// The NameID and the claims of `t` are what the claims engine accepts: expressions

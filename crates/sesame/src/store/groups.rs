@@ -55,6 +55,21 @@ impl Store {
             .collect()
     }
 
+    /// All groups, by name, each with its number of direct members (users and groups),
+    /// counted in one query.
+    pub async fn list_groups_with_member_counts(&self) -> StoreResult<Vec<(Group, i64)>> {
+        sqlx::query(
+            "SELECT g.id, g.name, g.description, COUNT(m.member_id) AS members \
+             FROM groups g LEFT JOIN group_members m ON m.group_id = g.id \
+             GROUP BY g.id, g.name, g.description, g.name_lower ORDER BY g.name_lower",
+        )
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((group_from_row(r)?, r.try_get::<i64, _>("members")?)))
+        .collect()
+    }
+
     /// Creates a group (unvalidated: use `directory::create_group`). A taken name is
     /// [`StoreError::Conflict`].
     pub async fn create_group(

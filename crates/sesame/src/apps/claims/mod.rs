@@ -30,5 +30,6 @@ pub use evaluation::{evaluate, evaluate_one, groups_link, ClaimContext};
 pub use nameid::{nameid_value, PersistentKey};
 pub use snapshot::{load_user_data, AppClaims, SharedAppClaims, UserClaimData};
 pub use storage::{
-    group_claims, list_claims, nameid, remove_claim, set_claim, set_group_claims, set_nameid,
+    add_claim, edit_claim, group_claims, list_claims, nameid, remove_claim, set_claim,
+    set_group_claims, set_nameid,
 };

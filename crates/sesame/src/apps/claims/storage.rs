@@ -93,26 +93,90 @@ pub async fn list_claims(store: &Store, app_id: &str) -> Result<Vec<Claim>, AppE
 }
 
 /// Adds a claim, or replaces the one with the same name and namespace (keeping its
-/// place). Refused when another claim sends the same attribute name, or past
+/// place): what `sesame app claims APP set` and the REST API's `PUT` do. Refused when
+/// another claim or the group claim sends the same attribute name, or past
 /// [`MAX_CLAIMS`].
 pub async fn set_claim(store: &Store, app_id: &str, claim: Claim) -> Result<Claim, AppError> {
+    write_claim(store, app_id, claim, Write::Set).await
+}
+
+/// Adds a new claim ("Add new claim"): refused when a claim or the group claim already
+/// sends its attribute name (`namespace/name`), or past [`MAX_CLAIMS`].
+pub async fn add_claim(store: &Store, app_id: &str, claim: Claim) -> Result<Claim, AppError> {
+    write_claim(store, app_id, claim, Write::Add).await
+}
+
+/// Changes the claim that had the name `orig_name` and namespace `orig_namespace`
+/// ("Manage claim"), renaming it when the name or namespace changed: refused when
+/// another claim or the group claim already sends the new attribute name.
+pub async fn edit_claim(
+    store: &Store,
+    app_id: &str,
+    orig_name: &str,
+    orig_namespace: &str,
+    claim: Claim,
+) -> Result<Claim, AppError> {
+    let orig = (
+        orig_name.trim().to_owned(),
+        normalize_namespace(orig_namespace),
+    );
+    write_claim(store, app_id, claim, Write::Edit(orig)).await
+}
+
+/// Which row a write may replace.
+enum Write {
+    /// The row with the claim's own name and namespace, if any.
+    Set,
+    /// None: the claim is new.
+    Add,
+    /// The row with this name and namespace (the claim before an edit).
+    Edit((String, String)),
+}
+
+async fn write_claim(
+    store: &Store,
+    app_id: &str,
+    claim: Claim,
+    how: Write,
+) -> Result<Claim, AppError> {
     let mut claim = claim;
     validate_claim(&mut claim)?;
     require_app(store, app_id).await?;
     let existing = list_claims(store, app_id).await?;
     let full = claim.full_name();
+    let replaced = |c: &Claim| match &how {
+        Write::Set => c.name == claim.name && c.namespace == claim.namespace,
+        Write::Add => false,
+        Write::Edit((n, ns)) => &c.name == n && &c.namespace == ns,
+    };
+    if let Write::Edit((n, ns)) = &how {
+        if !existing.iter().any(|c| &c.name == n && &c.namespace == ns) {
+            return Err(AppError::NotFound(format!(
+                "application {app_id} has no claim {}; it may have been deleted meanwhile",
+                full_name(ns, n)
+            )));
+        }
+    }
     if let Some(other) = existing
         .iter()
-        .find(|c| c.full_name() == full && (c.name != claim.name || c.namespace != claim.namespace))
+        .find(|c| c.full_name() == full && !replaced(c))
     {
         return Err(AppError::Conflict(format!(
-            "claim {full}: another claim (name {:?}, namespace {:?}) already sends this attribute name; remove it first",
-            other.name, other.namespace
+            "claim {full}: the claim {} ← {} already sends this attribute name (name {:?}, namespace {:?}); edit or delete that claim first, or choose another name",
+            other.full_name(),
+            other.source,
+            other.name,
+            other.namespace
         )));
     }
-    let replaces = existing
-        .iter()
-        .any(|c| c.name == claim.name && c.namespace == claim.namespace);
+    if let Some(g) = group_claims(store, app_id).await? {
+        if g.claim_name == full {
+            return Err(AppError::Conflict(format!(
+                "claim {full}: the group claim (Group Claims) already sends this attribute name; change the group claim's name or turn it off first, or choose another name"
+            )));
+        }
+    }
+    let replaces = existing.iter().any(replaced);
     if !replaces && existing.len() >= MAX_CLAIMS {
         return Err(AppError::Conflict(format!(
             "application {app_id} already has {MAX_CLAIMS} claims, the most allowed"
@@ -130,6 +194,11 @@ pub async fn set_claim(store: &Store, app_id: &str, claim: Claim) -> Result<Clai
             },
         )
         .await?;
+    if let Write::Edit((n, ns)) = &how {
+        if *n != claim.name || *ns != claim.namespace {
+            store.delete_app_claim(app_id, n, ns).await?;
+        }
+    }
     Ok(claim)
 }
 
@@ -212,6 +281,18 @@ pub async fn set_group_claims(
                         "must be at most {MAX_NAME_LEN} characters without spaces or control characters"
                     ),
                 ));
+            }
+            if let Some(c) = list_claims(store, app_id)
+                .await?
+                .iter()
+                .find(|c| c.has_full_name(&g.claim_name))
+            {
+                return Err(AppError::Conflict(format!(
+                    "group claim {}: the claim {} ← {} in Attributes & Claims already sends this attribute name; edit or delete that claim first, or choose another claim name",
+                    g.claim_name,
+                    c.full_name(),
+                    c.source
+                )));
             }
             Some(g)
         }

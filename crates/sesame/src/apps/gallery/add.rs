@@ -1,10 +1,10 @@
 //! Creating an application from a gallery template: the administrator's values checked
 //! against the template, then the vendor's claims set.
 
-use crate::apps::claims::{self, Claim};
+use crate::apps::claims;
 use crate::apps::error::AppError;
 use crate::apps::lifecycle;
-use crate::gallery::{self, Template};
+use crate::gallery::{self, AppClaimOf, Template};
 use crate::model::{App, NewApp};
 use crate::store::Store;
 use crate::tenant::MasterKey;
@@ -32,12 +32,13 @@ pub async fn add_from_gallery(
 /// Sets the vendor's claims on a new app (its NameID came with [`gallery::new_app`]). A template
 /// listing claims gives the app exactly those, in its order (documents that keep the
 /// IdP's default claims list them); a template listing none keeps the engine's default
-/// claims.
+/// claims. A template claim of the user's groups becomes the app's group claim (one
+/// place shows and decides what it sends), not a claim row.
 async fn apply_claims(store: &Store, app: &App, template: &Template) -> Result<(), AppError> {
     if template.claims.is_empty() {
         return Ok(());
     }
-    let wanted: Vec<Claim> = template
+    let wanted: Vec<AppClaimOf> = template
         .claims
         .iter()
         .map(gallery::claim_of)
@@ -49,8 +50,17 @@ async fn apply_claims(store: &Store, app: &App, template: &Template) -> Result<(
     for c in claims::list_claims(store, &app.id).await? {
         claims::remove_claim(store, &app.id, &c.name, &c.namespace).await?;
     }
+    let mut group = None;
     for c in wanted {
-        claims::set_claim(store, &app.id, c).await?;
+        match c {
+            AppClaimOf::Claim(c) => {
+                claims::set_claim(store, &app.id, c).await?;
+            }
+            AppClaimOf::GroupClaim(g) => group = Some(g),
+        }
+    }
+    if group.is_some() {
+        claims::set_group_claims(store, &app.id, group).await?;
     }
     Ok(())
 }

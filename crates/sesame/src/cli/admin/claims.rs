@@ -52,9 +52,10 @@ struct SetArgs {
     /// Namespace (a URI); none gives a bare name such as `uid`.
     #[arg(long, value_name = "NS", default_value = "")]
     namespace: String,
-    /// SAML NameFormat of the attribute.
+    /// SAML NameFormat of the attribute: unspecified (also called omitted: no NameFormat
+    /// attribute is sent), uri (usual for urn:oid:… names) or basic.
     #[arg(long, value_name = "F", default_value = "unspecified",
-          value_parser = clap::builder::PossibleValuesParser::new(["unspecified", "uri", "basic"]))]
+          value_parser = clap::builder::PossibleValuesParser::new(["unspecified", "omitted", "uri", "basic"]))]
     name_format: String,
     /// A source attribute: user.mail, user.givenname, user.groups, user.extensionattribute1 …
     #[arg(long, value_name = "ATTR")]
@@ -249,14 +250,24 @@ async fn set(ctx: &Ctx, app: &App, s: SetArgs) -> Result<()> {
         Change::new("app.claim.set", "app", &app.id, &app.name).after(&ClaimView::from(&claim)),
     )
     .await?;
+    let hint = claim.name_format_hint().map(|h| {
+        format!(
+            "hint: {h}; to send it: sesame app claims {} set {} --namespace '{}' --name-format uri …\n",
+            app.id, claim.name, claim.namespace
+        )
+    });
     if ctx.json {
+        if let Some(h) = &hint {
+            eprint!("{h}");
+        }
         return ctx.print_json(&ClaimView::from(&claim));
     }
     out(&format!(
-        "claim {} of {} = {}\n",
+        "claim {} of {} = {}\n{}",
         claim.full_name(),
         app.name,
-        claim.source
+        claim.source,
+        hint.unwrap_or_default()
     ))
 }
 

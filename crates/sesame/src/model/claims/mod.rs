@@ -56,6 +56,15 @@ impl NameFormat {
         }
     }
 
+    /// What the portal shows: `omitted` (no `NameFormat` attribute is sent), `uri`,
+    /// `basic`.
+    pub fn label(self) -> &'static str {
+        match self {
+            NameFormat::Unspecified => "omitted",
+            other => other.as_str(),
+        }
+    }
+
     /// The `NameFormat` URI sent, `None` for unspecified.
     pub fn uri(self) -> Option<&'static str> {
         match self {
@@ -70,14 +79,17 @@ impl FromStr for NameFormat {
     type Err = ClaimError;
     fn from_str(s: &str) -> Result<Self, ClaimError> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "" | "unspecified" | "urn:oasis:names:tc:saml:2.0:attrname-format:unspecified" => {
+            ""
+            | "unspecified"
+            | "omitted"
+            | "urn:oasis:names:tc:saml:2.0:attrname-format:unspecified" => {
                 Ok(NameFormat::Unspecified)
             }
             "uri" | "urn:oasis:names:tc:saml:2.0:attrname-format:uri" => Ok(NameFormat::Uri),
             "basic" | "urn:oasis:names:tc:saml:2.0:attrname-format:basic" => Ok(NameFormat::Basic),
             _ => Err(ClaimError::Invalid {
                 field: "name format",
-                reason: format!("{s:?} is not one of unspecified, uri, basic"),
+                reason: format!("{s:?} is not one of unspecified (omitted), uri, basic"),
             }),
         }
     }
@@ -135,6 +147,21 @@ impl Claim {
         full_name(&self.namespace, &self.name)
     }
 
+    /// A hint when the name format does not suit the name: an attribute named by a URN
+    /// (`urn:oid:…`) is usually expected with the `uri` name format, which says so.
+    pub fn name_format_hint(&self) -> Option<String> {
+        let full = self.full_name();
+        let urn = full
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
+        (urn && self.name_format != NameFormat::Uri).then(|| {
+            format!(
+                "{full} is a URN: service providers usually expect the name format uri for it (now {})",
+                self.name_format.label()
+            )
+        })
+    }
+
     /// Whether [`Claim::full_name`] is `target`, without building it.
     pub fn has_full_name(&self, target: &str) -> bool {
         let ns = self.namespace.as_str();
@@ -152,7 +179,8 @@ impl Claim {
     }
 }
 
-pub(crate) fn full_name(namespace: &str, name: &str) -> String {
+/// The attribute `Name` of `name` under `namespace` (see [`Claim::full_name`]).
+pub fn full_name(namespace: &str, name: &str) -> String {
     if namespace.is_empty() {
         name.to_owned()
     } else if namespace.ends_with('/') {

@@ -608,7 +608,8 @@ pub struct ClaimBody {
     /// Namespace (`""` or absent: the bare name).
     #[serde(default)]
     pub namespace: Option<String>,
-    /// `unspecified` (default), `uri` or `basic`.
+    /// `unspecified` (default; `omitted` is the same: no NameFormat attribute is sent),
+    /// `uri` (usual for `urn:` names) or `basic`.
     #[serde(default)]
     pub name_format: Option<String>,
     /// Source: an attribute (`user.mail`), a quoted constant (`"text"`) or a

@@ -355,6 +355,13 @@ impl Pager {
     }
 }
 
+/// `n` and the noun for it: `1 application`, `2 applications`, `0 applications`.
+pub(crate) fn count(n: impl std::fmt::Display, singular: &str, plural: &str) -> String {
+    let n = n.to_string();
+    let noun = if n == "1" { singular } else { plural };
+    format!("{n} {noun}")
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -413,5 +420,15 @@ mod tests {
         assert_eq!(page_number(Some("0")), 1);
         assert_eq!(page_number(Some("x")), 1);
         assert_eq!(page_number(Some("3")), 3);
+    }
+
+    #[test]
+    fn counts_say_one_or_many() {
+        assert_eq!(
+            count(1usize, "application", "applications"),
+            "1 application"
+        );
+        assert_eq!(count(0u32, "application", "applications"), "0 applications");
+        assert_eq!(count(2i64, "member", "members"), "2 members");
     }
 }

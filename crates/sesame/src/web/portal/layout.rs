@@ -123,6 +123,14 @@ pub(crate) fn page_with_status(
     status: StatusCode,
 ) -> Response {
     let admin = section != Section::MyApps;
+    // A form shown again with its errors starts at its first field to fix.
+    let marked;
+    let body = if status.is_client_error() {
+        marked = mark_invalid_fields(body);
+        marked.as_str()
+    } else {
+        body
+    };
     let p = &si.principal;
     let entries: [(&'static str, &'static str, Section, Option<Permission>); 8] = [
         ("/admin", "Overview", Section::Home, None),
@@ -227,4 +235,156 @@ pub(crate) fn html(status: StatusCode, body: String) -> Response {
         HeaderValue::from_static(PORTAL_CSP),
     );
     r
+}
+
+/// A form shown again with its errors (a 4xx page): every field marked
+/// `aria-invalid="true"` is described by the error message that follows it
+/// (`aria-describedby`; the message gets an id when it has none), and the first of them
+/// gets `autofocus`, so the cursor and a screen reader start at the first field to fix.
+/// Templates only mark the field and write its `<p class="field-error">`.
+pub(crate) fn mark_invalid_fields(body: &str) -> String {
+    const MARK: &str = "aria-invalid=\"true\"";
+    const MESSAGE: &str = "<p class=\"field-error\"";
+    // Insertions (position in `body`, text), applied from the end.
+    let mut edits: Vec<(usize, String)> = Vec::new();
+    let mut focused = false;
+    let mut pos = 0;
+    let mut n = 0;
+    while let Some(i) = body[pos..].find(MARK) {
+        let at = pos + i;
+        pos = at + MARK.len();
+        let Some(start) = body[..at].rfind('<') else {
+            continue;
+        };
+        let Some(end) = body[at..].find('>').map(|j| at + j) else {
+            break;
+        };
+        let tag = &body[start..end];
+        if !["<input", "<select", "<textarea"]
+            .iter()
+            .any(|t| tag.starts_with(t))
+        {
+            continue;
+        }
+        n += 1;
+        let field_id = tag_attr(tag, "id").unwrap_or_else(|| format!("invalid-field-{n}"));
+        // The field's message: the next field-error before the next field or label.
+        let after = &body[end..];
+        let stop = [
+            "<label",
+            "<input",
+            "<select",
+            "<textarea",
+            "<fieldset",
+            "</form>",
+        ]
+        .iter()
+        .filter_map(|t| after.find(t))
+        .min()
+        .unwrap_or(after.len());
+        let message = after[..stop].find(MESSAGE).map(|j| end + j);
+        let mut add = String::new();
+        if let Some(m) = message {
+            let mtag_end = body[m..].find('>').map_or(body.len(), |j| m + j);
+            let msg_id = match tag_attr(&body[m..mtag_end], "id") {
+                Some(id) => id,
+                None => {
+                    let id = format!("{field_id}-error");
+                    edits.push((m + 2, format!(" id=\"{id}\"")));
+                    id
+                }
+            };
+            match tag.find("aria-describedby=\"") {
+                Some(d) => {
+                    let value_at = start + d + "aria-describedby=\"".len();
+                    if !tag_attr(tag, "aria-describedby")
+                        .is_some_and(|v| v.split(' ').any(|x| x == msg_id))
+                    {
+                        edits.push((value_at, format!("{msg_id} ")));
+                    }
+                }
+                None => add.push_str(&format!(" aria-describedby=\"{msg_id}\"")),
+            }
+        }
+        if !focused {
+            focused = true;
+            if !tag.contains(" autofocus") {
+                add.push_str(" autofocus");
+            }
+        }
+        if !add.is_empty() {
+            // Before `>` (or `/>`).
+            let at_end = if body[..end].ends_with('/') {
+                end - 1
+            } else {
+                end
+            };
+            edits.push((at_end, add));
+        }
+    }
+    if edits.is_empty() {
+        return body.to_owned();
+    }
+    edits.sort_by_key(|(p, _)| *p);
+    let mut out = String::with_capacity(body.len() + 64 * edits.len());
+    let mut last = 0;
+    for (p, text) in edits {
+        out.push_str(&body[last..p]);
+        out.push_str(&text);
+        last = p;
+    }
+    out.push_str(&body[last..]);
+    out
+}
+
+/// The value of the attribute `name` of a start tag's text (templates write values
+/// between double quotes).
+fn tag_attr(tag: &str, name: &str) -> Option<String> {
+    let pat = format!(" {name}=\"");
+    let i = tag.find(&pat)? + pat.len();
+    let j = tag[i..].find('"')?;
+    Some(tag[i..i + j].to_owned())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_invalid_field_is_focused_and_described() {
+        let html = r#"<form><label for="a">A</label><input type="text" id="a" name="a">
+<label for="b">B</label><input type="text" id="b" name="b" aria-invalid="true">
+<p class="field-error" role="alert">B is wrong</p>
+<label for="c">C</label><select id="c" name="c" aria-describedby="hint" aria-invalid="true"><option>x</option></select>
+<p class="field-error" id="c-msg">C is wrong</p><p id="hint">hint</p></form>"#;
+        let out = mark_invalid_fields(html);
+        assert!(
+            out.contains(r#"<input type="text" id="b" name="b" aria-invalid="true" aria-describedby="b-error" autofocus>"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<p id="b-error" class="field-error" role="alert">B is wrong</p>"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                r#"<select id="c" name="c" aria-describedby="c-msg hint" aria-invalid="true">"#
+            ),
+            "{out}"
+        );
+        assert_eq!(out.matches("autofocus").count(), 1, "{out}");
+        // A page without errors is unchanged.
+        let plain = "<form><input id=\"x\"></form>";
+        assert_eq!(mark_invalid_fields(plain), plain);
+        // Already described: kept as it is, focused.
+        let described = r#"<input id="u" aria-invalid="true" aria-describedby="u-error">
+<p class="field-error" id="u-error">bad</p>"#;
+        let out = mark_invalid_fields(described);
+        assert!(
+            out.contains(r#"aria-describedby="u-error" autofocus>"#),
+            "{out}"
+        );
+        assert_eq!(out.matches("u-error").count(), 2, "{out}");
+    }
 }

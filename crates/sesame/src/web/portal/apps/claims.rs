@@ -39,8 +39,110 @@ struct ClaimRow {
     name: String,
     namespace: String,
     full: String,
+    /// `full`, escaped, with line-break opportunities after its separators.
+    full_html: String,
+    name_format: &'static str,
     source: String,
     kind: &'static str,
+    /// For a source using `user.groups`: which groups it yields and how they are written
+    /// (the group-claim settings decide, or all groups as object ids when they are off).
+    groups_note: String,
+    /// Why the assertion carries this row differently from what it says, when it does.
+    warning: String,
+}
+
+/// The group claim as the list shows it.
+struct GroupRow {
+    claim: GroupClaims,
+    full_html: String,
+    /// The claim row that is sent under the same name instead (data saved before such
+    /// duplicates were refused).
+    overridden_by: Option<String>,
+}
+
+/// `s` escaped, with a `<wbr>` after every `/`, `:` and `.`, so a long claim URI breaks
+/// between its parts rather than mid-word.
+pub(crate) fn uri_breaks(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for ch in s.chars() {
+        out.push_str(&crate::web::pages::esc(ch.encode_utf8(&mut [0; 4])));
+        if matches!(ch, '/' | ':' | '.') {
+            out.push_str("<wbr>");
+        }
+    }
+    out
+}
+
+/// The rows of the claims list: exactly the attributes the assertion carries, in its
+/// order (claim rows, then the group claim), and where data saved earlier makes the
+/// assertion differ from a row, a warning on that row.
+fn list_rows(list: Vec<Claim>, groups: Option<GroupClaims>) -> (Vec<ClaimRow>, Option<GroupRow>) {
+    let group_name = groups.as_ref().map(|g| g.claim_name.clone());
+    let (scope, emit) = groups
+        .as_ref()
+        .map_or((GroupScope::All, GroupEmit::ObjectId), |g| {
+            (g.scope, g.emit)
+        });
+    let groups_note = format!(
+        "{}, {}{}",
+        match scope {
+            GroupScope::All => "all groups",
+            GroupScope::AssignedToApp => "groups assigned to the application",
+        },
+        match emit {
+            GroupEmit::ObjectId => "object ids",
+            GroupEmit::Name => "names",
+        },
+        if groups.is_some() {
+            ", as Group Claims says"
+        } else {
+            ""
+        }
+    );
+    let mut overridden_by = None;
+    let rows = list
+        .into_iter()
+        .map(|c| {
+            let full = c.full_name();
+            let mut warning = String::new();
+            if group_name.as_deref() == Some(full.as_str()) {
+                overridden_by = Some(full.clone());
+                warning = format!(
+                    "The group claim has the same name: the assertion carries this row{}, and the group claim is not sent. Delete this row or rename the group claim.",
+                    if c.source.uses(SourceAttribute::Groups) {
+                        " with its groups chosen and written as Group Claims says"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            ClaimRow {
+                full_html: uri_breaks(&full),
+                name_format: c.name_format.label(),
+                kind: if c.source.as_attribute().is_some() {
+                    "Attribute"
+                } else {
+                    "Transformation"
+                },
+                source: c.source.to_string(),
+                groups_note: if c.source.uses(SourceAttribute::Groups) {
+                    groups_note.clone()
+                } else {
+                    String::new()
+                },
+                name: c.name,
+                namespace: c.namespace,
+                full,
+                warning,
+            }
+        })
+        .collect();
+    let group = groups.map(|g| GroupRow {
+        full_html: uri_breaks(&g.claim_name),
+        claim: g,
+        overridden_by,
+    });
+    (rows, group)
 }
 
 #[derive(askama::Template)]
@@ -51,7 +153,9 @@ struct ListBody<'a> {
     nameid_source: String,
     nameid_format: String,
     rows: Vec<ClaimRow>,
-    groups: Option<GroupClaims>,
+    groups: Option<GroupRow>,
+    /// The role claim, when the app defines roles and no claim row takes its name.
+    role_claim: Option<String>,
     expected: Vec<String>,
 }
 
@@ -80,23 +184,18 @@ pub(super) async fn list(
     let app = app_or_404(&state, &si, &id).await?;
     let store = state.store();
     let nameid = claims::nameid(store, &app.id).await.unwrap_or_default();
-    let rows = claims::list_claims(store, &app.id)
+    let list = claims::list_claims(store, &app.id)
+        .await
+        .unwrap_or_default();
+    let role_claim = (!store
+        .app_roles(&app.id)
         .await
         .unwrap_or_default()
-        .into_iter()
-        .map(|c| ClaimRow {
-            full: c.full_name(),
-            kind: if c.source.as_attribute().is_some() {
-                "Attribute"
-            } else {
-                "Transformation"
-            },
-            source: c.source.to_string(),
-            name: c.name,
-            namespace: c.namespace,
-        })
-        .collect();
+        .is_empty()
+        && !list.iter().any(|c| c.has_full_name(claims::ROLE_CLAIM)))
+    .then(|| uri_breaks(claims::ROLE_CLAIM));
     let groups = claims::group_claims(store, &app.id).await.unwrap_or(None);
+    let (rows, groups) = list_rows(list, groups);
     let expected = app
         .gallery_id
         .as_deref()
@@ -120,6 +219,7 @@ pub(super) async fn list(
         nameid_format: nameid.format.to_string(),
         rows,
         groups,
+        role_claim,
         expected,
     });
     Ok(app_page(
@@ -334,6 +434,24 @@ struct ClaimBody<'a> {
     error: String,
 }
 
+impl ClaimBody<'_> {
+    /// Whether the form opens with the name-format hint shown: a `urn:` name without the
+    /// `uri` name format.
+    fn urn_hint(&self) -> bool {
+        let full = claims::full_name(self.namespace.trim(), self.name.trim());
+        full.get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+            && !self.name_format.trim().eq_ignore_ascii_case("uri")
+    }
+}
+
+/// The name formats the claim form offers: value and label.
+const NAME_FORMATS: &[(&str, &str)] = &[
+    ("unspecified", "omitted (no NameFormat attribute)"),
+    ("uri", "uri"),
+    ("basic", "basic"),
+];
+
 #[allow(clippy::too_many_arguments)]
 fn claim_page(
     state: &AppState,
@@ -464,7 +582,12 @@ pub(super) async fn claim_save(
     let before = claims::list_claims(state.store(), &app.id)
         .await
         .unwrap_or_default();
-    let saved = match claims::set_claim(state.store(), &app.id, claim).await {
+    let written = if orig_name.is_empty() {
+        claims::add_claim(state.store(), &app.id, claim).await
+    } else {
+        claims::edit_claim(state.store(), &app.id, &orig_name, &orig_ns, claim).await
+    };
+    let saved = match written {
         Ok(c) => c,
         Err(e) => {
             let field = match &e {
@@ -476,10 +599,6 @@ pub(super) async fn claim_save(
             return Ok(redo(field, app_error_text(&e)));
         }
     };
-    // Renamed: the claim under its old name goes.
-    if !orig_name.is_empty() && (orig_name != saved.name || orig_ns != saved.namespace) {
-        let _ = claims::remove_claim(state.store(), &app.id, &orig_name, &orig_ns).await;
-    }
     let after = claims::list_claims(state.store(), &app.id)
         .await
         .unwrap_or_default();
@@ -492,10 +611,14 @@ pub(super) async fn claim_save(
             .after(&serde_json::json!({"claims": after})),
     )
     .await;
+    let saved_text = match saved.name_format_hint() {
+        Some(h) => format!("Claim saved. {h}; edit it to change the name format if the service provider asks for it."),
+        None => "Claim saved.".to_owned(),
+    };
     Ok(kit::redirect_ok(
         &state,
         &format!("/admin/apps/{}/sso/claims", app.id),
-        "Claim saved.",
+        &saved_text,
     ))
 }
 
@@ -653,4 +776,50 @@ pub(super) async fn groups_save(
         &format!("/admin/apps/{}/sso/claims", app.id),
         "Group claims saved.",
     ))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_row_named_as_the_group_claim_is_flagged() {
+        // Data saved before duplicates were refused: a claim row and the group claim
+        // named Group. The assertion carries the row; the list says so on both.
+        let list = vec![
+            Claim::new("", "Group", Expr::Attribute(SourceAttribute::Groups)),
+            Claim::new("", "uid", Expr::Attribute(SourceAttribute::ObjectId)),
+        ];
+        let mut g = GroupClaims::new(GroupScope::All, GroupEmit::Name);
+        g.claim_name = "Group".into();
+        let (rows, group) = list_rows(list, Some(g));
+        assert!(rows[0].warning.contains("the group claim is not sent"));
+        assert!(rows[0].warning.contains("as Group Claims says"));
+        assert!(rows[1].warning.is_empty());
+        assert_eq!(
+            rows[0].groups_note,
+            "all groups, names, as Group Claims says"
+        );
+        assert!(rows[1].groups_note.is_empty());
+        assert_eq!(
+            group.unwrap().overridden_by.as_deref(),
+            Some("Group"),
+            "the group claim row says it is not sent"
+        );
+        // Without a clash, nothing is flagged.
+        let (rows, group) = list_rows(
+            vec![Claim::new("", "uid", Expr::constant("x"))],
+            Some(GroupClaims::new(GroupScope::All, GroupEmit::ObjectId)),
+        );
+        assert!(rows[0].warning.is_empty() && group.unwrap().overridden_by.is_none());
+    }
+
+    #[test]
+    fn uris_break_at_separators_only() {
+        assert_eq!(
+            uri_breaks("http://a.b/c<d"),
+            "http:<wbr>/<wbr>/<wbr>a.<wbr>b/<wbr>c&lt;d"
+        );
+    }
 }

@@ -116,6 +116,16 @@ pub(super) async fn apply(
     upn: &str,
     to: &str,
 ) -> PortalResult {
+    if f.field("role").trim().is_empty() {
+        return Ok(kit::redirect_error(
+            state,
+            to,
+            &format!(
+                "No role selected: choose a role in the list, then select Assign role ({}).",
+                AdminCode::Invalid.code()
+            ),
+        ));
+    }
     let role = match roles::parse_role(f.field("role")) {
         Ok(r) => r,
         Err(e) => {

@@ -101,11 +101,15 @@ async fn save(
             Ok(kit::redirect_ok(
                 &state,
                 "/admin/settings",
-                &format!("Settings saved: sign-in logs are kept {days} days."),
+                &format!(
+                    "Settings saved: sign-in logs are kept {}.",
+                    kit::count(days, "day", "days")
+                ),
             ))
         }
         Err(SettingsError::Retention(d)) => Ok(again(format!(
-            "Sign-in log retention: {d} days is out of range; enter 1 to {MAX_SIGNIN_RETENTION_DAYS} (30 by default)."
+            "Sign-in log retention: {} is out of range; enter 1 to {MAX_SIGNIN_RETENTION_DAYS} (30 by default).",
+            kit::count(d, "day", "days")
         ))),
         Err(SettingsError::Store(e)) => Err(e.into()),
     }
