@@ -171,7 +171,7 @@ test("Upload metadata file fills Identifier and Reply URL (Webex)", async () => 
   await page.getByText("Upload metadata file", { exact: true }).click();
   await page.locator("#metadata-file").setInputFiles(metadata);
   await page.waitForFunction(() => document.getElementById("metadata").value.includes("EntityDescriptor"));
-  await click(page.getByRole("button", { name: "Add", exact: true }));
+  await click(page.getByRole("button", { name: "Upload", exact: true }));
   await page.getByText("Filled from the metadata file").waitFor();
   assert.equal(await page.getByLabel("Identifier (Entity ID) 1", { exact: true }).inputValue(), "https://acme.webex.com/dispatcher/SAML2AuthService");
   assert.equal(await page.getByLabel("Reply URL 1", { exact: true }).inputValue(), "https://acme.webex.com/dispatcher/SAML2AuthService?siteurl=acme");

@@ -649,7 +649,7 @@ pub(super) async fn metadata_upload(
             if a.certificates > 0 {
                 what.push(format!("{} SP signing certificate(s)", a.certificates));
             }
-            if a.authn_requests_signed {
+            if a.authn_requests_signed && !a.signing_certificate_missing {
                 what.push("signed requests required (the application signs them)".into());
             }
             let form = BasicForm {
@@ -657,15 +657,22 @@ pub(super) async fn metadata_upload(
                 reply_index_text: vec![],
                 extra_rows: 1,
             };
+            let filled = format!(
+                "Filled from the metadata file: {}. Check the values, then Save.",
+                what.join(", ")
+            );
+            let flash = match a.warning() {
+                Some(w) => Flash::warn(format!(
+                    "{filled} Require signed AuthnRequests is off: {w}."
+                )),
+                None => Flash::ok(filled),
+            };
             Ok(basic_page(
                 &state,
                 &si,
                 &app,
                 &form,
-                Flash::ok(format!(
-                    "Filled from the metadata file: {}. Check the values, then Save.",
-                    what.join(", ")
-                )),
+                flash,
                 None,
                 ("", ""),
                 StatusCode::OK,
