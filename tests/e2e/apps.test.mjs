@@ -101,8 +101,8 @@ test("the Convene seed flow, step by step in the portal", async () => {
   const id = new URL(page.url()).pathname.split("/")[3];
   assert.equal(pem.trim(), server.cli(["app", "cert", id, "--pem"]).trim());
   // Set up Convene: the URLs to copy.
-  assert.equal(await page.locator("#login-url").inputValue(), `${server.base}/${server.tenant}/saml2`);
-  assert.equal(await page.locator("#idp-id").inputValue(), `${server.base}/${server.tenant}/`);
+  assert.equal((await page.locator("#login-url").textContent()).trim(), `${server.base}/${server.tenant}/saml2`);
+  assert.equal((await page.locator("#idp-id").textContent()).trim(), `${server.base}/${server.tenant}/`);
 
   // Users and groups → Add user/group → B.Simon → Assign.
   await click(blade("Users and groups"));

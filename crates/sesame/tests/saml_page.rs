@@ -118,3 +118,312 @@ async fn metadata_without_a_certificate_leaves_signed_requests_off_in_the_api() 
         "{v}"
     );
 }
+
+/// The text of the summary card's row `th` (tags and entities left as they are).
+fn row<'a>(html: &'a str, th: &str) -> &'a str {
+    let start = html
+        .find(&format!("<th>{th}</th>"))
+        .unwrap_or_else(|| panic!("no row {th} in {html}"));
+    let rest = &html[start..];
+    &rest[..rest.find("</tr>").unwrap()]
+}
+
+/// Section 1 (Basic SAML Configuration) of the SAML page.
+fn section_1(html: &str) -> &str {
+    let start = html.find("id=\"s1\"").expect("section 1");
+    let end = html.find("id=\"s2\"").expect("section 2");
+    &html[start..end]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn summary_card_labels_only_gallery_values_and_shows_request_signing() {
+    let s = Server::start();
+    // Miro from the gallery: its Identifier and Sign on URL pre-filled, the Reply URL typed.
+    let miro = uuid_in(&s.cli_ok(&[
+        "app",
+        "add",
+        "--gallery",
+        "miro",
+        "--name",
+        "Miro",
+        "--reply-url",
+        "https://miro.com/sso/saml/3074457/77",
+    ]));
+    s.wait_config();
+    let b = admin(&s).await;
+    let (st, _, html) = page(&b, &s, &format!("/admin/apps/{miro}/sso/saml")).await;
+    assert_eq!(st, 200, "{html}");
+    assert!(!section_1(&html).contains("(default)"), "{html}");
+    let id_row = row(&html, "Identifier (Entity ID)");
+    assert!(
+        id_row.contains("<code>https://miro.com/</code>"),
+        "{id_row}"
+    );
+    assert!(id_row.contains("(gallery default)"), "{id_row}");
+    let reply_row = row(&html, "Reply URL (Assertion Consumer Service URL)");
+    assert!(
+        reply_row.contains("<code>https://miro.com/sso/saml/3074457/77</code>"),
+        "{reply_row}"
+    );
+    assert!(
+        !reply_row.contains("gallery"),
+        "typed by the administrator: {reply_row}"
+    );
+    assert!(!reply_row.contains("default"), "{reply_row}");
+    assert!(
+        row(&html, "Sign on URL").contains("(fixed by the gallery)"),
+        "{html}"
+    );
+    assert!(
+        row(&html, "Signed AuthnRequests").contains("not required"),
+        "{html}"
+    );
+
+    // Several Reply URLs: the default one is called so, without the word alone.
+    s.cli_ok(&[
+        "app",
+        "set",
+        &miro,
+        "--reply-url",
+        "https://miro.com/sso/saml/3074457/77",
+        "--reply-url",
+        "https://miro.com/sso/saml/3074458/78",
+    ]);
+    s.wait_config();
+    let (_, _, html) = page(&b, &s, &format!("/admin/apps/{miro}/sso/saml")).await;
+    let reply_row = row(&html, "Reply URL (Assertion Consumer Service URL)");
+    assert_eq!(
+        reply_row.matches("(default Reply URL)").count(),
+        1,
+        "{reply_row}"
+    );
+    assert!(!section_1(&html).contains("(default)"), "{html}");
+
+    // Signed requests required with a certificate: counted.
+    let cert = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../saml/tests/fixtures/test-rsa-cert.pem");
+    s.cli_ok(&[
+        "app",
+        "set",
+        &miro,
+        "--sp-cert",
+        cert.to_str().unwrap(),
+        "--require-signed-requests",
+        "true",
+    ]);
+    s.wait_config();
+    let (_, _, html) = page(&b, &s, &format!("/admin/apps/{miro}/sso/saml")).await;
+    assert!(
+        row(&html, "Signed AuthnRequests").contains("required (1 certificate)"),
+        "{html}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_up_section_shows_whole_values_and_the_steps_as_a_list() {
+    let s = Server::start();
+    let id = uuid_in(&s.cli_ok(&[
+        "app",
+        "add",
+        "--gallery",
+        "convene",
+        "--name",
+        "Convene",
+        "--identifier",
+        "https://portal.convene.me.uk",
+        "--reply-url",
+        "https://portal.convene.me.uk/saml/acs/4f2c9a",
+    ]));
+    s.wait_config();
+    let b = admin(&s).await;
+    let (st, _, html) = page(&b, &s, &format!("/admin/apps/{id}/sso/saml")).await;
+    assert_eq!(st, 200, "{html}");
+    // The whole value, as text that wraps (not a box cut at its width), and its Copy button.
+    let login = format!("{}/{}/saml2", s.base, s.tenant);
+    assert!(
+        html.contains(&format!(
+            "<code class=\"copyable\" id=\"login-url\">{login}</code>"
+        )),
+        "{html}"
+    );
+    assert!(html.contains("data-copy=\"login-url\""), "{html}");
+    assert!(
+        html.contains("<code class=\"copyable\" id=\"idp-id\">"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<code class=\"copyable\" id=\"logout-url\">"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<code class=\"copyable\" id=\"fed-url\">"),
+        "{html}"
+    );
+    assert!(!html.contains("readonly id=\"login-url\""), "{html}");
+    // The steps: an ordered list of prose, values as code, no monospace block.
+    assert!(html.contains("<h3>Configure Convene</h3>"), "{html}");
+    assert!(html.contains("<ol class=\"steps\"><li>"), "{html}");
+    assert!(
+        html.contains("<code>support@convene.me.uk</code>"),
+        "{html}"
+    );
+    assert!(!html.contains("<pre class=\"instructions\">"), "{html}");
+    assert!(
+        !html.contains("Convene&#39;s") && !html.contains("Convene's"),
+        "{html}"
+    );
+    // The gallery card renders the same list.
+    let (_, _, card) = page(&b, &s, "/admin/gallery/cisco-webex-meetings").await;
+    assert!(card.contains("<ol class=\"steps\"><li>"), "{card}");
+    assert!(!card.contains("<pre class=\"instructions\">"), "{card}");
+    assert!(
+        !card.contains("Meetings&#39;s") && !card.contains("Meetings's"),
+        "{card}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn test_page_warns_of_sp_only_apps_and_says_how_the_user_is_assigned() {
+    let s = Server::start();
+    let id = uuid_in(&s.cli_ok(&[
+        "app",
+        "add",
+        "--gallery",
+        "imagen",
+        "--name",
+        "Imagen (acme)",
+        "--identifier",
+        "https://acme.imagencloud.com/sp-entityid",
+        "--reply-url",
+        "https://acme.imagencloud.com/saml/module.php/saml/sp/saml2-acs.php/imagenweb",
+        "--sign-on-url",
+        "https://acme.imagencloud.com/site/login",
+    ]));
+    s.cli_ok(&["group", "add", "Editors"]);
+    s.cli_ok(&["group", "add", "Staff"]);
+    s.cli_ok(&["group", "add-member", "Editors", "--user", DEMO_UPN]);
+    s.cli_ok(&["group", "add-member", "Staff", "--group", "Editors"]);
+    s.cli_ok(&["app", "assign", &id, "--group", "Staff"]);
+    s.wait_config();
+    let b = admin(&s).await;
+    let test = format!("/admin/apps/{id}/sso/test");
+    let (st, _, html) = page(&b, &s, &test).await;
+    assert_eq!(st, 200, "{html}");
+    let html = unescape(&html);
+    assert!(html.contains("Test IdP-initiated instead"), "{html}");
+    assert!(
+        html.contains("Imagen documents SP-initiated sign-in only; an IdP-initiated response may be refused by it."),
+        "{html}"
+    );
+
+    let (st, _, html) = page(&b, &s, &format!("{test}?user={DEMO_UPN}")).await;
+    assert_eq!(st, 200, "{html}");
+    let html = unescape(&html);
+    assert!(
+        html.contains("<td id=\"assignment\">assigned through group Staff</td>"),
+        "{html}"
+    );
+    // The checklist: request signatures first, the vendor named by its display name only.
+    assert!(html.contains("<h3>What Imagen expects</h3>"), "{html}");
+    assert!(!html.contains("imagen (Imagen)"), "{html}");
+    let signing = &html[html
+        .find("id=\"check-request-signing\"")
+        .expect("signing row")..];
+    let signing = &signing[..signing.find("</tr>").unwrap()];
+    assert!(signing.contains("Pass"), "{signing}");
+    assert!(signing.contains("Signed AuthnRequests"), "{signing}");
+    assert!(signing.contains("not required"), "{signing}");
+
+    // Assigned directly as well; then a custom app that requires no assignment.
+    s.cli_ok(&["app", "assign", &id, "--user", DEMO_UPN]);
+    let custom = add_custom(&s, "Open app");
+    s.cli_ok(&[
+        "app",
+        "set",
+        &custom,
+        "--identifier",
+        "https://open.example.com",
+        "--reply-url",
+        "https://open.example.com/acs",
+        "--assignment-required",
+        "false",
+    ]);
+    s.wait_config();
+    let (_, _, html) = page(&b, &s, &format!("{test}?user={DEMO_UPN}")).await;
+    assert!(
+        unescape(&html).contains("assigned directly and through group Staff"),
+        "{html}"
+    );
+    let (st, _, html) = page(
+        &b,
+        &s,
+        &format!("/admin/apps/{custom}/sso/test?user={DEMO_UPN}"),
+    )
+    .await;
+    assert_eq!(st, 200, "{html}");
+    let html = unescape(&html);
+    assert!(
+        html.contains("not assigned (assignment not required)"),
+        "{html}"
+    );
+    assert!(html.contains("<h3>Checks</h3>"), "{html}");
+    assert!(html.contains("id=\"check-request-signing\""), "{html}");
+    assert!(
+        !html.contains("documents SP-initiated sign-in only"),
+        "{html}"
+    );
+}
+
+/// An application stored requiring signed requests without a certificate (before that
+/// was refused): it loads, the card and the checklist say every sign-in is refused, and
+/// it can still be renamed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_app_requiring_signatures_without_a_certificate_is_shown_as_failing() {
+    let s = Server::start();
+    let id = add_custom(&s, "Legacy");
+    s.cli_ok(&[
+        "app",
+        "set",
+        &id,
+        "--identifier",
+        "https://legacy.example.com",
+        "--reply-url",
+        "https://legacy.example.com/acs",
+    ]);
+    let store = sesame::store::Store::open(&s.database_url(), 1)
+        .await
+        .unwrap();
+    let mut app = store.app_by_id(&id).await.unwrap().unwrap();
+    app.saml.require_signed_requests = true;
+    store.save_app(&app).await.unwrap();
+    store.close().await;
+    s.cli_ok(&["app", "set", &id, "--name", "Legacy (renamed)"]);
+    s.wait_config();
+    let b = admin(&s).await;
+    let (st, _, html) = page(&b, &s, &format!("/admin/apps/{id}/sso/saml")).await;
+    assert_eq!(st, 200, "{html}");
+    let r = unescape(row(&html, "Signed AuthnRequests"));
+    assert!(r.contains("Every sign-in refused"), "{r}");
+    assert!(
+        r.contains("no certificate of the application is uploaded"),
+        "{r}"
+    );
+    let (_, _, html) = page(
+        &b,
+        &s,
+        &format!("/admin/apps/{id}/sso/test?user={ADMIN_UPN}"),
+    )
+    .await;
+    let html = unescape(&html);
+    let signing = &html[html
+        .find("id=\"check-request-signing\"")
+        .expect("signing row")..];
+    assert!(
+        signing[..signing.find("</tr>").unwrap()].contains("Fail"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Warning: signed AuthnRequests are required, but no certificate"),
+        "{html}"
+    );
+}

@@ -163,6 +163,61 @@ impl SamlConfig {
     }
 }
 
+/// Whether AuthnRequests must be signed and can be checked: what the summary card of
+/// Basic SAML Configuration and the Test checklist show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestSigning {
+    /// Required, with this many certificates of the application to check them.
+    Required(usize),
+    /// Required, but no certificate of the application: every request is refused
+    /// (SESAME76021 unsigned, SESAME50006 signed). Stored before that was refused.
+    RequiredWithoutCertificate,
+    /// Not required; signed requests are checked with this many certificates.
+    NotRequired(usize),
+}
+
+impl RequestSigning {
+    /// False when no request can pass.
+    pub fn ok(self) -> bool {
+        self != RequestSigning::RequiredWithoutCertificate
+    }
+
+    /// The state in a few words: "required (2 certificates)", "not required".
+    pub fn summary(self) -> String {
+        fn certs(n: usize) -> String {
+            if n == 1 {
+                "1 certificate".to_owned()
+            } else {
+                format!("{n} certificates")
+            }
+        }
+        match self {
+            RequestSigning::Required(n) => format!("required ({})", certs(n)),
+            RequestSigning::RequiredWithoutCertificate => {
+                "required, but no certificate of the application is uploaded: every sign-in is \
+                 refused (SESAME76021); upload the application's certificate (Upload metadata \
+                 file) or turn Require signed AuthnRequests off"
+                    .to_owned()
+            }
+            RequestSigning::NotRequired(0) => "not required".to_owned(),
+            RequestSigning::NotRequired(n) => {
+                format!("not required (signed requests are checked: {})", certs(n))
+            }
+        }
+    }
+}
+
+impl SamlConfig {
+    /// The state of request signatures.
+    pub fn request_signing(&self) -> RequestSigning {
+        match (self.require_signed_requests, self.sp_certificates.len()) {
+            (true, 0) => RequestSigning::RequiredWithoutCertificate,
+            (true, n) => RequestSigning::Required(n),
+            (false, n) => RequestSigning::NotRequired(n),
+        }
+    }
+}
+
 /// Exactly one `true`: the first when none; an error when several.
 fn one_default<'a>(
     flags: impl Iterator<Item = &'a mut bool>,

@@ -156,6 +156,7 @@ struct CardBody<'a> {
     modes: String,
     urls: Vec<UrlLine>,
     required_claims: Vec<String>,
+    steps: Vec<super::steps::Step>,
 }
 
 fn card_body(
@@ -215,6 +216,7 @@ fn card_body_with(
             .collect::<Vec<_>>()
             .join(", "),
         urls,
+        steps: super::steps::steps(&t.instructions),
         required_claims: t
             .claims
             .iter()
