@@ -427,3 +427,55 @@ async fn a_stored_app_requiring_signatures_without_a_certificate_is_shown_as_fai
         "{html}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn app_federation_metadata_url_is_shown_inline_unless_downloaded() {
+    let s = Server::start();
+    let id = s.add_sp(&[]);
+    let url = format!(
+        "{}/{}/federationmetadata/2007-06/federationmetadata.xml?appid={id}",
+        s.base, s.tenant
+    );
+    let get = |url: String, accept: &'static str| async move {
+        let r = reqwest::Client::new()
+            .get(url)
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers().clone();
+        let header = |n: &str| {
+            h.get(n)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        (
+            r.status().as_u16(),
+            header("content-type"),
+            header("content-disposition"),
+            r.text().await.unwrap(),
+        )
+    };
+    // A browser: XML it displays.
+    let (st, ct, cd, body) = get(
+        url.clone(),
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(ct, "text/xml; charset=utf-8");
+    assert_eq!(cd, "inline");
+    let md = sesame_saml::metadata::parse_entities(&body).unwrap();
+    assert_eq!(md.len(), 1, "{body}");
+    // `?download`: a file to save.
+    let (st, ct, cd, body) = get(format!("{url}&download"), "text/html").await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(ct, "application/samlmetadata+xml; charset=utf-8");
+    assert_eq!(cd, "attachment; filename=\"Test_SP.xml\"");
+    assert!(body.contains("EntityDescriptor"), "{body}");
+    // A client asking for SAML metadata gets that type.
+    let (st, ct, _, body) = get(url.clone(), "application/samlmetadata+xml").await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(ct, "application/samlmetadata+xml; charset=utf-8");
+    assert!(sesame_saml::metadata::parse_entities(&body).is_ok());
+}
