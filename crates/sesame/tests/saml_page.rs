@@ -479,3 +479,40 @@ async fn app_federation_metadata_url_is_shown_inline_unless_downloaded() {
     assert_eq!(ct, "application/samlmetadata+xml; charset=utf-8");
     assert!(sesame_saml::metadata::parse_entities(&body).is_ok());
 }
+
+/// The Webex sample metadata without its signing certificate.
+fn webex_metadata_without_certificate() -> String {
+    let xml = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/sp-metadata-webex.xml"),
+    )
+    .unwrap();
+    let start = xml.find("<md:KeyDescriptor").unwrap();
+    let end = xml.find("</md:KeyDescriptor>").unwrap() + "</md:KeyDescriptor>".len();
+    format!("{}{}", &xml[..start], &xml[end..])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gallery_add_with_metadata_without_a_certificate_warns() {
+    let s = Server::start();
+    let b = admin(&s).await;
+    let (st, _, card) = page(&b, &s, "/admin/gallery/cisco-webex-meetings").await;
+    assert_eq!(st, 200, "{card}");
+    let add = post_form(&card, "/admin/gallery/cisco-webex-meetings")
+        .set("name", "Cisco Webex Meetings")
+        .set("metadata", &webex_metadata_without_certificate());
+    let (st, url, html) = submit(&b, &s.base, &add).await;
+    assert_eq!(st, 200, "{html}");
+    let html = unescape(&html);
+    assert!(html.contains("flash warn"), "{html}");
+    assert!(
+        html.contains("Application added. Require signed AuthnRequests is off: the metadata says the application signs its AuthnRequests but holds no signing certificate"),
+        "{html}"
+    );
+    let v = app_json(&s, &id_in(&url));
+    assert_eq!(v["require_signed_requests"], false, "{v}");
+    assert_eq!(
+        v["identifiers"][0]["value"],
+        "https://acme.webex.com/dispatcher/SAML2AuthService"
+    );
+}
