@@ -101,8 +101,8 @@ test("the Convene seed flow, step by step in the portal", async () => {
   const id = new URL(page.url()).pathname.split("/")[3];
   assert.equal(pem.trim(), server.cli(["app", "cert", id, "--pem"]).trim());
   // Set up Convene: the URLs to copy.
-  assert.equal(await page.locator("#login-url").inputValue(), `${server.base}/${server.tenant}/saml2`);
-  assert.equal(await page.locator("#idp-id").inputValue(), `${server.base}/${server.tenant}/`);
+  assert.equal((await page.locator("#login-url").textContent()).trim(), `${server.base}/${server.tenant}/saml2`);
+  assert.equal((await page.locator("#idp-id").textContent()).trim(), `${server.base}/${server.tenant}/`);
 
   // Users and groups → Add user/group → B.Simon → Assign.
   await click(blade("Users and groups"));
@@ -171,7 +171,7 @@ test("Upload metadata file fills Identifier and Reply URL (Webex)", async () => 
   await page.getByText("Upload metadata file", { exact: true }).click();
   await page.locator("#metadata-file").setInputFiles(metadata);
   await page.waitForFunction(() => document.getElementById("metadata").value.includes("EntityDescriptor"));
-  await click(page.getByRole("button", { name: "Add", exact: true }));
+  await click(page.getByRole("button", { name: "Upload", exact: true }));
   await page.getByText("Filled from the metadata file").waitFor();
   assert.equal(await page.getByLabel("Identifier (Entity ID) 1", { exact: true }).inputValue(), "https://acme.webex.com/dispatcher/SAML2AuthService");
   assert.equal(await page.getByLabel("Reply URL 1", { exact: true }).inputValue(), "https://acme.webex.com/dispatcher/SAML2AuthService?siteurl=acme");

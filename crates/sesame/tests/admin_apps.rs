@@ -268,10 +268,18 @@ fn set_replaces_lists_and_switches() {
         "https://app.example.com",
         "https://app.example.com/acs",
     );
+    // Signed requests can be required only with a certificate to check them.
+    let e = env.refused(&["app", "set", &id, "--require-signed-requests", "true"]);
+    assert!(e.contains("Require signed AuthnRequests"), "{e}");
+    assert!(e.contains("no signing certificate"), "{e}");
+    let cert = env.dir.join("sp-cert.pem");
+    std::fs::write(&cert, fixture_cert_pem()).unwrap();
     let v = env.json(&[
         "app",
         "set",
         &id,
+        "--sp-cert",
+        cert.to_str().unwrap(),
         "--reply-url",
         "https://app.example.com/a",
         "--reply-url",

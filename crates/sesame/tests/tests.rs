@@ -25,6 +25,7 @@ mod operations;
 mod portal_apps;
 mod portal_directory;
 mod portal_security;
+mod saml_page;
 mod serve_edge;
 mod serve_limits;
 mod sessions;

@@ -1,6 +1,6 @@
 //! App roles and the assignment of users and groups to applications (with an optional
 //! role; `""` is "Default Access"). Group assignments count for every member, nested
-//! groups included.
+//! groups included; [`assigned_through`] says which of them assign a user.
 
 use super::AppError;
 pub use crate::directory::MemberRef as Principal;
@@ -202,4 +202,100 @@ pub async fn user_assignment(
 ) -> StoreResult<Option<Vec<String>>> {
     let roles = store.user_assignment_roles(app_id, user_id).await?;
     Ok(if roles.is_empty() { None } else { Some(roles) })
+}
+
+/// How a user is assigned to an app: directly, and through which of their groups (nested
+/// membership included).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssignedThrough {
+    /// The user is assigned themself.
+    pub direct: bool,
+    /// The names of the user's groups that are assigned, sorted.
+    pub groups: Vec<String>,
+}
+
+impl AssignedThrough {
+    /// Whether the user is assigned at all.
+    pub fn assigned(&self) -> bool {
+        self.direct || !self.groups.is_empty()
+    }
+
+    /// How the token preview says it: "assigned directly", "assigned through group
+    /// Sales", "assigned directly and through groups Sales and Support", or "not
+    /// assigned (…)" — with `assignment_required` saying what that means.
+    pub fn describe(&self, assignment_required: bool) -> String {
+        let groups = match self.groups.as_slice() {
+            [] => String::new(),
+            [one] => format!("group {one}"),
+            [init @ .., last] => format!("groups {} and {last}", init.join(", ")),
+        };
+        match (self.direct, groups.is_empty()) {
+            (true, true) => "assigned directly".to_owned(),
+            (true, false) => format!("assigned directly and through {groups}"),
+            (false, false) => format!("assigned through {groups}"),
+            (false, true) if assignment_required => {
+                "not assigned (assignment is required: sign-in would be refused)".to_owned()
+            }
+            (false, true) => "not assigned (assignment not required)".to_owned(),
+        }
+    }
+}
+
+/// Whether and how `user_id` is assigned to `app_id` (see [`AssignedThrough`]).
+pub async fn assigned_through(
+    store: &Store,
+    app_id: &str,
+    user_id: &str,
+) -> StoreResult<AssignedThrough> {
+    let assignments = store.app_assignments(app_id).await?;
+    let direct = assignments
+        .iter()
+        .any(|a| a.principal_kind == MemberKind::User && a.principal_id == user_id);
+    let mut groups: Vec<String> = store
+        .user_groups_transitive(user_id)
+        .await?
+        .into_iter()
+        .filter(|g| {
+            assignments
+                .iter()
+                .any(|a| a.principal_kind == MemberKind::Group && a.principal_id == g.id)
+        })
+        .map(|g| g.name)
+        .collect();
+    groups.sort_by_key(|g| g.to_lowercase());
+    groups.dedup();
+    Ok(AssignedThrough { direct, groups })
+}
+
+#[cfg(test)]
+mod assigned_through_tests {
+    use super::AssignedThrough;
+
+    #[test]
+    fn describes_how_a_user_is_assigned() {
+        let a = |direct: bool, groups: &[&str]| AssignedThrough {
+            direct,
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        };
+        assert_eq!(a(true, &[]).describe(true), "assigned directly");
+        assert_eq!(
+            a(false, &["Sales"]).describe(true),
+            "assigned through group Sales"
+        );
+        assert_eq!(
+            a(false, &["Sales", "Support", "Temps"]).describe(true),
+            "assigned through groups Sales, Support and Temps"
+        );
+        assert_eq!(
+            a(true, &["Sales", "Support"]).describe(false),
+            "assigned directly and through groups Sales and Support"
+        );
+        assert_eq!(
+            a(false, &[]).describe(false),
+            "not assigned (assignment not required)"
+        );
+        assert!(a(false, &[])
+            .describe(true)
+            .contains("sign-in would be refused"));
+    }
 }

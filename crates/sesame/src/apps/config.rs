@@ -27,8 +27,48 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
 impl SamlConfig {
     /// Checks every value (within this app; uniqueness across apps is the store's).
     /// Also makes exactly one Identifier and one Reply URL the default (the first, when
-    /// none is marked).
+    /// none is marked). Signed AuthnRequests cannot be required without a certificate of
+    /// the application to check them with ([`SamlConfig::check_request_signing`]).
     pub fn normalize_and_validate(&mut self) -> Result<(), AppError> {
+        self.normalize_and_validate_values()?;
+        self.check_request_signing()
+    }
+
+    /// Refuses "Require signed AuthnRequests" without an SP signing certificate: every
+    /// request would be refused (SESAME76021) while the configuration looks complete.
+    pub fn check_request_signing(&self) -> Result<(), AppError> {
+        if self.require_signed_requests && self.sp_certificates.is_empty() {
+            return Err(invalid(
+                field::REQUIRE_SIGNED_REQUESTS,
+                "cannot be on while the application has no signing certificate to check its \
+                 requests with; upload the application's metadata (with its signing \
+                 certificate) or its certificate first, or turn Require signed AuthnRequests off",
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`SamlConfig::normalize_and_validate`] for a change of `stored`: an application
+    /// stored requiring signed requests without a certificate (before that was refused)
+    /// can still be saved while neither changes — renamed, disabled — and SSO keeps
+    /// refusing its unverifiable requests (SESAME76021).
+    pub fn normalize_and_validate_after(
+        &mut self,
+        stored: Option<&SamlConfig>,
+    ) -> Result<(), AppError> {
+        self.normalize_and_validate_values()?;
+        let unchanged = stored.is_some_and(|s| {
+            s.require_signed_requests == self.require_signed_requests
+                && s.sp_certificates.is_empty()
+                && self.sp_certificates.is_empty()
+        });
+        if unchanged {
+            return Ok(());
+        }
+        self.check_request_signing()
+    }
+
+    fn normalize_and_validate_values(&mut self) -> Result<(), AppError> {
         // Identifiers.
         if self.identifiers.len() > MAX_IDENTIFIERS {
             return Err(invalid(
@@ -120,6 +160,61 @@ impl SamlConfig {
             validate_sp_certificate(c)?;
         }
         Ok(())
+    }
+}
+
+/// Whether AuthnRequests must be signed and can be checked: what the summary card of
+/// Basic SAML Configuration and the Test checklist show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestSigning {
+    /// Required, with this many certificates of the application to check them.
+    Required(usize),
+    /// Required, but no certificate of the application: every request is refused
+    /// (SESAME76021 unsigned, SESAME50006 signed). Stored before that was refused.
+    RequiredWithoutCertificate,
+    /// Not required; signed requests are checked with this many certificates.
+    NotRequired(usize),
+}
+
+impl RequestSigning {
+    /// False when no request can pass.
+    pub fn ok(self) -> bool {
+        self != RequestSigning::RequiredWithoutCertificate
+    }
+
+    /// The state in a few words: "required (2 certificates)", "not required".
+    pub fn summary(self) -> String {
+        fn certs(n: usize) -> String {
+            if n == 1 {
+                "1 certificate".to_owned()
+            } else {
+                format!("{n} certificates")
+            }
+        }
+        match self {
+            RequestSigning::Required(n) => format!("required ({})", certs(n)),
+            RequestSigning::RequiredWithoutCertificate => {
+                "required, but no certificate of the application is uploaded: every sign-in is \
+                 refused (SESAME76021); upload the application's certificate (Upload metadata \
+                 file) or turn Require signed AuthnRequests off"
+                    .to_owned()
+            }
+            RequestSigning::NotRequired(0) => "not required".to_owned(),
+            RequestSigning::NotRequired(n) => {
+                format!("not required (signed requests are checked: {})", certs(n))
+            }
+        }
+    }
+}
+
+impl SamlConfig {
+    /// The state of request signatures.
+    pub fn request_signing(&self) -> RequestSigning {
+        match (self.require_signed_requests, self.sp_certificates.len()) {
+            (true, 0) => RequestSigning::RequiredWithoutCertificate,
+            (true, n) => RequestSigning::Required(n),
+            (false, n) => RequestSigning::NotRequired(n),
+        }
     }
 }
 
@@ -311,15 +406,34 @@ pub struct SpMetadataApplied {
     pub logout_url: bool,
     /// SP signing certificates taken.
     pub certificates: usize,
-    /// The SP says it signs its AuthnRequests (so signatures are now required).
+    /// The SP says it signs its AuthnRequests (signatures are then required when a
+    /// certificate to check them is known).
     pub authn_requests_signed: bool,
+    /// The SP says it signs its AuthnRequests but no signing certificate is known, so
+    /// "Require signed AuthnRequests" was left (or turned) off.
+    pub signing_certificate_missing: bool,
+}
+
+/// What an upload says when the metadata announces signed requests without a certificate.
+pub const SIGNING_CERTIFICATE_MISSING: &str = "the metadata says the application signs its \
+AuthnRequests but holds no signing certificate; upload the application's certificate, then \
+turn on Require signed AuthnRequests";
+
+impl SpMetadataApplied {
+    /// The warning to show with the result, if any.
+    pub fn warning(&self) -> Option<&'static str> {
+        self.signing_certificate_missing
+            .then_some(SIGNING_CERTIFICATE_MISSING)
+    }
 }
 
 /// Fills the configuration from SP metadata, as the portal's "Upload metadata file":
 /// Identifier (the entityID becomes the default, other Identifiers stay), Reply URLs
 /// (replaced by the HTTP-POST AssertionConsumerServices with their indexes and
 /// default), Logout URL (the first HTTP-Redirect or HTTP-POST SingleLogoutService), the
-/// SP's signing certificates (replaced; required signatures when `AuthnRequestsSigned`).
+/// SP's signing certificates (replaced; required signatures when `AuthnRequestsSigned`
+/// and a certificate is known — never without one: then the switch is left off and
+/// [`SpMetadataApplied::signing_certificate_missing`] says so).
 pub fn apply_sp_metadata(cfg: &mut SamlConfig, xml: &str) -> Result<SpMetadataApplied, AppError> {
     let f = field::SP_METADATA;
     let entities = parse_entities(xml).map_err(|e| invalid(f, e.to_string()))?;
@@ -388,12 +502,13 @@ pub fn apply_sp_metadata(cfg: &mut SamlConfig, xml: &str) -> Result<SpMetadataAp
             }),
     );
     next.identifiers = identifiers;
-    let applied = SpMetadataApplied {
+    let mut applied = SpMetadataApplied {
         entity_id,
         reply_urls: reply_urls.len(),
         logout_url: logout.is_some(),
         certificates: sp.signing_certificates.len(),
         authn_requests_signed: sp.authn_requests_signed,
+        signing_certificate_missing: false,
     };
     next.reply_urls = reply_urls;
     if logout.is_some() {
@@ -403,7 +518,11 @@ pub fn apply_sp_metadata(cfg: &mut SamlConfig, xml: &str) -> Result<SpMetadataAp
         next.sp_certificates = sp.signing_certificates;
     }
     if sp.authn_requests_signed {
-        next.require_signed_requests = true;
+        if next.sp_certificates.is_empty() {
+            applied.signing_certificate_missing = true;
+        } else {
+            next.require_signed_requests = true;
+        }
     }
     next.normalize_and_validate()?;
     *cfg = next;
@@ -534,5 +653,80 @@ mod tests {
         );
         assert_eq!(c.logout_url.as_deref(), Some("https://sp.example.com/slo"));
         assert!(apply_sp_metadata(&mut c, "<x/>").is_err());
+    }
+
+    const CERT: &str = include_str!("../../../saml/tests/fixtures/test-rsa-cert.pem");
+
+    fn signing_metadata(with_cert: bool) -> String {
+        let key = if with_cert {
+            let body: String = CERT.lines().filter(|l| !l.starts_with("-----")).collect();
+            format!(
+                r#"<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>{body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"#
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sp.example.com/meta">
+  <md:SPSSODescriptor AuthnRequestsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    {key}
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sp.example.com/acs" index="0"/>
+  </md:SPSSODescriptor>
+</md:EntityDescriptor>"#
+        )
+    }
+
+    #[test]
+    fn signed_requests_without_a_certificate_are_left_off_with_a_warning() {
+        let mut c = SamlConfig::default();
+        let a = apply_sp_metadata(&mut c, &signing_metadata(false)).unwrap();
+        assert!(a.authn_requests_signed);
+        assert!(a.signing_certificate_missing);
+        assert!(!c.require_signed_requests);
+        let w = a.warning().unwrap();
+        assert!(w.contains("holds no signing certificate"), "{w}");
+        assert!(w.contains("upload the application's certificate"), "{w}");
+
+        let mut c = SamlConfig::default();
+        let a = apply_sp_metadata(&mut c, &signing_metadata(true)).unwrap();
+        assert!(!a.signing_certificate_missing);
+        assert_eq!(a.warning(), None);
+        assert!(c.require_signed_requests);
+        assert_eq!(c.sp_certificates.len(), 1);
+    }
+
+    #[test]
+    fn requiring_signed_requests_needs_a_certificate() {
+        let mut c = cfg_with(&["https://x.example/acs"]);
+        c.require_signed_requests = true;
+        let e = c.normalize_and_validate().unwrap_err().to_string();
+        assert!(e.starts_with("Require signed AuthnRequests"), "{e}");
+        assert!(e.contains("no signing certificate"), "{e}");
+        assert!(e.contains("turn Require signed AuthnRequests off"), "{e}");
+        c.sp_certificates = vec![parse_certificate(CERT.as_bytes()).unwrap()];
+        c.normalize_and_validate().unwrap();
+    }
+
+    #[test]
+    fn a_stored_app_requiring_unverifiable_signatures_can_still_be_saved_unchanged() {
+        let mut stored = cfg_with(&["https://x.example/acs"]);
+        stored.require_signed_requests = true;
+        // Renamed or disabled: the switch and the (absent) certificates stay as stored.
+        let mut same = stored.clone();
+        same.normalize_and_validate_after(Some(&stored)).unwrap();
+        // Turning it on is refused, as is removing the last certificate while it is on.
+        let mut off = stored.clone();
+        off.require_signed_requests = false;
+        let mut on = off.clone();
+        on.require_signed_requests = true;
+        assert!(on.normalize_and_validate_after(Some(&off)).is_err());
+        let mut with_cert = stored.clone();
+        with_cert.sp_certificates = vec![parse_certificate(CERT.as_bytes()).unwrap()];
+        let mut removed = with_cert.clone();
+        removed.sp_certificates.clear();
+        assert!(removed
+            .normalize_and_validate_after(Some(&with_cert))
+            .is_err());
+        assert!(same.clone().normalize_and_validate_after(None).is_err());
     }
 }

@@ -40,11 +40,15 @@ fn validate_props(app: &App) -> Result<(), AppError> {
 }
 
 /// Validates `app` whole: properties, Basic SAML Configuration, and that no other app
-/// uses one of its Identifiers.
-async fn validate_app(store: &Store, app: &mut App) -> Result<(), AppError> {
+/// uses one of its Identifiers. `stored`: its configuration as stored, when it exists.
+async fn validate_app(
+    store: &Store,
+    app: &mut App,
+    stored: Option<&crate::model::SamlConfig>,
+) -> Result<(), AppError> {
     app.name = app.name.trim().to_owned();
     validate_props(app)?;
-    app.saml.normalize_and_validate()?;
+    app.saml.normalize_and_validate_after(stored)?;
     // A gallery app keeps fitting its template (fixed values, URL patterns).
     gallery::check_app(app)?;
     for id in &app.saml.identifiers {
@@ -98,7 +102,7 @@ pub async fn create_app(store: &Store, master: &MasterKey, new: NewApp) -> Resul
     };
     // From the gallery: the template exists and a single-instance one has no app yet.
     gallery::check_create(store, &app).await?;
-    validate_app(store, &mut app).await?;
+    validate_app(store, &mut app, None).await?;
     let cert = certs::generate(master, &app.id, true, now).await?;
     if let Err(e) = store.insert_app(&app, &cert).await {
         return Err(map_identifier_conflict(store, &app, e).await);
@@ -109,7 +113,8 @@ pub async fn create_app(store: &Store, master: &MasterKey, new: NewApp) -> Resul
 /// Validates and stores every field of `app` (found by id), replacing its Identifiers and
 /// Reply URLs. Returns the app as stored.
 pub async fn save_app(store: &Store, mut app: App) -> Result<App, AppError> {
-    validate_app(store, &mut app).await?;
+    let stored = store.app_by_id(&app.id).await?;
+    validate_app(store, &mut app, stored.as_ref().map(|s| &s.saml)).await?;
     app.updated_at = now_unix();
     if let Err(e) = store.save_app(&app).await {
         return Err(map_identifier_conflict(store, &app, e).await);

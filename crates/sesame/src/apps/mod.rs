@@ -16,12 +16,13 @@ mod view;
 
 pub use crate::model::app::{App, NewApp};
 pub use assignments::{
-    add_role, assign, list_assignments, remove_role, unassign, user_assignment, Assignment,
-    AssignmentView, Principal,
+    add_role, assign, assigned_through, list_assignments, remove_role, unassign, user_assignment,
+    AssignedThrough, Assignment, AssignmentView, Principal,
 };
 pub use certs::AppCertificate;
 pub use config::{
-    apply_sp_metadata, Identifier, ReplyUrl, SamlConfig, SignMode, SigningAlg, SpMetadataApplied,
+    apply_sp_metadata, Identifier, ReplyUrl, RequestSigning, SamlConfig, SignMode, SigningAlg,
+    SpMetadataApplied,
 };
 pub use error::AppError;
 pub use lifecycle::{create_app, delete_app, resolve_app, save_app};

@@ -27,6 +27,8 @@ pub mod field {
     pub const SP_CERTIFICATE: &str = "SP signing certificate";
     /// SP metadata.
     pub const SP_METADATA: &str = "SP metadata";
+    /// The switch that makes AuthnRequest signatures required.
+    pub const REQUIRE_SIGNED_REQUESTS: &str = "Require signed AuthnRequests";
     /// Name.
     pub const NAME: &str = "name";
     /// Notes.

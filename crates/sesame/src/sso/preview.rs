@@ -1,7 +1,8 @@
 //! "Test single sign-on" → preview: the Assertion a user would receive from an
 //! application, built and signed by the SSO code itself from the configuration snapshot,
-//! and checked against the gallery template's vendor requirements. Used by
-//! `sesame app preview` and `GET /api/v1/apps/{app}/preview`.
+//! and checked against the gallery template's vendor requirements; with how the user is
+//! assigned and whether the application's requests can pass the signature check. Used
+//! by `sesame app preview`, `GET /api/v1/apps/{app}/preview` and the portal's Test page.
 
 use super::cache::AppCache;
 use super::{assertion, authn};
@@ -83,6 +84,12 @@ pub struct Preview {
     /// Why a real sign-in would fail or differ (disabled user, not assigned, no active
     /// certificate …).
     pub warnings: Vec<String>,
+    /// How the user is assigned: "assigned directly", "assigned through group Sales",
+    /// "not assigned (assignment not required)".
+    pub assignment: String,
+    /// Signed AuthnRequests: required, with how many certificates, or not; failed when
+    /// required without a certificate to check them.
+    pub request_signing: CheckLine,
 }
 
 /// What the gallery template of the app expects, in the claims engine's terms.
@@ -242,6 +249,18 @@ pub async fn preview(
         }
     };
     let mut roles = None;
+    let signing = app.saml.request_signing();
+    if !signing.ok() {
+        warnings.push(format!("signed AuthnRequests are {}", signing.summary()));
+    }
+    let request_signing = CheckLine {
+        ok: signing.ok(),
+        what: "Signed AuthnRequests".to_owned(),
+        detail: signing.summary(),
+    };
+    let assignment = crate::apps::assigned_through(store, &app.id, &user.id)
+        .await?
+        .describe(sso_app.assignment_required);
     if !user.enabled {
         warnings.push(format!(
             "{} is disabled: sign-in would be refused",
@@ -305,5 +324,7 @@ pub async fn preview(
         check,
         problems,
         warnings,
+        assignment,
+        request_signing,
     })
 }

@@ -399,28 +399,70 @@ pub async fn launch(
     proceed(&ctx, &cache, &headers, &app, v).await
 }
 
-/// `?appid=` of the metadata URL.
+/// `?appid=` of the metadata URL, and `?download` to save it as a file.
 #[derive(Debug, Deserialize)]
 pub struct MetadataQuery {
     /// The application's id.
     pub appid: Option<String>,
+    /// Present (any value): answer as a file to save.
+    pub download: Option<String>,
 }
 
-/// `GET /{tenant}/federationmetadata/2007-06/federationmetadata.xml?appid=…`.
+/// The SAML metadata media type (RFC 7580's `application/samlmetadata+xml`): what
+/// browsers save as a file.
+const SAML_METADATA_TYPE: &str = "application/samlmetadata+xml";
+
+/// How the metadata is answered: (Content-Type, Content-Disposition). A browser opening
+/// the App Federation Metadata URL sees the XML (`text/xml`, inline); `?download` saves
+/// it as a file; a client asking for the SAML metadata type by `Accept` gets it.
+fn metadata_headers(download: bool, accept: &str, app_name: &str) -> (&'static str, String) {
+    if download {
+        let file: String = app_name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let file = if file.is_empty() { "app".into() } else { file };
+        return (
+            "application/samlmetadata+xml; charset=utf-8",
+            format!("attachment; filename=\"{file}.xml\""),
+        );
+    }
+    let asks_saml_type = accept
+        .split(',')
+        .filter_map(|m| m.split(';').next())
+        .any(|m| m.trim().eq_ignore_ascii_case(SAML_METADATA_TYPE));
+    if asks_saml_type {
+        (
+            "application/samlmetadata+xml; charset=utf-8",
+            "inline".into(),
+        )
+    } else {
+        ("text/xml; charset=utf-8", "inline".into())
+    }
+}
+
+/// `GET /{tenant}/federationmetadata/2007-06/federationmetadata.xml?appid=…[&download]`.
 pub async fn federation_metadata(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     Query(q): Query<MetadataQuery>,
     ip: ClientIp,
+    headers: HeaderMap,
 ) -> Page {
     let ctx = Ctx::new(&state, ip);
     let cache = state.cache().get();
     check_tenant(&cache, &tenant).map_err(|e| PageFailure::unlogged(e, &ctx.corr))?;
-    let Some(xml) = q
+    let Some((xml, name)) = q
         .appid
         .as_deref()
         .and_then(|id| cache.by_id(id))
-        .and_then(|a| a.metadata_xml.clone())
+        .and_then(|a| a.metadata_xml.clone().map(|x| (x, a.name.clone())))
     else {
         let e = SsoError::new(
             ErrorCode::AppNotFound,
@@ -428,10 +470,53 @@ pub async fn federation_metadata(
         );
         return Err(PageFailure::unlogged(e, &ctx.corr));
     };
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (content_type, disposition) = metadata_headers(q.download.is_some(), accept, &name);
     let mut r = xml.to_string().into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/samlmetadata+xml; charset=utf-8"),
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
     Ok(r)
+}
+
+#[cfg(test)]
+mod metadata_tests {
+    use super::metadata_headers;
+
+    #[test]
+    fn metadata_is_shown_inline_unless_downloaded_or_asked_for() {
+        assert_eq!(
+            metadata_headers(
+                false,
+                "text/html,application/xhtml+xml,*/*;q=0.8",
+                "Convene"
+            ),
+            ("text/xml; charset=utf-8", "inline".to_owned())
+        );
+        assert_eq!(
+            metadata_headers(false, "", "Convene"),
+            ("text/xml; charset=utf-8", "inline".to_owned())
+        );
+        assert_eq!(
+            metadata_headers(false, "Application/SAMLmetadata+xml; q=1, */*", "Convene").0,
+            "application/samlmetadata+xml; charset=utf-8"
+        );
+        assert_eq!(
+            metadata_headers(true, "", "Cisco Webex (acme)"),
+            (
+                "application/samlmetadata+xml; charset=utf-8",
+                "attachment; filename=\"Cisco_Webex__acme_.xml\"".to_owned()
+            )
+        );
+    }
 }

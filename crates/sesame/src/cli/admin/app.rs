@@ -336,6 +336,9 @@ fn apply_saml(app: &mut App, a: SamlArgs) -> Result<()> {
                 String::new()
             }
         );
+        if let Some(w) = applied.warning() {
+            eprintln!("sesame: warning: Require signed AuthnRequests is off: {w}");
+        }
     }
     if !a.identifiers.is_empty() {
         cfg.identifiers = a

@@ -360,12 +360,14 @@ async fn upload_metadata(
         other => other.into(),
     })?;
     let Json(d) = save(&caller, &state, "app.saml.metadata", &before, app).await?;
+    let warning = applied.warning().map(str::to_owned);
     Ok(Json(MetadataApplied {
         entity_id: applied.entity_id,
         reply_urls: applied.reply_urls,
         logout_url: applied.logout_url,
         certificates: applied.certificates,
         authn_requests_signed: applied.authn_requests_signed,
+        warning,
         saml: d.saml,
     }))
 }

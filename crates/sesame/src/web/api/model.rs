@@ -562,8 +562,13 @@ pub struct MetadataApplied {
     pub logout_url: bool,
     /// SP signing certificates taken.
     pub certificates: usize,
-    /// The SP signs its AuthnRequests (so signatures are now required).
+    /// The SP says it signs its AuthnRequests (signatures are then required when a
+    /// certificate to check them is known).
     pub authn_requests_signed: bool,
+    /// Set when the SP says it signs its AuthnRequests but no signing certificate is
+    /// known: "Require signed AuthnRequests" is left off, and this says what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     /// The Basic SAML Configuration now.
     pub saml: SamlDto,
 }

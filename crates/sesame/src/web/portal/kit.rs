@@ -76,6 +76,12 @@ pub(crate) fn redirect_ok(state: &AppState, to: &str, text: &str) -> Response {
     redirect_flash(state, to, "ok", text)
 }
 
+/// 303 to `to` with a warning (done, but needing attention) shown at the top of the
+/// next page.
+pub(crate) fn redirect_warn(state: &AppState, to: &str, text: &str) -> Response {
+    redirect_flash(state, to, "warn", text)
+}
+
 /// 303 to `to` with an error message shown at the top of the next page.
 pub(crate) fn redirect_error(state: &AppState, to: &str, text: &str) -> Response {
     redirect_flash(state, to, "error", text)
@@ -106,6 +112,7 @@ fn take_flash(headers: &HeaderMap) -> Option<Flash> {
         .collect::<String>();
     match kind {
         "ok" => Flash::ok(text),
+        "warn" => Flash::warn(text),
         "error" => Flash::error(text),
         _ => None,
     }

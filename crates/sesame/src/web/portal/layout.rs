@@ -35,7 +35,7 @@ impl Crumb {
     }
 }
 
-/// A message shown at the top of a page (`kind`: `ok` or `error`).
+/// A message shown at the top of a page (`kind`: `ok`, `warn` or `error`).
 pub(crate) struct Flash {
     pub kind: &'static str,
     pub text: String,
@@ -45,6 +45,14 @@ impl Flash {
     pub(crate) fn ok(text: impl Into<String>) -> Option<Flash> {
         Some(Flash {
             kind: "ok",
+            text: text.into(),
+        })
+    }
+
+    /// Done, but something needs the administrator's attention.
+    pub(crate) fn warn(text: impl Into<String>) -> Option<Flash> {
+        Some(Flash {
+            kind: "warn",
             text: text.into(),
         })
     }

@@ -156,6 +156,7 @@ struct CardBody<'a> {
     modes: String,
     urls: Vec<UrlLine>,
     required_claims: Vec<String>,
+    steps: Vec<super::steps::Step>,
 }
 
 fn card_body(
@@ -215,6 +216,7 @@ fn card_body_with(
             .collect::<Vec<_>>()
             .join(", "),
         urls,
+        steps: super::steps::steps(&t.instructions),
         required_claims: t
             .claims
             .iter()
@@ -329,26 +331,30 @@ pub(super) async fn add(
     // "Upload metadata file" on the card (templates whose vendor exports SP metadata):
     // it fills the Identifier, Reply URL(s), Logout URL and the SP's certificate.
     let metadata = f.raw("metadata");
+    let mut metadata_warning = None;
     if t.metadata_upload && !metadata.trim().is_empty() {
-        if let Err(e) = crate::apps::apply_sp_metadata(&mut new.saml, metadata) {
-            let text = format!("{e} (SESAME910008)");
-            let body = card_body_with(
-                &si,
-                t,
-                &name,
-                &text,
-                None,
-                &f,
-                crate::apps::config::field::SP_METADATA,
-            );
-            return Ok(card_page(
-                &state,
-                &si,
-                t,
-                &body,
-                Flash::error(format!("{} was not added: {text}", t.name)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ));
+        match crate::apps::apply_sp_metadata(&mut new.saml, metadata) {
+            Ok(a) => metadata_warning = a.warning(),
+            Err(e) => {
+                let text = format!("{e} (SESAME910008)");
+                let body = card_body_with(
+                    &si,
+                    t,
+                    &name,
+                    &text,
+                    None,
+                    &f,
+                    crate::apps::config::field::SP_METADATA,
+                );
+                return Ok(card_page(
+                    &state,
+                    &si,
+                    t,
+                    &body,
+                    Flash::error(format!("{} was not added: {text}", t.name)),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ));
+            }
         }
     }
     for (name, slot) in [
@@ -385,9 +391,17 @@ pub(super) async fn add(
         Change::new("app.create", "app", &app.id, &app.name).after(&app),
     )
     .await;
+    let to = format!("/admin/apps/{}", app.id);
+    if let Some(w) = metadata_warning {
+        return Ok(kit::redirect_warn(
+            &state,
+            &to,
+            &format!("Application added. Require signed AuthnRequests is off: {w}."),
+        ));
+    }
     Ok(kit::redirect_ok(
         &state,
-        &format!("/admin/apps/{}", app.id),
+        &to,
         "Application added. Set up single sign-on next: Single sign-on → SAML.",
     ))
 }

@@ -4,7 +4,8 @@
 //! app cards ([`gallery`]), "Create your own application" ([`custom`]); the application
 //! page with its blades: Overview and
 //! Properties ([`props`]), Users and groups ([`users`]), Single sign-on ([`saml`],
-//! [`claims`], [`certs`], [`test`]). Logos are served and sanitised by [`logo`].
+//! [`claims`], [`certs`], [`test`]). Logos are served and sanitised by [`logo`]; a gallery
+//! application's set-up steps are rendered by [`steps`].
 //!
 //! Every handler: CSRF first (POST), then the role ([`Permission::ManageApps`]), then the
 //! input; it calls one domain function of `crate::apps` / `crate::gallery`, records the
@@ -20,6 +21,7 @@ mod list;
 mod logo;
 mod props;
 mod saml;
+mod steps;
 mod test;
 mod users;
 

@@ -81,9 +81,16 @@ struct ClaimLine {
 struct SetupBody<'a> {
     app: &'a App,
     configured: bool,
-    /// (value, note such as "(default)"): the note stays outside the copyable value.
+    /// (value, note such as "(default Reply URL; index 1)"): the note stays outside the
+    /// copyable value.
     identifiers: Vec<(String, String)>,
     reply_urls: Vec<(String, String)>,
+    /// Notes of the Sign on URL and the Logout URL ("(gallery default)" or empty).
+    sign_on_note: String,
+    logout_note: String,
+    /// Signed AuthnRequests: the state, and whether any request can pass.
+    request_signing: String,
+    request_signing_ok: bool,
     nameid: String,
     claims: Vec<ClaimLine>,
     cert_status: String,
@@ -94,7 +101,7 @@ struct SetupBody<'a> {
     login_url: String,
     idp_identifier: String,
     logout_url: String,
-    instructions: String,
+    steps: Vec<super::steps::Step>,
     template_name: String,
     sign_mode: String,
     signing_alg: String,
@@ -139,6 +146,9 @@ pub(super) async fn setup(
         .map(|n| format!("{} ({})", n.source, n.format))
         .unwrap_or_else(|_| app.saml.nameid_source.clone());
     let t = template_of(&app);
+    let several_ids = app.saml.identifiers.len() > 1;
+    let several_replies = app.saml.reply_urls.len() > 1;
+    let signing = app.saml.request_signing();
     let body = render(&SetupBody {
         configured: super::frame::sso_configured(&app),
         identifiers: app
@@ -146,10 +156,14 @@ pub(super) async fn setup(
             .identifiers
             .iter()
             .map(|i| {
-                (
-                    i.value.clone(),
-                    if i.is_default { "(default)" } else { "" }.to_owned(),
-                )
+                let note = value_note(ValueNote {
+                    value: &i.value,
+                    default_of_several: (i.is_default && several_ids)
+                        .then_some("default Identifier"),
+                    index: None,
+                    gallery: t.map(|t| &t.identifier),
+                });
+                (i.value.clone(), note)
             })
             .collect(),
         reply_urls: app
@@ -157,14 +171,26 @@ pub(super) async fn setup(
             .reply_urls
             .iter()
             .map(|r| {
-                let index = r.index.map(|i| format!("(index {i})")).unwrap_or_default();
-                let default = if r.is_default { "(default)" } else { "" };
-                (
-                    r.url.clone(),
-                    format!("{index} {default}").trim().to_owned(),
-                )
+                let note = value_note(ValueNote {
+                    value: &r.url,
+                    default_of_several: (r.is_default && several_replies)
+                        .then_some("default Reply URL"),
+                    index: r.index,
+                    gallery: t.map(|t| &t.reply_url),
+                });
+                (r.url.clone(), note)
             })
             .collect(),
+        sign_on_note: optional_note(
+            app.saml.sign_on_url.as_deref(),
+            t.and_then(|t| t.sign_on_url.as_ref()),
+        ),
+        logout_note: optional_note(
+            app.saml.logout_url.as_deref(),
+            t.and_then(|t| t.logout_url.as_ref()),
+        ),
+        request_signing: signing.summary(),
+        request_signing_ok: signing.ok(),
         nameid,
         claims,
         cert_status: if active.is_some() {
@@ -183,7 +209,9 @@ pub(super) async fn setup(
         login_url: tenant.login_url(),
         idp_identifier: tenant.idp_identifier(),
         logout_url: tenant.logout_url(),
-        instructions: t.map(|t| t.instructions.clone()).unwrap_or_default(),
+        steps: t
+            .map(|t| super::steps::steps(&t.instructions))
+            .unwrap_or_default(),
         template_name: t.map(|t| t.name.clone()).unwrap_or_default(),
         sign_mode: sign_mode_label(app.saml.sign_mode).into(),
         signing_alg: alg_label(app.saml.signing_alg).into(),
@@ -206,6 +234,56 @@ pub(super) async fn setup(
         &body,
         StatusCode::OK,
     ))
+}
+
+/// What the summary card says next to an Identifier or a Reply URL.
+struct ValueNote<'a> {
+    value: &'a str,
+    /// "default Reply URL" when it is the default of several.
+    default_of_several: Option<&'static str>,
+    index: Option<u16>,
+    /// The gallery template's field, for an application from the gallery.
+    gallery: Option<&'a UrlField>,
+}
+
+/// Where a value the summary card shows came from: "gallery default" only when it is the
+/// gallery template's own value, never for one the administrator typed.
+fn gallery_note(value: &str, gallery: Option<&UrlField>) -> Option<&'static str> {
+    let g = gallery?;
+    if g.fixed() == Some(value) {
+        Some("fixed by the gallery")
+    } else if g.prefill() == Some(value) {
+        Some("gallery default")
+    } else {
+        None
+    }
+}
+
+/// "(default Reply URL; index 1; gallery default)", or empty.
+fn value_note(n: ValueNote<'_>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(d) = n.default_of_several {
+        parts.push(d.to_owned());
+    }
+    if let Some(i) = n.index {
+        parts.push(format!("index {i}"));
+    }
+    if let Some(g) = gallery_note(n.value, n.gallery) {
+        parts.push(g.to_owned());
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("({})", parts.join("; "))
+    }
+}
+
+/// The note of an optional URL (Sign on URL, Logout URL).
+fn optional_note(value: Option<&str>, gallery: Option<&UrlField>) -> String {
+    value
+        .and_then(|v| gallery_note(v, gallery))
+        .map(|g| format!("({g})"))
+        .unwrap_or_default()
 }
 
 /// The seeds' words for a signing option.
@@ -649,7 +727,7 @@ pub(super) async fn metadata_upload(
             if a.certificates > 0 {
                 what.push(format!("{} SP signing certificate(s)", a.certificates));
             }
-            if a.authn_requests_signed {
+            if a.authn_requests_signed && !a.signing_certificate_missing {
                 what.push("signed requests required (the application signs them)".into());
             }
             let form = BasicForm {
@@ -657,15 +735,22 @@ pub(super) async fn metadata_upload(
                 reply_index_text: vec![],
                 extra_rows: 1,
             };
+            let filled = format!(
+                "Filled from the metadata file: {}. Check the values, then Save.",
+                what.join(", ")
+            );
+            let flash = match a.warning() {
+                Some(w) => Flash::warn(format!(
+                    "{filled} Require signed AuthnRequests is off: {w}."
+                )),
+                None => Flash::ok(filled),
+            };
             Ok(basic_page(
                 &state,
                 &si,
                 &app,
                 &form,
-                Flash::ok(format!(
-                    "Filled from the metadata file: {}. Check the values, then Save.",
-                    what.join(", ")
-                )),
+                flash,
                 None,
                 ("", ""),
                 StatusCode::OK,

@@ -1,8 +1,10 @@
 //! (5) Test single sign-on: "Test this application" — sign in as yourself (the launch
 //! URL: SP-initiated through the Sign on URL when it has one, else IdP-initiated to the
 //! default Reply URL), or preview the token a chosen user would receive: the Assertion,
-//! pretty-printed, and the check against what the gallery template's vendor expects.
-//! The same steps as `sesame app preview`, on the server's own configuration snapshot.
+//! pretty-printed, how the user is assigned, and the checklist: request signatures, and
+//! what the gallery template's vendor expects. A vendor that documents SP-initiated
+//! sign-in only is named next to the IdP-initiated test. The same steps as `sesame app
+//! preview`, on the server's own configuration snapshot.
 
 use super::frame::{app_or_404, app_page, Blade};
 use crate::apps::App;
@@ -28,7 +30,10 @@ struct Preview {
     attributes: Vec<AttrLine>,
     xml: String,
     warnings: Vec<String>,
+    assignment: String,
+    request_signing: CheckLine,
     checks: Vec<CheckLine>,
+    /// The gallery application's display name; empty for a custom application.
     checked_against: String,
     problems: usize,
 }
@@ -39,6 +44,9 @@ struct TestBody<'a> {
     app: &'a App,
     launch_url: String,
     sp_initiated: bool,
+    /// Set when the gallery entry documents SP-initiated sign-in only: what to tell the
+    /// administrator next to an IdP-initiated test.
+    sp_only_warning: String,
     self_warning: String,
     user: String,
     users: Vec<(String, String)>,
@@ -82,10 +90,30 @@ async fn preview(state: &AppState, app: &App, upn: &str) -> Result<Preview, Stri
             .collect(),
         xml,
         warnings: p.warnings,
+        assignment: p.assignment,
+        request_signing: p.request_signing,
         checks: p.check,
-        checked_against: p.template.unwrap_or_default(),
+        checked_against: p
+            .gallery_id
+            .as_deref()
+            .and_then(crate::gallery::template)
+            .map(|t| t.name.clone())
+            .unwrap_or_default(),
         problems: p.problems,
     })
+}
+
+/// "Imagen documents SP-initiated sign-in only; …" when the app's gallery entry does not
+/// list IdP-initiated sign-in; empty otherwise.
+fn sp_only_warning(app: &App) -> String {
+    use crate::gallery::SsoMode;
+    match app.gallery_id.as_deref().and_then(crate::gallery::template) {
+        Some(t) if !t.supports(SsoMode::IdpInitiated) => format!(
+            "{} documents SP-initiated sign-in only; an IdP-initiated response may be refused by it.",
+            t.name
+        ),
+        _ => String::new(),
+    }
 }
 
 /// `GET /admin/apps/{id}/sso/test[?user=UPN]`.
@@ -154,6 +182,7 @@ pub(super) async fn page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let body = render(&TestBody {
+        sp_only_warning: sp_only_warning(&app),
         sp_initiated: app.saml.sign_on_url.is_some(),
         app: &app,
         launch_url,
