@@ -18,6 +18,7 @@ mod claims;
 mod cli;
 mod durability;
 mod gallery_seeds;
+mod mfa_totp;
 mod multinode;
 mod operations;
 mod portal_apps;
