@@ -342,3 +342,44 @@ async fn rename_and_remove() {
     assert!(audit.iter().any(|a| a.action == "user.method.delete"));
     assert!(audit.iter().all(|a| !a.after_json.contains("secret")));
 }
+
+#[tokio::test]
+async fn ten_failures_from_one_address_lock_it_for_every_user() {
+    let t = test_store().await;
+    let (s, mk) = (&t.store, master());
+    let mut users = Vec::new();
+    for upn in ["h1@example.com", "h2@example.com", "h3@example.com"] {
+        let u = user(s, upn).await;
+        let codes = regenerate_recovery(s, &mk, &u, Proof::default(), at(NOW), by(&Actor::System))
+            .await
+            .unwrap();
+        users.push((u, codes));
+    }
+    let wrong = rec("ABCDE-23456");
+    for i in 0..LOCK_AFTER {
+        let (u, _) = &users[usize::from(i >= LOCK_AFTER / 2)];
+        let r = verify_existing(s, &mk, &u.id, wrong, at(NOW)).await;
+        if i + 1 < LOCK_AFTER {
+            assert!(
+                matches!(r, Err(MethodError::WrongCode)),
+                "attempt {i}: {r:?}"
+            );
+        } else {
+            assert!(matches!(r, Err(MethodError::Locked { .. })), "{r:?}");
+        }
+    }
+    // A third user from the same address is refused, right code or not; from another
+    // address the right code passes.
+    let (u3, codes3) = &users[2];
+    assert!(matches!(
+        verify_existing(s, &mk, &u3.id, rec(&codes3[0]), at(NOW)).await,
+        Err(MethodError::Locked { .. })
+    ));
+    let elsewhere = Attempt {
+        ip: IpAddr::from([198, 51, 100, 1]),
+        now: NOW,
+    };
+    verify_existing(s, &mk, &u3.id, rec(&codes3[0]), elsewhere)
+        .await
+        .unwrap();
+}
