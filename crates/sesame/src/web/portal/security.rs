@@ -723,3 +723,42 @@ async fn verify(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_your_identity_returns_to_security_info_only() {
+        assert_eq!(
+            safe_return("/myapps/security-info/add"),
+            "/myapps/security-info/add"
+        );
+        assert_eq!(
+            safe_return("/myapps/security-info/methods/x/remove"),
+            "/myapps/security-info/methods/x/remove"
+        );
+        for bad in [
+            "",
+            "/admin",
+            "https://evil.example/myapps/security-info",
+            "//evil.example/myapps/security-info",
+            "/myapps/security-info/verify?next=/admin",
+            "/myapps/security-info\\@evil",
+        ] {
+            assert_eq!(safe_return(bad), HOME, "{bad}");
+        }
+    }
+
+    #[test]
+    fn refusals_show_their_code() {
+        assert_eq!(
+            shown(MethodError::Replayed).unwrap(),
+            "SESAME900102: This code was already used; wait for the next code of your app."
+        );
+        assert!(shown(MethodError::Store(crate::store::StoreError::NotFound(
+            "x".into()
+        )))
+        .is_err());
+    }
+}
