@@ -13,8 +13,9 @@
 //!
 //! 1. the floor: `clock`, `ids`, `config`, `xmlfmt`, then `model` (the records);
 //! 2. `store`, which knows only the floor;
-//! 3. the use cases: `directory`, `tenant`, `admin`, `gallery`, `apps`, and
-//!    `authentication` (how a person proves who they are);
+//! 3. the use cases: `directory`, `tenant`, `admin`, `gallery`, `apps`,
+//!    `authentication` (how a person proves who they are) and `methods` (a user's
+//!    authentication methods);
 //! 4. `sso`, the protocol flows (the sign-in use case in `sso::flow`);
 //! 5. `web` and `cli`, the edges, which may use anything.
 
@@ -40,10 +41,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("gallery", &[]),
     ("apps", &["gallery", "tenant", "directory", "store"]),
     ("authentication", &["directory", "store"]),
+    (
+        "methods",
+        &["authentication", "admin", "tenant", "directory", "store"],
+    ),
     // The protocol flows.
     (
         "sso",
         &[
+            "methods",
             "authentication",
             "apps",
             "gallery",
@@ -57,6 +63,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "web",
         &[
             "sso",
+            "methods",
             "authentication",
             "apps",
             "gallery",
@@ -71,6 +78,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "web",
             "sso",
+            "methods",
             "authentication",
             "apps",
             "gallery",
@@ -106,6 +114,7 @@ const ACYCLIC_FILES: &[&str] = &[
     "gallery",
     "apps",
     "authentication",
+    "methods",
     "sso",
     "web",
 ];

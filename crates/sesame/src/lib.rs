@@ -26,6 +26,7 @@ pub mod gallery;
 pub mod ids;
 #[cfg(test)]
 mod layering;
+pub mod methods;
 pub mod model;
 pub mod sso;
 pub mod store;

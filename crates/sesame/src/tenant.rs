@@ -390,6 +390,49 @@ impl MasterKey {
         Ok(out)
     }
 
+    /// Encrypts `plaintext` bound to `context` (its additional authenticated data): the
+    /// value opens only with [`MasterKey::open_in`] and the same context, so a sealed
+    /// secret cannot be moved to another kind of field or another owner.
+    pub fn seal_in(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, TenantError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        aws_lc_rs::rand::fill(&mut nonce)
+            .map_err(|_| TenantError::MasterKey("the system random generator failed".into()))?;
+        let mut buf = plaintext.to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context),
+                &mut buf,
+            )
+            .map_err(|_| TenantError::MasterKey("encryption failed".into()))?;
+        let mut out = Vec::with_capacity(NONCE_LEN + buf.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&buf);
+        Ok(out)
+    }
+
+    /// Decrypts a value made by [`MasterKey::seal_in`] with the same `context`.
+    pub fn open_in(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, TenantError> {
+        let wrong = || {
+            TenantError::MasterKey(
+                "cannot decrypt a stored secret: this is not the master key that encrypted it, \
+                 or the value was altered"
+                    .into(),
+            )
+        };
+        if sealed.len() < NONCE_LEN + AES_256_GCM.tag_len() {
+            return Err(wrong());
+        }
+        let (nonce, ct) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| wrong())?;
+        let mut buf = ct.to_vec();
+        let pt = self
+            .key
+            .open_in_place(nonce, Aad::from(context), &mut buf)
+            .map_err(|_| wrong())?;
+        Ok(pt.to_vec())
+    }
+
     /// Decrypts a value made by [`MasterKey::seal`]. Fails when the value was sealed with
     /// another master key or altered.
     pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, TenantError> {

@@ -20,6 +20,7 @@ mod cli;
 mod directory_pages;
 mod durability;
 mod gallery_seeds;
+mod mfa_totp;
 mod multinode;
 mod operations;
 mod portal_apps;

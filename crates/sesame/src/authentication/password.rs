@@ -66,8 +66,8 @@ fn name(upn: &str) -> String {
 }
 
 /// The address as counted: an IPv4 address, or the /64 of an IPv6 one (one subscriber's
-/// usual allocation).
-fn address(ip: IpAddr) -> String {
+/// usual allocation). The second factor's throttle (`crate::methods`) counts the same way.
+pub fn address(ip: IpAddr) -> String {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => v4.to_string(),

@@ -1,16 +1,18 @@
 //! The records of the domain, below the store: applications and their SAML
-//! configuration, assignments, users and groups, stored certificates, claims and the
-//! tenant. Data types with pure methods over their own values (parsing, formatting,
-//! accessors); no store, no I/O. Every other module may use them; of the crate they may
+//! configuration, assignments, users and groups, stored certificates, claims, the
+//! tenant and users' authentication methods. Data types with pure methods over their own
+//! values (parsing, formatting, accessors); no store, no I/O. Every other module may use them; of the crate they may
 //! use only `crate::ids` and `crate::clock` (see `layering.rs`).
 
 pub mod app;
 pub mod cert;
 pub mod claims;
 pub mod directory;
+pub mod methods;
 pub mod tenant;
 
 pub use app::{App, Assignment, Identifier, NewApp, ReplyUrl, SamlConfig, SignMode, SigningAlg};
 pub use cert::StoredCertificate;
 pub use directory::{AddMember, Group, MemberKind, MemberRef, NewUser, User};
+pub use methods::{AuthMethod, MethodKind, PendingMethod};
 pub use tenant::Tenant;

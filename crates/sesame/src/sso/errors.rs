@@ -136,6 +136,30 @@ codes! {
     RelayStateTooLong = "SESAME900020", "RelayState too long",
         "The request's RelayState is longer than Sesame accepts (2048 bytes). SAML itself allows 80 bytes; applications that keep a return URL in it stay well below 2 KiB.",
         "Configure the application to send a shorter RelayState (a key to its own state rather than the state itself), or start the sign-in again from the application.";
+    CodeMalformed = "SESAME900100", "Code of the wrong form",
+        "The code typed is not a code at all: an authenticator app's code is 6 digits, a recovery code 10 letters and digits (like ABCDE-23456).",
+        "Type the 6 digits your authenticator app shows now (spaces are ignored), or one of your recovery codes. A malformed code is not counted as a wrong guess.";
+    CodeIncorrect = "SESAME900101", "Wrong code",
+        "The code is not the current code of any of the user's authenticator apps (Sesame accepts the code of the current 30-second step and of the steps just before and after it), or it is not one of the user's unused recovery codes. Each wrong code counts towards the second-factor lock.",
+        "Type the code your app shows now. If codes keep failing, check that the clock of the phone or computer running the app is set automatically (codes depend on the time). A recovery code works once only.";
+    CodeReplayed = "SESAME900102", "Code already used",
+        "This code (or a later one of the same app) was already accepted: each code is accepted once only, so a code seen by someone else cannot be used again.",
+        "Wait for the next code of your app (a new one every 30 seconds) and type it.";
+    SecondFactorLocked = "SESAME900103", "Too many wrong codes",
+        "Ten codes in a row were wrong for this user, or from this network address: codes are refused for 15 minutes. Only the second factor is locked: the password is not.",
+        "Wait the time shown and try again. If someone else was guessing, change your password. An administrator can list and delete the user's methods (`sesame user methods UPN`, or Users → user → Authentication methods in the portal).";
+    RegistrationExpired = "SESAME900104", "Registration expired",
+        "The registration of the authenticator app was begun more than 10 minutes ago, was already completed, or belongs to another session's user.",
+        "Start again from Security info: Add sign-in method → Authenticator app, scan the new QR code and type the first code within 10 minutes.";
+    MethodProofRequired = "SESAME900105", "Code from an existing method required",
+        "Adding or removing an authentication method needs a code from one of the methods the user already has: an authenticator app's current code, or one of the recovery codes.",
+        "Type a code from your authenticator app, or one of your recovery codes. Without either, ask an administrator to delete your methods (`sesame user methods UPN --delete ID`); then register again.";
+    MethodNotFound = "SESAME900106", "Authentication method not found",
+        "The user has no authentication method with this id (it may have been removed meanwhile).",
+        "Open Security info again (or `sesame user methods UPN`) for the current list.";
+    MethodNameInvalid = "SESAME900107", "Method name not accepted",
+        "The name of an authentication method must be 1 to 64 characters, without control characters.",
+        "Give a short name, like \"Work phone\".";
     InternalError = "SESAME50000", "Internal error",
         "Sesame could not complete the request because of an internal error.",
         "Try again; if it persists, give the administrator the correlation id below: the server log has the details.";
@@ -213,6 +237,26 @@ impl From<&Refused> for SsoError {
             Refused::Disabled(_) => SsoError::new(ErrorCode::UserDisabled, r.to_string()),
             Refused::Store(e) => SsoError::internal(e),
         }
+    }
+}
+
+impl From<&crate::methods::MethodError> for SsoError {
+    /// The error shown when a method operation is refused.
+    fn from(e: &crate::methods::MethodError) -> Self {
+        use crate::methods::MethodError as M;
+        let code = match e {
+            M::BadCode(_) => ErrorCode::CodeMalformed,
+            M::WrongCode => ErrorCode::CodeIncorrect,
+            M::Replayed => ErrorCode::CodeReplayed,
+            M::Locked { .. } => ErrorCode::SecondFactorLocked,
+            M::RegistrationExpired => ErrorCode::RegistrationExpired,
+            M::NotFound => ErrorCode::MethodNotFound,
+            M::ProofRequired => ErrorCode::MethodProofRequired,
+            M::InvalidName(_) => ErrorCode::MethodNameInvalid,
+            M::Key(k) => return SsoError::internal(k),
+            M::Store(s) => return SsoError::internal(s),
+        };
+        SsoError::new(code, e.to_string())
     }
 }
 

@@ -27,6 +27,7 @@ mod certs;
 mod claims;
 mod groups;
 mod logos;
+mod methods;
 mod tenant;
 mod tokens;
 mod users;

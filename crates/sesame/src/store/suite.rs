@@ -409,3 +409,95 @@ async fn unreachable_database_is_named_without_its_password() {
     );
     assert!(!msg.contains("hunter2"), "{msg}");
 }
+
+#[tokio::test]
+async fn authentication_methods_single_use_and_cascade() {
+    use crate::model::{AuthMethod, MethodKind, PendingMethod};
+    let t = test_store().await;
+    let s = &t.store;
+    let u = s
+        .create_user(
+            &NewUser {
+                upn: "mfa@example.com".into(),
+                ..NewUser::default()
+            },
+            100,
+        )
+        .await
+        .unwrap();
+    let m = AuthMethod {
+        id: "m1".into(),
+        user_id: u.id.clone(),
+        kind: MethodKind::Totp,
+        name: "Phone".into(),
+        secret_sealed: vec![0, 1, 2, 255],
+        last_step: 10,
+        created_at: 100,
+        last_used_at: 100,
+    };
+    // A pending registration is confirmed once, and not after it expires.
+    let p = PendingMethod {
+        id: "p1".into(),
+        user_id: u.id.clone(),
+        kind: MethodKind::Totp,
+        secret_sealed: vec![0, 1, 2, 255],
+        created_at: 100,
+        expires_at: 700,
+    };
+    s.pending_method_insert(&p).await.unwrap();
+    assert_eq!(
+        s.pending_method(&u.id, "p1", 100).await.unwrap(),
+        Some(p.clone())
+    );
+    assert_eq!(s.pending_method("other", "p1", 100).await.unwrap(), None);
+    assert_eq!(s.pending_method(&u.id, "p1", 700).await.unwrap(), None);
+    assert!(!s.pending_method_confirm("p1", &m, 700).await.unwrap());
+    assert!(s.pending_method_confirm("p1", &m, 200).await.unwrap());
+    assert!(!s.pending_method_confirm("p1", &m, 200).await.unwrap());
+    assert_eq!(s.methods_of_user(&u.id).await.unwrap(), vec![m.clone()]);
+    // Steps: only a later one wins.
+    assert!(!s.method_accept_step("m1", 10, 300).await.unwrap());
+    assert!(s.method_accept_step("m1", 11, 300).await.unwrap());
+    assert!(!s.method_accept_step("m1", 11, 300).await.unwrap());
+    let got = s.method_of_user(&u.id, "m1").await.unwrap().unwrap();
+    assert_eq!((got.last_step, got.last_used_at), (11, 300));
+    assert!(s.method_rename(&u.id, "m1", "Tablet").await.unwrap());
+    assert!(!s.method_rename("other", "m1", "x").await.unwrap());
+    // Recovery codes: a set replaces the previous one; each code is used once.
+    let r = |id: &str| AuthMethod {
+        id: id.into(),
+        kind: MethodKind::Recovery,
+        name: "Recovery codes".into(),
+        secret_sealed: Vec::new(),
+        last_step: 0,
+        ..m.clone()
+    };
+    s.recovery_replace(&r("r1"), &["a".into(), "b".into()])
+        .await
+        .unwrap();
+    s.recovery_replace(&r("r2"), &["c".into(), "d".into()])
+        .await
+        .unwrap();
+    assert_eq!(s.recovery_unused("r1").await.unwrap(), Vec::<String>::new());
+    assert_eq!(s.recovery_unused("r2").await.unwrap(), vec!["c", "d"]);
+    assert!(s.recovery_use("r2", "c", 400).await.unwrap());
+    assert!(!s.recovery_use("r2", "c", 401).await.unwrap());
+    assert!(!s.recovery_use("r2", "a", 401).await.unwrap());
+    assert_eq!(s.recovery_unused("r2").await.unwrap(), vec!["d"]);
+    let all = s.methods_of_user(&u.id).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1].last_used_at, 400);
+    // Deleting a method deletes its codes; deleting the user deletes its methods.
+    assert!(s.method_delete(&u.id, "m1").await.unwrap());
+    assert!(!s.method_delete(&u.id, "m1").await.unwrap());
+    s.pending_method_insert(&PendingMethod {
+        id: "p2".into(),
+        ..p.clone()
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.pending_methods_purge(700).await.unwrap(), 1);
+    assert!(s.delete_user(&u.id).await.unwrap());
+    assert!(s.methods_of_user(&u.id).await.unwrap().is_empty());
+    assert!(s.recovery_unused("r2").await.unwrap().is_empty());
+}

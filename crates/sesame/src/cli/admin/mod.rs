@@ -14,6 +14,7 @@ mod group;
 mod role;
 mod token;
 mod user;
+mod user_methods;
 
 pub use app::AppCommand;
 pub use audit::AuditArgs;

@@ -1,4 +1,4 @@
-//! `sesame user add|list|show|set|enable|disable|delete`.
+//! `sesame user add|list|show|set|enable|disable|delete|methods`.
 
 use super::{audited, out, read_password_stdin, Ctx};
 use anyhow::Result;
@@ -23,6 +23,9 @@ pub enum UserCommand {
     Disable(UpnArg),
     /// Delete a user with memberships, assignments and sessions.
     Delete(UpnArg),
+    /// List a user's authentication methods (authenticator apps, recovery codes), or
+    /// delete one (--delete ID).
+    Methods(super::user_methods::MethodsArgs),
 }
 
 /// A user given by UPN.
@@ -181,6 +184,7 @@ pub(super) async fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
         UserCommand::Enable(a) => set_enabled(ctx, &a.upn, true).await,
         UserCommand::Disable(a) => set_enabled(ctx, &a.upn, false).await,
         UserCommand::Delete(a) => delete(ctx, a).await,
+        UserCommand::Methods(a) => super::user_methods::run(ctx, a).await,
     }
 }
 

@@ -11,7 +11,7 @@
 //!
 //! The areas, one module each: enterprise applications and the gallery (`apps`), users,
 //! groups and roles (`directory`), sign-in and audit logs and settings (`logs`), My Apps
-//! (`myapps`).
+//! (`myapps`) and its Security info, the user's own authentication methods (`security`).
 //!
 //! What the areas share, one module each, never importing the areas: who may see a page
 //! (`access`), the failure of a handler (`error`), the layout of a page (`layout`) and
@@ -25,6 +25,7 @@ mod kit;
 mod layout;
 mod logs;
 mod myapps;
+mod security;
 
 use super::http::correlation;
 use super::state::AppState;
@@ -48,6 +49,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(directory::routes())
         .merge(logs::routes())
         .merge(myapps::routes())
+        .merge(security::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
 }
 

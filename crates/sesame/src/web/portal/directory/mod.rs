@@ -8,6 +8,7 @@
 
 mod form;
 mod groups;
+mod methods;
 mod roles;
 mod users;
 
@@ -20,4 +21,5 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(roles::routes())
+        .merge(methods::routes())
 }

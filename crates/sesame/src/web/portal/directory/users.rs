@@ -343,6 +343,7 @@ struct UserBody<'a> {
     apps: Vec<AppRow>,
     roles: Vec<&'static str>,
     other_roles: Vec<&'static str>,
+    methods: Vec<super::methods::MethodRow>,
     form: ProfileForm,
     errors: FieldErrors,
 }
@@ -458,6 +459,7 @@ async fn user_page(
             .filter(|r| !held.contains(r))
             .map(|r| r.as_str())
             .collect(),
+        methods: super::methods::rows(state, &u.id).await?,
         form,
         errors,
     });

@@ -1,0 +1,101 @@
+//! `sesame user methods UPN [--delete ID]`: a user's authentication methods listed, or
+//! one deleted by an administrator (audit-logged, actor: the operating-system user).
+
+use super::{out, Ctx};
+use anyhow::Result;
+use clap::Args;
+use sesame::admin::Actor;
+use sesame::directory;
+use sesame::methods::{self, By, MethodError};
+
+/// `user methods`
+#[derive(Debug, Args)]
+pub struct MethodsArgs {
+    /// User principal name (case-insensitive).
+    #[arg(value_name = "UPN")]
+    upn: String,
+    /// Delete the method with this id (from the list) instead of listing.
+    #[arg(long, value_name = "ID")]
+    delete: Option<String>,
+}
+
+/// Dates as `sesame` prints them elsewhere: UTC, RFC 3339.
+fn when(t: i64) -> String {
+    if t == 0 {
+        return "never".into();
+    }
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// Runs `sesame user methods`.
+pub(super) async fn run(ctx: &Ctx, a: MethodsArgs) -> Result<()> {
+    let store = &ctx.store;
+    let u = directory::user_by_upn_required(store, &a.upn).await?;
+    if let Some(id) = a.delete {
+        let actor = Actor::cli();
+        let by = By {
+            actor: &actor,
+            correlation_id: "",
+        };
+        let m = match methods::admin_delete(store, &u, id.trim(), by).await {
+            Ok(m) => m,
+            Err(MethodError::NotFound) => anyhow::bail!(
+                "{} has no authentication method {id:?}: `sesame user methods {}` lists them",
+                u.upn,
+                u.upn
+            ),
+            Err(e) => return Err(e.into()),
+        };
+        if ctx.json {
+            return ctx.print_json(&serde_json::json!({ "deleted": m }));
+        }
+        return out(&format!(
+            "deleted {} {:?} ({}) of {}\n",
+            m.kind.label(),
+            m.name,
+            m.id,
+            u.upn
+        ));
+    }
+    let list = methods::list(store, &u.id).await?;
+    if ctx.json {
+        let mut rows = Vec::with_capacity(list.len());
+        for m in &list {
+            let mut v = serde_json::to_value(m)?;
+            if m.kind == sesame::model::MethodKind::Recovery {
+                if let Some(o) = v.as_object_mut() {
+                    o.insert(
+                        "codes_left".into(),
+                        methods::recovery_codes_left(store, &m.id).await?.into(),
+                    );
+                }
+            }
+            rows.push(v);
+        }
+        return ctx.print_json(&rows);
+    }
+    if list.is_empty() {
+        return out(&format!(
+            "{} has no authentication method besides the password\n",
+            u.upn
+        ));
+    }
+    let mut s = String::new();
+    for m in &list {
+        s.push_str(&format!(
+            "{}\t{}\t{}\tcreated {}\tlast used {}\n",
+            m.id,
+            m.kind.as_str(),
+            m.name,
+            when(m.created_at),
+            when(m.last_used_at)
+        ));
+    }
+    out(&s)
+}

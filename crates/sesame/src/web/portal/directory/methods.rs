@@ -1,0 +1,107 @@
+//! The **Authentication methods** section of a user's page (Users → user): the user's
+//! methods listed, and an administrator's **Delete** (for a user who lost their phone
+//! and their recovery codes). Listing needs `ReadDirectory`, deleting `ManageDirectory`;
+//! the deletion is audit-logged by `crate::methods`.
+
+use super::super::access::{check_csrf, require, Admin};
+use super::super::error::{PortalError, PortalResult};
+use super::super::kit::{self, Fields};
+use crate::admin::errors::AdminCode;
+use crate::admin::Permission;
+use crate::methods::{self, By, MethodError};
+use crate::model::MethodKind;
+use crate::web::http::correlation;
+use crate::web::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Form, Router};
+
+/// The routes of this section.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/admin/users/{id}/methods/{method}/delete", post(delete))
+}
+
+/// One method as the user's page lists it.
+pub(super) struct MethodRow {
+    pub id: String,
+    pub kind: &'static str,
+    pub name: String,
+    pub detail: String,
+    pub created: String,
+    pub last_used: String,
+}
+
+fn portal_error(e: MethodError) -> PortalError {
+    match e {
+        MethodError::Store(s) => s.into(),
+        MethodError::NotFound => PortalError::not_found(
+            "The user has no authentication method with this id: it may have been removed meanwhile.",
+        ),
+        other => PortalError::with_code(AdminCode::Internal, &other),
+    }
+}
+
+/// The methods of user `user_id`, oldest first.
+pub(super) async fn rows(state: &AppState, user_id: &str) -> PortalResult<Vec<MethodRow>> {
+    let store = state.store();
+    let list = methods::list(store, user_id).await.map_err(portal_error)?;
+    let mut out = Vec::with_capacity(list.len());
+    for m in list {
+        let detail = if m.kind == MethodKind::Recovery {
+            let left = methods::recovery_codes_left(store, &m.id)
+                .await
+                .map_err(portal_error)?;
+            format!("{left} of {} codes left", methods::recovery::COUNT)
+        } else {
+            String::new()
+        };
+        out.push(MethodRow {
+            id: m.id,
+            kind: m.kind.label(),
+            name: m.name,
+            detail,
+            created: kit::time_s(m.created_at),
+            last_used: if m.last_used_at == 0 {
+                "Never".into()
+            } else {
+                kit::time_s(m.last_used_at)
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// `POST /admin/users/{id}/methods/{method}/delete`.
+async fn delete(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path((id, method)): Path<(String, String)>,
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    check_csrf(&si, &headers, f.csrf())?;
+    require(&si, Permission::ManageDirectory)?;
+    let Some(u) = state.store().user_by_id(&id).await? else {
+        return Err(PortalError::not_found(
+            "No user has this object id: it may have been deleted. The Users list shows every user.",
+        ));
+    };
+    let corr = correlation(&headers);
+    let m = methods::admin_delete(
+        state.store(),
+        &u,
+        &method,
+        By {
+            actor: &si.principal.actor,
+            correlation_id: &corr,
+        },
+    )
+    .await
+    .map_err(portal_error)?;
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/users/{}#methods", u.id),
+        &format!("{} \"{}\" of {} deleted.", m.kind.label(), m.name, u.upn),
+    ))
+}
