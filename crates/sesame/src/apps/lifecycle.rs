@@ -44,6 +44,9 @@ fn validate_props(app: &App) -> Result<(), AppError> {
 async fn validate_app(store: &Store, app: &mut App) -> Result<(), AppError> {
     app.name = app.name.trim().to_owned();
     validate_props(app)?;
+    // A value still carrying a vendor document's placeholder (`<UID>`) is named as such
+    // before any URL rule refuses it less clearly.
+    super::readiness::check_placeholders(app)?;
     app.saml.normalize_and_validate()?;
     // A gallery app keeps fitting its template (fixed values, URL patterns).
     gallery::check_app(app)?;
