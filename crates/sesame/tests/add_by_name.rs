@@ -276,6 +276,15 @@ async fn portal_add_by_name() {
         .next()
         .unwrap()
         .to_owned();
+    // The App Federation Metadata URL answers at once (the portal reloads the server's
+    // configuration when it adds an app), before any Identifier or Reply URL exists.
+    let meta = app_json(&s, &id)["federation_metadata_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = browser().get(&meta).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("EntityDescriptor"));
     let (_, setup) = text(&follow, &format!("{}{loc}", s.base)).await;
     assert!(setup.contains("SAML not configured."), "{setup}");
     assert!(
