@@ -727,6 +727,10 @@ fn gallery_cli() {
         "Configure Convene SSO",
         "support@convene.me.uk",
         "one instance per tenant",
+        // Added by its name; the values Convene gives come now or later.
+        "Add it: sesame app add --gallery convene --name \"Convene\"\n",
+        "\"SAML not configured\" until it has the values Convene gives you",
+        "sesame app set APP --identifier",
     ] {
         assert!(show.contains(want), "{want}: {show}");
     }

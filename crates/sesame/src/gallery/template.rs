@@ -102,7 +102,8 @@ pub struct UrlField {
     pub rule: UrlRule,
     /// Where the administrator finds the value.
     pub hint: Option<String>,
-    /// The app cannot be saved without a value.
+    /// Single sign-on needs a value: without one the app is "SAML not configured"
+    /// (`crate::apps::missing_settings`).
     pub required: bool,
 }
 
