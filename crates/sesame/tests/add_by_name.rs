@@ -134,6 +134,21 @@ async fn cli_add_by_name_then_configure() {
     let (_, my) = text(&user, &format!("{}/myapps", s.base)).await;
     assert!(!my.contains(&format!("/apps/{id}/launch")), "{my}");
 
+    // Saving the guide's Reply URL with its placeholder names the placeholder.
+    let o = s.cli(&[
+        "app",
+        "set",
+        &id,
+        "--reply-url",
+        "https://portal.convene.me.uk/saml/acs/<UID>",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr_of(&o).contains("replace <UID> with the value Convene gives you"),
+        "{}",
+        stderr_of(&o)
+    );
+
     // Configured: the tile appears, the state says so everywhere.
     s.cli_ok(&[
         "app",
