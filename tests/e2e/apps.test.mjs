@@ -57,7 +57,8 @@ test("the Convene seed flow, step by step in the portal", async () => {
   await shot(page, "app-gallery-card");
   await click(page.getByRole("button", { name: "Add", exact: true }));
   await page.getByText("Application added").waitFor();
-  await page.getByRole("heading", { name: "Getting Started" }).waitFor();
+  // Add lands on the application's SAML page.
+  await page.getByRole("heading", { name: "Set up single sign-on with SAML" }).waitFor();
   await shot(page, "app-overview");
 
   // Manage → Single sign-on → Select a single sign-on method: SAML.

@@ -136,15 +136,16 @@ test("Adding Convene from the gallery", async () => {
   await click(page.locator("#gallery .tile", { hasText: "Convene" }));
   await page.getByRole("heading", { name: "Add Convene" }).waitFor();
   assert.equal(await page.getByLabel("Name", { exact: true }).inputValue(), "Convene");
-  // Sesame stores Convene only with the values its support team gives: the fixed
-  // Identifier and the Reply URL with your <UID>.
+  // The values Convene support gives (the fixed Identifier and the Reply URL with your
+  // <UID>) are optional on Add: here they are known already.
   await page.getByLabel("Identifier (Entity ID)").fill(CONVENE_ID);
   await page.getByLabel("Reply URL (Assertion Consumer Service URL)").fill(CONVENE_REPLY);
   await snap(page, "gallery-card");
   await click(page.getByRole("button", { name: "Add", exact: true }));
   await page.getByText("Application added").waitFor();
   await page.getByRole("heading", { name: "Convene", level: 1 }).waitFor();
-  await page.getByRole("heading", { name: "Getting Started" }).waitFor();
+  // Add lands on the application's SAML page.
+  await page.getByRole("heading", { name: "Set up single sign-on with SAML" }).waitFor();
   await snap(page, "convene-overview");
 });
 

@@ -32,11 +32,27 @@
     }).join("");
     return new RegExp("^" + re + "$", "i");
   }
+  // Placeholders copied from a vendor's document (<UID>, <CUSTOMERNAME>, any <…>).
+  function placeholders(v) {
+    var found = [];
+    (v.match(/<[^<>]*>/g) || []).forEach(function (p) { if (found.indexOf(p) < 0) found.push(p); });
+    return found;
+  }
+  function joinAnd(list) {
+    return list.length < 2 ? list.join("") : list.slice(0, -1).join(", ") + " and " + list[list.length - 1];
+  }
   function check(input) {
     var pats;
     try { pats = JSON.parse(input.getAttribute("data-patterns") || "[]"); } catch (e) { return; }
     var msg = document.getElementById(input.id + "-check");
     var v = input.value.trim();
+    var found = placeholders(v);
+    if (found.length) {
+      var vendor = input.getAttribute("data-vendor") || "the application's vendor";
+      input.setAttribute("aria-invalid", "true");
+      if (msg) msg.textContent = "Replace " + joinAnd(found) + " with the value" + (found.length > 1 ? "s " : " ") + vendor + " gives you.";
+      return;
+    }
     if (!pats.length || !v) { input.removeAttribute("aria-invalid"); if (msg) msg.textContent = ""; return; }
     var ok = pats.some(function (p) { return toRegex(p).test(v); });
     input.setAttribute("aria-invalid", ok ? "false" : "true");
@@ -52,9 +68,21 @@
     var box = document.getElementById(t.getAttribute("data-filter"));
     if (!box) return;
     var q = t.value.trim().toLowerCase();
+    var shown = 0;
     box.querySelectorAll("[data-search]").forEach(function (row) {
       row.hidden = q && row.getAttribute("data-search").toLowerCase().indexOf(q) < 0;
+      if (!row.hidden) shown++;
     });
+    // "No application matches": <div role="status" data-empty-for="ID"> holding
+    // <p data-empty-msg> with <span data-empty-query>; the status region stays in the
+    // page so that screen readers announce the message when it appears.
+    var status = document.querySelector('[data-empty-for="' + t.getAttribute("data-filter") + '"]');
+    var msg = status && status.querySelector("[data-empty-msg]");
+    if (msg) {
+      var span = msg.querySelector("[data-empty-query]");
+      if (span) span.textContent = t.value.trim();
+      msg.hidden = shown > 0;
+    }
   });
   // Confirm destructive actions: <form data-confirm="Delete X?">.
   document.addEventListener("submit", function (ev) {

@@ -177,10 +177,22 @@ fn invalid_values_are_refused_naming_the_field() {
     ]);
     // Nothing was created by the refusals.
     assert_eq!(env.json(&["app", "list"]).as_array().unwrap().len(), 1);
-    // A gallery app needs what its template does not fix (tests/gallery_seeds.rs has
-    // the rest); usage errors exit 2.
-    let e = env.refused(&["app", "add", "--gallery", "convene", "--name", "C"]);
-    assert!(e.contains("Convene needs an Identifier"), "{e}");
+    // A gallery app's values must fit its template (tests/gallery_seeds.rs has the rest;
+    // a missing value is not refused: tests/add_by_name.rs); usage errors exit 2.
+    let e = env.refused(&[
+        "app",
+        "add",
+        "--gallery",
+        "convene",
+        "--name",
+        "C",
+        "--reply-url",
+        "https://portal.convene.me.uk/saml/acs/<UID>",
+    ]);
+    assert!(
+        e.contains("replace <UID> with the value Convene gives you"),
+        "{e}"
+    );
     let e = env.refused(&["app", "add", "--gallery", "no-such-app", "--name", "C"]);
     assert!(e.contains("gallery list"), "{e}");
     assert_eq!(

@@ -576,7 +576,9 @@ async fn convene_single_instance_and_reply_url_pattern() {
     assert!(
         e.contains("Reply URL")
             && e.contains("\"https://x\"")
-            && e.contains(&format!("does not match Convene's pattern {pattern}")),
+            && e.contains(&format!(
+                "does not match the pattern Convene uses, {pattern}"
+            )),
         "{e}"
     );
     for bad in [
@@ -588,13 +590,12 @@ async fn convene_single_instance_and_reply_url_pattern() {
         let e = err(add(&["--identifier", entity, "--reply-url", bad]));
         assert!(e.contains("Reply URL"), "{bad}: {e}");
     }
-    // The values the template cannot fix are required.
-    let e = err(add(&[
-        "--reply-url",
-        "https://portal.convene.me.uk/saml/acs/1",
-    ]));
+    // The guide's Reply URL pasted with its placeholder: the message names it.
+    let e = err(add(&["--identifier", entity, "--reply-url", pattern]));
     assert!(
-        e.contains("Identifier") && e.contains("support@convene.me.uk"),
+        e.contains(
+            "still contains the placeholder <UID>: replace <UID> with the value Convene gives you"
+        ),
         "{e}"
     );
     // The fixed Sign on URL cannot change.
@@ -638,17 +639,20 @@ async fn convene_single_instance_and_reply_url_pattern() {
     ] {
         let e = err(add(extra));
         assert!(
-            e.contains(&format!("Convene is already added as app {first}"))
-                && e.contains(
-                    "only one instance per tenant is allowed because its Identifier is fixed"
-                ),
+            e.contains(&format!(
+                "Convene is already added as Convene (app {first})"
+            )) && e.contains(
+                "only one instance per tenant is allowed because its Identifier is fixed"
+            ),
             "{e}"
         );
     }
     // `app set` keeps enforcing the pattern.
     let e = err(s.cli(&["app", "set", &first, "--reply-url", "https://x"]));
     assert!(
-        e.contains(&format!("does not match Convene's pattern {pattern}")),
+        e.contains(&format!(
+            "does not match the pattern Convene uses, {pattern}"
+        )),
         "{e}"
     );
     s.cli_ok(&[
@@ -723,6 +727,10 @@ fn gallery_cli() {
         "Configure Convene SSO",
         "support@convene.me.uk",
         "one instance per tenant",
+        // Added by its name; the values Convene gives come now or later.
+        "Add it: sesame app add --gallery convene --name \"Convene\"\n",
+        "\"SAML not configured\" until it has the values Convene gives you",
+        "sesame app set APP --identifier",
     ] {
         assert!(show.contains(want), "{want}: {show}");
     }

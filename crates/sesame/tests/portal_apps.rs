@@ -219,10 +219,13 @@ async fn convene_seed_flow_through_the_portal() {
     let id = app_id_from(&loc);
     let (st, overview) = a.page(&loc).await;
     assert_eq!(st, 200);
+    // Add lands on the application's SAML page.
     assert!(
-        overview.contains("Getting Started") && overview.contains("Application added"),
+        overview.contains("Set up single sign-on with SAML")
+            && overview.contains("Application added"),
         "{overview}"
     );
+    assert!(!overview.contains("SAML not configured."), "{overview}");
 
     // A second Convene is refused with the CLI's message.
     let (st, body) = a
@@ -426,26 +429,12 @@ async fn a_gallery_card_asks_for_every_required_value_it_does_not_fix() {
     for name in ["identifier", "reply_url", "sign_on_url"] {
         assert!(card.contains(&format!("name=\"{name}\"")), "{name}: {card}");
     }
-    // Without the Sign on URL Imagen's document requires: 422, naming it and its pattern.
-    let (st, body) = a
-        .post_csrf(
-            "/admin/gallery/imagen",
-            &[
-                ("name", "Imagen"),
-                ("identifier", "https://acme.imagencloud.com/sp-entityid"),
-                (
-                    "reply_url",
-                    "https://acme.imagencloud.com/saml/module.php/saml/sp/saml2-acs.php/imagenweb",
-                ),
-            ],
-        )
-        .await;
-    assert_eq!(st, 422, "{body}");
-    assert!(body.contains("Sign on URL"), "{body}");
     assert!(
-        body.contains("https://&#60;SUBDOMAIN&#62;.imagencloud.com/site/login"),
-        "{body}"
+        card.contains("https://&#60;SUBDOMAIN&#62;.imagencloud.com/site/login"),
+        "{card}"
     );
+    // Without the Sign on URL Imagen's document requires: added, "SAML not configured"
+    // naming the Sign on URL.
     let loc = a
         .post_ok(
             "/admin/gallery/imagen",
@@ -456,13 +445,34 @@ async fn a_gallery_card_asks_for_every_required_value_it_does_not_fix() {
                     "reply_url",
                     "https://acme.imagencloud.com/saml/module.php/saml/sp/saml2-acs.php/imagenweb",
                 ),
-                ("sign_on_url", "https://acme.imagencloud.com/site/login"),
+            ],
+        )
+        .await;
+    let (_, setup) = a.page(&loc).await;
+    assert!(
+        setup.contains("SAML not configured.") && setup.contains("Still needed: Sign on URL."),
+        "{setup}"
+    );
+    let v = app_json(&s, &app_id_from(&loc));
+    assert_eq!(v["missing"], serde_json::json!(["Sign on URL"]));
+    let loc = a
+        .post_ok(
+            "/admin/gallery/imagen",
+            &[
+                ("name", "Imagen 2"),
+                ("identifier", "https://acme2.imagencloud.com/sp-entityid"),
+                (
+                    "reply_url",
+                    "https://acme2.imagencloud.com/saml/module.php/saml/sp/saml2-acs.php/imagenweb",
+                ),
+                ("sign_on_url", "https://acme2.imagencloud.com/site/login"),
             ],
         )
         .await;
     let v = app_json(&s, &app_id_from(&loc));
     assert_eq!(v["gallery_id"], "imagen");
-    assert_eq!(v["sign_on_url"], "https://acme.imagencloud.com/site/login");
+    assert_eq!(v["sign_on_url"], "https://acme2.imagencloud.com/site/login");
+    assert_eq!(v["saml_configured"], true);
 }
 
 #[tokio::test]

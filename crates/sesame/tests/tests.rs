@@ -11,6 +11,7 @@
 
 mod common;
 
+mod add_by_name;
 mod admin_apps;
 mod admin_users;
 mod api;

@@ -48,6 +48,9 @@ async fn validate_app(
 ) -> Result<(), AppError> {
     app.name = app.name.trim().to_owned();
     validate_props(app)?;
+    // A value still carrying a vendor document's placeholder (`<UID>`) is named as such
+    // before any URL rule refuses it less clearly.
+    super::readiness::check_placeholders(app)?;
     app.saml.normalize_and_validate_after(stored)?;
     // A gallery app keeps fitting its template (fixed values, URL patterns).
     gallery::check_app(app)?;

@@ -12,6 +12,7 @@ pub mod config;
 mod error;
 pub mod gallery;
 mod lifecycle;
+mod readiness;
 mod view;
 
 pub use crate::model::app::{App, NewApp};
@@ -26,4 +27,8 @@ pub use config::{
 };
 pub use error::AppError;
 pub use lifecycle::{create_app, delete_app, resolve_app, save_app};
+pub use readiness::{
+    check_placeholders, cli_option, is_saml_configured, join_and, missing_sentence,
+    missing_settings, placeholder_message, placeholders, vendor_of,
+};
 pub use view::{federation_metadata_xml, AppView, PUBLISHED_NAMEID_FORMATS};

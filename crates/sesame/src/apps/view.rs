@@ -56,6 +56,11 @@ pub struct AppView {
     pub visible: bool,
     /// Notes.
     pub notes: String,
+    /// Whether its SAML single sign-on is configured; false ("SAML not configured"):
+    /// SSO is refused (SESAME900060) until the settings in `missing` are set.
+    pub saml_configured: bool,
+    /// The Basic SAML Configuration settings still needed (empty when configured).
+    pub missing: Vec<&'static str>,
     /// Login URL (the IdP's SSO endpoint).
     pub login_url: String,
     /// Logout URL (the IdP's SLO endpoint).
@@ -112,6 +117,8 @@ impl AppView {
             assignment_required: app.assignment_required,
             visible: app.visible,
             notes: app.notes.clone(),
+            saml_configured: super::readiness::is_saml_configured(app),
+            missing: super::readiness::missing_settings(app),
             login_url: tenant.login_url(),
             logout_url: tenant.logout_url(),
             idp_identifier: tenant.idp_identifier(),

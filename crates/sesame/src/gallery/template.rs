@@ -102,7 +102,8 @@ pub struct UrlField {
     pub rule: UrlRule,
     /// Where the administrator finds the value.
     pub hint: Option<String>,
-    /// The app cannot be saved without a value.
+    /// Single sign-on needs a value: without one the app is "SAML not configured"
+    /// (`crate::apps::missing_settings`).
     pub required: bool,
 }
 
@@ -164,7 +165,16 @@ impl UrlField {
 
     /// What the portal shows: the value, the patterns, or "vendor-provided".
     pub fn describe(&self) -> String {
-        let base = match &self.rule {
+        let base = self.value_text();
+        match &self.hint {
+            Some(h) if !h.is_empty() => format!("{base} — {h}"),
+            _ => base,
+        }
+    }
+
+    /// The fixed value, the patterns (`P1 | P2`) or `(vendor-provided)`, without the hint.
+    pub fn value_text(&self) -> String {
+        match &self.rule {
             UrlRule::Fixed(v) => v.clone(),
             UrlRule::Patterns { patterns, .. } => patterns
                 .iter()
@@ -172,10 +182,6 @@ impl UrlField {
                 .collect::<Vec<_>>()
                 .join(" | "),
             UrlRule::VendorProvided => "(vendor-provided)".to_owned(),
-        };
-        match &self.hint {
-            Some(h) if !h.is_empty() => format!("{base} — {h}"),
-            _ => base,
         }
     }
 }

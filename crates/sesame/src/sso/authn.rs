@@ -285,6 +285,7 @@ pub fn validate(
         )
         .into());
     }
+    check_configured(app, &[])?;
     signature?;
     if let Some(rs) = relay_state.filter(|rs| rs.len() > MAX_RELAY_STATE) {
         return Err(SsoError::new(
@@ -372,6 +373,36 @@ pub fn replay_expiry(req: &AuthnRequest) -> i64 {
     req.issue_instant.unix_seconds() + MAX_CLOCK_DIFFERENCE_SECS + 1
 }
 
+/// Refuses an app whose Basic SAML Configuration lacks an Identifier or a Reply URL
+/// ("SAML not configured"): nothing is signed in to it or sent to it. `missing` adds the
+/// settings the caller knows are lacking too (values a gallery template requires, from
+/// `crate::apps::missing_settings`).
+pub fn check_configured(app: &SsoApp, missing: &[&str]) -> Result<(), SsoError> {
+    let mut lacking: Vec<&str> = Vec::new();
+    if app.identifiers.is_empty() {
+        lacking.push(crate::model::app::field::IDENTIFIER);
+    }
+    if app.reply_urls.is_empty() {
+        lacking.push(crate::model::app::field::REPLY_URL);
+    }
+    for m in missing {
+        if !lacking.contains(m) {
+            lacking.push(m);
+        }
+    }
+    if lacking.is_empty() {
+        return Ok(());
+    }
+    Err(SsoError::new(
+        ErrorCode::SamlNotConfigured,
+        format!(
+            "application \"{}\" is not configured for SAML yet: its Basic SAML Configuration lacks {}",
+            app.name,
+            lacking.join(", ")
+        ),
+    ))
+}
+
 /// What an IdP-initiated sign-in sends: the default Identifier as Audience, the default
 /// Reply URL, the configured Relay State.
 pub fn idp_initiated(app: &SsoApp) -> Result<Validated, SsoError> {
@@ -381,6 +412,7 @@ pub fn idp_initiated(app: &SsoApp) -> Result<Validated, SsoError> {
             format!("application \"{}\" is disabled", app.name),
         ));
     }
+    check_configured(app, &[])?;
     let audience = app.default_identifier().ok_or_else(|| {
         SsoError::new(
             ErrorCode::UnknownIssuer,
@@ -525,12 +557,28 @@ mod tests {
             code(validate(now(), LOGIN, &app(), &r, Ok(None), None)),
             ErrorCode::ReplyUrlNotRegistered
         );
+        // An app without any Reply URL is "SAML not configured": refused as such.
         let mut a = app();
         a.reply_urls.clear();
         assert_eq!(
             code(validate(now(), LOGIN, &a, &req(), Ok(None), None)),
-            ErrorCode::ReplyUrlNotRegistered
+            ErrorCode::SamlNotConfigured
         );
+        assert_eq!(
+            idp_initiated(&a).unwrap_err().code,
+            ErrorCode::SamlNotConfigured
+        );
+        let mut a = app();
+        a.identifiers.clear();
+        assert_eq!(
+            idp_initiated(&a).unwrap_err().code,
+            ErrorCode::SamlNotConfigured
+        );
+        // Settings the caller knows are missing (a gallery template's) refuse it too.
+        let e = check_configured(&app(), &["Sign on URL"]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::SamlNotConfigured);
+        assert!(e.detail.contains("lacks Sign on URL"), "{}", e.detail);
+        assert!(check_configured(&app(), &[]).is_ok());
     }
 
     #[test]

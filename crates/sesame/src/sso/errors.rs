@@ -163,6 +163,9 @@ codes! {
     InternalError = "SESAME50000", "Internal error",
         "Sesame could not complete the request because of an internal error.",
         "Try again; if it persists, give the administrator the correlation id below: the server log has the details.";
+    SamlNotConfigured = "SESAME900060", "Application's SAML not configured",
+        "The application was added but its Basic SAML Configuration is not complete yet: it still lacks an Identifier (Entity ID), a Reply URL, or a value its gallery template requires. Until it has them, Sesame signs no one in to it and sends it nothing; My Apps does not show it.",
+        "In the portal: Enterprise applications → the application → Single sign-on → Basic SAML Configuration → Edit, then enter the values the application's vendor gives you (the page lists which are missing). With the CLI: `sesame app show APP` lists them, `sesame app set APP --identifier URI --reply-url URL` sets them.";
 }
 
 impl fmt::Display for ErrorCode {

@@ -391,6 +391,13 @@ pub async fn launch(
             ),
         )));
     };
+    // "SAML not configured": neither the Sign on URL nor a response, whichever mode.
+    // The values a gallery template requires are read from the stored app.
+    let missing = match state.store().app_by_id(&app.id).await {
+        Ok(Some(stored)) => crate::apps::missing_settings(&stored),
+        _ => Vec::new(),
+    };
+    authn::check_configured(&app, &missing).map_err(|e| ctx.fail(Failure::from(e).app(&app)))?;
     let force_idp = q.mode.as_deref() == Some("idp");
     if let (Some(url), false) = (&app.sign_on_url, force_idp) {
         return Ok(Redirect::to(url).into_response());

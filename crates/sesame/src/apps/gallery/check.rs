@@ -31,17 +31,17 @@ fn check_value(
     }
     let reason = match f.fixed() {
         Some(fixed) => format!(
-            "{label} {v:?} is not allowed: {}'s {label} is fixed to {fixed}",
+            "{label} {v:?} is not allowed: {} uses the fixed {label} {fixed}",
             t.name
         ),
         None if f.patterns().len() == 1 => format!(
-            "{label} {v:?} does not match {}'s pattern {}{}",
+            "{label} {v:?} does not match the pattern {} uses, {}{}",
             t.name,
             f.patterns()[0],
             hint(f)
         ),
         None => format!(
-            "{label} {v:?} does not match any of {}'s patterns {}{}",
+            "{label} {v:?} does not match any of the patterns {} uses, {}{}",
             t.name,
             f.patterns()
                 .iter()
@@ -62,37 +62,15 @@ type OptionalField<'a> = (
     &'static str,
 );
 
-fn missing(t: &Template, f: &UrlField, field: &'static str, label: &str) -> AppError {
-    let expected = if f.patterns().is_empty() {
-        String::new()
-    } else {
-        format!(" matching {}", f.expected().trim_start_matches("the "))
-    };
-    refuse(
-        field,
-        format!(
-            "{} needs {} {label}{expected}{}",
-            t.name,
-            if label.starts_with('I') { "an" } else { "a" },
-            hint(f)
-        ),
-    )
-}
-
 /// Checks a configuration against `template`: every Identifier, Reply URL, Sign on URL
-/// and Logout URL fits its field (fixed value, one of the patterns, or anything when the
-/// vendor provides it), and every required field has a value. Messages name the field,
-/// the value and the expected pattern.
+/// and Logout URL given fits its field (fixed value, one of the patterns, or anything
+/// when the vendor provides it). Messages name the field, the value and the expected
+/// pattern. A value the template requires but that is not given yet is not refused: the
+/// app is "SAML not configured" until it has it (`crate::apps::missing_settings`).
 pub fn check_config(template: &Template, saml: &SamlConfig) -> Result<(), AppError> {
     let t = template;
-    if saml.identifiers.is_empty() && t.identifier.required {
-        return Err(missing(t, &t.identifier, field::IDENTIFIER, "Identifier"));
-    }
     for i in &saml.identifiers {
         check_value(t, &t.identifier, field::IDENTIFIER, "Identifier", &i.value)?;
-    }
-    if saml.reply_urls.is_empty() && t.reply_url.required {
-        return Err(missing(t, &t.reply_url, field::REPLY_URL, "Reply URL"));
     }
     for r in &saml.reply_urls {
         check_value(t, &t.reply_url, field::REPLY_URL, "Reply URL", &r.url)?;
@@ -112,11 +90,8 @@ pub fn check_config(template: &Template, saml: &SamlConfig) -> Result<(), AppErr
         ),
     ];
     for (tf, value, field, label) in optional {
-        let Some(tf) = tf else { continue };
-        match value {
-            Some(v) => check_value(t, tf, field, label, v)?,
-            None if tf.required => return Err(missing(t, tf, field, label)),
-            None => {}
+        if let (Some(tf), Some(v)) = (tf, value) {
+            check_value(t, tf, field, label, v)?;
         }
     }
     Ok(())
@@ -145,8 +120,8 @@ pub async fn check_single_instance(
         a.gallery_id.as_deref() == Some(template.id.as_str()) && Some(a.id.as_str()) != except
     }) {
         return Err(AppError::Conflict(format!(
-            "{} is already added as app {} ({}); only one instance per tenant is allowed because its Identifier is fixed",
-            template.name, other.id, other.name
+            "{} is already added as {} (app {}); only one instance per tenant is allowed because its Identifier is fixed",
+            template.name, other.name, other.id
         )));
     }
     Ok(())

@@ -469,6 +469,14 @@ fn show_text(v: &AppView, roles: &[String], assignments: &[AssignmentView]) -> S
     if !v.notes.is_empty() {
         line("Notes", &v.notes);
     }
+    line(
+        "Single sign-on",
+        &if v.saml_configured {
+            "SAML configured".to_owned()
+        } else {
+            format!("SAML not configured: needs {}", apps::join_and(&v.missing))
+        },
+    );
     line("", "");
     line("Basic SAML Configuration", "");
     for i in &v.identifiers {
@@ -620,8 +628,28 @@ async fn add(ctx: &Ctx, key_file: Option<&Path>, a: AddArgs) -> Result<()> {
     if ctx.json {
         ctx.print_json(&view(ctx, &app).await?)
     } else {
-        out(&format!("{}\n", app.id))
+        out(&format!("{}\n", app.id))?;
+        let missing = apps::missing_settings(&app);
+        if !missing.is_empty() {
+            // The id stays alone on stdout (scripts read it); what is still needed goes
+            // to stderr.
+            eprint!("{}", not_configured_note(&app, &missing));
+        }
+        Ok(())
     }
+}
+
+/// What `app add` says of an app added without all its values: "SAML not configured",
+/// what is still needed, and the `sesame app set` options that set it.
+fn not_configured_note(app: &App, missing: &[&str]) -> String {
+    let options: Vec<&str> = missing.iter().map(|m| apps::cli_option(m)).collect();
+    format!(
+        "SAML not configured: {}\nSet them with: sesame app set {} {}\nThe Login URL, IdP Identifier, certificate and App Federation Metadata URL are ready now: `sesame app show {}` prints them.\n",
+        apps::missing_sentence(app).trim_start_matches("Still needed: "),
+        app.id,
+        options.join(" "),
+        app.id
+    )
 }
 
 /// `sesame app list`: list applications.
@@ -638,11 +666,16 @@ async fn list(ctx: &Ctx) -> Result<()> {
     let mut s = String::new();
     for app in &list {
         s.push_str(&format!(
-            "{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\n",
             app.id,
             app.name,
             if app.enabled { "enabled" } else { "disabled" },
-            app.saml.default_identifier().unwrap_or("-")
+            app.saml.default_identifier().unwrap_or("-"),
+            if apps::is_saml_configured(app) {
+                "SAML configured"
+            } else {
+                "SAML not configured"
+            }
         ));
     }
     out(&s)

@@ -190,15 +190,21 @@ fn show_text(t: &Template) -> String {
         s.push_str(&format!("  {l}\n"));
     }
     s.push_str(&format!(
-        "\nAdd it: sesame app add --gallery {} --name \"{}\"{}\n",
-        t.id,
-        t.name,
-        add_hint(t)
+        "\nAdd it: sesame app add --gallery {} --name \"{}\"\n",
+        t.id, t.name
     ));
+    let hint = add_hint(t);
+    if !hint.is_empty() {
+        s.push_str(&format!(
+            "  It is \"SAML not configured\" until it has the values {} gives you: add them\n  to that command, or later with: sesame app set APP{hint}\n",
+            t.name
+        ));
+    }
     s
 }
 
-/// The options `app add --gallery` needs for `t`.
+/// The options that give `t` the values single sign-on needs (on `app add --gallery` or
+/// `app set`).
 fn add_hint(t: &Template) -> String {
     let mut s = String::new();
     if t.metadata_upload {

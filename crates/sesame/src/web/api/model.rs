@@ -465,6 +465,13 @@ pub struct AppDto {
     pub visible: bool,
     /// Notes.
     pub notes: String,
+    /// Whether SAML single sign-on is configured. False ("SAML not configured"): the
+    /// app lacks an Identifier, a Reply URL or a value its gallery template requires,
+    /// listed in `missing`; SSO is refused with SESAME900060 until they are set.
+    pub saml_configured: bool,
+    /// The Basic SAML Configuration settings still needed, as the portal names them
+    /// (empty when configured).
+    pub missing: Vec<String>,
     /// Login URL (Set up the application).
     pub login_url: String,
     /// Logout URL (Sesame's).
@@ -500,6 +507,8 @@ impl AppDto {
             assignment_required: v.assignment_required,
             visible: v.visible,
             notes: v.notes.clone(),
+            saml_configured: v.saml_configured,
+            missing: v.missing.iter().map(|m| (*m).to_owned()).collect(),
             login_url: v.login_url.clone(),
             logout_url: v.logout_url.clone(),
             idp_identifier: v.idp_identifier.clone(),

@@ -1,5 +1,5 @@
 //! My Apps (`/myapps`, every signed-in user): a tile per application the user may open —
-//! enabled, visible to users, and assigned to the user (directly or through a group)
+//! enabled, visible to users, its SAML configured, and assigned to the user (directly or through a group)
 //! unless the application does not require assignment. A tile opens the application's
 //! launch URL, which applies the identity-provider rule: IdP-initiated SSO when the Sign
 //! on URL is empty, otherwise the Sign on URL (the application then sends an
@@ -36,7 +36,8 @@ async fn may_open(
     app: &App,
     user_id: &str,
 ) -> Result<bool, crate::store::StoreError> {
-    if !(app.enabled && app.visible) {
+    // An app whose SAML is not configured yet has no tile: opening it could only fail.
+    if !(app.enabled && app.visible && crate::apps::is_saml_configured(app)) {
         return Ok(false);
     }
     if !app.assignment_required {

@@ -131,7 +131,8 @@ pub(super) fn patterns_json(field: Option<&crate::gallery::UrlField>) -> String 
     serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
 }
 
-/// Whether an app has its SAML single sign-on set up (an Identifier and a Reply URL).
+/// Whether an app has its SAML single sign-on set up (an Identifier, a Reply URL and
+/// what its gallery template requires: `crate::apps::missing_settings`).
 pub(super) fn sso_configured(app: &App) -> bool {
-    !app.saml.identifiers.is_empty() && !app.saml.reply_urls.is_empty()
+    crate::apps::is_saml_configured(app)
 }

@@ -90,7 +90,9 @@ struct UrlLine {
     value: String,
 }
 
-/// A value the card's "Add" form asks for: a required field the template does not fix.
+/// A value the card's "Add" form offers (optional: the app can be added by its name and
+/// stays "SAML not configured" until it has them): a required field the template does
+/// not fix.
 struct CardField {
     name: &'static str,
     label: &'static str,
@@ -136,7 +138,8 @@ fn card_fields(t: &Template, f: &Fields) -> Vec<CardField> {
                     .map(|p| p.as_str().to_owned())
                     .unwrap_or_default(),
                 patterns: patterns_json(Some(uf)),
-                hint: uf.describe(),
+                // The vendor's hint is shown once, under the card's table.
+                hint: uf.value_text(),
             })
         })
         .collect()
@@ -155,6 +158,10 @@ struct CardBody<'a> {
     metadata: String,
     modes: String,
     urls: Vec<UrlLine>,
+    /// The vendor's hints, each once.
+    hints: Vec<String>,
+    /// What the app still needs after "Add" by its name alone (empty: ready).
+    missing_after_add: String,
     required_claims: Vec<String>,
     steps: Vec<super::steps::Step>,
 }
@@ -178,28 +185,32 @@ fn card_body_with(
     f: &Fields,
     error_field: &str,
 ) -> String {
-    let mut urls = vec![
-        UrlLine {
-            label: "Identifier (Entity ID)",
-            value: t.identifier.describe(),
-        },
-        UrlLine {
-            label: "Reply URL (Assertion Consumer Service URL)",
-            value: t.reply_url.describe(),
-        },
+    let mut shown: Vec<(&'static str, &gallery::UrlField)> = vec![
+        ("Identifier (Entity ID)", &t.identifier),
+        ("Reply URL (Assertion Consumer Service URL)", &t.reply_url),
     ];
     if let Some(f) = &t.sign_on_url {
-        urls.push(UrlLine {
-            label: "Sign on URL",
-            value: f.describe(),
-        });
+        shown.push(("Sign on URL", f));
     }
     if let Some(f) = &t.logout_url {
-        urls.push(UrlLine {
-            label: "Logout Url",
-            value: f.describe(),
-        });
+        shown.push(("Logout Url", f));
     }
+    let urls = shown
+        .iter()
+        .map(|(label, f)| UrlLine {
+            label,
+            value: f.value_text(),
+        })
+        .collect();
+    let mut hints: Vec<String> = Vec::new();
+    for (_, f) in &shown {
+        if let Some(h) = f.hint.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+            if !hints.iter().any(|o| o == h) {
+                hints.push(h.to_owned());
+            }
+        }
+    }
+    let draft = gallery::new_app(t, name).draft();
     render(&CardBody {
         csrf: &si.csrf,
         t,
@@ -217,6 +228,8 @@ fn card_body_with(
             .join(", "),
         urls,
         steps: super::steps::steps(&t.instructions),
+        hints,
+        missing_after_add: crate::apps::missing_sentence(&draft),
         required_claims: t
             .claims
             .iter()
@@ -307,11 +320,13 @@ pub(super) async fn add(
     };
     if let Err(e) = apps_gallery::check_single_instance(state.store(), t, None).await {
         let existing = single_instance_owner(&state, t).await;
+        // The card links the existing app by its name.
         return Ok(refuse(app_error_text(&e), existing.as_ref()));
     }
     // Everything the template fixes is pre-filled; the Identifier and Reply URL the
-    // template cannot know (an app cannot be stored without them) come from the card's
-    // form and are checked against its patterns.
+    // template cannot know may come from the card's form (checked against its patterns)
+    // or later, from Basic SAML Configuration: until then the app is "SAML not
+    // configured".
     let mut new = gallery::new_app(t, &name);
     let identifier = f.raw("identifier").trim();
     if t.identifier.fixed().is_none() && !identifier.is_empty() {
@@ -391,7 +406,7 @@ pub(super) async fn add(
         Change::new("app.create", "app", &app.id, &app.name).after(&app),
     )
     .await;
-    let to = format!("/admin/apps/{}", app.id);
+    let to = format!("/admin/apps/{}/sso/saml", app.id);
     if let Some(w) = metadata_warning {
         return Ok(kit::redirect_warn(
             &state,
@@ -399,9 +414,14 @@ pub(super) async fn add(
             &format!("Application added. Require signed AuthnRequests is off: {w}."),
         ));
     }
+    let flash = if crate::apps::is_saml_configured(&app) {
+        "Application added. SAML single sign-on is configured; assign users and groups, then test it."
+    } else {
+        "Application added. Next: the Basic SAML Configuration below."
+    };
     Ok(kit::redirect_ok(
         &state,
         &to,
-        "Application added. Set up single sign-on next: Single sign-on → SAML.",
+        flash,
     ))
 }

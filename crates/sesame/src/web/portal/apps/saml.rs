@@ -81,6 +81,8 @@ struct ClaimLine {
 struct SetupBody<'a> {
     app: &'a App,
     configured: bool,
+    /// "SAML not configured": which settings are still needed and who gives them.
+    missing: String,
     /// (value, note such as "(default Reply URL; index 1)"): the note stays outside the
     /// copyable value.
     identifiers: Vec<(String, String)>,
@@ -151,6 +153,7 @@ pub(super) async fn setup(
     let signing = app.saml.request_signing();
     let body = render(&SetupBody {
         configured: super::frame::sso_configured(&app),
+        missing: crate::apps::missing_sentence(&app),
         identifiers: app
             .saml
             .identifiers
