@@ -23,6 +23,7 @@ mod operations;
 mod portal_apps;
 mod portal_directory;
 mod portal_security;
+mod runtime_seed;
 mod serve_edge;
 mod serve_limits;
 mod sessions;

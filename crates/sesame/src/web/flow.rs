@@ -145,6 +145,24 @@ impl Ctx {
         self.state.log(row);
     }
 
+    /// The failure `f`, naming the browser's signed-in user when `f` names no one (a
+    /// request refused before the flow reads the session), logged and shown as the
+    /// error page. Only failures pay for the session lookup.
+    pub(crate) async fn fail_seen(
+        &self,
+        cache: &AppCache,
+        headers: &HeaderMap,
+        f: impl Into<Failure>,
+    ) -> PageFailure {
+        let mut f = f.into();
+        if f.user.is_none() {
+            if let Ok(Some(s)) = current_session(&self.state, cache, headers).await {
+                f.user = Some(Who::of(&s));
+            }
+        }
+        self.fail(f)
+    }
+
     /// The failure `f`, logged and shown as the error page.
     pub(crate) fn fail(&self, f: impl Into<Failure>) -> PageFailure {
         let f = f.into();

@@ -48,13 +48,19 @@ pub async fn saml2_get(
         .split('&')
         .any(|p| p.starts_with("SAMLRequest=") || p.starts_with("SAMLResponse="))
     {
-        return Err(ctx.fail(SsoError::new(
+        let e = SsoError::new(
             ErrorCode::MissingMessage,
             "the URL has no SAMLRequest parameter",
-        )));
+        );
+        return Err(ctx.fail_seen(&cache, &headers, e).await);
     }
-    let msg = redirect::decode_query_unparsed(&q)
-        .map_err(|e| ctx.fail(SsoError::new(ErrorCode::MalformedRequest, e.to_string())))?;
+    let msg = match redirect::decode_query_unparsed(&q) {
+        Ok(m) => m,
+        Err(e) => {
+            let e = SsoError::new(ErrorCode::MalformedRequest, e.to_string());
+            return Err(ctx.fail_seen(&cache, &headers, e).await);
+        }
+    };
     ctx.request = Some(msg.xml.clone());
     dispatch(
         &ctx,
@@ -146,7 +152,19 @@ async fn dispatch(
         relay_state: relay.as_deref(),
         redirect,
     };
-    match ctx.flow(cache).begin(msg).await.map_err(|f| ctx.fail(f))? {
+    let begun = match ctx.flow(cache).begin(msg).await {
+        Ok(b) => b,
+        Err(f) if f.error.code == ErrorCode::UnknownIssuer => {
+            // The application may have been added less than a poll ago: re-read the
+            // configuration (bounded) and try once more with it.
+            let Some(fresh) = ctx.state.cache().after_miss().await else {
+                return Err(ctx.fail_seen(cache, headers, f).await);
+            };
+            return Box::pin(dispatch(ctx, &fresh, headers, xml_text, relay, redirect)).await;
+        }
+        Err(f) => return Err(ctx.fail_seen(cache, headers, f).await),
+    };
+    match begun {
         Begun::SignIn { app, request } => proceed(ctx, cache, headers, &app, *request).await,
         Begun::Refused {
             app,
@@ -380,7 +398,10 @@ pub async fn launch(
     headers: HeaderMap,
 ) -> Page {
     let ctx = Ctx::new(&state, ip);
-    let cache = state.cache().get();
+    let cache = state
+        .cache()
+        .get_or_reread(|c| check_tenant(c, &tenant).is_ok() && c.by_id(&app_id).is_some())
+        .await;
     check_tenant(&cache, &tenant).map_err(|e| ctx.fail(e))?;
     let Some(app) = cache.by_id(&app_id).cloned() else {
         return Err(ctx.fail(SsoError::new(
@@ -395,7 +416,13 @@ pub async fn launch(
     if let (Some(url), false) = (&app.sign_on_url, force_idp) {
         return Ok(Redirect::to(url).into_response());
     }
-    let v = authn::idp_initiated(&app).map_err(|e| ctx.fail(Failure::from(e).app(&app)))?;
+    let v = match authn::idp_initiated(&app) {
+        Ok(v) => v,
+        Err(e) => {
+            let f = Failure::from(e).app(&app);
+            return Err(ctx.fail_seen(&cache, &headers, f).await);
+        }
+    };
     proceed(&ctx, &cache, &headers, &app, v).await
 }
 
@@ -414,7 +441,13 @@ pub async fn federation_metadata(
     ip: ClientIp,
 ) -> Page {
     let ctx = Ctx::new(&state, ip);
-    let cache = state.cache().get();
+    let cache = state
+        .cache()
+        .get_or_reread(|c| {
+            check_tenant(c, &tenant).is_ok()
+                && q.appid.as_deref().is_some_and(|id| c.by_id(id).is_some())
+        })
+        .await;
     check_tenant(&cache, &tenant).map_err(|e| PageFailure::unlogged(e, &ctx.corr))?;
     let Some(xml) = q
         .appid

@@ -1,0 +1,186 @@
+//! What an administrator following the seed guides meets at run time: the end user's
+//! error page (whom to ask, the way back, no commands), the sign-in log naming the
+//! signed-in user of a refused request with the fix as portal steps, whole log rows
+//! leading to the details, and an application added by the CLI answering at once.
+
+use crate::common::*;
+use std::time::{Duration, Instant};
+
+/// Polls the sign-in log list at `path` until it contains `text` (rows are written in
+/// batches, off the request path).
+async fn log_page_with(b: &reqwest::Client, s: &Server, path: &str, text: &str) -> String {
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (st, _, html) = page(b, s, path).await;
+        assert_eq!(st, 200, "{html}");
+        if html.contains(text) || Instant::now() > until {
+            return html;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A signed-in browser sends a request with an unknown Issuer: the user sees a page
+/// for them (no command, no backticks, a way back to My Apps), and the administrator
+/// finds the row under the user's name, every cell leading to the details, which give
+/// the fix as portal steps with the page's link before the command-line form.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_request_names_the_signed_in_user_and_speaks_to_each_reader() {
+    let s = Server::start();
+    s.add_sp(&[]);
+    let simon = sign_in(&s, DEMO_UPN, DEMO_PASSWORD).await;
+    let mut r = authn_request(&s, "_unknown_issuer");
+    r.issuer = "https://unknown.example/sp".into();
+    let got = error_code(
+        simon
+            .get(redirect_request(&s, &r, None, None))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((got.0, got.1.as_str()), (400, "SESAME700016"), "{}", got.2);
+    let html = got.2;
+    for t in [
+        "Contact your administrator and give them this information:",
+        "SESAME700016",
+        "Correlation id",
+        "Timestamp (UTC)",
+        "href=\"/myapps\"",
+    ] {
+        assert!(html.contains(t), "{t} not on the user's page: {html}");
+    }
+    for t in ["`", "sesame app", "docs/errors.md", "How to fix"] {
+        assert!(!html.contains(t), "{t} on the user's page: {html}");
+    }
+
+    let admin = admin(&s).await;
+    let list = log_page_with(
+        &admin,
+        &s,
+        "/admin/signins?user=simon&status=failure",
+        "SESAME700016",
+    )
+    .await;
+    assert!(
+        list.contains("SESAME700016") && list.contains(DEMO_UPN),
+        "the refused request is not under the signed-in user: {list}"
+    );
+    let rows: Vec<String> = links(&list)
+        .into_iter()
+        .filter(|l| l.starts_with("/admin/signins/"))
+        .collect();
+    // Date, user, application, status and error code all lead to the same details.
+    assert_eq!(rows.len(), 5, "{list}");
+    assert!(rows.iter().all(|l| *l == rows[0]), "{rows:?}");
+    let (st, _, d) = page(&admin, &s, &rows[0]).await;
+    assert_eq!(st, 200);
+    let portal = d
+        .find(
+            "Enterprise applications → the application → Single sign-on → Basic SAML Configuration",
+        )
+        .unwrap_or_else(|| panic!("no portal steps: {d}"));
+    let cli = d
+        .find("From the command line:")
+        .unwrap_or_else(|| panic!("no command-line form: {d}"));
+    assert!(portal < cli, "{d}");
+    assert!(d.contains("href=\"/admin/apps\""), "{d}");
+    assert!(d.contains(DEMO_UPN), "{d}");
+}
+
+/// The Test page shows the administrator's own last failed sign-in with the fix as
+/// portal steps and the link to the exact page.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_test_page_shows_the_last_failure_with_its_portal_fix() {
+    let s = Server::start();
+    let app = s.add_sp(&[]);
+    s.cli_ok(&["app", "set", &app, "--enabled", "false"]);
+    let admin = admin(&s).await;
+    let launch = format!("{}/{}/apps/{app}/launch?mode=idp", s.base, s.tenant);
+    // The server sees the change within a poll.
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = error_code(admin.get(&launch).send().await.unwrap()).await;
+        if got.1 == "SESAME7000112" {
+            break;
+        }
+        assert!(Instant::now() < until, "{}", got.2);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let path = format!("/admin/apps/{app}/sso/test");
+    let html = log_page_with(&admin, &s, &path, "SESAME7000112").await;
+    assert!(html.contains("id=\"last-failure\""), "{html}");
+    for t in [
+        "SESAME7000112",
+        "Enterprise applications → Test SP → Properties",
+        &format!("href=\"/admin/apps/{app}/properties\""),
+        "From the command line:",
+    ] {
+        assert!(html.contains(t), "{t} not on the Test page: {html}");
+    }
+}
+
+/// An application added by the CLI answers at once on its App Federation Metadata URL
+/// and its launch URL (a miss re-reads the configuration), and a flood of unknown ids
+/// re-reads it at most a few times a second.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_added_by_the_cli_answers_at_once_and_misses_are_bounded() {
+    let s = Server::start();
+    let out = s.cli_ok(&[
+        "app",
+        "add",
+        "--custom",
+        "--name",
+        "Fresh",
+        "--identifier",
+        "https://fresh.example/sp",
+        "--reply-url",
+        "https://fresh.example/acs",
+    ]);
+    let id = uuid_in(&out);
+    let b = browser_no_redirect();
+    let metadata = format!(
+        "{}/{}/federationmetadata/2007-06/federationmetadata.xml?appid={id}",
+        s.base, s.tenant
+    );
+    let r = b.get(&metadata).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+    let launch = format!("{}/{}/apps/{id}/launch", s.base, s.tenant);
+    let r = b.get(&launch).send().await.unwrap();
+    assert_ne!(r.status().as_u16(), 404, "{}", r.text().await.unwrap());
+
+    let rereads = |m: &str| -> u64 {
+        m.lines()
+            .find(|l| l.starts_with("sesame_config_miss_rereads_total"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let metrics = |b: reqwest::Client| {
+        let url = format!("{}/metrics", s.base);
+        async move { b.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let before = rereads(&metrics(b.clone()).await);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let b = b.clone();
+        let url = format!(
+            "{}/{}/federationmetadata/2007-06/federationmetadata.xml?appid=unknown-{i}",
+            s.base, s.tenant
+        );
+        tasks.push(tokio::spawn(async move {
+            b.get(url).send().await.unwrap().status().as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 404);
+    }
+    let seconds = started.elapsed().as_secs() + 1;
+    let caused = rereads(&metrics(b.clone()).await) - before;
+    assert!(
+        caused <= 5 * seconds,
+        "{caused} re-reads for 200 unknown ids in {seconds} s"
+    );
+    assert!(caused >= 1, "a miss re-reads the configuration");
+}
