@@ -184,3 +184,42 @@ async fn an_app_added_by_the_cli_answers_at_once_and_misses_are_bounded() {
     );
     assert!(caused >= 1, "a miss re-reads the configuration");
 }
+
+/// A LogoutRequest's RelayState is capped like an AuthnRequest's: over 2 KiB it is
+/// refused with SESAME900020 (nothing sent back to the application); at 2 KiB it is
+/// answered.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_logout_request_relay_state_is_capped() {
+    use sesame_saml::bindings::redirect::{encode_query, redirect_url};
+    use sesame_saml::bindings::MessageKind;
+    use sesame_saml::messages::{LogoutRequest, NameId};
+    use sesame_saml::time::Timestamp;
+    let s = Server::start();
+    s.add_sp(&[]);
+    let b = browser_no_redirect();
+    for (id, len, status) in [("_lr_ok", 2048, 303), ("_lr_long", 2049, 400)] {
+        let lr = LogoutRequest {
+            id: id.into(),
+            issue_instant: Timestamp::from(std::time::SystemTime::now()),
+            destination: Some(s.login_url()),
+            issuer: SP_ENTITY.into(),
+            name_id: NameId::new(DEMO_UPN, None),
+            session_indexes: Vec::new(),
+            reason: None,
+            not_on_or_after: None,
+        };
+        let relay = "r".repeat(len);
+        let q = encode_query(MessageKind::Request, &lr.to_xml(), Some(&relay), None).unwrap();
+        let got = error_code(
+            b.get(redirect_url(&s.login_url(), &q))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(got.0, status, "{len}: {}", got.2);
+        if status == 400 {
+            assert_eq!(got.1, "SESAME900020");
+        }
+    }
+}

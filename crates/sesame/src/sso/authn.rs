@@ -268,6 +268,21 @@ pub fn resolve_authn_class(
     })
 }
 
+/// Refuses (SESAME900020) a RelayState longer than [`MAX_RELAY_STATE`] bytes, with an
+/// AuthnRequest or a LogoutRequest alike.
+pub fn check_relay_state(relay_state: Option<&str>) -> Result<(), SsoError> {
+    match relay_state.filter(|rs| rs.len() > MAX_RELAY_STATE) {
+        Some(rs) => Err(SsoError::new(
+            ErrorCode::RelayStateTooLong,
+            format!(
+                "the request's RelayState is {} bytes long; at most {MAX_RELAY_STATE} bytes are accepted",
+                rs.len()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Validates a parsed AuthnRequest for `app` (already looked up by its Issuer), given the
 /// result of [`check_signature`]. See the module documentation for the order of checks.
 pub fn validate(
@@ -286,16 +301,7 @@ pub fn validate(
         .into());
     }
     signature?;
-    if let Some(rs) = relay_state.filter(|rs| rs.len() > MAX_RELAY_STATE) {
-        return Err(SsoError::new(
-            ErrorCode::RelayStateTooLong,
-            format!(
-                "the request's RelayState is {} bytes long; at most {MAX_RELAY_STATE} bytes are accepted",
-                rs.len()
-            ),
-        )
-        .into());
-    }
+    check_relay_state(relay_state)?;
     let age = (now.unix_millis() - req.issue_instant.unix_millis()).abs() / 1000;
     if age > MAX_CLOCK_DIFFERENCE_SECS {
         return Err(SsoError::new(
