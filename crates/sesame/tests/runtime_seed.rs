@@ -223,3 +223,30 @@ async fn a_logout_request_relay_state_is_capped() {
         }
     }
 }
+
+/// `sesame serve --sso-rate-limit RATE/BURST` sets the per-address limit (and wins
+/// over SESAME_SSO_RATE_LIMIT): with 1/3 the sign-in page answers 429 SESAME900041
+/// after at most 3 + the seconds elapsed requests.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sso_rate_limit_flag_sets_the_limit() {
+    let s = Server::start_args_env(
+        &["--sso-rate-limit", "1/3"],
+        &[("SESAME_SSO_RATE_LIMIT", "off")],
+    );
+    let b = browser_no_redirect();
+    let login = format!("{}/{}/login", s.base, s.tenant);
+    let t0 = Instant::now();
+    let mut passed = 0u64;
+    let refused = loop {
+        let r = b.get(&login).send().await.unwrap();
+        if r.status().as_u16() == 429 {
+            break r;
+        }
+        assert_eq!(r.status().as_u16(), 200);
+        passed += 1;
+        assert!(passed < 100, "no 429 after {passed} requests");
+    };
+    let elapsed = t0.elapsed().as_secs();
+    assert!(passed <= 4 + elapsed, "{passed} passed in {elapsed} s");
+    assert_eq!(refused.headers()["x-sesame-error"], "SESAME900041");
+}
