@@ -250,3 +250,27 @@ async fn the_sso_rate_limit_flag_sets_the_limit() {
     assert!(passed <= 4 + elapsed, "{passed} passed in {elapsed} s");
     assert_eq!(refused.headers()["x-sesame-error"], "SESAME900041");
 }
+
+/// `sesame app set APP --capture-messages 1h` writes its own audit row and no empty
+/// `app.update` beside it.
+#[tokio::test(flavor = "multi_thread")]
+async fn capture_messages_alone_writes_one_audit_row() {
+    let s = Server::start();
+    let app = s.add_sp(&[]);
+    let before = audit_count(&s).await;
+    s.cli_ok(&["app", "set", &app, "--capture-messages", "1h"]);
+    assert_eq!(audit_count(&s).await, before + 1);
+    let rows = s.cli_ok(&["audit", "--limit", "1"]);
+    assert!(rows.contains("app.capture_messages"), "{rows}");
+    // A change of a setting with it still writes both.
+    s.cli_ok(&[
+        "app",
+        "set",
+        &app,
+        "--name",
+        "Renamed",
+        "--capture-messages",
+        "off",
+    ]);
+    assert_eq!(audit_count(&s).await, before + 3);
+}
