@@ -6,7 +6,9 @@
 //! - [`configure`] sets hyper's header-read timeout: a request's head (request
 //!   line and headers) must arrive whole within it, however slowly its bytes come.
 //!   hyper starts that clock whenever an HTTP/1 connection waits for a request, so an
-//!   idle HTTP/1 keep-alive connection is closed after it too.
+//!   idle HTTP/1 keep-alive connection is closed after it too. hyper's HTTP/2 server has
+//!   no such timeout (docs/deploy.md says what bounds HTTP/2 instead); its keep-alive
+//!   PINGs stay off, as their traffic would defeat the idle timeout below.
 //! - [`LimitAcceptor`] takes one of `max_connections` slots per accepted connection
 //!   (before any TLS handshake) and gives it back when the connection closes. Without a
 //!   free slot the connection is closed at once, and the server log says so once per
