@@ -114,16 +114,16 @@ impl ErrorCode {
     pub fn portal_steps(self) -> &'static str {
         use ErrorCode as C;
         match self {
-            C::UnknownIssuer => "Enterprise applications → {app} → Single sign-on → Basic SAML Configuration: add the Issuer the application sent (in the SAML request below) as an Identifier (Entity ID), and Save.",
-            C::DestinationMismatch => "Enterprise applications → {app} → Single sign-on → Set up the application: give the application the Login URL shown there as its IdP sign-in URL.",
-            C::ReplyUrlNotRegistered => "Enterprise applications → {app} → Single sign-on → Basic SAML Configuration: add the AssertionConsumerServiceURL of the request below as a Reply URL (Assertion Consumer Service URL), exactly as the request has it, and Save.",
-            C::NotAssigned => "Enterprise applications → {app} → Users and groups: assign the user or one of their groups; or Properties: set Assignment required? to No.",
+            C::UnknownIssuer => "Enterprise applications → {app} → Single sign-on → Basic SAML Configuration: add the Issuer the application sent (in the SAML request of the sign-in's details) as an Identifier (Entity ID), and Save.",
+            C::DestinationMismatch => "Enterprise applications → {app} → Single sign-on → Set up {app}: give the application the Login URL shown there as its IdP sign-in URL.",
+            C::ReplyUrlNotRegistered => "Enterprise applications → {app} → Single sign-on → Basic SAML Configuration: add the AssertionConsumerServiceURL of the request (in the sign-in's details) as a Reply URL (Assertion Consumer Service URL), exactly as the request has it, and Save.",
+            C::NotAssigned => "Enterprise applications → {app} → Users and groups → + Add user/group: assign the user or one of their groups; or Properties: set Assignment required? to No.",
             C::AppDisabled => "Enterprise applications → {app} → Properties: tick Enabled for users to sign in?, and Save.",
             C::SignatureRequired => "Enterprise applications → {app} → Single sign-on → Basic SAML Configuration → Request signatures: make the application sign its requests with the certificate registered there, or clear Require signed AuthnRequests, and Save.",
             C::InvalidSignature => "Enterprise applications → {app} → Single sign-on → Basic SAML Configuration: Upload metadata file with the application's current metadata (it carries its signing certificate), and Save; or make the application sign with RSA-SHA256.",
             C::RequestExpired => "Nothing to change in the portal: synchronise the clocks of the application's server and of Sesame (NTP).",
             C::RequestReplayed => "Nothing to change in the portal: the user starts again from the application. If every attempt fails, the application reuses request IDs.",
-            C::InvalidNameIdPolicy => "Enterprise applications → {app} → Single sign-on → Attributes & Claims → Unique User Identifier (Name ID): choose the Name identifier format the application asks for, and Save.",
+            C::InvalidNameIdPolicy => "Enterprise applications → {app} → Single sign-on → Attributes & Claims → Unique User Identifier (Name ID) → Edit: in Choose name identifier format, pick the format the application asks for, and Save.",
             C::NoPassive => "Nothing to change: the application should start a normal (interactive) sign-in.",
             C::AuthnContextUnsatisfied => "Nothing to change in the portal: configure the application to request PasswordProtectedTransport or unspecified, or no RequestedAuthnContext.",
             C::UserDisabled => "Users → the user → Allow sign-in.",
@@ -131,10 +131,10 @@ impl ErrorCode {
             C::InvalidCredentials => "Users → the user: check the User principal name; Reset password sets a new password.",
             C::TooManyAttempts | C::TooManySignIns | C::RateLimited => "Nothing to change in the portal: the wait ends by itself. The limits are listed in the deployment guide (Limits and abuse protection).",
             C::SignInBusy => "Nothing to change in the portal: the server is flooded with sign-ins; the server log and /metrics show the load.",
-            C::MalformedRequest | C::RequestTooLarge | C::RelayStateTooLong | C::UnsupportedBinding => "Nothing to change in the portal: the SAML request below shows what the application sent; fix the application's SAML settings.",
+            C::MalformedRequest | C::RequestTooLarge | C::RelayStateTooLong | C::UnsupportedBinding => "Nothing to change in the portal: the SAML request in the sign-in's details shows what the application sent; fix the application's SAML settings.",
             C::MissingMessage => "Nothing to change: users start sign-in from the application, or from My Apps.",
             C::NoSigningCertificate => "Enterprise applications → {app} → Single sign-on → SAML Certificates: + New certificate, then Make certificate active.",
-            C::TenantNotFound => "Enterprise applications → {app} → Single sign-on → Set up the application: give the application the Login URL shown there.",
+            C::TenantNotFound => "Enterprise applications → {app} → Single sign-on → Set up {app}: give the application the Login URL shown there.",
             C::AppNotFound => "Enterprise applications: the list shows every application; give users the link of its My Apps tile or its Login URL.",
             C::SignInExpired | C::FormExpired => "Nothing to change: the user signs in again.",
             C::NoLogoutUrl => "Enterprise applications → {app} → Single sign-on → Basic SAML Configuration: fill Logout Url, and Save.",
@@ -224,6 +224,41 @@ mod tests {
             );
             let s = c.portal_steps();
             assert!(!s.is_empty() && !s.contains('`'), "{c}: {s}");
+        }
+    }
+
+    /// The portal steps of a code as docs/errors.md gives them (`APP` for the name).
+    fn documented(c: ErrorCode) -> String {
+        format!(
+            "*In the portal:* {}",
+            c.portal_steps().replace("{app}", "APP")
+        )
+    }
+
+    #[test]
+    fn every_code_has_its_portal_steps_in_the_docs() {
+        let doc = include_str!("../../../../docs/errors.md");
+        for c in ErrorCode::ALL {
+            let section = doc
+                .split(&format!("## {}\n", c.code()))
+                .nth(1)
+                .and_then(|s| s.split("\n## ").next())
+                .unwrap_or("");
+            assert!(
+                section.contains(&documented(*c)),
+                "{c}: docs/errors.md lacks {}",
+                documented(*c)
+            );
+        }
+    }
+
+    /// `cargo test -p sesame --lib print_portal_steps -- --ignored --nocapture` prints
+    /// each code's portal steps for docs/errors.md.
+    #[test]
+    #[ignore]
+    fn print_portal_steps() {
+        for c in ErrorCode::ALL {
+            println!("{}\t{}", c.code(), documented(*c));
         }
     }
 
