@@ -54,7 +54,26 @@ async fn a_refused_request_names_the_signed_in_user_and_speaks_to_each_reader() 
         assert!(!html.contains(t), "{t} on the user's page: {html}");
     }
 
+    // An error returned to the application (a NameID format it is not set up for) names
+    // the signed-in user too.
+    let mut r = authn_request(&s, "_bad_policy");
+    r.name_id_policy = Some(sesame_saml::messages::NameIdPolicy {
+        format: Some("urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName".into()),
+        allow_create: None,
+        sp_name_qualifier: None,
+    });
+    let (_, _, returned) = get(&simon, &redirect_request(&s, &r, None, None)).await;
+    assert!(is_auto_post(&returned), "{returned}");
+
     let admin = admin(&s).await;
+    let list = log_page_with(
+        &admin,
+        &s,
+        "/admin/signins?user=simon&status=failure",
+        "SESAME900002",
+    )
+    .await;
+    assert!(list.contains("SESAME900002"), "{list}");
     let list = log_page_with(
         &admin,
         &s,
@@ -70,8 +89,10 @@ async fn a_refused_request_names_the_signed_in_user_and_speaks_to_each_reader() 
         .into_iter()
         .filter(|l| l.starts_with("/admin/signins/"))
         .collect();
-    // Date, user, application, status and error code all lead to the same details.
-    assert_eq!(rows.len(), 5, "{list}");
+    // Date, user, application, status and error code all lead to the same details
+    // (newest first: the unknown Issuer's row is the second).
+    assert_eq!(rows.len(), 10, "{list}");
+    let rows = &rows[5..];
     assert!(rows.iter().all(|l| *l == rows[0]), "{rows:?}");
     let (st, _, d) = page(&admin, &s, &rows[0]).await;
     assert_eq!(st, 200);

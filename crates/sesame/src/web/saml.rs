@@ -121,18 +121,17 @@ pub async fn saml2_continue(
     let cache = state.cache().get();
     check_tenant(&cache, &tenant).map_err(|e| ctx.fail(e))?;
     let Some(id) = q.p else {
-        return Err(ctx.fail(SsoError::new(
-            ErrorCode::SignInExpired,
-            "the URL has no request reference",
-        )));
+        let e = SsoError::new(ErrorCode::SignInExpired, "the URL has no request reference");
+        return Err(ctx.fail_seen(&cache, &headers, e).await);
     };
     let Some(Pending::Post { xml, relay_state }) =
         take_pending(&state, &id).await.map_err(|e| ctx.fail(e))?
     else {
-        return Err(ctx.fail(SsoError::new(
+        let e = SsoError::new(
             ErrorCode::SignInExpired,
             "the request is no longer kept (expired or already used)",
-        )));
+        );
+        return Err(ctx.fail_seen(&cache, &headers, e).await);
     };
     ctx.request = Some(xml.clone());
     dispatch(&ctx, &cache, &headers, &xml, relay_state, None).await
@@ -170,7 +169,14 @@ async fn dispatch(
             app,
             request,
             error,
-        } => send_error(ctx, cache, &app, &request, error),
+        } => {
+            let who = current_session(&ctx.state, cache, headers)
+                .await
+                .ok()
+                .flatten()
+                .map(|s| Who::of(&s));
+            send_error(ctx, cache, &app, &request, error, who.as_ref())
+        }
         Begun::Logout { app, request } => {
             logout(ctx, cache, headers, &app, &request, relay.as_deref()).await
         }
