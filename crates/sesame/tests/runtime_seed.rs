@@ -295,3 +295,96 @@ async fn capture_messages_alone_writes_one_audit_row() {
     ]);
     assert_eq!(audit_count(&s).await, before + 3);
 }
+
+/// An HTTP/2 frame: 9-byte header and payload.
+fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len();
+    let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
+    f.extend_from_slice(&stream.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// An HTTP/2 (cleartext, prior knowledge) request head trickled byte by byte (one
+/// HEADERS frame whose payload arrives a byte every 200 ms) never completes: the
+/// connection is closed at the header-read timeout (1 s here), although bytes keep
+/// arriving; a whole request on HTTP/2 is answered as before.
+#[test]
+fn a_trickled_http2_request_head_is_cut_at_the_header_read_timeout() {
+    use std::io::{ErrorKind, Read, Write};
+    let s = Server::start_args(&["--header-read-timeout", "1", "--idle-timeout", "60"]);
+    let connect = || {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        c.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
+        c.write_all(&h2_frame(0x4, 0, 0, &[])).unwrap(); // SETTINGS
+        c
+    };
+    // Reads once, waiting at most `ms`: None when closed, else the bytes (maybe none).
+    let read_once = |c: &mut std::net::TcpStream, ms: u64| -> Option<Vec<u8>> {
+        c.set_read_timeout(Some(Duration::from_millis(ms))).unwrap();
+        let mut buf = [0u8; 4096];
+        match c.read(&mut buf) {
+            Ok(0) => None,
+            Ok(n) => Some(buf[..n].to_vec()),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Some(Vec::new())
+            }
+            Err(_) => None,
+        }
+    };
+    // A HEADERS frame on stream 1 announcing 1,000 bytes of header block, its payload
+    // sent one byte (an indexed header field) at a time.
+    let mut c = connect();
+    let start = Instant::now();
+    let mut head = h2_frame(0x1, 0x5, 1, &[]);
+    head[1] = 0x03;
+    head[2] = 0xe8;
+    c.write_all(&head).unwrap();
+    let mut closed = None;
+    while start.elapsed() < Duration::from_secs(15) {
+        if c.write_all(&[0x82]).is_err() || read_once(&mut c, 200).is_none() {
+            closed = Some(start.elapsed());
+            break;
+        }
+    }
+    let t = closed.expect("a trickling HTTP/2 client kept its connection for 15 s");
+    assert!(t >= Duration::from_millis(900), "closed too early: {t:?}");
+    assert!(t < Duration::from_secs(8), "closed only after {t:?}");
+
+    // GET /healthz in one HEADERS frame (END_STREAM | END_HEADERS): answered (a HEADERS
+    // frame on stream 1 comes back).
+    let mut c = connect();
+    let block = [
+        0x82, 0x86, 0x04, 0x08, b'/', b'h', b'e', b'a', b'l', b't', b'h', b'z',
+    ];
+    c.write_all(&h2_frame(0x1, 0x5, 1, &block)).unwrap();
+    let mut got = Vec::new();
+    let until = Instant::now() + Duration::from_secs(5);
+    let answered = loop {
+        match read_once(&mut c, 200) {
+            Some(d) => got.extend(d),
+            None => break false,
+        }
+        // Frames: find a HEADERS frame (type 1) on stream 1.
+        let mut i = 0;
+        let mut found = false;
+        while i + 9 <= got.len() {
+            let len = (usize::from(got[i]) << 16)
+                | (usize::from(got[i + 1]) << 8)
+                | usize::from(got[i + 2]);
+            let stream =
+                u32::from_be_bytes([got[i + 5], got[i + 6], got[i + 7], got[i + 8]]) & 0x7fff_ffff;
+            if got[i + 3] == 0x1 && stream == 1 {
+                found = true;
+            }
+            i += 9 + len;
+        }
+        if found {
+            break true;
+        }
+        if Instant::now() > until {
+            break false;
+        }
+    };
+    assert!(answered, "a whole HTTP/2 request was not answered: {got:?}");
+}
