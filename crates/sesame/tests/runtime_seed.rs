@@ -169,6 +169,46 @@ async fn an_app_added_by_the_cli_answers_at_once_and_misses_are_bounded() {
     let launch = format!("{}/{}/apps/{id}/launch", s.base, s.tenant);
     let r = b.get(&launch).send().await.unwrap();
     assert_ne!(r.status().as_u16(), 404, "{}", r.text().await.unwrap());
+    // An AuthnRequest from an application just added, by HTTP-Redirect and by HTTP-POST:
+    // on to the sign-in page, not SESAME700016.
+    for (n, post) in [(1, false), (2, true)] {
+        let entity = format!("https://fresh{n}.example/sp");
+        let acs = format!("https://fresh{n}.example/acs");
+        s.cli_ok(&[
+            "app",
+            "add",
+            "--custom",
+            "--name",
+            &format!("Fresh {n}"),
+            "--identifier",
+            &entity,
+            "--reply-url",
+            &acs,
+        ]);
+        let mut r = sesame_saml::messages::AuthnRequest::new(
+            format!("_fresh{n}"),
+            sesame_saml::time::Timestamp::from(std::time::SystemTime::now()),
+            &entity,
+        );
+        r.destination = Some(s.login_url());
+        r.acs_url = Some(acs);
+        let resp = if post {
+            use base64::Engine as _;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(r.to_xml());
+            b.post(s.login_url())
+                .form(&[("SAMLRequest", encoded.as_str())])
+                .send()
+                .await
+                .unwrap()
+        } else {
+            b.get(redirect_request(&s, &r, None, None))
+                .send()
+                .await
+                .unwrap()
+        };
+        let got = error_code(resp).await;
+        assert_eq!((got.0, got.1.as_str()), (303, ""), "post={post}: {}", got.2);
+    }
 
     let rereads = |m: &str| -> u64 {
         m.lines()

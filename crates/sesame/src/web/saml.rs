@@ -96,7 +96,17 @@ pub async fn saml2_post(
     })?;
     ctx.request = Some(xml.clone());
     keepable(&xml).map_err(|e| ctx.fail(e))?;
-    screen(&cache, &xml).map_err(|f| ctx.fail(f))?;
+    match screen(&cache, &xml) {
+        Ok(()) => {}
+        // An application added less than a poll ago: re-read (bounded) and screen again.
+        Err(f) if f.error.code == ErrorCode::UnknownIssuer => {
+            match state.cache().after_miss().await {
+                Some(fresh) => screen(&fresh, &xml).map_err(|f| ctx.fail(f))?,
+                None => return Err(ctx.fail(f)),
+            }
+        }
+        Err(f) => return Err(ctx.fail(f)),
+    }
     let id = put_pending(&state, ctx.ip, &Pending::Post { xml, relay_state })
         .await
         .map_err(|e| ctx.fail(e))?;
