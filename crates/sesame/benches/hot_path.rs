@@ -39,6 +39,7 @@ fn app(sp_certificates: Vec<Certificate>, require_signed: bool) -> SsoApp {
         name: "Convene".into(),
         enabled: true,
         assignment_required: true,
+        missing: Vec::new(),
         identifiers: vec![SP_ENTITY.into()],
         reply_urls: vec![ReplyUrl {
             url: SP_ACS.into(),

@@ -27,6 +27,7 @@ mod operations;
 mod portal_apps;
 mod portal_directory;
 mod portal_security;
+mod runtime_seed;
 mod saml_page;
 mod serve_edge;
 mod serve_limits;

@@ -52,6 +52,12 @@ pub struct Args {
         value_parser = clap::value_parser!(u64).range(1..=3600)
     )]
     db_statement_timeout: u64,
+    /// Per-address rate limit of the SAML endpoint and the sign-in page: `RATE/BURST`
+    /// (requests per second per address, sustained, and how many may come at once;
+    /// default 20/200), or `off` (behind a proxy that limits already). An IPv6 address
+    /// counts by its /64.
+    #[arg(long, env = "SESAME_SSO_RATE_LIMIT", value_name = "RATE/BURST|off")]
+    sso_rate_limit: Option<String>,
 }
 
 /// The demo user.
@@ -135,7 +141,8 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
         cfg.trusted_proxies.clone(),
     )
     .with_secure_cookies(cfg.tls.is_some())
-    .with_trusted_locations(cfg.trusted_locations.clone());
+    .with_trusted_locations(cfg.trusted_locations.clone())
+    .with_sso_rate_limit(a.sso_rate_limit.clone());
     let https = tenant
         .public_url
         .to_ascii_lowercase()

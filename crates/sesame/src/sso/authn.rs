@@ -268,6 +268,21 @@ pub fn resolve_authn_class(
     })
 }
 
+/// Refuses (SESAME900020) a RelayState longer than [`MAX_RELAY_STATE`] bytes, with an
+/// AuthnRequest or a LogoutRequest alike.
+pub fn check_relay_state(relay_state: Option<&str>) -> Result<(), SsoError> {
+    match relay_state.filter(|rs| rs.len() > MAX_RELAY_STATE) {
+        Some(rs) => Err(SsoError::new(
+            ErrorCode::RelayStateTooLong,
+            format!(
+                "the request's RelayState is {} bytes long; at most {MAX_RELAY_STATE} bytes are accepted",
+                rs.len()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Validates a parsed AuthnRequest for `app` (already looked up by its Issuer), given the
 /// result of [`check_signature`]. See the module documentation for the order of checks.
 pub fn validate(
@@ -285,18 +300,9 @@ pub fn validate(
         )
         .into());
     }
-    check_configured(app, &[])?;
+    check_configured(app)?;
     signature?;
-    if let Some(rs) = relay_state.filter(|rs| rs.len() > MAX_RELAY_STATE) {
-        return Err(SsoError::new(
-            ErrorCode::RelayStateTooLong,
-            format!(
-                "the request's RelayState is {} bytes long; at most {MAX_RELAY_STATE} bytes are accepted",
-                rs.len()
-            ),
-        )
-        .into());
-    }
+    check_relay_state(relay_state)?;
     let age = (now.unix_millis() - req.issue_instant.unix_millis()).abs() / 1000;
     if age > MAX_CLOCK_DIFFERENCE_SECS {
         return Err(SsoError::new(
@@ -373,22 +379,16 @@ pub fn replay_expiry(req: &AuthnRequest) -> i64 {
     req.issue_instant.unix_seconds() + MAX_CLOCK_DIFFERENCE_SECS + 1
 }
 
-/// Refuses an app whose Basic SAML Configuration lacks an Identifier or a Reply URL
-/// ("SAML not configured"): nothing is signed in to it or sent to it. `missing` adds the
-/// settings the caller knows are lacking too (values a gallery template requires, from
-/// `crate::apps::missing_settings`).
-pub fn check_configured(app: &SsoApp, missing: &[&str]) -> Result<(), SsoError> {
-    let mut lacking: Vec<&str> = Vec::new();
-    if app.identifiers.is_empty() {
+/// Refuses an app whose Basic SAML Configuration lacks an Identifier, a Reply URL or a
+/// value its gallery template requires ("SAML not configured"): nothing is signed in to
+/// it or sent to it.
+pub fn check_configured(app: &SsoApp) -> Result<(), SsoError> {
+    let mut lacking: Vec<&str> = app.missing.clone();
+    if app.identifiers.is_empty() && !lacking.contains(&crate::model::app::field::IDENTIFIER) {
         lacking.push(crate::model::app::field::IDENTIFIER);
     }
-    if app.reply_urls.is_empty() {
+    if app.reply_urls.is_empty() && !lacking.contains(&crate::model::app::field::REPLY_URL) {
         lacking.push(crate::model::app::field::REPLY_URL);
-    }
-    for m in missing {
-        if !lacking.contains(m) {
-            lacking.push(m);
-        }
     }
     if lacking.is_empty() {
         return Ok(());
@@ -412,7 +412,7 @@ pub fn idp_initiated(app: &SsoApp) -> Result<Validated, SsoError> {
             format!("application \"{}\" is disabled", app.name),
         ));
     }
-    check_configured(app, &[])?;
+    check_configured(app)?;
     let audience = app.default_identifier().ok_or_else(|| {
         SsoError::new(
             ErrorCode::UnknownIssuer,
@@ -463,6 +463,7 @@ mod tests {
             name: "App".into(),
             enabled: true,
             assignment_required: true,
+            missing: Vec::new(),
             identifiers: vec!["https://sp.example".into()],
             reply_urls: vec![
                 ReplyUrl {
@@ -575,10 +576,12 @@ mod tests {
             ErrorCode::SamlNotConfigured
         );
         // Settings the caller knows are missing (a gallery template's) refuse it too.
-        let e = check_configured(&app(), &["Sign on URL"]).unwrap_err();
+        let mut lacking = app();
+        lacking.missing = vec!["Sign on URL"];
+        let e = check_configured(&lacking).unwrap_err();
         assert_eq!(e.code, ErrorCode::SamlNotConfigured);
         assert!(e.detail.contains("lacks Sign on URL"), "{}", e.detail);
-        assert!(check_configured(&app(), &[]).is_ok());
+        assert!(check_configured(&app()).is_ok());
     }
 
     #[test]

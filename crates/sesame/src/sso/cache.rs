@@ -2,7 +2,9 @@
 //! its unsealed signing key, keyed by Identifier and by id, and its prebuilt federation
 //! metadata and its claims configuration ([`AppClaims`]: no database read per sign-in
 //! for it). Rebuilt when `tenant.config_version` changes; a background task polls it
-//! every 500 ms, so a change made by the CLI (or another node) is in force within a second.
+//! every 500 ms, so a change made by the CLI (or another node) is in force within a second;
+//! a lookup that misses re-reads it at once ([`CacheHandle::after_miss`], bounded: one
+//! re-read at a time, at most [`MISS_REREADS_PER_SECOND`] a second).
 
 use super::hot::HotPath;
 use super::{Signer, SsoApp};
@@ -12,11 +14,53 @@ use crate::store::{Store, StoreError};
 use crate::tenant::{MasterKey, Tenant};
 use sesame_saml::dsig::SignTarget;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 /// How often the configuration version is polled.
 pub const POLL_EVERY: Duration = Duration::from_millis(500);
+
+/// The most re-reads of the configuration that lookups missing (an unknown application
+/// id, Issuer or tenant) may cause per second, over the whole node: more misses in the
+/// same second answer from the snapshot in memory.
+pub const MISS_REREADS_PER_SECOND: u32 = 5;
+
+/// The re-reads misses may still cause in the current one-second window.
+#[derive(Debug)]
+struct MissBudget {
+    per_second: u32,
+    window_start: Option<Instant>,
+    used: u32,
+}
+
+impl MissBudget {
+    fn new(per_second: u32) -> Self {
+        MissBudget {
+            per_second,
+            window_start: None,
+            used: 0,
+        }
+    }
+
+    /// Whether a miss at `now` may re-read the configuration (and counts it).
+    fn allow(&mut self, now: Instant) -> bool {
+        let fresh_window = match self.window_start {
+            Some(start) => now.saturating_duration_since(start) >= Duration::from_secs(1),
+            None => true,
+        };
+        if fresh_window {
+            self.window_start = Some(now);
+            self.used = 0;
+        }
+        if self.used < self.per_second {
+            self.used += 1;
+            true
+        } else {
+            false
+        }
+    }
+}
 
 /// Cache errors.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +141,10 @@ pub struct CacheHandle {
     store: Store,
     master: Arc<MasterKey>,
     hot: Arc<HotPath>,
+    /// Held while a miss re-reads the configuration: one at a time.
+    miss_lock: tokio::sync::Mutex<()>,
+    miss_budget: Mutex<MissBudget>,
+    miss_rereads: AtomicU64,
 }
 
 fn sso_app(
@@ -120,6 +168,7 @@ fn sso_app(
         name: app.name.clone(),
         enabled: app.enabled,
         assignment_required: app.assignment_required,
+        missing: apps::missing_settings(app),
         identifiers,
         reply_urls: s.reply_urls.clone(),
         sign_on_url: s.sign_on_url.clone().filter(|u| !u.is_empty()),
@@ -206,6 +255,9 @@ impl CacheHandle {
             hot: Arc::new(HotPath::new(&store)),
             store,
             master,
+            miss_lock: tokio::sync::Mutex::new(()),
+            miss_budget: Mutex::new(MissBudget::new(MISS_REREADS_PER_SECOND)),
+            miss_rereads: AtomicU64::new(0),
         }))
     }
 
@@ -255,6 +307,57 @@ impl CacheHandle {
         Ok(true)
     }
 
+    /// After a lookup missed in the current snapshot: re-reads the configuration version
+    /// and rebuilds the snapshot when it changed (a change made by the CLI or another
+    /// node less than a poll ago). Returns the newer snapshot, or `None` when nothing
+    /// changed or the re-read was not allowed: one re-read runs at a time (a miss
+    /// meanwhile waits for it and uses what it found), and at most
+    /// [`MISS_REREADS_PER_SECOND`] run per second, so a flood of unknown ids costs the
+    /// database a handful of version reads a second.
+    pub async fn after_miss(&self) -> Option<Arc<AppCache>> {
+        let before = self.get().version;
+        let _reading = match self.miss_lock.try_lock() {
+            Ok(g) => g,
+            Err(_) => {
+                drop(self.miss_lock.lock().await);
+                let now = self.get();
+                return (now.version != before).then_some(now);
+            }
+        };
+        let allowed = match self.miss_budget.lock() {
+            Ok(mut b) => b.allow(Instant::now()),
+            Err(poisoned) => poisoned.into_inner().allow(Instant::now()),
+        };
+        if !allowed {
+            return None;
+        }
+        self.miss_rereads.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("sesame_config_miss_rereads_total").increment(1);
+        match self.refresh_if_changed().await {
+            Ok(true) => Some(self.get()),
+            Ok(false) => None,
+            Err(e) => {
+                tracing::warn!("configuration re-read after a miss failed: {e}");
+                None
+            }
+        }
+    }
+
+    /// The snapshot, re-read once ([`Self::after_miss`]) when `found` does not hold in
+    /// the current one.
+    pub async fn get_or_reread(&self, found: impl Fn(&AppCache) -> bool) -> Arc<AppCache> {
+        let c = self.get();
+        if found(&c) {
+            return c;
+        }
+        self.after_miss().await.unwrap_or(c)
+    }
+
+    /// How many re-reads misses caused since the start.
+    pub fn miss_rereads(&self) -> u64 {
+        self.miss_rereads.load(Ordering::Relaxed)
+    }
+
     /// Rebuilds the snapshot now.
     pub async fn reload(&self) -> Result<(), CacheError> {
         let next = Arc::new(build(&self.store, &self.master).await?);
@@ -278,5 +381,25 @@ impl CacheHandle {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misses_reread_at_most_the_budget_per_second() {
+        let mut b = MissBudget::new(3);
+        let t0 = Instant::now();
+        let allowed = (0..1000)
+            .filter(|i| b.allow(t0 + Duration::from_micros(*i)))
+            .count();
+        assert_eq!(allowed, 3);
+        assert!(!b.allow(t0 + Duration::from_millis(999)));
+        assert!(b.allow(t0 + Duration::from_secs(1)));
+        assert!(b.allow(t0 + Duration::from_millis(1500)));
+        assert!(b.allow(t0 + Duration::from_millis(1600)));
+        assert!(!b.allow(t0 + Duration::from_millis(1700)));
     }
 }

@@ -2,13 +2,15 @@
 //! step ([`flow`]), AuthnRequest validation ([`authn`]), Response assembly
 //! ([`assertion`]), sessions ([`session`]), single logout ([`slo`]), token preview
 //! ([`preview`]), sign-in log batching ([`signin_log`]), and the in-memory configuration
-//! the hot path reads ([`cache`]). Error codes are in [`errors`] and `docs/errors.md`.
+//! the hot path reads ([`cache`]). Error codes are in [`errors`] and `docs/errors.md`;
+//! what they say to end users and administrators in [`error_help`].
 //!
 //! Time is always passed in (`now`); the one clock is [`now`].
 
 pub mod assertion;
 pub mod authn;
 pub mod cache;
+pub mod error_help;
 pub mod errors;
 pub mod flow;
 pub mod hot;
@@ -44,6 +46,9 @@ pub struct SsoApp {
     pub enabled: bool,
     /// Users must be assigned.
     pub assignment_required: bool,
+    /// Settings its Basic SAML Configuration still lacks ("SAML not configured", as
+    /// `crate::apps::missing_settings` names them); empty when it is configured.
+    pub missing: Vec<&'static str>,
     /// Identifiers (Entity IDs); the default first.
     pub identifiers: Vec<String>,
     /// Reply URLs.

@@ -6,7 +6,9 @@
 //! - [`configure`] sets hyper's header-read timeout: a request's head (request
 //!   line and headers) must arrive whole within it, however slowly its bytes come.
 //!   hyper starts that clock whenever an HTTP/1 connection waits for a request, so an
-//!   idle HTTP/1 keep-alive connection is closed after it too.
+//!   idle HTTP/1 keep-alive connection is closed after it too. hyper's HTTP/2 server has
+//!   no such timeout (see [`Tracked`] below); its keep-alive PINGs stay off, as their
+//!   traffic would defeat the idle timeout.
 //! - [`LimitAcceptor`] takes one of `max_connections` slots per accepted connection
 //!   (before any TLS handshake) and gives it back when the connection closes. Without a
 //!   free slot the connection is closed at once, and the server log says so once per
@@ -15,6 +17,12 @@
 //! - [`Guarded`] closes a connection when no byte moved in either direction for
 //!   `idle_timeout`: a connection that never sends anything, a stalled TLS handshake, an
 //!   idle HTTP/2 connection, or a client that stops reading its response.
+//! - [`Guarded`] with [`Tracked`] (the connection's service, which counts its requests
+//!   until their response bodies are sent) also closes a connection on which no request
+//!   reached Sesame for the header-read timeout while none was in progress: from the
+//!   connection's start or the end of its last response. hyper's HTTP/2 server has no
+//!   header-read timeout, so this is what bounds a request head trickled frame by frame
+//!   over HTTP/2 (for HTTP/1 it matches what hyper does already).
 
 use axum_server::accept::Accept;
 use hyper_util::rt::TokioTimer;
@@ -22,7 +30,7 @@ use hyper_util::server::conn::auto::Builder;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -111,7 +119,7 @@ where
     A::Service: Send + 'static,
 {
     type Stream = Guarded<A::Stream>;
-    type Service = A::Service;
+    type Service = Tracked<A::Service>;
     type Future = Pin<Box<dyn Future<Output = io::Result<(Self::Stream, Self::Service)>> + Send>>;
 
     fn accept(&self, stream: I, service: S) -> Self::Future {
@@ -124,9 +132,15 @@ where
         };
         let inner = self.inner.accept(stream, service);
         let idle = self.limits.idle_timeout;
+        let head = self.limits.header_read_timeout;
         Box::pin(async move {
             let (stream, service) = inner.await?;
-            Ok((Guarded::new(stream, permit, idle), service))
+            let requests = Arc::new(Requests::default());
+            let service = Tracked {
+                inner: service,
+                requests: Arc::clone(&requests),
+            };
+            Ok((Guarded::new(stream, permit, idle, head, requests), service))
         })
     }
 }
@@ -139,15 +153,53 @@ pub struct Guarded<T> {
     _slot: OwnedSemaphorePermit,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
+    /// The header-read timeout: how long the connection may wait for its next request.
+    head: Duration,
+    /// When the wait for the next request ends (meaningful while none is in progress).
+    head_deadline: Pin<Box<Sleep>>,
+    requests: Arc<Requests>,
+    /// [`Requests::changes`] when `head_deadline` was last set.
+    seen: u64,
 }
 
 impl<T> Guarded<T> {
-    fn new(inner: T, slot: OwnedSemaphorePermit, idle: Duration) -> Self {
+    fn new(
+        inner: T,
+        slot: OwnedSemaphorePermit,
+        idle: Duration,
+        head: Duration,
+        requests: Arc<Requests>,
+    ) -> Self {
         Guarded {
             inner,
             _slot: slot,
             idle,
             deadline: Box::pin(tokio::time::sleep(idle)),
+            head,
+            head_deadline: Box::pin(tokio::time::sleep(head)),
+            requests,
+            seen: 0,
+        }
+    }
+
+    /// On a pending read: an error once no request reached the service for the
+    /// header-read timeout while none was in progress.
+    fn no_request(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        let changes = self.requests.changes.load(Ordering::Acquire);
+        if changes != self.seen {
+            self.seen = changes;
+            let at = self.requests.changed_at() + self.head;
+            self.head_deadline.as_mut().reset(at);
+        }
+        if self.requests.in_flight.load(Ordering::Acquire) > 0 {
+            return Poll::Pending;
+        }
+        match self.head_deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no request arrived within the header-read timeout",
+            )),
+            Poll::Pending => Poll::Pending,
         }
     }
 
@@ -180,7 +232,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
                 this.active();
                 Poll::Ready(r)
             }
-            Poll::Pending => this.expired(cx).map(Err),
+            Poll::Pending => match this.no_request(cx) {
+                Poll::Ready(e) => Poll::Ready(Err(e)),
+                Poll::Pending => this.expired(cx).map(Err),
+            },
         }
     }
 }
@@ -233,6 +288,116 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
     }
 }
 
+/// A connection's requests as its stream sees them: how many are in progress (from
+/// reaching the service until their response body is sent or dropped), and a counter of
+/// starts and ends.
+#[derive(Debug, Default)]
+pub struct Requests {
+    in_flight: AtomicUsize,
+    changes: AtomicU64,
+    /// When a request last started or ended.
+    changed: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Requests {
+    fn changed(&self) {
+        let mut at = match self.changed.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *at = Some(Instant::now());
+        self.changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn changed_at(&self) -> Instant {
+        let at = match self.changed.lock() {
+            Ok(g) => *g,
+            Err(p) => *p.into_inner(),
+        };
+        at.unwrap_or_else(Instant::now)
+    }
+}
+
+/// One request in progress; ends when dropped (with its response body).
+#[derive(Debug)]
+struct InProgress(Arc<Requests>);
+
+impl InProgress {
+    fn start(r: &Arc<Requests>) -> Self {
+        r.in_flight.fetch_add(1, Ordering::AcqRel);
+        r.changed();
+        InProgress(Arc::clone(r))
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.0.changed();
+    }
+}
+
+/// A connection's service: counts its requests in [`Requests`] until their response
+/// bodies are done.
+#[derive(Debug, Clone)]
+pub struct Tracked<S> {
+    inner: S,
+    requests: Arc<Requests>,
+}
+
+impl<S, B, RB> tower_service::Service<axum::http::Request<B>> for Tracked<S>
+where
+    S: tower_service::Service<axum::http::Request<B>, Response = axum::http::Response<RB>>,
+    S::Future: Send + 'static,
+{
+    type Response = axum::http::Response<TrackedBody<RB>>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: axum::http::Request<B>) -> Self::Future {
+        let progress = InProgress::start(&self.requests);
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let r = fut.await?;
+            Ok(r.map(|inner| TrackedBody {
+                inner,
+                _progress: progress,
+            }))
+        })
+    }
+}
+
+/// A response body that ends its request's [`InProgress`] when dropped.
+#[derive(Debug)]
+pub struct TrackedBody<B> {
+    inner: B,
+    _progress: InProgress,
+}
+
+impl<B: http_body::Body + Unpin> http_body::Body for TrackedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 mod tests {
@@ -244,8 +409,49 @@ mod tests {
         Limits {
             max_connections: max,
             idle_timeout: Duration::from_secs(idle_secs),
-            ..Limits::default()
+            header_read_timeout: Duration::from_secs(3600),
         }
+    }
+
+    /// Without a request in progress, a connection that keeps sending bytes but brings
+    /// no request to the service (an HTTP/2 request head trickled frame by frame) is
+    /// closed at the header-read timeout; while a request and its response body are in
+    /// progress it is not, and the clock starts again when the response is done.
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_without_requests_is_closed_at_the_header_read_timeout() {
+        let l = Limits {
+            max_connections: 4,
+            idle_timeout: Duration::from_secs(60),
+            header_read_timeout: Duration::from_secs(2),
+        };
+        let acc = LimitAcceptor::new(DefaultAcceptor::new(), l);
+        let (server, mut client) = tokio::io::duplex(64);
+        let app = tower::service_fn(|_r: axum::http::Request<()>| async {
+            Ok::<_, std::convert::Infallible>(axum::http::Response::new(axum::body::Body::empty()))
+        });
+        let (mut s, mut service) = acc.accept(server, app).await.unwrap();
+        let mut one = [0u8; 1];
+        // A request in progress (its response body not yet sent): bytes trickle for 5 s.
+        let response = tower_service::Service::call(&mut service, axum::http::Request::new(()))
+            .await
+            .unwrap();
+        for _ in 0..5 {
+            tokio::time::advance(Duration::from_secs(1)).await;
+            client.write_all(b"x").await.unwrap();
+            s.read_exact(&mut one).await.unwrap();
+        }
+        // The response done, a byte every second no longer keeps the connection open:
+        // the first read that waits after 2 seconds fails.
+        drop(response);
+        let start = Instant::now();
+        for _ in 0..2 {
+            tokio::time::advance(Duration::from_secs(1)).await;
+            client.write_all(b"x").await.unwrap();
+            s.read_exact(&mut one).await.unwrap();
+        }
+        let e = s.read_exact(&mut one).await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
     }
 
     #[tokio::test]
@@ -270,7 +476,7 @@ mod tests {
     async fn an_idle_stream_times_out_and_activity_postpones_it() {
         let acc = LimitAcceptor::new(DefaultAcceptor::new(), limits(4, 5));
         let (server, mut client) = tokio::io::duplex(64);
-        let (mut s, ()) = acc.accept(server, ()).await.unwrap();
+        let (mut s, _service) = acc.accept(server, ()).await.unwrap();
         // Bytes every 3 seconds keep it open past 5 seconds.
         for _ in 0..3 {
             tokio::time::advance(Duration::from_secs(3)).await;

@@ -4,7 +4,7 @@
 //! into a response, the failure writes its row to the sign-in log and renders the error
 //! page (`error_page`: status, `x-sesame-error`, `Retry-After` for 503).
 
-use super::http::error_page;
+use super::http::error_page_for;
 use super::state::AppState;
 use crate::sso::SsoError;
 use crate::store::SigninRow;
@@ -69,10 +69,11 @@ impl IntoResponse for PageFailure {
             log,
             cookies,
         } = *self.0;
+        let app = log.as_ref().map(|(_, row)| row.app_name.clone());
         if let Some((state, row)) = log {
             state.log(row);
         }
-        let mut r = error_page(&error, &correlation);
+        let mut r = error_page_for(&error, &correlation, app.as_deref());
         for c in cookies {
             r.headers_mut().append(header::SET_COOKIE, c);
         }
@@ -100,5 +101,35 @@ mod tests {
         let r = PageFailure::unlogged(e, "corr-2").into_response();
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(r.headers().contains_key(header::RETRY_AFTER));
+    }
+
+    async fn body(r: Response) -> String {
+        let b = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        String::from_utf8(b.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_end_user_page_says_whom_to_ask_and_the_way_back_without_commands() {
+        for c in ErrorCode::ALL {
+            let e = SsoError::new(*c, "detail for the log");
+            let html = body(PageFailure::unlogged(e, "corr-9").into_response()).await;
+            let message = crate::web::pages::esc(c.user_message());
+            for t in [
+                message.as_str(),
+                "Contact your administrator and give them this information:",
+                c.code(),
+                "corr-9",
+                "Timestamp (UTC)",
+                "href=\"/myapps\"",
+            ] {
+                assert!(html.contains(t), "{c}: {t} not in {html}");
+            }
+            for t in ["`", "docs/", "sesame app", "How to fix"] {
+                assert!(!html.contains(t), "{c}: {t} in {html}");
+            }
+        }
+        let e = SsoError::new(ErrorCode::SignInExpired, "x");
+        let html = body(PageFailure::unlogged(e, "c").into_response()).await;
+        assert!(html.contains("Sign in again"), "{html}");
     }
 }

@@ -145,6 +145,24 @@ impl Ctx {
         self.state.log(row);
     }
 
+    /// The failure `f`, naming the browser's signed-in user when `f` names no one (a
+    /// request refused before the flow reads the session), logged and shown as the
+    /// error page. Only failures pay for the session lookup.
+    pub(crate) async fn fail_seen(
+        &self,
+        cache: &AppCache,
+        headers: &HeaderMap,
+        f: impl Into<Failure>,
+    ) -> PageFailure {
+        let mut f = f.into();
+        if f.user.is_none() {
+            if let Ok(Some(s)) = current_session(&self.state, cache, headers).await {
+                f.user = Some(Who::of(&s));
+            }
+        }
+        self.fail(f)
+    }
+
     /// The failure `f`, logged and shown as the error page.
     pub(crate) fn fail(&self, f: impl Into<Failure>) -> PageFailure {
         let f = f.into();
@@ -206,13 +224,15 @@ pub(crate) async fn take_pending(state: &AppState, id: &str) -> Result<Option<Pe
 }
 
 /// Sends an error that goes back to the application as a SAML Response (to the
-/// registered Reply URL of `v`), or shows it when it is not one that goes back.
+/// registered Reply URL of `v`), or shows it when it is not one that goes back; the
+/// row names `who`, the browser's signed-in user, when there is one.
 pub(crate) fn send_error(
     ctx: &Ctx,
     cache: &AppCache,
     app: &Arc<SsoApp>,
     v: &Validated,
     e: SsoError,
+    who: Option<&Who>,
 ) -> Result<Response, PageFailure> {
     let fail =
         |err: SsoError| ctx.fail(Failure::from(err).app(app).request(v.request_id.as_deref()));
@@ -227,7 +247,7 @@ pub(crate) fn send_error(
         "failure",
         Some(e.code),
         Some(app),
-        None,
+        who,
         v.request_id.as_deref(),
         e.detail,
     );
@@ -254,7 +274,7 @@ pub(crate) async fn proceed(
     };
     match flow::next(&v, session) {
         Next::Issue(s) => return complete(ctx, cache, &v, &s).await,
-        Next::NoPassive(e) => return send_error(ctx, cache, app, &v, e),
+        Next::NoPassive(e) => return send_error(ctx, cache, app, &v, e, None),
         Next::SignIn => {}
     }
     let rid = v.request_id.clone();

@@ -171,6 +171,11 @@ pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
 
 /// The error page for `e`, with its correlation id.
 pub(crate) fn error_page(e: &SsoError, correlation: &str) -> Response {
+    error_page_for(e, correlation, None)
+}
+
+/// The error page for `e`, with its correlation id and the application's name when known.
+pub(crate) fn error_page_for(e: &SsoError, correlation: &str, app: Option<&str>) -> Response {
     if e.code == ErrorCode::InternalError {
         tracing::error!(correlation, "{e}");
     } else if e.code == ErrorCode::ServiceUnavailable {
@@ -179,7 +184,7 @@ pub(crate) fn error_page(e: &SsoError, correlation: &str) -> Response {
         tracing::info!(correlation, "{e}");
     }
     let now = crate::sso::now();
-    let body = pages::error_html(e, correlation, &now.to_xs_datetime());
+    let body = pages::error_html(e, correlation, &now.to_xs_datetime(), app);
     let mut r = (status_of(e.code), pages::html_headers(), body).into_response();
     r.headers_mut()
         .insert("x-sesame-error", HeaderValue::from_static(e.code.code()));

@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use futures_util::FutureExt as _;
 use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -35,17 +37,37 @@ pub fn with_middleware(routes: Router) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(axum::middleware::from_fn(edge))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            tracing::info_span!(
-                "request",
-                id = request_id(req.headers()).unwrap_or_default(),
-                method = %req.method(),
-                path = req.uri().path(),
-            )
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!(
+                        "request",
+                        id = request_id(req.headers()).unwrap_or_default(),
+                        method = %req.method(),
+                        path = req.uri().path(),
+                    )
+                })
+                .on_failure(log_failure),
+        )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::map_request(drop_unusable_request_id))
+}
+
+/// Whether a failed response is logged as an error or, for a 503 (the server refusing
+/// work while overloaded or while the database is out of reach: not a bug), a warning.
+fn failure_is_warning(class: &ServerErrorsFailureClass) -> bool {
+    matches!(class, ServerErrorsFailureClass::StatusCode(c) if *c == StatusCode::SERVICE_UNAVAILABLE)
+}
+
+/// Logs a 5xx response (or a handler error): a 503 refusal at WARN, any other at ERROR.
+fn log_failure(class: ServerErrorsFailureClass, latency: Duration, _span: &tracing::Span) {
+    let latency_ms = latency.as_millis();
+    if failure_is_warning(&class) {
+        tracing::warn!(classification = %class, latency_ms, "response refused (overloaded or the database is out of reach)");
+    } else {
+        tracing::error!(classification = %class, latency_ms, "response failed");
+    }
 }
 
 /// `Strict-Transport-Security` on every response: one year, this host only (not its
@@ -192,6 +214,54 @@ fn status_page(status: StatusCode, corr: &str) -> Response {
 mod tests {
     use super::*;
     use axum::body::Body;
+
+    /// A log sink for one test.
+    #[derive(Clone, Default)]
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_503_refusal_is_logged_as_a_warning_and_other_5xx_as_errors() {
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::Span::none();
+            log_failure(
+                ServerErrorsFailureClass::StatusCode(StatusCode::SERVICE_UNAVAILABLE),
+                Duration::ZERO,
+                &span,
+            );
+            log_failure(
+                ServerErrorsFailureClass::StatusCode(StatusCode::INTERNAL_SERVER_ERROR),
+                Duration::ZERO,
+                &span,
+            );
+        });
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[0].contains(" WARN") && lines[0].contains("503"),
+            "{text}"
+        );
+        assert!(
+            lines[1].contains("ERROR") && lines[1].contains("500"),
+            "{text}"
+        );
+    }
     use axum::http::{HeaderMap, HeaderValue};
     use axum::routing::{get, post};
     use tower::ServiceExt as _;

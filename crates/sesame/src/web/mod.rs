@@ -50,7 +50,11 @@ pub fn router(state: AppState) -> Router {
             "/{tenant}/login",
             get(login::login_get).post(login::login_post),
         );
-    if let Some(limiter) = rate_limit::RateLimit::from_env() {
+    let limiter = match state.sso_rate_limit() {
+        Some(v) => rate_limit::RateLimit::from_setting(v),
+        None => rate_limit::RateLimit::from_env(),
+    };
+    if let Some(limiter) = limiter {
         open = open.route_layer(axum::middleware::from_fn_with_state(
             (state.clone(), std::sync::Arc::new(limiter)),
             rate_limit::limit,

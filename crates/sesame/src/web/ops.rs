@@ -78,6 +78,10 @@ fn describe() {
         "sesame_db_unavailable_total",
         "Requests answered 503 because the database was out of reach"
     );
+    metrics::describe_counter!(
+        "sesame_config_miss_rereads_total",
+        "Configuration re-reads caused by a lookup that missed (bounded per second)"
+    );
     metrics::describe_gauge!(
         "sesame_db_pool_connections",
         "Database connections open in this node's pool"

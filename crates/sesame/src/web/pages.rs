@@ -151,20 +151,35 @@ pub fn page(title: &str, body: &str) -> String {
     )
 }
 
-/// The error page body.
-pub fn error_html(e: &SsoError, correlation: &str, timestamp: &str) -> String {
+/// The error page body, for the end user: a plain explanation, whom to ask and what to
+/// give them (code, correlation id, time, application), and the way back to My Apps.
+/// No commands and no documentation paths: administrators find the fix in the sign-in
+/// log under the correlation id.
+pub fn error_html(e: &SsoError, correlation: &str, timestamp: &str, app: Option<&str>) -> String {
+    let detail = if e.code.detail_for_user() && !e.detail.is_empty() {
+        format!("<p>{}</p>", esc(&e.detail))
+    } else {
+        String::new()
+    };
+    let app_row = match app.filter(|a| !a.is_empty()) {
+        Some(a) => format!("<tr><th>Application</th><td>{}</td></tr>", esc(a)),
+        None => String::new(),
+    };
+    let back = if e.code.sign_in_again_helps() {
+        "<p><a href=\"/myapps\">Sign in again</a> · <a href=\"/myapps\">Back to My Apps</a></p>"
+    } else {
+        "<p><a href=\"/myapps\">Back to My Apps</a></p>"
+    };
     page(
         e.code.title(),
         &format!(
-            "<h1 class=\"err\">Sign-in failed</h1><p><strong>{code}: {title}</strong></p><p>{detail}</p>\
-<p>{explain}</p><p><em>How to fix it:</em> {fix}</p>\
+            "<main><h1 class=\"err\">{title}</h1><p>{message}</p>{detail}\
+<p>Contact your administrator and give them this information:</p>\
 <table><tr><th>Error code</th><td><code>{code}</code></td></tr><tr><th>Correlation id</th><td><code>{corr}</code></td></tr>\
-<tr><th>Timestamp</th><td><code>{ts}</code></td></tr></table><p>The meaning of every code is in docs/errors.md.</p>",
+<tr><th>Timestamp (UTC)</th><td><code>{ts}</code></td></tr>{app_row}</table>{back}</main>",
             code = e.code.code(),
             title = esc(e.code.title()),
-            detail = esc(&e.detail),
-            explain = esc(e.code.explanation()),
-            fix = esc(e.code.fix()),
+            message = esc(e.code.user_message()),
             corr = esc(correlation),
             ts = esc(timestamp),
         ),

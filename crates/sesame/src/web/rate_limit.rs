@@ -4,9 +4,10 @@
 //! host usually holds the whole /64); over the limit, `429` with `Retry-After` and
 //! SESAME900041, and nothing is stored for the request.
 //!
-//! The limit is `SESAME_SSO_RATE_LIMIT=RATE/BURST` (requests per second per address, and
-//! how many may come at once), default [`DEFAULT_RATE`]/[`DEFAULT_BURST`]; `off` turns
-//! it off (behind a proxy that limits already, or for a benchmark from one address).
+//! The limit is `sesame serve --sso-rate-limit RATE/BURST` (or `SESAME_SSO_RATE_LIMIT`:
+//! requests per second per address, and how many may come at once), default
+//! [`DEFAULT_RATE`]/[`DEFAULT_BURST`]; `off` turns it off (behind a proxy that limits
+//! already, or for a benchmark from one address).
 
 use super::http::{error_page, ClientIp};
 use super::state::AppState;
@@ -70,6 +71,12 @@ impl RateLimit {
     /// value keeps the default, with a warning.
     pub fn from_env() -> Option<RateLimit> {
         let v = std::env::var("SESAME_SSO_RATE_LIMIT").unwrap_or_default();
+        RateLimit::from_setting(&v)
+    }
+
+    /// From a `--sso-rate-limit` value (`RATE/BURST`, `off`, or empty for the default);
+    /// `None`: off. An unreadable value keeps the default, with a warning.
+    pub fn from_setting(v: &str) -> Option<RateLimit> {
         let v = v.trim();
         if v.eq_ignore_ascii_case("off") {
             return None;
@@ -86,7 +93,7 @@ impl RateLimit {
             Some((r, b)) => Some(RateLimit::new(r, b)),
             None => {
                 tracing::warn!(
-                    "SESAME_SSO_RATE_LIMIT={v:?} is not RATE/BURST (e.g. 20/200) or off; using {DEFAULT_RATE}/{DEFAULT_BURST}"
+                    "--sso-rate-limit (SESAME_SSO_RATE_LIMIT) {v:?} is not RATE/BURST (e.g. 20/200) or off; using {DEFAULT_RATE}/{DEFAULT_BURST}"
                 );
                 Some(RateLimit::new(DEFAULT_RATE, DEFAULT_BURST))
             }

@@ -48,13 +48,19 @@ pub async fn saml2_get(
         .split('&')
         .any(|p| p.starts_with("SAMLRequest=") || p.starts_with("SAMLResponse="))
     {
-        return Err(ctx.fail(SsoError::new(
+        let e = SsoError::new(
             ErrorCode::MissingMessage,
             "the URL has no SAMLRequest parameter",
-        )));
+        );
+        return Err(ctx.fail_seen(&cache, &headers, e).await);
     }
-    let msg = redirect::decode_query_unparsed(&q)
-        .map_err(|e| ctx.fail(SsoError::new(ErrorCode::MalformedRequest, e.to_string())))?;
+    let msg = match redirect::decode_query_unparsed(&q) {
+        Ok(m) => m,
+        Err(e) => {
+            let e = SsoError::new(ErrorCode::MalformedRequest, e.to_string());
+            return Err(ctx.fail_seen(&cache, &headers, e).await);
+        }
+    };
     ctx.request = Some(msg.xml.clone());
     dispatch(
         &ctx,
@@ -90,7 +96,17 @@ pub async fn saml2_post(
     })?;
     ctx.request = Some(xml.clone());
     keepable(&xml).map_err(|e| ctx.fail(e))?;
-    screen(&cache, &xml).map_err(|f| ctx.fail(f))?;
+    match screen(&cache, &xml) {
+        Ok(()) => {}
+        // An application added less than a poll ago: re-read (bounded) and screen again.
+        Err(f) if f.error.code == ErrorCode::UnknownIssuer => {
+            match state.cache().after_miss().await {
+                Some(fresh) => screen(&fresh, &xml).map_err(|f| ctx.fail(f))?,
+                None => return Err(ctx.fail(f)),
+            }
+        }
+        Err(f) => return Err(ctx.fail(f)),
+    }
     let id = put_pending(&state, ctx.ip, &Pending::Post { xml, relay_state })
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -115,18 +131,17 @@ pub async fn saml2_continue(
     let cache = state.cache().get();
     check_tenant(&cache, &tenant).map_err(|e| ctx.fail(e))?;
     let Some(id) = q.p else {
-        return Err(ctx.fail(SsoError::new(
-            ErrorCode::SignInExpired,
-            "the URL has no request reference",
-        )));
+        let e = SsoError::new(ErrorCode::SignInExpired, "the URL has no request reference");
+        return Err(ctx.fail_seen(&cache, &headers, e).await);
     };
     let Some(Pending::Post { xml, relay_state }) =
         take_pending(&state, &id).await.map_err(|e| ctx.fail(e))?
     else {
-        return Err(ctx.fail(SsoError::new(
+        let e = SsoError::new(
             ErrorCode::SignInExpired,
             "the request is no longer kept (expired or already used)",
-        )));
+        );
+        return Err(ctx.fail_seen(&cache, &headers, e).await);
     };
     ctx.request = Some(xml.clone());
     dispatch(&ctx, &cache, &headers, &xml, relay_state, None).await
@@ -146,13 +161,32 @@ async fn dispatch(
         relay_state: relay.as_deref(),
         redirect,
     };
-    match ctx.flow(cache).begin(msg).await.map_err(|f| ctx.fail(f))? {
+    let begun = match ctx.flow(cache).begin(msg).await {
+        Ok(b) => b,
+        Err(f) if f.error.code == ErrorCode::UnknownIssuer => {
+            // The application may have been added less than a poll ago: re-read the
+            // configuration (bounded) and try once more with it.
+            let Some(fresh) = ctx.state.cache().after_miss().await else {
+                return Err(ctx.fail_seen(cache, headers, f).await);
+            };
+            return Box::pin(dispatch(ctx, &fresh, headers, xml_text, relay, redirect)).await;
+        }
+        Err(f) => return Err(ctx.fail_seen(cache, headers, f).await),
+    };
+    match begun {
         Begun::SignIn { app, request } => proceed(ctx, cache, headers, &app, *request).await,
         Begun::Refused {
             app,
             request,
             error,
-        } => send_error(ctx, cache, &app, &request, error),
+        } => {
+            let who = current_session(&ctx.state, cache, headers)
+                .await
+                .ok()
+                .flatten()
+                .map(|s| Who::of(&s));
+            send_error(ctx, cache, &app, &request, error, who.as_ref())
+        }
         Begun::Logout { app, request } => {
             logout(ctx, cache, headers, &app, &request, relay.as_deref()).await
         }
@@ -380,7 +414,10 @@ pub async fn launch(
     headers: HeaderMap,
 ) -> Page {
     let ctx = Ctx::new(&state, ip);
-    let cache = state.cache().get();
+    let cache = state
+        .cache()
+        .get_or_reread(|c| check_tenant(c, &tenant).is_ok() && c.by_id(&app_id).is_some())
+        .await;
     check_tenant(&cache, &tenant).map_err(|e| ctx.fail(e))?;
     let Some(app) = cache.by_id(&app_id).cloned() else {
         return Err(ctx.fail(SsoError::new(
@@ -392,17 +429,18 @@ pub async fn launch(
         )));
     };
     // "SAML not configured": neither the Sign on URL nor a response, whichever mode.
-    // The values a gallery template requires are read from the stored app.
-    let missing = match state.store().app_by_id(&app.id).await {
-        Ok(Some(stored)) => crate::apps::missing_settings(&stored),
-        _ => Vec::new(),
-    };
-    authn::check_configured(&app, &missing).map_err(|e| ctx.fail(Failure::from(e).app(&app)))?;
+    authn::check_configured(&app).map_err(|e| ctx.fail(Failure::from(e).app(&app)))?;
     let force_idp = q.mode.as_deref() == Some("idp");
     if let (Some(url), false) = (&app.sign_on_url, force_idp) {
         return Ok(Redirect::to(url).into_response());
     }
-    let v = authn::idp_initiated(&app).map_err(|e| ctx.fail(Failure::from(e).app(&app)))?;
+    let v = match authn::idp_initiated(&app) {
+        Ok(v) => v,
+        Err(e) => {
+            let f = Failure::from(e).app(&app);
+            return Err(ctx.fail_seen(&cache, &headers, f).await);
+        }
+    };
     proceed(&ctx, &cache, &headers, &app, v).await
 }
 
@@ -463,7 +501,13 @@ pub async fn federation_metadata(
     headers: HeaderMap,
 ) -> Page {
     let ctx = Ctx::new(&state, ip);
-    let cache = state.cache().get();
+    let cache = state
+        .cache()
+        .get_or_reread(|c| {
+            check_tenant(c, &tenant).is_ok()
+                && q.appid.as_deref().is_some_and(|id| c.by_id(id).is_some())
+        })
+        .await;
     check_tenant(&cache, &tenant).map_err(|e| PageFailure::unlogged(e, &ctx.corr))?;
     let Some((xml, name)) = q
         .appid

@@ -20,6 +20,9 @@ struct Inner {
     secure_cookies: bool,
     trusted_proxies: Vec<IpNet>,
     trusted_locations: Vec<IpNet>,
+    /// `--sso-rate-limit` (`RATE/BURST` or `off`); `None`: SESAME_SSO_RATE_LIMIT or the
+    /// default.
+    sso_rate_limit: Option<String>,
 }
 
 impl AppState {
@@ -39,6 +42,7 @@ impl AppState {
                 secure_cookies: public_url.to_ascii_lowercase().starts_with("https://"),
                 trusted_proxies,
                 trusted_locations: Vec::new(),
+                sso_rate_limit: None,
             }),
         }
     }
@@ -51,6 +55,21 @@ impl AppState {
             inner.secure_cookies |= on;
         }
         self
+    }
+
+    /// Sets the per-address SSO rate limit (`RATE/BURST` or `off`, `sesame serve
+    /// --sso-rate-limit`).
+    #[must_use]
+    pub fn with_sso_rate_limit(mut self, setting: Option<String>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.sso_rate_limit = setting;
+        }
+        self
+    }
+
+    /// The per-address SSO rate limit setting, when one was given.
+    pub(crate) fn sso_rate_limit(&self) -> Option<&str> {
+        self.inner.sso_rate_limit.as_deref()
     }
 
     /// Sets the trusted named locations: networks whose sign-ins count as familiar

@@ -229,8 +229,12 @@ pub async fn page(b: &reqwest::Client, s: &Server, path: &str) -> (u16, String, 
     get(b, &format!("{}{path}", s.base)).await
 }
 
-/// The object id a URL ends with (`…/admin/users/ID`).
+/// The object id of a URL: the segment after `/admin/apps/` (an app's pages, such as
+/// `…/admin/apps/ID/sso/saml` where Add leads), else the last one (`…/admin/users/ID`).
 pub fn id_in(url: &str) -> String {
+    if let Some((_, rest)) = url.split_once("/admin/apps/") {
+        return rest.split(['/', '?', '#']).next().unwrap().to_owned();
+    }
     url.trim_end_matches('/')
         .rsplit('/')
         .next()

@@ -715,14 +715,22 @@ async fn set(ctx: &Ctx, a: SetArgs) -> Result<()> {
         .transpose()?;
     apply_saml(&mut app, a.saml)?;
     apply_switches(&mut app, a.switches)?;
-    let app = apps::save_app(store, app).await?;
-    audited(
-        ctx,
-        Change::new("app.update", "app", &app.id, &app.name)
-            .before(&before)
-            .after(&app),
-    )
-    .await?;
+    // Only what changed is saved and audited: `--capture-messages` alone changes no
+    // setting and writes its own row below.
+    let changed = serde_json::to_value(&app)? != serde_json::to_value(&before)?;
+    let app = if changed || capture.is_none() {
+        let app = apps::save_app(store, app).await?;
+        audited(
+            ctx,
+            Change::new("app.update", "app", &app.id, &app.name)
+                .before(&before)
+                .after(&app),
+        )
+        .await?;
+        app
+    } else {
+        app
+    };
     if let Some(secs) = capture {
         let until_ms = secs.map(|s| (sesame::tenant::now_unix() + s) * 1000);
         store.capture_set(&app.id, until_ms).await?;

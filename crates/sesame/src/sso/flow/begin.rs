@@ -156,6 +156,8 @@ fn check_logout(
         .ok_or_else(|| unknown_issuer(&req.issuer))?;
     authn::check_signature(&app, &signature_input(doc, msg))
         .map_err(|e| Failure::from(e).app(&app))?;
+    authn::check_relay_state(msg.relay_state)
+        .map_err(|e| Failure::from(e).app(&app).request(Some(&req.id)))?;
     Ok((app, req))
 }
 

@@ -28,6 +28,7 @@ fn app(enabled: bool) -> SsoApp {
         name: "Example".into(),
         enabled,
         assignment_required: true,
+        missing: Vec::new(),
         identifiers: vec![SP.into()],
         reply_urls: vec![ReplyUrl {
             url: ACS.into(),

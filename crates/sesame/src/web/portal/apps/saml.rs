@@ -83,6 +83,9 @@ struct SetupBody<'a> {
     configured: bool,
     /// "SAML not configured": which settings are still needed and who gives them.
     missing: String,
+    /// The gallery template requires a Sign on URL / Logout URL the app lacks.
+    sign_on_required: bool,
+    logout_required: bool,
     /// (value, note such as "(default Reply URL; index 1)"): the note stays outside the
     /// copyable value.
     identifiers: Vec<(String, String)>,
@@ -154,6 +157,8 @@ pub(super) async fn setup(
     let body = render(&SetupBody {
         configured: super::frame::sso_configured(&app),
         missing: crate::apps::missing_sentence(&app),
+        sign_on_required: crate::apps::missing_settings(&app).contains(&field::SIGN_ON_URL),
+        logout_required: crate::apps::missing_settings(&app).contains(&field::LOGOUT_URL),
         identifiers: app
             .saml
             .identifiers

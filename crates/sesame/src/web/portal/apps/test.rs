@@ -52,6 +52,8 @@ struct TestBody<'a> {
     users: Vec<(String, String)>,
     preview: Option<Preview>,
     error: String,
+    /// The administrator's own last failed sign-in to this application, with its fix.
+    last_failure: String,
 }
 
 /// The token `upn` would receive from `app` now (not sent anywhere): the same preview
@@ -191,6 +193,8 @@ pub(super) async fn page(
         users,
         preview,
         error,
+        last_failure: crate::web::portal::logs::last_failure_html(&state, &app.id, &si.user.upn)
+            .await,
     });
     Ok(app_page(
         &state,

@@ -6,6 +6,8 @@ mod settings;
 mod signins;
 mod window;
 
+pub(super) use signins::last_failure_html;
+
 use crate::web::state::AppState;
 use axum::Router;
 

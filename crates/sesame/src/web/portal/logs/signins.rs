@@ -5,6 +5,7 @@
 
 use super::window::{list_page, q, Window};
 use crate::admin::Permission;
+use crate::sso::error_help::PortalFix;
 use crate::sso::ErrorCode;
 use crate::store::{SigninRow, SigninSearch};
 use crate::web::portal::access::{require, Admin};
@@ -151,6 +152,7 @@ struct DetailsBody {
     code_title: String,
     code_explanation: String,
     code_fix: String,
+    portal_fix: PortalFix,
     request: String,
     response: String,
     name_id: String,
@@ -198,6 +200,83 @@ fn attributes_of(response: &str) -> (String, Vec<Attribute>) {
     (name_id, attributes)
 }
 
+/// The portal fix of a failed row: the application's page when it still exists.
+fn signin_fix(code: Option<ErrorCode>, r: &SigninRow, app_exists: bool) -> PortalFix {
+    let app = match &r.app_id {
+        Some(id) if app_exists => Some((id.as_str(), r.app_name.as_str())),
+        _ => None,
+    };
+    match code {
+        Some(c) => c.portal_fix(app, r.user_id.as_deref()),
+        None => PortalFix {
+            steps: String::new(),
+            href: String::new(),
+            label: String::new(),
+        },
+    }
+}
+
+/// How far back the Test page looks for the administrator's own failed sign-in.
+const LAST_FAILURE_WINDOW_MS: i64 = 60 * 60 * 1000;
+
+/// The Test page's failure display: when `upn`'s newest sign-in to `app_id` in the last
+/// hour failed, its code, the fix as portal steps with the page's link, the command-line
+/// form, and a link to its details; `""` otherwise (or when the log cannot be read).
+pub(crate) async fn last_failure_html(state: &AppState, app_id: &str, upn: &str) -> String {
+    let now_ms = crate::sso::now().unix_millis();
+    let f = SigninSearch {
+        app_id: Some(app_id.to_owned()),
+        user: Some(upn.to_owned()),
+        result: None,
+        from_ms: Some(now_ms - LAST_FAILURE_WINDOW_MS),
+        to_ms: None,
+        limit: 20,
+        offset: 0,
+    };
+    let Ok(rows) = state.store().signins_search(&f).await else {
+        return String::new();
+    };
+    let Some(r) = rows.into_iter().find(|r| r.upn.eq_ignore_ascii_case(upn)) else {
+        return String::new();
+    };
+    if r.result != "failure" {
+        return String::new();
+    }
+    let Some(code) = ErrorCode::ALL
+        .iter()
+        .copied()
+        .find(|c| c.code() == r.error_code)
+    else {
+        return String::new();
+    };
+    let fix = signin_fix(Some(code), &r, true);
+    failure_html(code, &r.id, &kit::time_ms(r.time_ms), &fix)
+}
+
+fn failure_html(code: ErrorCode, row_id: &str, time: &str, fix: &PortalFix) -> String {
+    use crate::web::pages::esc;
+    let link = if fix.href.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " <a class=\"button\" href=\"{}\">{}</a>",
+            esc(&fix.href),
+            esc(&fix.label)
+        )
+    };
+    format!(
+        "<div class=\"flash error\" id=\"last-failure\" role=\"status\"><p>Your last test sign-in ({time} UTC) failed: \
+<strong>{code}: {title}</strong>. <a href=\"/admin/signins/{id}\">Sign-in details</a></p>\
+<p><strong>How to fix it:</strong> {steps}{link}</p><p class=\"hint\">From the command line: {cli}</p></div>",
+        time = esc(time),
+        code = code.code(),
+        title = esc(code.title()),
+        id = esc(row_id),
+        steps = esc(&fix.steps),
+        cli = esc(code.fix()),
+    )
+}
+
 async fn details(
     State(state): State<AppState>,
     Admin(si): Admin,
@@ -221,7 +300,9 @@ async fn details(
         Some(a) if state.cache().get().by_id(a).is_some() => format!("/admin/apps/{a}"),
         _ => String::new(),
     };
+    let portal_fix = signin_fix(code, &r, !app_link.is_empty());
     let body = render(&DetailsBody {
+        portal_fix,
         time: kit::time_ms(r.time_ms),
         app_link,
         code_title: code.map(|c| c.title().to_owned()).unwrap_or_default(),
@@ -253,6 +334,19 @@ mod tests {
     use super::*;
 
     const RESPONSE: &str = r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r"><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a"><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo/><ds:SignatureValue>c2lnbmF0dXJl</ds:SignatureValue></ds:Signature><saml:Subject><saml:NameID>B.Simon@contoso.com</saml:NameID></saml:Subject><saml:AttributeStatement><saml:Attribute Name="groups"><saml:AttributeValue>Sales</saml:AttributeValue><saml:AttributeValue>Pilots</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion></samlp:Response>"#;
+
+    #[test]
+    fn the_test_page_failure_shows_the_portal_fix_first_and_the_command_second() {
+        let f = ErrorCode::NotAssigned.portal_fix(Some(("a1", "Webex")), None);
+        let html = failure_html(ErrorCode::NotAssigned, "row1", "2026-01-01 10:00:00", &f);
+        let portal = html
+            .find("Enterprise applications → Webex → Users and groups")
+            .unwrap();
+        let cli = html.find("From the command line: ").unwrap();
+        assert!(portal < cli, "{html}");
+        assert!(html.contains("href=\"/admin/apps/a1/users\""), "{html}");
+        assert!(html.contains("href=\"/admin/signins/row1\""), "{html}");
+    }
 
     #[test]
     fn claims_and_pretty_xml_of_a_response() {
