@@ -1,6 +1,6 @@
 //! A user's authentication methods beyond the password: registration, verification,
 //! listing, renaming and removal of authenticator apps ([`totp`], RFC 6238) and recovery
-//! codes ([`recovery`]); passkeys come here too. The records are
+//! codes ([`recovery`]), and passkeys and security keys ([`passkey`], WebAuthn). The records are
 //! [`crate::model::AuthMethod`], one list per user; the edges (Security info in My Apps,
 //! the user page of the admin portal, `sesame user methods`) call the functions of this
 //! module and render.
@@ -18,6 +18,7 @@
 //!   failures the second factor (not the password) is locked for [`LOCK_SECS`];
 //! - every change is written to the audit log.
 
+pub mod passkey;
 pub mod recovery;
 pub mod totp;
 
@@ -75,6 +76,9 @@ pub enum MethodError {
     /// The name given cannot be used.
     #[error("{0}")]
     InvalidName(String),
+    /// A passkey's answer is refused.
+    #[error(transparent)]
+    Passkey(#[from] passkey::PasskeyError),
     /// A secret cannot be sealed or opened.
     #[error(transparent)]
     Key(#[from] TenantError),
@@ -144,6 +148,36 @@ async fn check_throttle(
         }
     }
     Ok(())
+}
+
+/// Refuses while the address's second factor is locked (a passkey sign-in, whose user
+/// is not known before it succeeds).
+async fn check_throttle_address(store: &Store, ip: IpAddr, now: i64) -> Result<(), MethodError> {
+    let l = store.lockout_get(&address_key(ip)).await?;
+    if l.locked_until > now {
+        return Err(MethodError::Locked {
+            retry_after: l.locked_until - now,
+        });
+    }
+    Ok(())
+}
+
+/// Counts a failed attempt from the address (no user known); the error to answer: `err`,
+/// or [`MethodError::Locked`] when this failure locks the address's second factor.
+async fn failed_address(store: &Store, ip: IpAddr, now: i64, err: MethodError) -> MethodError {
+    let ak = address_key(ip);
+    if let Ok(f) = store
+        .lockout_record_decaying(&ak, now, ADDRESS_DECAY_SECS)
+        .await
+    {
+        if f >= LOCK_AFTER && store.lockout_lock(&ak, now + LOCK_SECS, true).await.is_ok() {
+            tracing::warn!("second factor locked for an address after {LOCK_AFTER} failures");
+            return MethodError::Locked {
+                retry_after: LOCK_SECS,
+            };
+        }
+    }
+    err
 }
 
 /// Counts a failed attempt of the user from the address; the error to answer: `err`, or

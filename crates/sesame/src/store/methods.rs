@@ -79,10 +79,15 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Deletes a method of a user (and its recovery codes); false when there is none.
+    /// Deletes a method of a user (and its recovery codes or passkey credential); false when
+    /// there is none.
     pub async fn method_delete(&self, user_id: &str, id: &str) -> StoreResult<bool> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("DELETE FROM recovery_codes WHERE method_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM passkey_credentials WHERE method_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
