@@ -229,6 +229,10 @@ pub struct Proof<'a> {
     pub code: &'a str,
     /// One of the user's recovery codes.
     pub recovery_code: &'a str,
+    /// The session signed in with one of the user's passkeys in the last
+    /// [`RECENT_SIGN_IN_SECS`] (the edge reads it from the session): that sign-in is the
+    /// proof of possession of an existing method.
+    pub recent_passkey: bool,
 }
 
 /// Where and when an attempt is made: what the throttle counts.
@@ -240,8 +244,8 @@ pub struct Attempt {
     pub now: i64,
 }
 
-/// Checks `proof` against the user's methods: a TOTP code accepted once, or an unused
-/// recovery code, used up. With no method registered there is nothing to prove.
+/// Checks `proof` against the user's methods: a recent sign-in with one of their
+/// passkeys, a TOTP code accepted once, or an unused recovery code, used up. With no method registered there is nothing to prove.
 /// Throttled; a success clears the user's failure count.
 pub async fn verify_existing(
     store: &Store,
@@ -252,6 +256,9 @@ pub async fn verify_existing(
 ) -> Result<(), MethodError> {
     let methods = store.methods_of_user(user_id).await?;
     if methods.is_empty() {
+        return Ok(());
+    }
+    if proof.recent_passkey && methods.iter().any(|m| m.kind == MethodKind::Passkey) {
         return Ok(());
     }
     check_throttle(store, user_id, at.ip, at.now).await?;
