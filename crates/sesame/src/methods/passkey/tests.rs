@@ -421,6 +421,30 @@ fn ed25519_keys_verify() {
     assert!(!pk.verify(b"n", k.sign(b"m").as_ref()));
 }
 
+#[test]
+fn rs256_keys_verify() {
+    use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize, PublicKeyComponents};
+    let k = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+    let c = PublicKeyComponents::<Vec<u8>>::from(k.public_key());
+    let cose = encode::to_vec(&Value::Map(vec![
+        (Value::Int(1), Value::Int(3)),
+        (Value::Int(3), Value::Int(-257)),
+        (Value::Int(-1), Value::Bytes(c.n.clone())),
+        (Value::Int(-2), Value::Bytes(c.e.clone())),
+    ]));
+    let pk = PublicKey::from_cose(&cose).unwrap();
+    let mut sig = vec![0; k.public_modulus_len()];
+    k.sign(
+        &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        b"m",
+        &mut sig,
+    )
+    .unwrap();
+    assert!(pk.verify(b"m", &sig));
+    assert!(!pk.verify(b"n", &sig));
+}
+
 #[tokio::test]
 async fn registration_then_sign_in_and_each_tampering() {
     let t = test_store().await;
