@@ -150,6 +150,22 @@ async fn passkey_registered_in_security_info_signs_in_without_a_name() {
         "{listed}"
     );
 
+    // The administrator sees it with its AAGUID, in the JSON list and the user's page.
+    let json: serde_json::Value =
+        serde_json::from_str(&s.cli_ok(&["--json", "user", "methods", DEMO_UPN])).unwrap();
+    let pk = &json[0];
+    assert_eq!(pk["kind"], "passkey", "{json}");
+    assert_eq!(pk["transports"], "usb", "{json}");
+    assert_eq!(pk["aaguid"], "00000000-0000-0000-0000-000000000000");
+    let adm = admin(&s).await;
+    let uid = pk["user_id"].as_str().unwrap();
+    let (st, _, user_page) = page(&adm, &s, &format!("/admin/users/{uid}")).await;
+    assert_eq!(st, 200);
+    assert!(
+        user_page.contains("AAGUID 00000000-0000-0000-0000-000000000000"),
+        "{user_page}"
+    );
+
     // Sign in with it, no name typed: the options, the answer, then My Apps.
     let fresh = browser();
     let (_, _, login) = get(&fresh, &format!("{}/{}/login", s.base, s.tenant)).await;
