@@ -24,6 +24,7 @@ mod gallery_seeds;
 mod mfa_totp;
 mod multinode;
 mod operations;
+mod passkeys;
 mod portal_apps;
 mod portal_directory;
 mod portal_security;

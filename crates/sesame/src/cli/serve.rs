@@ -276,6 +276,7 @@ fn spawn_housekeeping(store: Store) -> tokio::task::JoinHandle<()> {
             let _ = store.replay_purge(now).await;
             let _ = store.pending_purge(now).await;
             let _ = store.pending_methods_purge(now).await;
+            let _ = store.passkey_challenges_purge(now).await;
             let _ = store
                 .sessions_purge(now, now - sesame::sso::session::IDLE_SECS)
                 .await;

@@ -1,6 +1,6 @@
 //! A user's authentication methods beyond the password: registration, verification,
 //! listing, renaming and removal of authenticator apps ([`totp`], RFC 6238) and recovery
-//! codes ([`recovery`]); passkeys come here too. The records are
+//! codes ([`recovery`]), and passkeys and security keys ([`passkey`], WebAuthn). The records are
 //! [`crate::model::AuthMethod`], one list per user; the edges (Security info in My Apps,
 //! the user page of the admin portal, `sesame user methods`) call the functions of this
 //! module and render.
@@ -18,6 +18,7 @@
 //!   failures the second factor (not the password) is locked for [`LOCK_SECS`];
 //! - every change is written to the audit log.
 
+pub mod passkey;
 pub mod recovery;
 pub mod totp;
 
@@ -75,6 +76,9 @@ pub enum MethodError {
     /// The name given cannot be used.
     #[error("{0}")]
     InvalidName(String),
+    /// A passkey's answer is refused.
+    #[error(transparent)]
+    Passkey(#[from] passkey::PasskeyError),
     /// A secret cannot be sealed or opened.
     #[error(transparent)]
     Key(#[from] TenantError),
@@ -146,6 +150,36 @@ async fn check_throttle(
     Ok(())
 }
 
+/// Refuses while the address's second factor is locked (a passkey sign-in, whose user
+/// is not known before it succeeds).
+async fn check_throttle_address(store: &Store, ip: IpAddr, now: i64) -> Result<(), MethodError> {
+    let l = store.lockout_get(&address_key(ip)).await?;
+    if l.locked_until > now {
+        return Err(MethodError::Locked {
+            retry_after: l.locked_until - now,
+        });
+    }
+    Ok(())
+}
+
+/// Counts a failed attempt from the address (no user known); the error to answer: `err`,
+/// or [`MethodError::Locked`] when this failure locks the address's second factor.
+async fn failed_address(store: &Store, ip: IpAddr, now: i64, err: MethodError) -> MethodError {
+    let ak = address_key(ip);
+    if let Ok(f) = store
+        .lockout_record_decaying(&ak, now, ADDRESS_DECAY_SECS)
+        .await
+    {
+        if f >= LOCK_AFTER && store.lockout_lock(&ak, now + LOCK_SECS, true).await.is_ok() {
+            tracing::warn!("second factor locked for an address after {LOCK_AFTER} failures");
+            return MethodError::Locked {
+                retry_after: LOCK_SECS,
+            };
+        }
+    }
+    err
+}
+
 /// Counts a failed attempt of the user from the address; the error to answer: `err`, or
 /// [`MethodError::Locked`] when this failure locks the second factor.
 async fn failed(
@@ -195,6 +229,10 @@ pub struct Proof<'a> {
     pub code: &'a str,
     /// One of the user's recovery codes.
     pub recovery_code: &'a str,
+    /// The session signed in with one of the user's passkeys in the last
+    /// [`RECENT_SIGN_IN_SECS`] (the edge reads it from the session): that sign-in is the
+    /// proof of possession of an existing method.
+    pub recent_passkey: bool,
 }
 
 /// Where and when an attempt is made: what the throttle counts.
@@ -206,8 +244,8 @@ pub struct Attempt {
     pub now: i64,
 }
 
-/// Checks `proof` against the user's methods: a TOTP code accepted once, or an unused
-/// recovery code, used up. With no method registered there is nothing to prove.
+/// Checks `proof` against the user's methods: a recent sign-in with one of their
+/// passkeys, a TOTP code accepted once, or an unused recovery code, used up. With no method registered there is nothing to prove.
 /// Throttled; a success clears the user's failure count.
 pub async fn verify_existing(
     store: &Store,
@@ -218,6 +256,9 @@ pub async fn verify_existing(
 ) -> Result<(), MethodError> {
     let methods = store.methods_of_user(user_id).await?;
     if methods.is_empty() {
+        return Ok(());
+    }
+    if proof.recent_passkey && methods.iter().any(|m| m.kind == MethodKind::Passkey) {
         return Ok(());
     }
     check_throttle(store, user_id, at.ip, at.now).await?;

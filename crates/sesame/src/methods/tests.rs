@@ -24,6 +24,7 @@ fn code(c: &str) -> Proof<'_> {
     Proof {
         code: c,
         recovery_code: "",
+        recent_passkey: false,
     }
 }
 
@@ -32,6 +33,7 @@ fn rec(c: &str) -> Proof<'_> {
     Proof {
         code: "",
         recovery_code: c,
+        recent_passkey: false,
     }
 }
 

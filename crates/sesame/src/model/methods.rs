@@ -90,3 +90,42 @@ pub struct PendingMethod {
     /// When it can no longer be confirmed (Unix seconds).
     pub expires_at: i64,
 }
+
+/// The credential of a passkey (an [`AuthMethod`] of kind [`MethodKind::Passkey`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PasskeyCredential {
+    /// The method it belongs to.
+    pub method_id: String,
+    /// The user's object id.
+    pub user_id: String,
+    /// The credential id, base64url without padding.
+    pub credential_id: String,
+    /// The COSE public key as registered. Not serialised.
+    #[serde(skip)]
+    pub public_key: Vec<u8>,
+    /// The last signature counter accepted.
+    pub sign_count: i64,
+    /// The authenticator's AAGUID (8-4-4-4-12 hex).
+    pub aaguid: String,
+    /// The transports the browser reported, comma-separated.
+    pub transports: String,
+}
+
+/// A WebAuthn challenge issued and not yet answered, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyChallenge {
+    /// Its id (given to the browser with the challenge).
+    pub id: String,
+    /// `register` or `sign-in`.
+    pub purpose: String,
+    /// The user registering ('' for a sign-in).
+    pub user_id: String,
+    /// SHA-256 of the challenge, hex.
+    pub challenge_hash: String,
+    /// The client address that asked.
+    pub client: String,
+    /// When it was issued (Unix seconds).
+    pub created_at: i64,
+    /// When it can no longer be answered (Unix seconds).
+    pub expires_at: i64,
+}

@@ -14,5 +14,5 @@ pub mod tenant;
 pub use app::{App, Assignment, Identifier, NewApp, ReplyUrl, SamlConfig, SignMode, SigningAlg};
 pub use cert::StoredCertificate;
 pub use directory::{AddMember, Group, MemberKind, MemberRef, NewUser, User};
-pub use methods::{AuthMethod, MethodKind, PendingMethod};
+pub use methods::{AuthMethod, MethodKind, PasskeyChallenge, PasskeyCredential, PendingMethod};
 pub use tenant::Tenant;

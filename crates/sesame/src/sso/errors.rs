@@ -160,6 +160,45 @@ codes! {
     MethodNameInvalid = "SESAME900107", "Method name not accepted",
         "The name of an authentication method must be 1 to 64 characters, without control characters.",
         "Give a short name, like \"Work phone\".";
+    PasskeyClientData = "SESAME900120", "Passkey answer unreadable",
+        "The browser's answer to a passkey request (its client data, clientDataJSON) is missing, is not JSON, or is not of the expected type (webauthn.create to register, webauthn.get to sign in).",
+        "Start again from the page (Security info, or the sign-in page). If it keeps failing, use another browser: the browser did not answer as WebAuthn requires.";
+    PasskeyChallenge = "SESAME900121", "Passkey request expired",
+        "The passkey request (its challenge) is unknown to Sesame: it was issued more than 5 minutes ago, was already answered once, or was issued for another purpose or another user.",
+        "Start again: select Sign in with a passkey (or Add sign-in method → Passkey or security key) and answer within 5 minutes.";
+    PasskeyOrigin = "SESAME900122", "Passkey used at another site",
+        "The browser reports that the passkey was used at an origin that is not Sesame's public URL (scheme, host name and port), or inside a frame of another site.",
+        "Open Sesame at its public URL (the address the administrator gave, `sesame serve --public-url`) and try again. Administrators: a reverse proxy must keep the public host name and port.";
+    PasskeyRpId = "SESAME900123", "Passkey of another site",
+        "The authenticator answered for another relying party: the SHA-256 of the RP ID in its authenticator data is not that of Sesame's host name.",
+        "Use a passkey registered with this Sesame (Security info lists yours). Administrators: changing the public URL's host name makes every registered passkey unusable; users register again.";
+    PasskeyUserNotPresent = "SESAME900124", "Presence not confirmed",
+        "The authenticator did not confirm that a person was present (the UP flag of its authenticator data is not set).",
+        "Touch the security key, or confirm on the device, when it asks.";
+    PasskeyAuthenticatorData = "SESAME900125", "Authenticator data unreadable",
+        "The authenticator data of the answer is shorter than 37 bytes, its attested credential or extensions are cut short or malformed (CBOR), or bytes follow its end.",
+        "Try again; if it keeps failing with this authenticator, use another one (the authenticator or the browser does not follow WebAuthn).";
+    PasskeyAttestation = "SESAME900126", "Attestation object unreadable",
+        "The attestation object of a registration is not valid CBOR, lacks fmt, attStmt or authData, or has fmt none with a statement.",
+        "Try again; if it keeps failing with this authenticator, use another one.";
+    PasskeyUnsupportedKey = "SESAME900127", "Passkey key not supported",
+        "The authenticator's public key is not one Sesame accepts: ES256 (ECDSA P-256), RS256 (RSA of 2048 bits or more) or EdDSA (Ed25519), in a well-formed COSE key.",
+        "Use another authenticator; every current platform authenticator and FIDO2 security key supports ES256.";
+    PasskeySignature = "SESAME900128", "Passkey signature not valid",
+        "The signature of the answer does not verify with the passkey's registered public key.",
+        "Try again. If it keeps failing, remove the passkey in Security info and register it again.";
+    PasskeyCounter = "SESAME900129", "Possible cloned security key",
+        "The authenticator's signature counter did not increase since the passkey's last use: a copy of the key may be in use. The sign-in is refused and the server log records it as a possible cloned key.",
+        "Administrators: check the user's recent sign-ins; delete the passkey (Users → user → Authentication methods, or `sesame user methods UPN --delete ID`) and have the user register it again.";
+    PasskeyUnknown = "SESAME900130", "Passkey not registered",
+        "No registered passkey has the credential id the browser sent (it may have been removed), or the user handle it sent is not that passkey's user.",
+        "Sign in with your password, then register the passkey again in Security info. Remove the old passkey from the device's passkey manager.";
+    PasskeyAlreadyRegistered = "SESAME900131", "Passkey already registered",
+        "This passkey or security key (its credential id) is registered already.",
+        "Nothing to do: it is in Security info already.";
+    PasskeyNoHostName = "SESAME900133", "Passkeys need a host name",
+        "Sesame's public URL has an IP address as its host. Browsers accept only host names as WebAuthn relying-party ids, so passkeys cannot be registered or used.",
+        "Administrators: give Sesame a public URL with a host name (`sesame serve --public-url https://sso.contoso.com`; for a test on one machine, http://localhost:PORT).";
     InternalError = "SESAME50000", "Internal error",
         "Sesame could not complete the request because of an internal error.",
         "Try again; if it persists, give the administrator the correlation id below: the server log has the details.";
@@ -256,10 +295,31 @@ impl From<&crate::methods::MethodError> for SsoError {
             M::NotFound => ErrorCode::MethodNotFound,
             M::ProofRequired => ErrorCode::MethodProofRequired,
             M::InvalidName(_) => ErrorCode::MethodNameInvalid,
+            M::Passkey(p) => passkey_code(p),
             M::Key(k) => return SsoError::internal(k),
             M::Store(s) => return SsoError::internal(s),
         };
         SsoError::new(code, e.to_string())
+    }
+}
+
+/// The code of a refused passkey answer.
+fn passkey_code(e: &crate::methods::passkey::PasskeyError) -> ErrorCode {
+    use crate::methods::passkey::PasskeyError as P;
+    match e {
+        P::ClientData(_) => ErrorCode::PasskeyClientData,
+        P::Challenge => ErrorCode::PasskeyChallenge,
+        P::Origin(_) => ErrorCode::PasskeyOrigin,
+        P::RpId => ErrorCode::PasskeyRpId,
+        P::UserNotPresent => ErrorCode::PasskeyUserNotPresent,
+        P::AuthenticatorData(_) => ErrorCode::PasskeyAuthenticatorData,
+        P::Attestation(_) => ErrorCode::PasskeyAttestation,
+        P::UnsupportedKey(_) => ErrorCode::PasskeyUnsupportedKey,
+        P::Signature => ErrorCode::PasskeySignature,
+        P::Counter { .. } => ErrorCode::PasskeyCounter,
+        P::UnknownCredential => ErrorCode::PasskeyUnknown,
+        P::AlreadyRegistered => ErrorCode::PasskeyAlreadyRegistered,
+        P::NoHostName(_) => ErrorCode::PasskeyNoHostName,
     }
 }
 
@@ -286,6 +346,23 @@ pub fn caused_by_unavailable_db(e: &(dyn std::error::Error + 'static)) -> bool {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may unwrap
 mod tests {
     use super::*;
+
+    #[test]
+    fn passkey_refusals_have_their_codes() {
+        use crate::methods::passkey::PasskeyError as P;
+        use crate::methods::MethodError as M;
+        let c = |p: P| SsoError::from(&M::Passkey(p)).code.code();
+        assert_eq!(c(P::Challenge), "SESAME900121");
+        assert_eq!(
+            c(P::Counter {
+                stored: 2,
+                received: 1
+            }),
+            "SESAME900129"
+        );
+        assert_eq!(c(P::UnknownCredential), "SESAME900130");
+        assert_eq!(c(P::NoHostName("x".into())), "SESAME900133");
+    }
 
     #[test]
     fn authentication_refusals_have_their_codes() {

@@ -19,6 +19,9 @@ pub const ABSOLUTE_SECS: i64 = 24 * 3600;
 pub const TOUCH_EVERY_SECS: i64 = 300;
 /// Authentication method of a password sign-in.
 pub const METHOD_PASSWORD: &str = "pwd";
+/// Authentication method of a sign-in with a passkey or security key (WebAuthn: a
+/// public-key proof of possession, with user verification preferred).
+pub const METHOD_PASSKEY: &str = "passkey";
 
 /// A new cookie value and the hash stored for it.
 pub fn new_cookie() -> Option<(String, String)> {

@@ -79,10 +79,15 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Deletes a method of a user (and its recovery codes); false when there is none.
+    /// Deletes a method of a user (and its recovery codes or passkey credential); false when
+    /// there is none.
     pub async fn method_delete(&self, user_id: &str, id: &str) -> StoreResult<bool> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("DELETE FROM recovery_codes WHERE method_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM passkey_credentials WHERE method_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -291,14 +296,22 @@ impl Store {
         Ok(r.rows_affected())
     }
 
-    /// Sets the authentication time of session `id_hash` to `now` (the user gave their
-    /// password again); false when there is no such session.
-    pub async fn session_reauthenticated(&self, id_hash: &str, now: i64) -> StoreResult<bool> {
-        let r = sqlx::query("UPDATE sessions SET auth_time = $1 WHERE id_hash = $2")
-            .bind(now)
-            .bind(id_hash)
-            .execute(self.pool())
-            .await?;
+    /// Sets the authentication time of session `id_hash` to `now` and its method to
+    /// `method` (the user gave their password again); false when there is no such
+    /// session.
+    pub async fn session_reauthenticated(
+        &self,
+        id_hash: &str,
+        method: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let r =
+            sqlx::query("UPDATE sessions SET auth_time = $1, auth_method = $2 WHERE id_hash = $3")
+                .bind(now)
+                .bind(method)
+                .bind(id_hash)
+                .execute(self.pool())
+                .await?;
         Ok(r.rows_affected() == 1)
     }
 }

@@ -28,6 +28,7 @@ mod claims;
 mod groups;
 mod logos;
 mod methods;
+mod passkeys;
 mod tenant;
 mod tokens;
 mod users;

@@ -24,7 +24,7 @@ use axum::Form;
 use serde::Deserialize;
 
 /// CSRF cookie name.
-const CSRF_COOKIE: &str = "sesame_csrf";
+pub(super) const CSRF_COOKIE: &str = "sesame_csrf";
 /// What the key of known-device marks is derived for from the master key.
 const DEVICE_KEY_PURPOSE: &str = "sesame known device v1";
 
@@ -59,7 +59,8 @@ fn form_html(
 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
 <label for=\"username\">User principal name</label><input type=\"text\" id=\"username\" name=\"username\" value=\"{upn}\" autocomplete=\"username\" autofocus required>\
 <label for=\"password\">Password</label><input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-<button type=\"submit\">Sign in</button></form>",
+<button type=\"submit\">Sign in</button></form>{passkey}",
+            passkey = super::passkey_button::login_button(tenant, p, csrf),
             t = esc(tenant),
             csrf = esc(csrf),
             upn = esc(upn),
@@ -67,7 +68,7 @@ fn form_html(
     )
 }
 
-fn render(
+pub(super) fn render(
     state: &AppState,
     tenant: &str,
     p: Option<&str>,
@@ -85,6 +86,10 @@ fn render(
     r.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(state, CSRF_COOKIE, &csrf, None),
+    );
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        super::passkey_button::login_csp(),
     );
     if let Some(e) = message {
         if let Ok(v) = axum::http::HeaderValue::from_str(e.0.code.code()) {

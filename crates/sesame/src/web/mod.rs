@@ -1,7 +1,7 @@
 //! The HTTP edge (axum): the router of every route and its middleware.
 //!
 //! The SAML endpoint, login page, IdP-initiated launch, federation metadata and sign-out
-//! (`saml`, `login`), the home page (`home`), the admin portal and My Apps (`portal`),
+//! (`saml`, `login`, and the passkey sign-in, `passkey`), the home page (`home`), the admin portal and My Apps (`portal`),
 //! the REST API (`api`), the built-in test application (`testapp`) and the operations
 //! endpoints (`ops`). What they share: [`AppState`] (`state`), the HTTP helpers
 //! (`http`), the middleware (`middleware`), the connection limits below HTTP (`conn`),
@@ -20,6 +20,8 @@ mod login;
 mod middleware;
 pub mod ops;
 mod pages;
+mod passkey;
+mod passkey_button;
 mod portal;
 mod rate_limit;
 mod saml;
@@ -49,6 +51,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{tenant}/login",
             get(login::login_get).post(login::login_post),
+        )
+        .route(
+            "/{tenant}/login/passkey/options",
+            axum::routing::post(passkey::options),
+        )
+        .route(
+            "/{tenant}/login/passkey",
+            axum::routing::post(passkey::sign_in),
         );
     let limiter = match state.sso_rate_limit() {
         Some(v) => rate_limit::RateLimit::from_setting(v),
@@ -65,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/", get(home::home))
+        .route(passkey_button::SCRIPT, get(passkey::script))
         .merge(open)
         .route(
             "/{tenant}/signout",

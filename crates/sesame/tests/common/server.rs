@@ -73,6 +73,14 @@ impl Server {
         Server::start_scheme(dir, true, free_port(), "http", extra, env)
     }
 
+    /// Starts with the public URL http://localhost:PORT (a host name, which passkeys
+    /// need: browsers accept no IP address as a WebAuthn RP ID).
+    pub fn start_localhost() -> Server {
+        let dir = std::env::temp_dir().join(format!("sesame-sso-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Server::start_host(dir, true, free_port(), "http", "localhost", &[], &[])
+    }
+
     fn start_scheme(
         dir: PathBuf,
         owns_dir: bool,
@@ -81,7 +89,19 @@ impl Server {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Server {
-        let base = format!("{scheme}://127.0.0.1:{port}");
+        Server::start_host(dir, owns_dir, port, scheme, "127.0.0.1", extra, env)
+    }
+
+    fn start_host(
+        dir: PathBuf,
+        owns_dir: bool,
+        port: u16,
+        scheme: &str,
+        host: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
+        let base = format!("{scheme}://{host}:{port}");
         let db = test_db::for_data_dir(&dir, owns_dir);
         let mut cmd = Command::new(bin());
         match &db {

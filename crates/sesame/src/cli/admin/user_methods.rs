@@ -64,6 +64,8 @@ pub(super) async fn run(ctx: &Ctx, a: MethodsArgs) -> Result<()> {
         ));
     }
     let list = methods::list(store, &u.id).await?;
+    let passkeys = methods::passkey::credentials(store, &u.id).await?;
+    let passkey = |id: &str| passkeys.iter().find(|c| c.method_id == id);
     if ctx.json {
         let mut rows = Vec::with_capacity(list.len());
         for m in &list {
@@ -75,6 +77,10 @@ pub(super) async fn run(ctx: &Ctx, a: MethodsArgs) -> Result<()> {
                         methods::recovery_codes_left(store, &m.id).await?.into(),
                     );
                 }
+            }
+            if let (Some(c), Some(o)) = (passkey(&m.id), v.as_object_mut()) {
+                o.insert("aaguid".into(), c.aaguid.clone().into());
+                o.insert("transports".into(), c.transports.clone().into());
             }
             rows.push(v);
         }
@@ -96,6 +102,10 @@ pub(super) async fn run(ctx: &Ctx, a: MethodsArgs) -> Result<()> {
             when(m.created_at),
             when(m.last_used_at)
         ));
+        if let Some(c) = passkey(&m.id) {
+            s.pop();
+            s.push_str(&format!("\taaguid {}\n", c.aaguid));
+        }
     }
     out(&s)
 }

@@ -11,7 +11,8 @@
 //!
 //! The areas, one module each: enterprise applications and the gallery (`apps`), users,
 //! groups and roles (`directory`), sign-in and audit logs and settings (`logs`), My Apps
-//! (`myapps`) and its Security info, the user's own authentication methods (`security`).
+//! (`myapps`) and its Security info, the user's own authentication methods (`security`,
+//! with its passkey registration in `security_passkey`).
 //!
 //! What the areas share, one module each, never importing the areas: who may see a page
 //! (`access`), the failure of a handler (`error`), the layout of a page (`layout`) and
@@ -26,6 +27,7 @@ mod layout;
 mod logs;
 mod myapps;
 mod security;
+mod security_passkey;
 
 use super::http::correlation;
 use super::state::AppState;
@@ -50,6 +52,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(logs::routes())
         .merge(myapps::routes())
         .merge(security::routes())
+        .merge(security_passkey::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
 }
 

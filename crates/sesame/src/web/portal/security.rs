@@ -59,7 +59,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route(VERIFY, get(verify_form).post(verify))
 }
 
-fn crumbs(last: Option<&str>) -> Vec<Crumb> {
+pub(super) fn crumbs(last: Option<&str>) -> Vec<Crumb> {
     let mut c = vec![
         Crumb::new("/myapps", "My Apps"),
         Crumb::new(if last.is_some() { HOME } else { "" }, "Security info"),
@@ -72,7 +72,7 @@ fn crumbs(last: Option<&str>) -> Vec<Crumb> {
 
 /// The text shown for a refused method operation (`SESAME9001xx: …`); storage and key
 /// failures are the portal's error page.
-fn shown(e: MethodError) -> PortalResult<String> {
+pub(super) fn shown(e: MethodError) -> PortalResult<String> {
     match e {
         MethodError::Store(s) => Err(s.into()),
         MethodError::Key(k) => Err(PortalError::with_code(AdminCode::Internal, &k)),
@@ -106,7 +106,7 @@ async fn auth_time(state: &AppState, headers: &HeaderMap) -> PortalResult<i64> {
 
 /// `None` when the session's sign-in is recent enough to change methods; else the
 /// redirect to **Verify your identity**, coming back to `back`.
-async fn recent_or_verify(
+pub(super) async fn recent_or_verify(
     state: &AppState,
     headers: &HeaderMap,
     back: &str,
@@ -119,21 +119,48 @@ async fn recent_or_verify(
     Ok(Some(kit::see_other(&format!("{VERIFY}?next={q}"))))
 }
 
-fn proof(f: &Fields) -> Proof<'_> {
+/// Whether the session of this request signed in with a passkey in the last
+/// `methods::RECENT_SIGN_IN_SECS`: the proof of an existing method, without a code.
+pub(super) async fn passkey_recent(state: &AppState, headers: &HeaderMap) -> PortalResult<bool> {
+    let Some(value) = cookie(headers, session::COOKIE) else {
+        return Ok(false);
+    };
+    Ok(state
+        .store()
+        .session_with_user(&session::hash_cookie(value))
+        .await?
+        .is_some_and(|s| {
+            s.session.auth_method == session::METHOD_PASSKEY
+                && methods::recent_sign_in(s.session.auth_time, crate::clock::now_unix())
+        }))
+}
+
+/// Whether a form must ask for a code of an existing method: the user has a method, and
+/// did not just sign in with a passkey.
+pub(super) async fn needs_proof(
+    state: &AppState,
+    si: &SignedIn,
+    headers: &HeaderMap,
+) -> PortalResult<bool> {
+    Ok(!user_methods(state, si).await?.is_empty() && !passkey_recent(state, headers).await?)
+}
+
+pub(super) fn proof(f: &Fields, recent_passkey: bool) -> Proof<'_> {
     Proof {
         code: f.field("proof_code"),
         recovery_code: f.field("proof_recovery"),
+        recent_passkey,
     }
 }
 
-fn by<'a>(si: &'a SignedIn, corr: &'a str) -> By<'a> {
+pub(super) fn by<'a>(si: &'a SignedIn, corr: &'a str) -> By<'a> {
     By {
         actor: &si.principal.actor,
         correlation_id: corr,
     }
 }
 
-fn attempt(ClientIp(ip, _): &ClientIp) -> Attempt {
+pub(super) fn attempt(ClientIp(ip, _): &ClientIp) -> Attempt {
     Attempt {
         ip: *ip,
         now: crate::clock::now_unix(),
@@ -189,7 +216,7 @@ async fn rows(state: &AppState, list: &[AuthMethod]) -> PortalResult<Vec<MethodR
     Ok(out)
 }
 
-async fn user_methods(state: &AppState, si: &SignedIn) -> PortalResult<Vec<AuthMethod>> {
+pub(super) async fn user_methods(state: &AppState, si: &SignedIn) -> PortalResult<Vec<AuthMethod>> {
     methods::list(state.store(), &si.user.id)
         .await
         .or_else(|e| shown(e).map(|_| Vec::new()))
@@ -296,7 +323,7 @@ async fn begin_authenticator(
             return Ok(kit::redirect_error(&state, HOME, &text));
         }
     };
-    let needs_proof = !user_methods(&state, &si).await?.is_empty();
+    let needs_proof = needs_proof(&state, &si, &headers).await?;
     Ok(authenticator_page(
         &state,
         &si,
@@ -330,7 +357,7 @@ async fn confirm_authenticator(
         pending_id: f.field("pending"),
         name: f.field("name"),
         code: f.field("code"),
-        proof: proof(&f),
+        proof: proof(&f, passkey_recent(&state, &headers).await?),
     };
     let store = state.store();
     match methods::confirm_totp(store, state.master(), &si.user, c, at, by(&si, &corr)).await {
@@ -360,7 +387,7 @@ async fn confirm_authenticator(
                     return Ok(kit::redirect_error(&state, HOME, &text));
                 }
             };
-            let needs_proof = !user_methods(&state, &si).await?.is_empty();
+            let needs_proof = needs_proof(&state, &si, &headers).await?;
             Ok(authenticator_page(
                 &state,
                 &si,
@@ -398,6 +425,7 @@ struct CodesBody {
 async fn recovery_page(
     state: &AppState,
     si: &SignedIn,
+    headers: &HeaderMap,
     error: String,
     status: StatusCode,
 ) -> PortalResult {
@@ -406,7 +434,7 @@ async fn recovery_page(
     let body = render(&RecoveryBody {
         csrf: &si.csrf,
         has_recovery,
-        needs_proof: !list.is_empty(),
+        needs_proof: !list.is_empty() && !passkey_recent(state, headers).await?,
         error,
     });
     Ok(page_with_status(
@@ -430,7 +458,7 @@ async fn recovery_form(
     if let Some(r) = recent_or_verify(&state, &headers, "/myapps/security-info/recovery").await? {
         return Ok(r);
     }
-    recovery_page(&state, &si, String::new(), StatusCode::OK).await
+    recovery_page(&state, &si, &headers, String::new(), StatusCode::OK).await
 }
 
 /// `POST /myapps/security-info/recovery`: a new set, shown once.
@@ -450,7 +478,7 @@ async fn recovery_generate(
         state.store(),
         state.master(),
         &si.user,
-        proof(&f),
+        proof(&f, passkey_recent(&state, &headers).await?),
         attempt(&ip),
         by(&si, &corr),
     )
@@ -470,7 +498,7 @@ async fn recovery_generate(
         }
         Err(e) => {
             let error = shown(e)?;
-            recovery_page(&state, &si, error, kit::UNPROCESSABLE).await
+            recovery_page(&state, &si, &headers, error, kit::UNPROCESSABLE).await
         }
     }
 }
@@ -524,6 +552,7 @@ struct RemoveBody<'a> {
 async fn remove_page(
     state: &AppState,
     si: &SignedIn,
+    headers: &HeaderMap,
     id: &str,
     error: String,
     status: StatusCode,
@@ -539,7 +568,7 @@ async fn remove_page(
         kind: m.kind.label(),
         name: &m.name,
         last: list.len() == 1,
-        needs_proof: true,
+        needs_proof: !passkey_recent(state, headers).await?,
         error,
     });
     Ok(page_with_status(
@@ -565,7 +594,7 @@ async fn remove_form(
     if let Some(r) = recent_or_verify(&state, &headers, &back).await? {
         return Ok(r);
     }
-    remove_page(&state, &si, &id, String::new(), StatusCode::OK).await
+    remove_page(&state, &si, &headers, &id, String::new(), StatusCode::OK).await
 }
 
 /// `POST /myapps/security-info/methods/{id}/remove`.
@@ -588,7 +617,7 @@ async fn remove(
         state.master(),
         &si.user,
         &id,
-        proof(&f),
+        proof(&f, passkey_recent(&state, &headers).await?),
         attempt(&ip),
         by(&si, &corr),
     )
@@ -601,7 +630,7 @@ async fn remove(
         )),
         Err(e) => {
             let error = shown(e)?;
-            remove_page(&state, &si, &id, error, kit::UNPROCESSABLE).await
+            remove_page(&state, &si, &headers, &id, error, kit::UNPROCESSABLE).await
         }
     }
 }
@@ -701,7 +730,11 @@ async fn verify(
             };
             state
                 .store()
-                .session_reauthenticated(&session::hash_cookie(value), now)
+                .session_reauthenticated(
+                    &session::hash_cookie(value),
+                    session::METHOD_PASSWORD,
+                    now,
+                )
                 .await?;
             Ok(kit::see_other(&next))
         }

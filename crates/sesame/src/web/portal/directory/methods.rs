@@ -1,5 +1,6 @@
 //! The **Authentication methods** section of a user's page (Users → user): the user's
-//! methods listed, and an administrator's **Delete** (for a user who lost their phone
+//! methods listed (a passkey with its authenticator's AAGUID), and an administrator's
+//! **Delete** (for a user who lost their phone
 //! and their recovery codes). Listing needs `ReadDirectory`, deleting `ManageDirectory`;
 //! the deletion is audit-logged by `crate::methods`.
 
@@ -46,6 +47,9 @@ fn portal_error(e: MethodError) -> PortalError {
 pub(super) async fn rows(state: &AppState, user_id: &str) -> PortalResult<Vec<MethodRow>> {
     let store = state.store();
     let list = methods::list(store, user_id).await.map_err(portal_error)?;
+    let passkeys = methods::passkey::credentials(store, user_id)
+        .await
+        .map_err(portal_error)?;
     let mut out = Vec::with_capacity(list.len());
     for m in list {
         let detail = if m.kind == MethodKind::Recovery {
@@ -53,6 +57,8 @@ pub(super) async fn rows(state: &AppState, user_id: &str) -> PortalResult<Vec<Me
                 .await
                 .map_err(portal_error)?;
             format!("{left} of {} codes left", methods::recovery::COUNT)
+        } else if let Some(c) = passkeys.iter().find(|c| c.method_id == m.id) {
+            format!("AAGUID {}", c.aaguid)
         } else {
             String::new()
         };
