@@ -419,9 +419,5 @@ pub(super) async fn add(
     } else {
         "Application added. Next: the Basic SAML Configuration below."
     };
-    Ok(kit::redirect_ok(
-        &state,
-        &to,
-        flash,
-    ))
+    Ok(kit::redirect_ok(&state, &to, flash))
 }
