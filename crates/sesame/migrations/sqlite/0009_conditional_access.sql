@@ -24,6 +24,3 @@ CREATE TABLE ca_policies (
 -- (kinds: pwd, totp, recovery, passkey).
 ALTER TABLE sessions ADD COLUMN methods TEXT NOT NULL DEFAULT '';
 
--- Of a sign-in: the authentication requirement, the methods used, and each policy's
--- result (JSON), for the sign-in log.
-ALTER TABLE signin_logs ADD COLUMN conditional_access TEXT NOT NULL DEFAULT '';

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+mod conditional;
 pub mod conn;
 mod failure;
 mod flow;
@@ -49,6 +50,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{tenant}/login",
             get(login::login_get).post(login::login_post),
+        )
+        .route(
+            "/{tenant}/login/verify",
+            get(conditional::verify_get).post(conditional::verify_post),
+        )
+        .route(
+            "/{tenant}/login/register",
+            axum::routing::post(conditional::register_post),
         );
     if let Some(limiter) = rate_limit::RateLimit::from_env() {
         open = open.route_layer(axum::middleware::from_fn_with_state(
