@@ -476,3 +476,43 @@ async fn cli_refuses_lockout_bad_cidrs_and_unknown_names_and_answers_what_if() {
         "{audit}"
     );
 }
+
+#[tokio::test]
+async fn admin_portal_as_target_resource_asks_for_the_second_factor_or_blocks() {
+    let s = Server::start();
+    s.cli_ok(&["role", "assign", DEMO_UPN, "Global Administrator"]);
+    // B.Simon only: the initial administrator can still sign in, so the guard accepts it.
+    s.cli_ok(&[
+        "policy",
+        "add",
+        "--name",
+        "Portal MFA",
+        "--users",
+        DEMO_UPN,
+        "--apps",
+        "admin-portal",
+        "--grant",
+        "mfa",
+        "--state",
+        "on",
+    ]);
+    s.wait_config();
+    let b = sign_in(&s, DEMO_UPN, DEMO_PASSWORD).await;
+    // My Apps is not the admin portal.
+    let (st, url, _) = page(&b, &s, "/myapps").await;
+    assert_eq!((st, url.contains("/login/verify")), (200, false), "{url}");
+    let (st, url, html) = page(&b, &s, "/admin/apps").await;
+    assert_eq!(st, 200, "{html}");
+    assert!(url.contains("/login/verify"), "{url}");
+    assert!(html.contains("More information required"), "{html}");
+
+    s.cli_ok(&["policy", "set", "Portal MFA", "--grant", "block"]);
+    s.wait_config();
+    let (st, _, html) = page(&b, &s, "/admin/apps").await;
+    assert_eq!(st, 400, "{html}");
+    assert!(
+        html.contains("SESAME53003") && !html.contains("Portal MFA"),
+        "{html}"
+    );
+    signins_with(&s, "admin portal: blocked by the policy \\\"Portal MFA\\\"");
+}

@@ -16,7 +16,6 @@ use super::state::AppState;
 use crate::access::eval;
 use crate::admin::Actor;
 use crate::methods::{self, Attempt, By, MethodError, Proof, TotpConfirmation};
-use crate::sso::authn::Validated;
 use crate::sso::cache::AppCache;
 use crate::sso::flow::{check_tenant, Failure, Who};
 use crate::sso::{now, ErrorCode, SsoError};
@@ -146,7 +145,7 @@ async fn step_context(
     cache: &AppCache,
     headers: &HeaderMap,
     p: &str,
-) -> Result<(SessionWithUser, Validated, Option<String>, i64), PageFailure> {
+) -> Result<(SessionWithUser, Pending), PageFailure> {
     let expired = || {
         SsoError::new(
             ErrorCode::SignInExpired,
@@ -166,7 +165,7 @@ async fn step_context(
         .await
         .map_err(|e| ctx.fail(SsoError::internal(&e)))?;
     match payload.and_then(|x| serde_json::from_str::<Pending>(&x).ok()) {
-        Some(Pending::SecondStep { v, request, since }) => Ok((s, v, request, since)),
+        Some(p @ (Pending::SecondStep { .. } | Pending::PortalStep { .. })) => Ok((s, p)),
         _ => Err(ctx.fail(Failure::from(expired()).user(Some(Who::of(&s))))),
     }
 }
@@ -229,11 +228,18 @@ async fn finish(
         ErrorCode::SignInExpired,
         "the sign-in request is no longer kept (expired or already used)",
     );
-    let Some(Pending::SecondStep { v, request, since }) = super::flow::take_pending(state, p)
+    let (v, request, since) = match super::flow::take_pending(state, p)
         .await
         .map_err(|e| ctx.fail(e))?
-    else {
-        return Err(ctx.fail(Failure::from(expired).user(who)));
+    {
+        Some(Pending::SecondStep { v, request, since }) => (v, request, since),
+        Some(Pending::PortalStep { next }) => {
+            let next = super::http::safe_next(&next).unwrap_or("/admin");
+            let mut r = axum::response::Redirect::to(next).into_response();
+            *r.status_mut() = StatusCode::SEE_OTHER;
+            return Ok(r);
+        }
+        _ => return Err(ctx.fail(Failure::from(expired).user(who))),
     };
     let s = current_session(state, cache, headers)
         .await

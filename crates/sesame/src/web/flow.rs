@@ -76,6 +76,9 @@ pub(crate) enum Pending {
         request: Option<String>,
         since: i64,
     },
+    /// The admin portal waiting for the second factor a policy targeting it requires;
+    /// `next` is the page to return to.
+    PortalStep { next: String },
 }
 
 /// `?p=` of the continuation and login URLs.
