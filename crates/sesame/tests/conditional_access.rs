@@ -470,6 +470,36 @@ async fn cli_refuses_lockout_bad_cidrs_and_unknown_names_and_answers_what_if() {
     // A location in use cannot be deleted; every change is audited.
     let e = refused(&s.cli(&["location", "delete", "Office"]), &[]);
     assert!(e.contains("used by the policies Block outside"), "{e}");
+    // The portal's Conditional Access page: policies, named locations, What If. The
+    // administrator is an emergency-access account, excluded from "All MFA".
+    s.cli_ok(&[
+        "group",
+        "add-member",
+        "Emergency access",
+        "--user",
+        ADMIN_UPN,
+    ]);
+    s.wait_config();
+    let b = admin(&s).await;
+    let (st, _, html) = page(&b, &s, "/admin/conditional-access").await;
+    assert_eq!(st, 200, "{html}");
+    assert!(
+        html.contains("Block outside") && html.contains("203.0.113.0/24"),
+        "{html}"
+    );
+    assert!(links(&html)
+        .iter()
+        .any(|l| l == "/admin/conditional-access"));
+    let (_, _, html) = page(
+        &b,
+        &s,
+        &format!("/admin/conditional-access?user={DEMO_UPN}&app={app}&ip=192.0.2.7"),
+    )
+    .await;
+    assert!(
+        html.contains("<strong>Result:</strong> Blocked by Block outside."),
+        "{html}"
+    );
     let audit = s.cli_ok(&["audit"]);
     assert!(
         audit.contains("access.policy.add") && audit.contains("access.location.add"),

@@ -19,6 +19,7 @@
 
 mod access;
 mod apps;
+mod conditional;
 mod directory;
 mod error;
 mod kit;
@@ -50,6 +51,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(logs::routes())
         .merge(myapps::routes())
         .merge(security::routes())
+        .merge(conditional::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
 }
 
