@@ -14,8 +14,8 @@
 //! 1. the floor: `clock`, `ids`, `config`, `xmlfmt`, then `model` (the records);
 //! 2. `store`, which knows only the floor;
 //! 3. the use cases: `directory`, `tenant`, `admin`, `gallery`, `apps`,
-//!    `authentication` (how a person proves who they are) and `methods` (a user's
-//!    authentication methods);
+//!    `authentication` (how a person proves who they are), `methods` (a user's
+//!    authentication methods) and `access` (Conditional Access);
 //! 4. `sso`, the protocol flows (the sign-in use case in `sso::flow`);
 //! 5. `web` and `cli`, the edges, which may use anything.
 
@@ -45,10 +45,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "methods",
         &["authentication", "admin", "tenant", "directory", "store"],
     ),
+    ("access", &["admin", "tenant", "directory", "store"]),
     // The protocol flows.
     (
         "sso",
         &[
+            "access",
             "methods",
             "authentication",
             "apps",
@@ -63,6 +65,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "web",
         &[
             "sso",
+            "access",
             "methods",
             "authentication",
             "apps",
@@ -78,6 +81,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "web",
             "sso",
+            "access",
             "methods",
             "authentication",
             "apps",
@@ -115,6 +119,7 @@ const ACYCLIC_FILES: &[&str] = &[
     "apps",
     "authentication",
     "methods",
+    "access",
     "sso",
     "web",
 ];

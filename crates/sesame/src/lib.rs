@@ -8,7 +8,9 @@
 //! - `store`, which reads and writes those records and knows nothing above the floor;
 //! - the use cases: `directory`, `tenant`, `admin`, `gallery` (templates and their
 //!   checks) and `apps` (applications, creating them from the gallery included);
-//! - `authentication`, how a person proves who they are (the password today);
+//! - `authentication`, how a person proves who they are (the password today), `methods`
+//!   (a user's further authentication methods) and `access` (Conditional Access: named
+//!   locations, policies, their evaluation);
 //! - `sso`, the protocol flows;
 //! - `web` and, in the binary, `cli`, the edges.
 //!
@@ -16,6 +18,7 @@
 //! The table in `layering.rs` lists which module may use which, and its test fails when
 //! a use goes against it.
 
+pub mod access;
 pub mod admin;
 pub mod apps;
 pub mod authentication;

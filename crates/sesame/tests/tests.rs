@@ -18,6 +18,7 @@ mod api;
 mod claim_names;
 mod claims;
 mod cli;
+mod conditional_access;
 mod directory_pages;
 mod durability;
 mod gallery_seeds;

@@ -56,6 +56,12 @@ enum Command {
     /// Administrator roles: assign, remove, list.
     #[command(subcommand)]
     Role(admin::RoleCommand),
+    /// Conditional Access policies: add, list, show, set, delete, what-if.
+    #[command(subcommand)]
+    Policy(admin::PolicyCommand),
+    /// Named locations of Conditional Access: add, list, delete.
+    #[command(subcommand)]
+    Location(admin::LocationCommand),
     /// The audit log of every change (portal, REST API, CLI), newest first.
     Audit(admin::AuditArgs),
     /// Run the identity provider (HTTP server); --demo adds B.Simon and the test app.
@@ -103,6 +109,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Token(cmd) => admin::run_token(&cli.global, cmd),
         Command::Role(cmd) => admin::run_role(&cli.global, cmd),
         Command::Audit(a) => admin::run_audit(&cli.global, a),
+        Command::Policy(cmd) => admin::run_policy(&cli.global, cmd),
+        Command::Location(cmd) => admin::run_location(&cli.global, cmd),
         Command::Serve(a) => serve::run(&a, &cli.global),
         Command::Signins(a) => signins::run(&a, &cli.global),
         Command::Migrate => db::run_migrate(&cli.global),

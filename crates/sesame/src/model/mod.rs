@@ -4,6 +4,7 @@
 //! values (parsing, formatting, accessors); no store, no I/O. Every other module may use them; of the crate they may
 //! use only `crate::ids` and `crate::clock` (see `layering.rs`).
 
+pub mod access;
 pub mod app;
 pub mod cert;
 pub mod claims;
@@ -11,6 +12,9 @@ pub mod directory;
 pub mod methods;
 pub mod tenant;
 
+pub use access::{
+    Cidr, GrantControl, NamedLocation, Policy, PolicyState, SignInFrequency, TargetResources,
+};
 pub use app::{App, Assignment, Identifier, NewApp, ReplyUrl, SamlConfig, SignMode, SigningAlg};
 pub use cert::StoredCertificate;
 pub use directory::{AddMember, Group, MemberKind, MemberRef, NewUser, User};

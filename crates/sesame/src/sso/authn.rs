@@ -59,8 +59,14 @@ pub struct Validated {
     pub is_passive: bool,
     /// The NameID format to send.
     pub name_id_format: String,
-    /// The AuthnContextClassRef to send.
+    /// The AuthnContextClassRef to send after a password sign-in.
     pub authn_class: String,
+    /// The classes of the request's RequestedAuthnContext (empty: none requested).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requested_classes: Vec<String>,
+    /// Their comparison (`exact`, `minimum`, `better`, `maximum`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub comparison: String,
 }
 
 /// A refused request. `reply` is set when the error goes back to the application as a
@@ -229,6 +235,110 @@ pub fn resolve_name_id_format(app: &SsoApp, requested: Option<&str>) -> Result<S
     }
 }
 
+/// The REFEDS MFA profile: any two factors.
+pub const AC_REFEDS_MFA: &str = "https://refeds.org/profile/mfa";
+/// X509: a public-key proof (a passkey or security key), never a password and a code.
+pub const AC_X509: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:X509";
+
+/// What a sign-in did, as the AuthnContext table of docs/mfa.md ranks it: 1 a password
+/// (over https), 2 two factors, 3 a passkey.
+pub type Level = u8;
+/// The highest level a sign-in can reach today: 2 (a passkey sign-in, recorded in the
+/// session as `passkey`, reaches 3 once passkeys exist; then raise this).
+pub const MAX_LEVEL: Level = 2;
+
+/// The rank of a class in the table (`None`: a class Sesame never claims or compares).
+fn class_rank(c: &str) -> Option<u8> {
+    match c {
+        AC_UNSPECIFIED => Some(0),
+        AC_PASSWORD => Some(1),
+        AC_PASSWORD_PROTECTED_TRANSPORT => Some(2),
+        AC_REFEDS_MFA => Some(3),
+        AC_X509 => Some(4),
+        _ => None,
+    }
+}
+
+/// The classes a sign-in of `level` can claim, weakest first.
+fn claimable(level: Level) -> Vec<&'static str> {
+    let mut out = vec![AC_PASSWORD_PROTECTED_TRANSPORT];
+    if level >= 2 {
+        out.push(AC_REFEDS_MFA);
+    }
+    if level >= 3 {
+        out.push(AC_X509);
+    }
+    out
+}
+
+/// The AuthnContextClassRef a sign-in of `level` answers with: without a request, the
+/// table's class for it; with one, the strongest requested class (by its comparison) the
+/// sign-in satisfies; `None` when it satisfies none.
+pub fn answer_class(comparison: &str, classes: &[String], level: Level) -> Option<String> {
+    let can = claimable(level);
+    if classes.is_empty() {
+        return can.last().map(|c| (*c).to_owned());
+    }
+    let ranks = || classes.iter().filter_map(|c| class_rank(c));
+    let rank_of = |c: &&str| class_rank(c).unwrap_or(0);
+    match comparison {
+        "minimum" => {
+            let r = ranks().min()?;
+            can.iter()
+                .copied()
+                .filter(|c| rank_of(c) >= r)
+                .max_by_key(rank_of)
+        }
+        "better" => {
+            let r = ranks().min()?;
+            can.iter()
+                .copied()
+                .filter(|c| rank_of(c) > r)
+                .max_by_key(rank_of)
+        }
+        "maximum" => {
+            // unspecified, or a class the table does not rank, bounds nothing.
+            let r = classes
+                .iter()
+                .map(|c| match class_rank(c) {
+                    Some(0) | None => u8::MAX,
+                    Some(r) => r,
+                })
+                .max()?;
+            can.iter()
+                .copied()
+                .filter(|c| rank_of(c) <= r)
+                .max_by_key(rank_of)
+        }
+        _ => {
+            // exact: a requested class the sign-in can claim (unspecified: the password's).
+            let mut best: Option<&str> = None;
+            for c in classes {
+                let claim = if c == AC_UNSPECIFIED {
+                    Some(AC_UNSPECIFIED)
+                } else {
+                    can.iter().find(|k| *k == c).copied()
+                };
+                if let Some(k) = claim {
+                    if best.is_none_or(|b| class_rank(k) > class_rank(b)) {
+                        best = Some(k);
+                    }
+                }
+            }
+            return best.map(str::to_owned);
+        }
+    }
+    .map(|c| (*c).to_owned())
+}
+
+/// The level a validated request needs: the lowest at which its RequestedAuthnContext is
+/// satisfied (1 without one).
+pub fn required_level(v: &Validated) -> Level {
+    (1..=MAX_LEVEL)
+        .find(|l| answer_class(&v.comparison, &v.requested_classes, *l).is_some())
+        .unwrap_or(1)
+}
+
 /// The AuthnContextClassRef a password sign-in answers a RequestedAuthnContext with.
 pub fn resolve_authn_class(
     req: Option<&sesame_saml::messages::RequestedAuthnContext>,
@@ -260,7 +370,7 @@ pub fn resolve_authn_class(
         SsoError::new(
             ErrorCode::AuthnContextUnsatisfied,
             format!(
-                "the request asks for {} ({}); a password sign-in satisfies PasswordProtectedTransport and unspecified",
+                "the request asks for {} ({}); Sesame satisfies PasswordProtectedTransport and unspecified after a password, and https://refeds.org/profile/mfa after a second factor",
                 r.class_refs.join(", "),
                 r.comparison.as_str()
             ),
@@ -347,6 +457,16 @@ pub fn validate(
         is_passive: req.is_passive,
         name_id_format: app.nameid_format.clone(),
         authn_class: AC_PASSWORD_PROTECTED_TRANSPORT.to_owned(),
+        requested_classes: req
+            .requested_authn_context
+            .as_ref()
+            .map(|r| r.class_refs.clone())
+            .unwrap_or_default(),
+        comparison: req
+            .requested_authn_context
+            .as_ref()
+            .map(|r| r.comparison.as_str().to_owned())
+            .unwrap_or_default(),
     };
     let requested = req
         .name_id_policy
@@ -361,7 +481,12 @@ pub fn validate(
             })
         }
     }
-    match resolve_authn_class(req.requested_authn_context.as_ref()) {
+    let stronger = (2..=MAX_LEVEL)
+        .find_map(|l| answer_class(&v.comparison, &v.requested_classes, l))
+        .map(Ok);
+    match resolve_authn_class(req.requested_authn_context.as_ref())
+        .or_else(|e| stronger.unwrap_or(Err(e)))
+    {
         Ok(c) => v.authn_class = c,
         Err(error) => {
             return Err(Rejection {
@@ -435,6 +560,8 @@ pub fn idp_initiated(app: &SsoApp) -> Result<Validated, SsoError> {
         is_passive: false,
         name_id_format: app.nameid_format.clone(),
         authn_class: AC_PASSWORD_PROTECTED_TRANSPORT.to_owned(),
+        requested_classes: Vec::new(),
+        comparison: String::new(),
     })
 }
 
@@ -693,5 +820,63 @@ mod tests {
         assert_eq!(v.acs_url, "https://sp.example/acs");
         assert_eq!(v.audience, "https://sp.example");
         assert_eq!(v.relay_state.as_deref(), Some("https://sp.example/home"));
+    }
+
+    /// The AuthnContext table: the strongest requested class the sign-in satisfies, a
+    /// class needing a second factor reachable by step-up, X509 never after a password
+    /// and a code.
+    #[test]
+    fn authn_context_table() {
+        let ppt = AC_PASSWORD_PROTECTED_TRANSPORT;
+        let cases: &[(&str, &[&str], Level, Option<&str>)] = &[
+            ("", &[], 1, Some(ppt)),
+            ("", &[], 2, Some(AC_REFEDS_MFA)),
+            ("exact", &[ppt, AC_X509], 1, Some(ppt)),
+            ("exact", &[ppt, AC_X509], 2, Some(ppt)),
+            ("exact", &[ppt, AC_X509], 3, Some(AC_X509)),
+            ("exact", &[AC_REFEDS_MFA], 1, None),
+            ("exact", &[AC_REFEDS_MFA], 2, Some(AC_REFEDS_MFA)),
+            ("exact", &[ppt, AC_REFEDS_MFA], 2, Some(AC_REFEDS_MFA)),
+            ("exact", &[AC_X509], 2, None),
+            ("exact", &[AC_UNSPECIFIED], 1, Some(AC_UNSPECIFIED)),
+            ("minimum", &[AC_PASSWORD], 1, Some(ppt)),
+            ("minimum", &[AC_PASSWORD], 2, Some(AC_REFEDS_MFA)),
+            ("minimum", &[AC_REFEDS_MFA], 1, None),
+            ("minimum", &[AC_REFEDS_MFA], 2, Some(AC_REFEDS_MFA)),
+            ("better", &[ppt], 1, None),
+            ("better", &[ppt], 2, Some(AC_REFEDS_MFA)),
+            ("maximum", &[ppt], 2, Some(ppt)),
+            ("maximum", &[AC_PASSWORD], 2, None),
+            ("minimum", &["urn:example:unknown"], 2, None),
+        ];
+        for (cmp, classes, level, want) in cases {
+            let classes: Vec<String> = classes.iter().map(|c| (*c).to_owned()).collect();
+            assert_eq!(
+                answer_class(cmp, &classes, *level).as_deref(),
+                *want,
+                "{cmp} {classes:?} at level {level}"
+            );
+        }
+        let mut v = validate_ok_defaults();
+        assert_eq!(required_level(&v), 1);
+        v.comparison = "exact".into();
+        v.requested_classes = vec![AC_REFEDS_MFA.into()];
+        assert_eq!(required_level(&v), 2);
+    }
+
+    fn validate_ok_defaults() -> Validated {
+        Validated {
+            app_id: "a".into(),
+            audience: "x".into(),
+            acs_url: "https://sp/acs".into(),
+            request_id: None,
+            relay_state: None,
+            force_authn: false,
+            is_passive: false,
+            name_id_format: String::new(),
+            authn_class: AC_PASSWORD_PROTECTED_TRANSPORT.into(),
+            requested_classes: Vec::new(),
+            comparison: String::new(),
+        }
     }
 }

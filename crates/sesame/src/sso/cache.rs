@@ -89,6 +89,10 @@ pub struct AppCache {
     pub login_url: String,
     by_identifier: HashMap<String, Arc<SsoApp>>,
     by_id: HashMap<String, Arc<SsoApp>>,
+    /// The Conditional Access policies, by name (`crate::access`).
+    pub policies: Vec<crate::model::Policy>,
+    /// The named locations.
+    pub locations: Vec<crate::model::NamedLocation>,
     /// Users, grants and sessions read by the hot path under this snapshot, dropped with
     /// it (`sso::hot`).
     pub(crate) memo: super::hot::Memo,
@@ -239,6 +243,8 @@ async fn build(store: &Store, master: &MasterKey) -> Result<AppCache, CacheError
         }
         cache.by_id.insert(app.id.clone(), entry);
     }
+    cache.policies = store.policies().await?;
+    cache.locations = store.locations().await?;
     cache.tenant = Some(tenant);
     Ok(cache)
 }

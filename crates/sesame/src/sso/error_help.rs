@@ -74,6 +74,17 @@ impl ErrorCode {
             C::ServiceUnavailable => "The service is temporarily unavailable. Try again in a moment.",
             C::InternalError => "Something went wrong on our side.",
             C::SamlNotConfigured => "This application is not set up for sign-in yet.",
+            C::BlockedByConditionalAccess => "Your organisation does not allow you to sign in to this application from here.",
+            C::PhishingResistantRequired => "This application requires a passkey or security key: register one in Security info (My Apps), then sign in with it.",
+            C::PasskeyClientData | C::PasskeyAuthenticatorData | C::PasskeyAttestation | C::PasskeyUnsupportedKey => "Your browser or security key gave an answer that cannot be read. Try again, or use another sign-in method.",
+            C::PasskeyChallenge => "The passkey request took too long or was already used. Try again.",
+            C::PasskeyOrigin | C::PasskeyRpId => "This passkey belongs to another site.",
+            C::PasskeyUserNotPresent => "The security key did not confirm that you are present. Try again and touch or unlock it.",
+            C::PasskeySignature => "The passkey's answer could not be verified.",
+            C::PasskeyCounter => "This security key was refused because it may have been copied. Contact your administrator.",
+            C::PasskeyUnknown => "This passkey is not registered here. Sign in with your password, or register the passkey in Security info.",
+            C::PasskeyAlreadyRegistered => "This passkey is already registered.",
+            C::PasskeyNoHostName => "Passkeys are not available at this address.",
             C::CodeMalformed => "The code typed is not a code: an authenticator app shows 6 digits.",
             C::CodeIncorrect => "The code is not correct.",
             C::CodeReplayed => "This code was already used. Wait for the next code of your app.",
@@ -148,6 +159,12 @@ impl ErrorCode {
             C::InternalError => "Nothing to change in the portal: the server log has the details under the correlation id.",
             C::SamlNotConfigured => "Enterprise applications → {app} → Single sign-on → Basic SAML Configuration → Edit: enter the values the page lists as still needed (the application's vendor gives them), and Save.",
             C::CodeMalformed | C::CodeIncorrect | C::CodeReplayed | C::RegistrationExpired | C::MethodNameInvalid => "Nothing to change in the portal: the user types the current code of their app (or a recovery code) in Security info.",
+            C::BlockedByConditionalAccess => "Conditional Access: the sign-in's details name the policy; change its users, target resources or locations, or try What If.",
+            C::PhishingResistantRequired => "Conditional Access: until every user the policy targets has a passkey, require multifactor authentication instead, or set the policy to Report-only.",
+            C::PasskeyClientData | C::PasskeyChallenge | C::PasskeyOrigin | C::PasskeyRpId | C::PasskeyUserNotPresent | C::PasskeyAuthenticatorData | C::PasskeyAttestation | C::PasskeyUnsupportedKey | C::PasskeySignature | C::PasskeyAlreadyRegistered => "Nothing to change in the portal: the user tries again, or signs in with another method.",
+            C::PasskeyCounter => "Users → the user → Authentication methods: Delete the passkey that may have been cloned; the user registers a new one in Security info.",
+            C::PasskeyUnknown => "Users → the user → Authentication methods lists the user's registered passkeys.",
+            C::PasskeyNoHostName => "Nothing to change in the portal: serve Sesame under a host name (--public-url), not an IP address.",
             C::SecondFactorLocked => "Nothing needs changing: the lock ends by itself. If the user lost their methods: Users → the user → Authentication methods → Delete, then the user registers again in Security info.",
             C::MethodProofRequired => "Users → the user → Authentication methods: if the user lost every method, Delete them; the user then registers again in Security info.",
             C::MethodNotFound => "Users → the user → Authentication methods lists the user's current methods.",
@@ -188,6 +205,19 @@ impl ErrorCode {
             | C::ServiceUnavailable
             | C::InternalError => FixPage::None,
             C::SamlNotConfigured => FixPage::App("/sso/basic"),
+            C::BlockedByConditionalAccess | C::PhishingResistantRequired => FixPage::None,
+            C::PasskeyCounter | C::PasskeyUnknown => FixPage::Users,
+            C::PasskeyClientData
+            | C::PasskeyChallenge
+            | C::PasskeyOrigin
+            | C::PasskeyRpId
+            | C::PasskeyUserNotPresent
+            | C::PasskeyAuthenticatorData
+            | C::PasskeyAttestation
+            | C::PasskeyUnsupportedKey
+            | C::PasskeySignature
+            | C::PasskeyAlreadyRegistered
+            | C::PasskeyNoHostName => FixPage::None,
             C::SecondFactorLocked | C::MethodProofRequired | C::MethodNotFound => FixPage::Users,
             C::CodeMalformed
             | C::CodeIncorrect

@@ -245,6 +245,8 @@ pub async fn preview(
                 is_passive: false,
                 name_id_format: sso_app.nameid_format.clone(),
                 authn_class: sesame_saml::messages::AC_PASSWORD_PROTECTED_TRANSPORT.to_owned(),
+                requested_classes: Vec::new(),
+                comparison: String::new(),
             }
         }
     };

@@ -80,6 +80,7 @@ pub fn new_record(id_hash: String, user_id: &str, method: &str, now_ms: i64) -> 
         created_at_ms: now_ms,
         last_seen: now,
         expires_at: now + ABSOLUTE_SECS,
+        methods: format!("{method}@{now}"),
     }
 }
 

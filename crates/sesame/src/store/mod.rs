@@ -21,6 +21,7 @@ macro_rules! audit_columns {
 }
 
 // Admin plane query files (tenant and config version, directory, apps, certificates).
+mod access;
 mod apps;
 mod audit;
 mod certs;

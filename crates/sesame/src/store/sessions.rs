@@ -33,6 +33,9 @@ pub struct SessionRecord {
     pub last_seen: i64,
     /// Absolute expiry (Unix seconds).
     pub expires_at: i64,
+    /// Each authentication method used and when: `pwd@1733300000 totp@1733300042`
+    /// (`crate::access::session_methods` reads it).
+    pub methods: String,
 }
 
 /// A session with its user's state, from [`Store::session_with_user`].
@@ -73,7 +76,7 @@ impl Store {
     pub async fn session_insert(&self, s: &SessionRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, auth_method, auth_time, created_at, last_seen, \
-             expires_at, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             expires_at, created_at_ms, methods) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&s.id_hash)
         .bind(&s.user_id)
@@ -83,6 +86,7 @@ impl Store {
         .bind(s.last_seen)
         .bind(s.expires_at)
         .bind(s.created_at_ms)
+        .bind(&s.methods)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -92,7 +96,7 @@ impl Store {
     pub async fn session_with_user(&self, id_hash: &str) -> StoreResult<Option<SessionWithUser>> {
         let row = sqlx::query(
             "SELECT s.id_hash, s.user_id, s.auth_method, s.auth_time, s.created_at, s.last_seen, \
-             s.expires_at, s.created_at_ms, u.upn, CAST(CASE WHEN u.enabled THEN 1 ELSE 0 END AS BIGINT) AS enabled, \
+             s.expires_at, s.created_at_ms, s.methods, u.upn, CAST(CASE WHEN u.enabled THEN 1 ELSE 0 END AS BIGINT) AS enabled, \
              u.sessions_valid_after_ms \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
         )
@@ -110,6 +114,7 @@ impl Store {
                 created_at_ms: r.try_get("created_at_ms")?,
                 last_seen: r.try_get("last_seen")?,
                 expires_at: r.try_get("expires_at")?,
+                methods: r.try_get("methods")?,
             },
             upn: r.try_get("upn")?,
             user_enabled: r.try_get::<i64, _>("enabled")? != 0,
@@ -262,6 +267,7 @@ mod tests {
             created_at_ms,
             last_seen: created_at_ms / 1000,
             expires_at: created_at_ms / 1000 + 3600,
+            methods: String::new(),
         }
     }
 

@@ -274,11 +274,15 @@ async fn sso_plane_tables() {
         created_at_ms: 1000,
         last_seen: 1,
         expires_at: 1000,
+        methods: "pwd@1".into(),
     };
     s.session_insert(&rec).await.unwrap();
     let swu = s.session_with_user("h1").await.unwrap().unwrap();
     assert!(swu.user_enabled);
     assert_eq!(swu.session, rec);
+    s.session_add_method("h1", "totp", 5).await.unwrap();
+    let swu = s.session_with_user("h1").await.unwrap().unwrap();
+    assert_eq!(swu.session.methods, "pwd@1 totp@5");
     let app = SessionApp {
         app_id: "app".into(),
         name_id: "n".into(),
@@ -500,4 +504,63 @@ async fn authentication_methods_single_use_and_cascade() {
     assert!(s.delete_user(&u.id).await.unwrap());
     assert!(s.methods_of_user(&u.id).await.unwrap().is_empty());
     assert!(s.recovery_unused("r2").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn conditional_access_locations_and_policies() {
+    use crate::model::{
+        GrantControl, NamedLocation, Policy, PolicyState, SignInFrequency, TargetResources,
+    };
+    let t = test_store().await;
+    let s = &t.store;
+    with_tenant(s).await;
+    let v0 = s.config_version().await.unwrap();
+    let loc = NamedLocation {
+        id: "l1".into(),
+        name: "Office".into(),
+        ranges: vec!["203.0.113.0/24".into(), "2001:db8::/32".into()],
+        trusted: true,
+        created_at: 5,
+    };
+    s.location_insert(&loc).await.unwrap();
+    assert!(s.config_version().await.unwrap() > v0);
+    assert_eq!(s.locations().await.unwrap(), vec![loc.clone()]);
+    // Names are unique.
+    let dup = NamedLocation {
+        id: "l2".into(),
+        ..loc.clone()
+    };
+    assert!(s.location_insert(&dup).await.is_err());
+
+    let mut p = Policy {
+        id: "p1".into(),
+        name: "MFA for Convene".into(),
+        all_users: false,
+        users: vec!["u1".into()],
+        groups: vec!["g1".into()],
+        exclude_users: vec![],
+        exclude_groups: vec!["g2".into()],
+        target: TargetResources::Apps(vec!["a1".into()]),
+        locations: vec![],
+        exclude_locations: vec!["l1".into()],
+        grant: GrantControl::Mfa,
+        sign_in_frequency: SignInFrequency::Seconds(4 * 3600),
+        state: PolicyState::ReportOnly,
+        created_at: 7,
+        updated_at: 7,
+    };
+    s.policy_upsert(&p).await.unwrap();
+    assert_eq!(s.policies().await.unwrap(), vec![p.clone()]);
+    p.state = PolicyState::On;
+    p.target = TargetResources::AdminPortal;
+    p.updated_at = 9;
+    let v1 = s.config_version().await.unwrap();
+    s.policy_upsert(&p).await.unwrap();
+    assert!(s.config_version().await.unwrap() > v1);
+    assert_eq!(s.policies().await.unwrap(), vec![p.clone()]);
+    assert!(s.policy_delete("p1").await.unwrap());
+    assert!(!s.policy_delete("p1").await.unwrap());
+    assert!(s.policies().await.unwrap().is_empty());
+    assert!(s.location_delete("l1").await.unwrap());
+    assert!(s.locations().await.unwrap().is_empty());
 }

@@ -3,20 +3,25 @@
 //! pending-request store (a POST-binding message waiting for its same-site GET, a
 //! validated sign-in waiting for the password), and the steps shared by the SAML
 //! endpoint, the launch URL and the login page: [`proceed`] after validation and
-//! [`complete`] with a session. The decisions are `sso::flow`'s; this renders and logs.
+//! [`complete`] with a session, once Conditional Access allows it ([`enforce`]: the
+//! refusal page — SESAME53003 for a Block, with a button taking the SAML error Response
+//! back to the application —, or the second step of `web::conditional`, also when the
+//! request's RequestedAuthnContext needs more than the session did). The decisions are `sso::flow`'s; this renders and logs.
 
 use super::failure::PageFailure;
 use super::http::{correlation_id, ClientIp};
-use super::pages::auto_post;
+use super::pages::{auto_post, csp, esc, html_headers};
 use super::session::current_session;
 use super::state::AppState;
+use crate::access::eval::{self, Decision, Evaluation, Outcome};
 use crate::ids::random_id;
+use crate::model::PolicyState;
 use crate::sso::authn::Validated;
 use crate::sso::cache::AppCache;
 use crate::sso::flow::{self, Failure, Flow, Next, Who};
 use crate::sso::{now, ErrorCode, SsoApp, SsoError};
 use crate::store::{SessionWithUser, SigninRow};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use sesame_saml::bindings::MessageKind;
@@ -63,6 +68,17 @@ pub(crate) enum Pending {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request: Option<String>,
     },
+    /// A sign-in waiting for the second factor a Conditional Access policy requires
+    /// (`web::conditional`), begun at `since` (Unix seconds).
+    SecondStep {
+        v: Validated,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
+        since: i64,
+    },
+    /// The admin portal waiting for the second factor a policy targeting it requires;
+    /// `next` is the page to return to.
+    PortalStep { next: String },
 }
 
 /// `?p=` of the continuation and login URLs.
@@ -299,13 +315,29 @@ pub(crate) async fn proceed(
 }
 
 /// Issues the Response for a signed-in user (`sso::flow`), records the app in the
-/// session, logs, and answers with the auto-post form.
+/// session, logs, and answers with the auto-post form — once the Conditional Access
+/// policies allow it (`web::conditional`: else the second step, or the refusal).
 pub(crate) async fn complete(
     ctx: &Ctx,
     cache: &AppCache,
     v: &Validated,
     s: &SessionWithUser,
 ) -> Result<Response, PageFailure> {
+    complete_since(ctx, cache, v, s, now().unix_seconds()).await
+}
+
+/// [`complete`] for a sign-in begun at `since` (Unix seconds).
+pub(crate) async fn complete_since(
+    ctx: &Ctx,
+    cache: &AppCache,
+    v: &Validated,
+    s: &SessionWithUser,
+    since: i64,
+) -> Result<Response, PageFailure> {
+    let ca = match enforce(ctx, cache, v, s, since).await? {
+        Enforced::Answer(r) => return Ok(r),
+        Enforced::Allowed(ca) => ca,
+    };
     let flow = ctx.flow(cache);
     let issued = flow.issue(v, s).await.map_err(|f| ctx.fail(f))?;
     flow.persist(s, &issued)
@@ -323,10 +355,225 @@ pub(crate) async fn complete(
         Some(&issued.app),
         Some(&issued.user),
         v.request_id.as_deref(),
-        String::new(),
+        ca,
     );
     // Moved, not copied: the writer strips the SignatureValues off the request path.
     r.saml_response = issued.response;
     ctx.log(r);
     Ok(page)
+}
+
+// ---------------------------------------------------------------------------------------
+// Conditional Access: the decision enforced before a Response is issued
+
+/// What [`enforce`] decided.
+pub(crate) enum Enforced {
+    /// Issue the Response; the sign-in log's details of the evaluation ('' without
+    /// policies).
+    Allowed(String),
+    /// Answer with this instead (the second step, or a refusal).
+    Answer(Response),
+}
+
+fn method_label(m: &str) -> &'static str {
+    match m {
+        eval::PASSWORD => "password",
+        eval::TOTP => "authenticator app",
+        eval::RECOVERY => "recovery code",
+        eval::PASSKEY => "passkey",
+        _ => "other",
+    }
+}
+
+/// The sign-in log's account of an evaluation: the authentication requirement, the
+/// methods the session used, and each policy's result.
+pub(crate) fn summary(ev: &Evaluation, s: &SessionWithUser) -> String {
+    let mut methods: Vec<&str> = Vec::new();
+    for u in eval::session_methods(&s.session.methods) {
+        let l = method_label(&u.method);
+        if !methods.contains(&l) {
+            methods.push(l);
+        }
+    }
+    let mut out = format!(
+        "Conditional Access: authentication requirement {}; methods used: {}",
+        ev.requirement(),
+        if methods.is_empty() {
+            "none".to_owned()
+        } else {
+            methods.join(", ")
+        }
+    );
+    for p in &ev.policies {
+        let result = match (&p.outcome, p.state) {
+            (Outcome::NotApplied { reason }, _) => format!("not applied ({reason})"),
+            (Outcome::Satisfied, PolicyState::ReportOnly) => {
+                "report-only: would be satisfied".to_owned()
+            }
+            (Outcome::NotSatisfied, PolicyState::ReportOnly) => format!(
+                "report-only: would {} (not enforced)",
+                if p.grant == crate::model::GrantControl::Block {
+                    "block".to_owned()
+                } else {
+                    format!("require {}", p.grant.as_str())
+                }
+            ),
+            (Outcome::Satisfied, _) => "applied, satisfied".to_owned(),
+            (Outcome::NotSatisfied, _) => "applied, not satisfied".to_owned(),
+        };
+        out.push_str(&format!(
+            "; policy \"{}\" ({}): {result}",
+            p.name,
+            p.grant.label()
+        ));
+    }
+    out
+}
+
+/// Evaluates the policies for the session `s` signing in with `v`, begun at `since`, and
+/// enforces their decision.
+pub(crate) async fn enforce(
+    ctx: &Ctx,
+    cache: &AppCache,
+    v: &Validated,
+    s: &SessionWithUser,
+    since: i64,
+) -> Result<Enforced, PageFailure> {
+    // A RequestedAuthnContext that needs more than the session did: the second step.
+    let step_up = crate::sso::authn::required_level(v) > crate::sso::flow::session_level(s);
+    if cache.policies.is_empty() && !step_up {
+        return Ok(Enforced::Allowed(String::new()));
+    }
+    let who = Who::of(s);
+    let fail = |e: SsoError| {
+        let mut f = Failure::from(e)
+            .user(Some(who.clone()))
+            .request(v.request_id.as_deref());
+        if let Some(app) = cache.by_id(&v.app_id) {
+            f = f.app(app);
+        }
+        ctx.fail(f)
+    };
+    let t = now().unix_seconds();
+    let ev = ctx
+        .flow(cache)
+        .conditional_access(Some(&v.app_id), s, ctx.ip, t, since)
+        .await
+        .map_err(fail)?;
+    let details = summary(&ev, s);
+    let decision = match &ev.decision {
+        Decision::Allow if step_up => Decision::Mfa {
+            policy: String::new(),
+        },
+        d => d.clone(),
+    };
+    let refusal = match &decision {
+        Decision::Allow => return Ok(Enforced::Allowed(details)),
+        Decision::Block { policy } => (
+            SsoError::new(
+                ErrorCode::BlockedByConditionalAccess,
+                "your organisation's Conditional Access policies do not allow you to sign in to this application from here",
+            ),
+            policy,
+        ),
+        Decision::PhishingResistant { policy } => (
+            SsoError::new(
+                ErrorCode::PhishingResistantRequired,
+                "this application requires a passkey or security key: register one in Security info (My Apps) and sign in with it; a code from an authenticator app is not enough",
+            ),
+            policy,
+        ),
+        Decision::Mfa { .. } => {
+            let Some(app) = cache.by_id(&v.app_id) else {
+                return Err(fail(SsoError::new(
+                    ErrorCode::AppNotFound,
+                    "the application was deleted during sign-in",
+                )));
+            };
+            if v.is_passive {
+                let e = SsoError::new(
+                    ErrorCode::NoPassive,
+                    "a Conditional Access policy requires a second factor, and IsPassive forbids asking for it",
+                );
+                return send_error(ctx, cache, app, v, e, Some(&who)).map(Enforced::Answer);
+            }
+            let pending = Pending::SecondStep {
+                v: v.clone(),
+                request: ctx.request.clone(),
+                since: t,
+            };
+            let id = put_pending(&ctx.state, ctx.ip, &pending)
+                .await
+                .map_err(fail)?;
+            let tenant = cache
+                .tenant
+                .as_ref()
+                .map(|t| t.id.as_str())
+                .unwrap_or_default();
+            let mut r = Redirect::to(&format!("/{tenant}/login/verify?p={id}")).into_response();
+            *r.status_mut() = StatusCode::SEE_OTHER;
+            return Ok(Enforced::Answer(r));
+        }
+    };
+    let (e, policy) = refusal;
+    let Some(app) = cache.by_id(&v.app_id) else {
+        return Err(fail(e));
+    };
+    // The row names the policy; the user's page does not.
+    let xml = ctx.flow(cache).error_reply(app, v, &e).map_err(fail)?;
+    let mut row = ctx.row(
+        "failure",
+        Some(e.code),
+        Some(app),
+        Some(&who),
+        v.request_id.as_deref(),
+        format!("blocked by the policy \"{policy}\"; {details}"),
+    );
+    row.saml_response = xml.clone();
+    ctx.log(row);
+    Ok(Enforced::Answer(refusal_page(
+        &e,
+        &ctx.corr,
+        &app.name,
+        &v.acs_url,
+        &xml,
+        v.relay_state.as_deref(),
+    )))
+}
+
+/// The error page of a refusal, with a button that takes the SAML error Response back to
+/// the application's registered Reply URL.
+fn refusal_page(
+    e: &SsoError,
+    corr: &str,
+    app_name: &str,
+    acs_url: &str,
+    xml: &str,
+    relay_state: Option<&str>,
+) -> Response {
+    use base64::Engine as _;
+    let html = super::pages::error_html(e, corr, &now().to_xs_datetime(), Some(app_name));
+    let relay = relay_state
+        .map(|r| {
+            format!(
+                "<input type=\"hidden\" name=\"RelayState\" value=\"{}\">",
+                esc(r)
+            )
+        })
+        .unwrap_or_default();
+    let form = format!(
+        "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"{}\" value=\"{}\">{relay}\
+<button type=\"submit\">Back to the application</button></form>",
+        esc(acs_url),
+        MessageKind::Response.param_name(),
+        base64::engine::general_purpose::STANDARD.encode(xml.as_bytes()),
+    );
+    let html = html.replacen("</body>", &format!("{form}</body>"), 1);
+    let mut r = (StatusCode::FORBIDDEN, html_headers(), html).into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&csp(false, Some(acs_url), &[], false)) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert("x-sesame-error", HeaderValue::from_static(e.code.code()));
+    r
 }

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+mod conditional;
 pub mod conn;
 mod failure;
 mod flow;
@@ -59,6 +60,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{tenant}/login/passkey",
             axum::routing::post(passkey::sign_in),
+        )
+        .route(
+            "/{tenant}/login/verify",
+            get(conditional::verify_get).post(conditional::verify_post),
+        )
+        .route(
+            "/{tenant}/login/register",
+            axum::routing::post(conditional::register_post),
         );
     let limiter = match state.sso_rate_limit() {
         Some(v) => rate_limit::RateLimit::from_setting(v),

@@ -11,6 +11,7 @@ mod audit;
 mod claims;
 mod gallery;
 mod group;
+mod policy;
 mod role;
 mod token;
 mod user;
@@ -20,6 +21,7 @@ pub use app::AppCommand;
 pub use audit::AuditArgs;
 pub use gallery::GalleryCommand;
 pub use group::GroupCommand;
+pub use policy::{LocationCommand, PolicyCommand};
 pub use role::RoleCommand;
 pub use token::TokenCommand;
 pub use user::UserCommand;
@@ -201,6 +203,26 @@ pub fn run_role(g: &GlobalArgs, cmd: RoleCommand) -> Result<()> {
     runtime()?.block_on(async {
         let ctx = Ctx::open(g).await?;
         let r = role::run(&ctx, cmd).await;
+        ctx.store.close().await;
+        r
+    })
+}
+
+/// Runs `sesame policy …`.
+pub fn run_policy(g: &GlobalArgs, cmd: PolicyCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        let ctx = Ctx::open(g).await?;
+        let r = policy::run(&ctx, cmd).await;
+        ctx.store.close().await;
+        r
+    })
+}
+
+/// Runs `sesame location …`.
+pub fn run_location(g: &GlobalArgs, cmd: LocationCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        let ctx = Ctx::open(g).await?;
+        let r = policy::run_location(&ctx, cmd).await;
         ctx.store.close().await;
         r
     })

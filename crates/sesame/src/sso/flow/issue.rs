@@ -24,6 +24,20 @@ pub struct Issuance {
     pub record: Option<SessionApp>,
 }
 
+/// What the session `s` did, as the AuthnContext table ranks it: 3 a passkey, 2 a
+/// second factor, else 1 (the password).
+pub fn session_level(s: &SessionWithUser) -> authn::Level {
+    use crate::access::eval;
+    let used = eval::session_methods(&s.session.methods);
+    if used.iter().any(|u| u.method == eval::PASSKEY) {
+        3
+    } else if used.iter().any(|u| eval::is_second_factor(&u.method)) {
+        2
+    } else {
+        1
+    }
+}
+
 impl Flow<'_> {
     /// The user of a session, from the snapshot's memo or the store.
     async fn user(&self, user_id: &str) -> Result<Option<Arc<User>>, SsoError> {
@@ -146,6 +160,19 @@ impl Flow<'_> {
         // stored.
         let known = self.hot.session_app(&s.session.id_hash, &app.id);
         let session_index = session::session_index(&s.session.id_hash, &app.id);
+        // The AuthnContextClassRef says what the session did (docs/mfa.md's table).
+        let level = session_level(s);
+        let answered;
+        let v = match authn::answer_class(&v.comparison, &v.requested_classes, level) {
+            Some(c) if c != v.authn_class => {
+                answered = Validated {
+                    authn_class: c,
+                    ..v.clone()
+                };
+                &answered
+            }
+            _ => v,
+        };
         let issued = assertion::success(
             now(),
             &self.cache.idp_issuer,

@@ -16,6 +16,7 @@
 //! Every failure is a [`Failure`]: the error and what the sign-in log row records with it
 //! (the application, the user, the request ID).
 
+mod access;
 mod begin;
 mod issue;
 mod logout;
@@ -23,7 +24,7 @@ mod logout;
 mod tests;
 
 pub use begin::{screen, Begun, Message};
-pub use issue::Issuance;
+pub use issue::{session_level, Issuance};
 
 use super::authn::Validated;
 use super::cache::AppCache;

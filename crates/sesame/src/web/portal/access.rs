@@ -47,8 +47,81 @@ impl FromRequestParts<AppState> for Admin {
             )
             .into_response());
         }
+        conditional_access(parts, state).await?;
         Ok(Admin(si))
     }
+}
+
+/// Conditional Access for the admin portal (target resource "admin portal"): a Block
+/// shows SESAME53003 (the sign-in log names the policy), a required second factor not
+/// done within the sign-in frequency sends the browser to "Verify your identity" and
+/// back. My Apps and Security info are not the admin portal.
+async fn conditional_access(parts: &mut Parts, state: &AppState) -> Result<(), Response> {
+    use crate::access::eval::Decision;
+    use crate::sso::flow::{Failure, Who};
+    use crate::sso::{ErrorCode, SsoError};
+    use crate::web::flow::{put_pending, Ctx, Pending};
+    let cache = state.cache().get();
+    if cache.policies.is_empty() {
+        return Ok(());
+    }
+    let ip = match crate::web::http::ClientIp::from_request_parts(parts, state).await {
+        Ok(ip) => ip,
+        Err(never) => match never {},
+    };
+    let ctx = Ctx::new(state, ip);
+    let fail = |f: Failure| ctx.fail(f).into_response();
+    let Some(s) = crate::web::session::current_session(state, &cache, &parts.headers)
+        .await
+        .map_err(|e| fail(Failure::from(e)))?
+    else {
+        return Err(to_login(state, parts));
+    };
+    let who = Some(Who::of(&s));
+    let t = crate::sso::now().unix_seconds();
+    let ev = ctx
+        .flow(&cache)
+        .conditional_access(None, &s, ctx.ip, t, t)
+        .await
+        .map_err(|e| fail(Failure::from(e).user(who.clone())))?;
+    let refusal = match &ev.decision {
+        Decision::Allow => return Ok(()),
+        Decision::Block { policy } => (ErrorCode::BlockedByConditionalAccess, policy),
+        Decision::PhishingResistant { policy } => (ErrorCode::PhishingResistantRequired, policy),
+        Decision::Mfa { .. } => {
+            let next = if parts.method == axum::http::Method::GET {
+                parts
+                    .uri
+                    .path_and_query()
+                    .map_or_else(|| "/admin".to_owned(), |p| p.as_str().to_owned())
+            } else {
+                "/admin".to_owned()
+            };
+            let id = put_pending(state, ctx.ip, &Pending::PortalStep { next })
+                .await
+                .map_err(|e| fail(Failure::from(e).user(who.clone())))?;
+            let tenant = cache
+                .tenant
+                .as_ref()
+                .map(|t| t.id.clone())
+                .unwrap_or_default();
+            return Err(Redirect::to(&format!("/{tenant}/login/verify?p={id}")).into_response());
+        }
+    };
+    let (code, policy) = refusal;
+    let e = SsoError::new(
+        code,
+        "your organisation's Conditional Access policies do not allow you to use the admin portal from here",
+    );
+    let f = Failure::from(e.clone()).user(who);
+    let row = ctx.failure_row(
+        &f,
+        format!(
+            "admin portal: blocked by the policy \"{policy}\"; {}",
+            crate::web::flow::summary(&ev, &s)
+        ),
+    );
+    Err(crate::web::failure::PageFailure::logged(state, row, e, &ctx.corr).into_response())
 }
 
 /// 303 to the login page, remembering the page asked for (a same-site path only).

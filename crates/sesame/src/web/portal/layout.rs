@@ -76,6 +76,7 @@ pub(crate) enum Section {
     Audit,
     Roles,
     Settings,
+    ConditionalAccess,
     MyApps,
 }
 
@@ -140,7 +141,7 @@ pub(crate) fn page_with_status(
         body
     };
     let p = &si.principal;
-    let entries: [(&'static str, &'static str, Section, Option<Permission>); 8] = [
+    let entries: [(&'static str, &'static str, Section, Option<Permission>); 9] = [
         ("/admin", "Overview", Section::Home, None),
         (
             "/admin/users",
@@ -176,6 +177,12 @@ pub(crate) fn page_with_status(
             "/admin/roles",
             "Roles and administrators",
             Section::Roles,
+            Some(Permission::ManageRoles),
+        ),
+        (
+            "/admin/conditional-access",
+            "Conditional Access",
+            Section::ConditionalAccess,
             Some(Permission::ManageRoles),
         ),
         (

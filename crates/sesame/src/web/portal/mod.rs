@@ -20,6 +20,7 @@
 
 mod access;
 mod apps;
+mod conditional;
 mod directory;
 mod error;
 mod kit;
@@ -53,6 +54,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(myapps::routes())
         .merge(security::routes())
         .merge(security_passkey::routes())
+        .merge(conditional::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
 }
 
