@@ -14,6 +14,8 @@ use super::pages::{html_headers, page};
 use super::session::current_session;
 use super::state::AppState;
 use crate::authentication::{self, device, Place, Refused};
+use crate::model::User;
+use crate::sso::cache::AppCache;
 use crate::sso::flow::{check_tenant, Failure, Who};
 use crate::sso::session::{self, METHOD_PASSWORD};
 use crate::sso::{now, ErrorCode, SsoError};
@@ -250,61 +252,18 @@ pub async fn login_post(
         }
     };
 
-    // A new session (rotated: any previous one of this browser ends).
-    let (value, swu) = ctx
-        .flow(&cache)
-        .start_session(
-            cookie(&headers, session::COOKIE),
-            &user,
-            METHOD_PASSWORD,
-            now().unix_millis(),
-        )
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let who = Some(Who::user(&user.id, &user.upn));
-    let answer = match p {
-        Some(p) => match take_pending(&state, p).await {
-            Ok(Some(Pending::SignIn { v, request })) => {
-                let ctx = Ctx {
-                    request,
-                    ..ctx.clone()
-                };
-                complete(&ctx, &cache, &v, &swu).await
-            }
-            Ok(_) => {
-                let e = SsoError::new(ErrorCode::SignInExpired, "the sign-in request is no longer kept (expired or already used); you are signed in to Sesame");
-                Err(ctx.fail(Failure::from(e).user(who)))
-            }
-            Err(e) => Err(ctx.fail(e)),
-        },
-        None => {
-            ctx.log(ctx.row(
-                "success",
-                None,
-                None,
-                who.as_ref(),
-                None,
-                "signed in to Sesame".into(),
-            ));
-            Ok(Redirect::to("/").into_response())
-        }
-    };
-    // Signed in either way: the session cookie goes with an error page too.
-    let mut r = answer.into_response();
+    let mut r = start_signed_in(
+        &ctx,
+        &state,
+        &cache,
+        &headers,
+        &user,
+        METHOD_PASSWORD,
+        p,
+        "signed in to Sesame",
+    )
+    .await?;
     let h = r.headers_mut();
-    h.append(
-        header::SET_COOKIE,
-        set_cookie(
-            &state,
-            session::COOKIE,
-            &value,
-            Some(session::ABSOLUTE_SECS),
-        ),
-    );
-    h.append(
-        header::SET_COOKIE,
-        set_cookie(&state, CSRF_COOKIE, "", Some(0)),
-    );
     // This browser is now known for the user.
     let mark = device::remember(&device_key, device_cookie, &user.id, t);
     h.append(
@@ -315,6 +274,66 @@ pub async fn login_post(
             &mark,
             Some(device::KNOWN_DEVICE_SECS),
         ),
+    );
+    Ok(r)
+}
+
+/// A user who has just proved who they are (password or passkey, `method`): a new session
+/// (rotated: any previous one of this browser ends), then the pending sign-in `p`
+/// completed, or Sesame's home page with `success` in the sign-in log. Signed in either
+/// way: the session cookie goes with an error page too, and the form's CSRF cookie is
+/// cleared.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn start_signed_in(
+    ctx: &Ctx,
+    state: &AppState,
+    cache: &AppCache,
+    headers: &HeaderMap,
+    user: &User,
+    method: &str,
+    p: Option<&str>,
+    success: &str,
+) -> Result<Response, PageFailure> {
+    let (value, swu) = ctx
+        .flow(cache)
+        .start_session(
+            cookie(headers, session::COOKIE),
+            user,
+            method,
+            now().unix_millis(),
+        )
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let who = Some(Who::user(&user.id, &user.upn));
+    let answer = match p {
+        Some(p) => match take_pending(state, p).await {
+            Ok(Some(Pending::SignIn { v, request })) => {
+                let ctx = Ctx {
+                    request,
+                    ..ctx.clone()
+                };
+                complete(&ctx, cache, &v, &swu).await
+            }
+            Ok(_) => {
+                let e = SsoError::new(ErrorCode::SignInExpired, "the sign-in request is no longer kept (expired or already used); you are signed in to Sesame");
+                Err(ctx.fail(Failure::from(e).user(who)))
+            }
+            Err(e) => Err(ctx.fail(e)),
+        },
+        None => {
+            ctx.log(ctx.row("success", None, None, who.as_ref(), None, success.into()));
+            Ok(Redirect::to("/").into_response())
+        }
+    };
+    let mut r = answer.into_response();
+    let h = r.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(state, session::COOKIE, &value, Some(session::ABSOLUTE_SECS)),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(state, CSRF_COOKIE, "", Some(0)),
     );
     Ok(r)
 }

@@ -9,18 +9,18 @@
 //! with its RelayState and InResponseTo.
 
 use super::failure::PageFailure;
-use super::flow::{complete, take_pending, Ctx, Pending};
-use super::http::{cookie, set_cookie, ClientIp};
-use super::login::{render, CSRF_COOKIE};
+use super::flow::Ctx;
+use super::http::{cookie, ClientIp};
+use super::login::{render, start_signed_in, CSRF_COOKIE};
 use super::state::AppState;
 use crate::methods::passkey::{self, PasskeyError, RelyingParty, SignInAnswer};
 use crate::methods::{Attempt, MethodError};
 use crate::sso::flow::{check_tenant, Failure, Who};
-use crate::sso::session::{self, METHOD_PASSKEY};
+use crate::sso::session::METHOD_PASSKEY;
 use crate::sso::{now, ErrorCode, SsoError};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 
@@ -202,59 +202,15 @@ pub(crate) async fn sign_in(
         return Err(ctx.fail(Failure::from(e).user(who)));
     }
 
-    // A new session (rotated: any previous one of this browser ends).
-    let (value, swu) = ctx
-        .flow(&cache)
-        .start_session(
-            cookie(&headers, session::COOKIE),
-            &user,
-            METHOD_PASSKEY,
-            now().unix_millis(),
-        )
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let answer = match p {
-        Some(p) => match take_pending(&state, p).await {
-            Ok(Some(Pending::SignIn { v, request })) => {
-                let ctx = Ctx {
-                    request,
-                    ..ctx.clone()
-                };
-                complete(&ctx, &cache, &v, &swu).await
-            }
-            Ok(_) => {
-                let e = SsoError::new(ErrorCode::SignInExpired, "the sign-in request is no longer kept (expired or already used); you are signed in to Sesame");
-                Err(ctx.fail(Failure::from(e).user(who)))
-            }
-            Err(e) => Err(ctx.fail(e)),
-        },
-        None => {
-            ctx.log(ctx.row(
-                "success",
-                None,
-                None,
-                who.as_ref(),
-                None,
-                "signed in to Sesame with a passkey".into(),
-            ));
-            Ok(Redirect::to("/").into_response())
-        }
-    };
-    // Signed in either way: the session cookie goes with an error page too.
-    let mut r = answer.into_response();
-    let h = r.headers_mut();
-    h.append(
-        header::SET_COOKIE,
-        set_cookie(
-            &state,
-            session::COOKIE,
-            &value,
-            Some(session::ABSOLUTE_SECS),
-        ),
-    );
-    h.append(
-        header::SET_COOKIE,
-        set_cookie(&state, CSRF_COOKIE, "", Some(0)),
-    );
-    Ok(r)
+    start_signed_in(
+        &ctx,
+        &state,
+        &cache,
+        &headers,
+        &user,
+        METHOD_PASSKEY,
+        p,
+        "signed in to Sesame with a passkey",
+    )
+    .await
 }
