@@ -28,14 +28,17 @@ async function freePort() {
 }
 
 /**
- * Starts `sesame serve` (with `--demo` unless demo=false) and resolves when it listens.
+ * Starts `sesame serve` (with `--demo` unless demo=false) and resolves when it listens;
+ * its public URL is http://HOST:PORT (host: 127.0.0.1 unless given).
  * Returns { base, tenant, dataDir, adminUpn, adminPassword, demoUpn, demoPassword,
  * cli(args, {input}), stop() }.
  */
-export async function startServer({ demo = true, env = {} } = {}) {
+export async function startServer({ demo = true, env = {}, host = "127.0.0.1" } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "sesame-e2e-"));
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  // The public URL's host: `localhost` where a host name is needed (passkeys: browsers
+  // refuse an IP address as the WebAuthn RP ID); the server listens on 127.0.0.1 either way.
+  const base = `http://${host}:${port}`;
   const args = ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--public-url", base];
   if (demo) args.push("--demo");
   const child = spawn(bin, args, {
@@ -115,7 +118,7 @@ export async function signIn(page, { upn, password, url } = {}) {
   if (url) await page.goto(url);
   await page.getByLabel("User principal name").fill(upn);
   await page.getByLabel("Password").fill(password);
-  await Promise.all([page.waitForLoadState("load"), page.getByRole("button", { name: "Sign in" }).click()]);
+  await Promise.all([page.waitForLoadState("load"), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
 }
 
 /** Writes a full-page screenshot to tests/e2e/screenshots/NAME.png (or $SESAME_SCREENSHOTS). */
