@@ -9,7 +9,7 @@
 // AuthnRequest as Webex sends it (AuthContextClassRef unspecified) reaches the Login URL,
 // B.Simon signs in, and the Response posted to Webex's Reply URL is caught and checked
 // (signature with xmlsec1 against the downloaded metadata, Destination, InResponseTo,
-// the four attributes). A user who is not assigned meets the end user's error page; the
+// email and uid; firstname and lastname only once the user has them). A user who is not assigned meets the end user's error page; the
 // administrator reads the fix in the sign-in log.
 // Screenshots: tests/e2e/screenshots/webex-NN-*.png.
 import { test, before, after } from "node:test";
