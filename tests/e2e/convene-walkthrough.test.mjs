@@ -1,11 +1,11 @@
 // The Convene seed document (../shared/seeds/000_*.txt), followed as one story in one
 // server, in a real browser: the administrator creates the test user B.Simon (Users →
 // New user → Name, User name, Show password, copy it down, Create), adds Convene from
-// the gallery, fills its Basic SAML Configuration with the edit pencil (the pattern
-// check reacting as they type), changes the Unique User Identifier (nameidentifier) to
+// the gallery by its name alone (it says "SAML not configured"), fills its Basic SAML
+// Configuration with the edit pencil (the pattern check reacting as they type: the
+// document's literal <UID> first, then the real value), changes the Unique User Identifier (nameidentifier) to
 // user.mail, downloads the Certificate (Base64), copies the Set up Convene URLs and
 // assigns B.Simon in Users and groups (to Convene and to the built-in Sesame Test App).
-// A Webex-style "Upload metadata file" fills another app's Identifier and Reply URL.
 // Then B.Simon signs in to My Apps (the seed's Access Panel) and launches the Sesame
 // Test App IdP-initiated, and — once the administrator sets its Sign on URL in Basic
 // SAML Configuration — SP-initiated, through the test app's AuthnRequest.
@@ -136,23 +136,27 @@ test("Adding Convene from the gallery", async () => {
   await click(page.locator("#gallery .tile", { hasText: "Convene" }));
   await page.getByRole("heading", { name: "Add Convene" }).waitFor();
   assert.equal(await page.getByLabel("Name", { exact: true }).inputValue(), "Convene");
-  // The values Convene support gives (the fixed Identifier and the Reply URL with your
-  // <UID>) are optional on Add: here they are known already.
-  await page.getByLabel("Identifier (Entity ID)").fill(CONVENE_ID);
-  await page.getByLabel("Reply URL (Assertion Consumer Service URL)").fill(CONVENE_REPLY);
+  // The values Convene support gives are optional on Add: the document fills them later,
+  // in Basic SAML Configuration, so only the Name is kept.
+  await page.getByText("Optional: the values Convene gives you").waitFor();
+  assert.equal(await page.getByLabel("Identifier (Entity ID)").inputValue(), "");
+  assert.equal(await page.getByLabel("Reply URL (Assertion Consumer Service URL)").inputValue(), "");
   await snap(page, "gallery-card");
   await click(page.getByRole("button", { name: "Add", exact: true }));
-  await page.getByText("Application added").waitFor();
+  await page.getByText("Application added. Next: the Basic SAML Configuration below.").waitFor();
   await page.getByRole("heading", { name: "Convene", level: 1 }).waitFor();
-  // Add lands on the application's SAML page.
+  // Add lands on the application's SAML page, not configured yet.
   await page.getByRole("heading", { name: "Set up single sign-on with SAML" }).waitFor();
+  await page.locator("#saml-not-configured").getByText("SAML not configured.").waitFor();
   await snap(page, "convene-overview");
 });
 
 test("Configure Azure AD SSO: Basic SAML Configuration, user.mail, Certificate (Base64)", async () => {
   // On the Convene application integration page, in the Manage section select single sign-on.
   await click(blade("Single sign-on"));
-  // (Select a single sign-on method: SAML — a gallery app opens on SAML directly.)
+  // Select a single sign-on method: SAML (SAML is not set up yet).
+  await page.getByRole("heading", { name: "Select a single sign-on method" }).waitFor();
+  await click(page.locator("a.card.method", { hasText: "SAML" }));
   await page.getByRole("heading", { name: "Set up single sign-on with SAML" }).waitFor();
   // Click the edit/pen icon for Basic SAML Configuration.
   await click(page.getByRole("link", { name: "Edit Basic SAML Configuration" }));
@@ -162,6 +166,12 @@ test("Configure Azure AD SSO: Basic SAML Configuration, user.mail, Certificate (
   const reply = page.getByLabel("Reply URL 1", { exact: true });
   assert.equal(await reply.getAttribute("placeholder"), "https://portal.convene.me.uk/saml/acs/<UID>");
   const replyCheck = page.locator("#reply-0-check");
+  // The document's text pasted as it is: the placeholder <UID> is named.
+  await reply.fill("https://portal.convene.me.uk/saml/acs/<UID>");
+  await reply.dispatchEvent("input");
+  await replyCheck.getByText("Replace <UID> with the value Convene gives you.").waitFor();
+  assert.equal(await reply.getAttribute("aria-invalid"), "true");
+  await snap(page, "basic-saml-uid");
   await reply.fill("");
   await reply.pressSequentially("https://portal.convene.me.uk/saml/acs/");
   await replyCheck.getByText("Does not match the expected pattern: https://portal.convene.me.uk/saml/acs/<UID>").waitFor();
@@ -170,6 +180,11 @@ test("Configure Azure AD SSO: Basic SAML Configuration, user.mail, Certificate (
   await reply.pressSequentially(CONVENE_REPLY.split("/").pop());
   await page.waitForFunction(() => document.getElementById("reply-0").getAttribute("aria-invalid") === "false");
   assert.equal(await replyCheck.textContent(), "");
+  // The Identifier, which Convene support gives.
+  const id = page.getByLabel("Identifier (Entity ID) 1", { exact: true });
+  await id.fill("");
+  await id.pressSequentially(CONVENE_ID);
+  assert.notEqual(await id.getAttribute("aria-invalid"), "true");
   // SP initiated mode: in the Sign-on URL text box, type https://portal.convene.me.uk/login.
   const signOn = page.getByLabel("Sign on URL");
   await signOn.fill("");
@@ -180,6 +195,8 @@ test("Configure Azure AD SSO: Basic SAML Configuration, user.mail, Certificate (
   const basic = page.locator("section", { has: page.getByRole("heading", { name: "Basic SAML Configuration" }) });
   await basic.locator("code", { hasText: CONVENE_REPLY }).waitFor();
   await basic.locator("code", { hasText: CONVENE_SIGN_ON }).waitFor();
+  await basic.locator("code", { hasText: CONVENE_ID }).first().waitFor();
+  assert.equal(await page.locator("#saml-not-configured").count(), 0, "configured now");
 
   // nameidentifier must be mapped with user.mail: the Edit icon of the attribute mapping.
   await click(page.getByRole("link", { name: "Edit Attributes & Claims" }));
@@ -230,28 +247,6 @@ test("Assign the Azure AD test user: B.Simon to Convene and to the Sesame Test A
   await assignBSimon("testapp");
 });
 
-test("Webex: Upload metadata file fills Identifier and Reply URL", async () => {
-  // New application → Browse the gallery → Cisco Webex Meetings.
-  await click(portalNav("Enterprise applications"));
-  await click(page.getByRole("link", { name: "+ New application" }));
-  await page.getByPlaceholder("Search application").fill("Webex");
-  await click(page.locator("#gallery .tile:visible", { hasText: "Cisco Webex Meetings" }));
-  await page.getByRole("heading", { name: "Add Cisco Webex Meetings" }).waitFor();
-  // Upload metadata file: the Service Provider metadata exported from Webex.
-  await page.getByText("Upload metadata file", { exact: true }).click();
-  await page.locator("#metadata-file").setInputFiles(join(repo, "examples/sp-metadata-webex.xml"));
-  await page.waitForFunction(() => document.getElementById("metadata").value.includes("EntityDescriptor"));
-  await snap(page, "webex-metadata");
-  await click(page.getByRole("button", { name: "Add", exact: true }));
-  await page.getByText("Application added").waitFor();
-  // Saved with the Identifier and Reply URL from the file.
-  await click(blade("Single sign-on"));
-  await click(page.getByRole("link", { name: "Edit Basic SAML Configuration" }));
-  assert.equal(await page.getByLabel("Identifier (Entity ID) 1", { exact: true }).inputValue(), "https://acme.webex.com/dispatcher/SAML2AuthService");
-  assert.equal(await page.getByLabel("Reply URL 1", { exact: true }).inputValue(), "https://acme.webex.com/dispatcher/SAML2AuthService?siteurl=acme");
-  await snap(page, "webex-basic-saml");
-});
-
 test("Test SSO: B.Simon signs in to My Apps and launches the Sesame Test App", async () => {
   const me = await newContext(browser);
   try {
@@ -263,7 +258,6 @@ test("Test SSO: B.Simon signs in to My Apps and launches the Sesame Test App", a
     const tile = p.getByRole("link", { name: "Sesame Test App" });
     await tile.waitFor();
     await p.getByRole("link", { name: "Convene" }).waitFor();
-    assert.equal(await p.getByRole("link", { name: "Cisco Webex Meetings" }).count(), 0, "not assigned: no tile");
     await snap(p, "myapps");
 
     // IdP-initiated: the Sesame Test App has no Sign on URL, so the tile posts a
