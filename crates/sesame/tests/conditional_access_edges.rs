@@ -233,7 +233,9 @@ async fn refusals_show_their_code_above_the_form_and_keep_it() {
     assert_eq!(st, 409, "{html}");
     let text = unescape(&html);
     assert!(
-        text.contains("SESAME910006") && text.contains("lock yourself out"),
+        text.contains("SESAME910006")
+            && text.contains("lock yourself out")
+            && text.contains("Exclude: groups in the portal"),
         "{html}"
     );
     assert_eq!(
