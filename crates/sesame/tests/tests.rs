@@ -19,6 +19,7 @@ mod claim_names;
 mod claims;
 mod cli;
 mod conditional_access;
+mod conditional_access_edges;
 mod directory_pages;
 mod durability;
 mod gallery_seeds;

@@ -462,7 +462,7 @@ async fn lockout_guard(store: &Store, p: &Policy) -> Result<()> {
     };
     Err(AccessError::LockOut(format!(
         "Don't lock yourself out: this policy {what}, so no one could sign in to the admin portal to undo it. \
-         Exclude a group of emergency-access accounts (--exclude-groups), register a method for a Global Administrator \
+         Exclude a group of emergency-access accounts (Exclude: groups in the portal, exclude_groups in the API, --exclude-groups on the command line), register a method for a Global Administrator \
          in Security info first, or save the policy as report-only"
     )))
 }

@@ -220,7 +220,9 @@ impl SignInFrequency {
         let bad = || {
             format!("\"{s}\" is not a sign-in frequency: give every-time, a number of hours like 4h, or of days like 1d")
         };
-        let (n, unit) = t.split_at(t.len().saturating_sub(1));
+        // The unit is the last character, which may take several bytes ("4é").
+        let unit_at = t.char_indices().last().map_or(0, |(i, _)| i);
+        let (n, unit) = t.split_at(unit_at);
         let n: i64 = n
             .parse()
             .ok()
@@ -367,7 +369,18 @@ mod tests {
             SignInFrequency::parse("1d"),
             Ok(SignInFrequency::Seconds(86400))
         );
-        for bad in ["0h", "4", "h", "4m", "-1d", "366d", ""] {
+        for bad in [
+            "0h",
+            "4",
+            "h",
+            "4m",
+            "-1d",
+            "366d",
+            "",
+            "4é",
+            "~ël Ë,\u{1F600}",
+            "é",
+        ] {
             assert!(SignInFrequency::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(SignInFrequency::Seconds(86400).as_text(), "1d");

@@ -13,6 +13,7 @@
 
 mod apps;
 mod caller;
+mod conditional_access;
 mod directory;
 mod error;
 mod extract;
@@ -128,6 +129,7 @@ fn api_router() -> (Router<AppState>, OpenApiDoc) {
         .merge(apps::routes())
         .merge(logs::routes())
         .merge(platform::routes())
+        .merge(conditional_access::routes())
         .split_for_parts();
     finish_document(&mut doc);
     (router, doc)
