@@ -382,3 +382,57 @@ async fn phishing_resistant_policy_without_usable_passkeys_is_refused_with_90015
     assert!(xml.contains("status:RequestDenied"), "{xml}");
     signins_with(&s, "blocked by the policy \\\"Passkeys for the SP\\\"");
 }
+
+#[tokio::test]
+async fn phishing_resistant_policy_on_the_admin_portal_steps_up_to_a_passkey() {
+    let s = Server::start_localhost();
+    s.cli_ok(&["role", "assign", DEMO_UPN, "Global Administrator"]);
+    s.cli_ok(&[
+        "policy",
+        "add",
+        "--name",
+        "Portal passkeys",
+        "--users",
+        DEMO_UPN,
+        "--apps",
+        "admin-portal",
+        "--grant",
+        "phishing-resistant",
+        "--state",
+        "on",
+    ]);
+    s.wait_config();
+    let mut a = authenticator();
+    let b = sign_in(&s, DEMO_UPN, DEMO_PASSWORD).await;
+    let (st, url, html) = page(&b, &s, "/admin/apps").await;
+    assert_eq!(st, 200, "{html}");
+    assert!(url.contains("/login/verify"), "{url}");
+    assert!(
+        html.contains("requires a passkey or security key"),
+        "{html}"
+    );
+    let next = post_form(&html, &format!("/{}/login/register", s.tenant));
+    let (_, _, reg) = submit(&b, &s.base, &next).await;
+    let options: serde_json::Value = serde_json::from_str(&attr_of(&reg, "data-options")).unwrap();
+    let create = post_form(&reg, &format!("/{}/login/register", s.tenant))
+        .set(
+            "client_data_json",
+            &B64.encode(client_data(
+                "webauthn.create",
+                options["challenge"].as_str().unwrap(),
+                &s.base,
+            )),
+        )
+        .set(
+            "attestation_object",
+            &B64.encode(a.attestation("localhost")),
+        );
+    let (_, _, html) = submit(&b, &s.base, &create).await;
+    let (st, code, html) = passkey_step(&b, &s, &mut a, &html, false).await;
+    assert_eq!((st, code), (200, None), "{html}");
+    assert!(!html.contains("Verify your identity"), "{html}");
+    // Back on the page asked for, and no longer asked.
+    let (st, url, _) = page(&b, &s, "/admin/apps").await;
+    assert_eq!(st, 200);
+    assert!(url.ends_with("/admin/apps"), "{url}");
+}
