@@ -199,7 +199,8 @@ fn passkey_step_form(tenant: &str, p: &str, after_code: bool) -> String {
         "<form id=\"passkey-form\" method=\"post\" action=\"/{t}/login/verify/passkey\" data-p=\"{pe}\">{or}\
 <button type=\"button\" id=\"passkey-verify\" data-passkey-signin data-form=\"passkey-form\" \
 data-status=\"passkey-status\" data-options-url=\"/{t}/login/verify/passkey/options?p={pe}\">Use a passkey or security key</button>\
-<p id=\"passkey-status\" class=\"err\" role=\"alert\" hidden></p></form>\
+<p id=\"passkey-status\" class=\"err\" role=\"alert\" hidden></p>\
+<noscript><p class=\"err\">Using a passkey needs JavaScript: the browser talks to your authenticator.</p></noscript></form>\
 <script src=\"{script}\" defer></script>",
         or = if after_code { "<p>or</p>" } else { "" },
         script = passkey_button::SCRIPT,
@@ -251,7 +252,8 @@ fn register_passkey_html(
 <input type=\"hidden\" name=\"transports\" value=\"\">\
 <label for=\"name\">Name</label><input type=\"text\" id=\"name\" name=\"name\" value=\"{name}\" maxlength=\"64\">{proof_html}\
 <button type=\"button\" id=\"create-passkey\" data-passkey-register data-form=\"passkey-register\" data-status=\"passkey-status\">Create passkey</button>\
-<p id=\"passkey-status\" class=\"err\" role=\"status\" hidden></p></form>\
+<p id=\"passkey-status\" class=\"err\" role=\"status\" hidden></p>\
+<noscript><p class=\"err\">Creating a passkey needs JavaScript: the browser talks to your authenticator.</p></noscript></form>\
 <script src=\"{script}\" defer></script>",
             msg = message_html(msg),
             t = esc(tenant),
