@@ -1,9 +1,12 @@
 // Passkeys in a real browser, with Chromium's DevTools virtual authenticators: B.Simon
 // registers a passkey in Security info, signs out, signs in with "Sign in with a passkey"
 // without typing a name and lands in My Apps; removes it; then the passkey sign-in is
-// refused. A roaming (USB) security key signs in to the test application by SP-initiated
-// SSO, the pending request continuing after the passkey. The server's public URL uses
-// the host name `localhost`: browsers accept no IP address as a WebAuthn RP ID.
+// refused, while the password still signs in. A roaming (USB) security key signs in to
+// the test application by SP-initiated SSO, the pending request continuing after the
+// passkey. Step-up: under an MFA policy for the test application, a password sign-in
+// goes to "Verify your identity", where "Use a passkey or security key" answers it and
+// the application's ACS receives the Response. The server's public URL uses the host
+// name `localhost`: browsers accept no IP address as a WebAuthn RP ID.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser, newContext, signIn, shot } from "./lib.mjs";
@@ -100,6 +103,10 @@ test("a passkey from Security info signs in without a name; removed, it is refus
   await page.getByText("SESAME900130").waitFor();
   assert.match(await page.locator(".err").first().textContent(), /Passkey not registered/);
   assert.match(new URL(page.url()).pathname, /\/login\/passkey$/);
+  // The password still signs in.
+  await page.goto(`${server.base}/myapps`);
+  await signIn(page, { upn: server.demoUpn, password: server.demoPassword });
+  await page.getByRole("heading", { name: "My Apps" }).waitFor();
   await ctx.close();
 });
 
@@ -116,5 +123,41 @@ test("a USB security key signs in to the test application by SP-initiated SSO", 
   await page.getByRole("button", { name: "Sign in with a passkey" }).click();
   await page.getByRole("heading", { name: "Signed in to the test application" }).waitFor();
   assert.equal((await page.locator("#nameid").textContent()).trim(), server.demoUpn);
+  await ctx.close();
+});
+
+test("step-up: under an MFA policy, the passkey answers the second step of a password sign-in", async () => {
+  // The administrator deletes the passkeys of the tests before: B.Simon registers one
+  // with no other method to prove.
+  for (const m of JSON.parse(server.cli(["--json", "user", "methods", server.demoUpn]))) {
+    server.cli(["user", "methods", server.demoUpn, "--delete", m.id]);
+  }
+  const { ctx, page } = await withAuthenticator("internal");
+  await page.goto(`${server.base}/myapps`);
+  await signIn(page, { upn: server.demoUpn, password: server.demoPassword });
+  await registerPasskey(page, "Phone");
+  await signOut(page);
+  const policy = "MFA for the test application";
+  server.cli([
+    "policy", "add", "--name", policy, "--users", server.demoUpn,
+    "--apps", `${server.base}/testapp`, "--grant", "mfa", "--state", "on",
+  ]);
+  try {
+    // The server reads the CLI's change within a second (as the Rust tests' wait_config).
+    await new Promise((r) => setTimeout(r, 1500));
+    await page.goto(`${server.base}/testapp/login`);
+    await signIn(page, { upn: server.demoUpn, password: server.demoPassword });
+    await page.getByRole("heading", { name: "Verify your identity" }).waitFor();
+    assert.match(page.url(), /\/login\/verify\?p=/);
+    await shot(page, "second-step-passkey");
+    await page.getByRole("button", { name: "Use a passkey or security key" }).click();
+    await page.getByRole("heading", { name: "Signed in to the test application" }).waitFor();
+    assert.equal((await page.locator("#nameid").textContent()).trim(), server.demoUpn);
+    // The sign-in log: interrupted for the second factor, then the success with the passkey.
+    const rows = JSON.parse(server.cli(["--json", "signins", "--user", server.demoUpn]));
+    assert.ok(rows.some((r) => r.result === "interrupted" && r.details.startsWith("interrupted: second factor required")));
+  } finally {
+    server.cli(["policy", "delete", policy]);
+  }
   await ctx.close();
 });

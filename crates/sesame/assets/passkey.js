@@ -1,6 +1,7 @@
-// Sesame passkeys: the WebAuthn ceremonies of Security info (create a passkey) and of the
-// sign-in page (sign in with a passkey). The server gives the options with binary values
-// in base64url; the answer goes back in hidden fields of an ordinary form.
+// Sesame passkeys: the WebAuthn ceremonies of Security info and of "More information
+// required" (create a passkey), of the sign-in page (sign in with a passkey) and of the
+// second step (use a passkey or security key). The server gives the options with binary
+// values in base64url; the answer goes back in hidden fields of an ordinary form.
 "use strict";
 (function () {
   function toBuf(s) {
@@ -61,8 +62,9 @@
     });
   });
   // Sign in: <button data-passkey-signin data-options-url="URL" data-form="ID"
-  // data-status="ID">: the options fetched, the browser asked for any passkey of this
-  // site, the answer posted with the form.
+  // data-status="ID">: the options fetched, the browser asked for a passkey of this site
+  // (any, on the sign-in page; one of the signed-in user's, listed in allowCredentials,
+  // in the second step), the answer posted with the form.
   document.addEventListener("click", function (ev) {
     var b = ev.target.closest && ev.target.closest("button[data-passkey-signin]");
     if (!b) return;
@@ -82,8 +84,9 @@
       .then(function (j) {
         var o = j.publicKey;
         o.challenge = toBuf(o.challenge);
+        (o.allowCredentials || []).forEach(function (c) { c.id = toBuf(c.id); });
         set(form, "ceremony", j.ceremony);
-        set(form, "csrf", form.getAttribute("data-csrf") || "");
+        if (form.hasAttribute("data-csrf")) set(form, "csrf", form.getAttribute("data-csrf"));
         if (form.getAttribute("data-p")) set(form, "p", form.getAttribute("data-p"));
         return navigator.credentials.get({ publicKey: o });
       })

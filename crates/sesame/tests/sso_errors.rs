@@ -131,10 +131,12 @@ async fn request_errors() {
     assert_eq!(resp.status.sub_code, Some(StatusCode::InvalidNameIDPolicy));
     assert_eq!(resp.in_response_to.as_deref(), Some("_nameid"));
 
+    // A class no sign-in reaches (X509 is reached by a passkey: the request waits for
+    // the sign-in, and only a user without a passkey is answered 75011, in `step_up`).
     let mut r = authn_request(&s, "_ctx");
     r.requested_authn_context = Some(RequestedAuthnContext {
         comparison: Comparison::Exact,
-        class_refs: vec!["urn:oasis:names:tc:SAML:2.0:ac:classes:X509".into()],
+        class_refs: vec!["urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard".into()],
     });
     let html = b
         .get(redirect_request(&s, &r, None, None))

@@ -38,5 +38,6 @@ mod sessions;
 mod sso_errors;
 mod sso_flows;
 mod sso_hot_path;
+mod step_up;
 mod storage_bounds;
 mod throttle;

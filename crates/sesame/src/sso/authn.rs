@@ -243,9 +243,11 @@ pub const AC_X509: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:X509";
 /// What a sign-in did, as the AuthnContext table of docs/mfa.md ranks it: 1 a password
 /// (over https), 2 two factors, 3 a passkey.
 pub type Level = u8;
-/// The highest level a sign-in can reach today: 2 (a passkey sign-in, recorded in the
-/// session as `passkey`, reaches 3 once passkeys exist; then raise this).
-pub const MAX_LEVEL: Level = 2;
+/// The highest level a sign-in can reach: 3, a passkey (recorded in the session as
+/// `passkey`, whether it signed in on the sign-in page or answered the second step). A
+/// request that needs level 3 from a session below it is stepped up to a passkey
+/// (`web::flow`), or answered NoAuthnContext when the user has none.
+pub const MAX_LEVEL: Level = 3;
 
 /// The rank of a class in the table (`None`: a class Sesame never claims or compares).
 fn class_rank(c: &str) -> Option<u8> {
@@ -370,7 +372,7 @@ pub fn resolve_authn_class(
         SsoError::new(
             ErrorCode::AuthnContextUnsatisfied,
             format!(
-                "the request asks for {} ({}); Sesame satisfies PasswordProtectedTransport and unspecified after a password, and https://refeds.org/profile/mfa after a second factor",
+                "the request asks for {} ({}); Sesame satisfies PasswordProtectedTransport and unspecified after a password, https://refeds.org/profile/mfa after a second factor, and X509 after a passkey",
                 r.class_refs.join(", "),
                 r.comparison.as_str()
             ),
@@ -771,14 +773,31 @@ mod tests {
         let v = validate(now(), LOGIN, &app(), &r, Ok(None), None).unwrap();
         assert_eq!(v.name_id_format, NAMEID_PERSISTENT);
 
+        // X509 is reachable (by a passkey): the request passes, and needs level 3.
         let mut r = req();
         r.requested_authn_context = Some(RequestedAuthnContext {
             comparison: Comparison::Exact,
-            class_refs: vec!["urn:oasis:names:tc:SAML:2.0:ac:classes:X509".into()],
+            class_refs: vec![AC_X509.into()],
+        });
+        let v = validate(now(), LOGIN, &app(), &r, Ok(None), None).unwrap();
+        assert_eq!(v.authn_class, AC_X509);
+        assert_eq!(required_level(&v), 3);
+        // A class no sign-in reaches goes back to the application.
+        r.requested_authn_context = Some(RequestedAuthnContext {
+            comparison: Comparison::Exact,
+            class_refs: vec!["urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard".into()],
         });
         let rej = validate(now(), LOGIN, &app(), &r, Ok(None), None).unwrap_err();
         assert_eq!(rej.error.code, ErrorCode::AuthnContextUnsatisfied);
         assert!(rej.reply.is_some());
+        // PasswordProtectedTransport;X509 (Webex): the password's class, up to X509.
+        r.requested_authn_context = Some(RequestedAuthnContext {
+            comparison: Comparison::Exact,
+            class_refs: vec![AC_PASSWORD_PROTECTED_TRANSPORT.into(), AC_X509.into()],
+        });
+        let v = validate(now(), LOGIN, &app(), &r, Ok(None), None).unwrap();
+        assert_eq!(v.authn_class, AC_PASSWORD_PROTECTED_TRANSPORT);
+        assert_eq!(required_level(&v), 1);
         r.requested_authn_context = Some(RequestedAuthnContext {
             comparison: Comparison::Exact,
             class_refs: vec![AC_UNSPECIFIED.into()],
@@ -823,8 +842,8 @@ mod tests {
     }
 
     /// The AuthnContext table: the strongest requested class the sign-in satisfies, a
-    /// class needing a second factor reachable by step-up, X509 never after a password
-    /// and a code.
+    /// class needing a second factor or a passkey reachable by step-up, X509 only after
+    /// a passkey (never after a password and a code).
     #[test]
     fn authn_context_table() {
         let ppt = AC_PASSWORD_PROTECTED_TRANSPORT;
@@ -848,6 +867,22 @@ mod tests {
             ("maximum", &[ppt], 2, Some(ppt)),
             ("maximum", &[AC_PASSWORD], 2, None),
             ("minimum", &["urn:example:unknown"], 2, None),
+            ("minimum", &["urn:example:unknown"], 3, None),
+            // A passkey sign-in: X509 when asked for (exact or minimum), the table's
+            // strongest class without a request.
+            ("", &[], 3, Some(AC_X509)),
+            ("exact", &[AC_X509], 1, None),
+            ("exact", &[AC_X509], 3, Some(AC_X509)),
+            ("minimum", &[AC_X509], 2, None),
+            ("minimum", &[AC_X509], 3, Some(AC_X509)),
+            ("minimum", &[ppt], 3, Some(AC_X509)),
+            ("minimum", &[AC_REFEDS_MFA], 3, Some(AC_X509)),
+            ("exact", &[AC_REFEDS_MFA], 3, Some(AC_REFEDS_MFA)),
+            ("exact", &[ppt], 3, Some(ppt)),
+            ("better", &[AC_REFEDS_MFA], 2, None),
+            ("better", &[AC_REFEDS_MFA], 3, Some(AC_X509)),
+            ("maximum", &[AC_REFEDS_MFA], 3, Some(AC_REFEDS_MFA)),
+            ("maximum", &[AC_X509], 3, Some(AC_X509)),
         ];
         for (cmp, classes, level, want) in cases {
             let classes: Vec<String> = classes.iter().map(|c| (*c).to_owned()).collect();
@@ -862,6 +897,17 @@ mod tests {
         v.comparison = "exact".into();
         v.requested_classes = vec![AC_REFEDS_MFA.into()];
         assert_eq!(required_level(&v), 2);
+        v.requested_classes = vec![AC_X509.into()];
+        assert_eq!(required_level(&v), 3);
+        v.comparison = "minimum".into();
+        assert_eq!(required_level(&v), 3);
+        v.comparison = "better".into();
+        v.requested_classes = vec![AC_REFEDS_MFA.into()];
+        assert_eq!(required_level(&v), 3);
+        // Webex: PasswordProtectedTransport;X509 (exact) needs only the password.
+        v.comparison = "exact".into();
+        v.requested_classes = vec![AC_PASSWORD_PROTECTED_TRANSPORT.into(), AC_X509.into()];
+        assert_eq!(required_level(&v), 1);
     }
 
     fn validate_ok_defaults() -> Validated {

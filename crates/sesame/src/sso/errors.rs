@@ -77,14 +77,14 @@ codes! {
         "The request asked for passive sign-in (IsPassive), and the user has no session: Sesame cannot sign them in without showing the sign-in page (SAML status NoPassive).",
         "Nothing to fix: the application should start a normal (interactive) sign-in.";
     AuthnContextUnsatisfied = "SESAME75011", "Authentication method not satisfied",
-        "The request's RequestedAuthnContext asks for an authentication method the user's sign-in cannot satisfy: Sesame satisfies PasswordProtectedTransport and unspecified after a password, and https://refeds.org/profile/mfa after a second factor (the sign-in then asks for it); other classes (X509 until passkeys exist, Kerberos, smartcards…) never (SAML status NoAuthnContext).",
-        "Configure the application to request PasswordProtectedTransport or unspecified, or no RequestedAuthnContext.";
+        "The request's RequestedAuthnContext asks for an authentication method the user's sign-in cannot satisfy: Sesame satisfies PasswordProtectedTransport and unspecified after a password, https://refeds.org/profile/mfa after a second factor, and X509 after a passkey (the sign-in then asks for the second factor, or for a passkey); X509 for a user who has no passkey, and other classes (Kerberos, smartcards…) never (SAML status NoAuthnContext).",
+        "Users: for X509, register a passkey in Security info, then sign in again. Administrators: configure the application to request PasswordProtectedTransport, unspecified or X509 (with passkeys registered), or no RequestedAuthnContext.";
     BlockedByConditionalAccess = "SESAME53003", "Access blocked by Conditional Access",
         "A Conditional Access policy of the organisation blocks this user's access to this application from here (Entra's AADSTS53003). The sign-in log names the policy; the user is not told which (SAML status Responder / RequestDenied).",
         "Users: ask your administrator. Administrators: the sign-in log's row (Conditional Access) names the policy; change its users, target resources or locations (`sesame policy show NAME`, `sesame policy set NAME …`), or try `sesame policy what-if --user UPN --app APP --ip ADDR`.";
     PhishingResistantRequired = "SESAME900150", "Phishing-resistant MFA required",
-        "A Conditional Access policy requires phishing-resistant multifactor authentication (a passkey or FIDO2 security key) for this application, and the sign-in did not use one. An authenticator app's code or a recovery code does not satisfy it (SAML status Responder / RequestDenied).",
-        "Users: register a passkey in Security info, then sign in with it. Administrators: until every user the policy targets has a passkey, require multifactor authentication (`--grant mfa`) instead, or set the policy to report-only.";
+        "A Conditional Access policy requires phishing-resistant multifactor authentication (a passkey or FIDO2 security key) for this application, the sign-in did not use one, and the user cannot use or register one here: Sesame's public URL names an IP address, not a host name a passkey can be bound to. An authenticator app's code or a recovery code does not satisfy it (SAML status Responder / RequestDenied). Otherwise the sign-in asks for a passkey (step-up), or has the user register one.",
+        "Users: ask your administrator. Administrators: give Sesame a public URL with a host name (passkeys cannot be bound to an IP address), or require multifactor authentication (`--grant mfa`) instead, or set the policy to report-only.";
     UserDisabled = "SESAME50057", "User account disabled",
         "The user account is disabled.",
         "An administrator can enable it with `sesame user enable UPN`.";

@@ -6,7 +6,9 @@
 //! [`complete`] with a session, once Conditional Access allows it ([`enforce`]: the
 //! refusal page — SESAME53003 for a Block, with a button taking the SAML error Response
 //! back to the application —, or the second step of `web::conditional`, also when the
-//! request's RequestedAuthnContext needs more than the session did). The decisions are `sso::flow`'s; this renders and logs.
+//! request's RequestedAuthnContext needs more than the session did; only a passkey when
+//! the policy requires phishing-resistant MFA or the request asks for X509, and an
+//! "interrupted" row in the sign-in log). The decisions are `sso::flow`'s; this renders and logs.
 
 use super::failure::PageFailure;
 use super::http::{correlation_id, ClientIp};
@@ -69,16 +71,23 @@ pub(crate) enum Pending {
         request: Option<String>,
     },
     /// A sign-in waiting for the second factor a Conditional Access policy requires
-    /// (`web::conditional`), begun at `since` (Unix seconds).
+    /// (`web::conditional`), begun at `since` (Unix seconds); `passkey_only` when only a
+    /// passkey answers it (Require phishing-resistant MFA, or a request for X509).
     SecondStep {
         v: Validated,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request: Option<String>,
         since: i64,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        passkey_only: bool,
     },
     /// The admin portal waiting for the second factor a policy targeting it requires;
     /// `next` is the page to return to.
-    PortalStep { next: String },
+    PortalStep {
+        next: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        passkey_only: bool,
+    },
 }
 
 /// `?p=` of the continuation and login URLs.
@@ -430,6 +439,17 @@ pub(crate) fn summary(ev: &Evaluation, s: &SessionWithUser) -> String {
     out
 }
 
+/// Whether passkeys can be used at this installation (its public URL names a host, not
+/// an IP address): else nothing answers "Require phishing-resistant MFA" (SESAME900150).
+pub(crate) fn passkeys_usable(cache: &AppCache) -> bool {
+    let url = cache
+        .tenant
+        .as_ref()
+        .map(|t| t.public_url.as_str())
+        .unwrap_or_default();
+    crate::methods::passkey::RelyingParty::from_public_url(url).is_ok()
+}
+
 /// Evaluates the policies for the session `s` signing in with `v`, begun at `since`, and
 /// enforces their decision.
 pub(crate) async fn enforce(
@@ -439,8 +459,10 @@ pub(crate) async fn enforce(
     s: &SessionWithUser,
     since: i64,
 ) -> Result<Enforced, PageFailure> {
-    // A RequestedAuthnContext that needs more than the session did: the second step.
-    let step_up = crate::sso::authn::required_level(v) > crate::sso::flow::session_level(s);
+    // A RequestedAuthnContext that needs more than the session did: the second step (a
+    // passkey for X509).
+    let required = crate::sso::authn::required_level(v);
+    let step_up = required > crate::sso::flow::session_level(s);
     if cache.policies.is_empty() && !step_up {
         return Ok(Enforced::Allowed(String::new()));
     }
@@ -460,7 +482,18 @@ pub(crate) async fn enforce(
         .conditional_access(Some(&v.app_id), s, ctx.ip, t, since)
         .await
         .map_err(fail)?;
-    let details = summary(&ev, s);
+    let mut details = summary(&ev, s);
+    let x509 = step_up && required >= crate::sso::authn::MAX_LEVEL;
+    if step_up {
+        details.push_str(&format!(
+            "; the request's RequestedAuthnContext needs {}",
+            if x509 {
+                "a passkey (X509)"
+            } else {
+                "a second factor"
+            }
+        ));
+    }
     let decision = match &ev.decision {
         Decision::Allow if step_up => Decision::Mfa {
             policy: String::new(),
@@ -476,35 +509,82 @@ pub(crate) async fn enforce(
             ),
             policy,
         ),
-        Decision::PhishingResistant { policy } => (
-            SsoError::new(
-                ErrorCode::PhishingResistantRequired,
-                "this application requires a passkey or security key: register one in Security info (My Apps) and sign in with it; a code from an authenticator app is not enough",
-            ),
-            policy,
-        ),
-        Decision::Mfa { .. } => {
+        Decision::PhishingResistant { policy }
+            if !passkeys_usable(cache) =>
+        {
+            (
+                SsoError::new(
+                    ErrorCode::PhishingResistantRequired,
+                    "this application requires a passkey or security key, and passkeys cannot be used at Sesame's address (its public URL names an IP address, not a host name); ask your administrator",
+                ),
+                policy,
+            )
+        }
+        Decision::PhishingResistant { .. } | Decision::Mfa { .. } => {
             let Some(app) = cache.by_id(&v.app_id) else {
                 return Err(fail(SsoError::new(
                     ErrorCode::AppNotFound,
                     "the application was deleted during sign-in",
                 )));
             };
+            let passkey_only = x509 || matches!(decision, Decision::PhishingResistant { .. });
             if v.is_passive {
                 let e = SsoError::new(
                     ErrorCode::NoPassive,
-                    "a Conditional Access policy requires a second factor, and IsPassive forbids asking for it",
+                    if passkey_only {
+                        "the sign-in needs a passkey, and IsPassive forbids asking for it"
+                    } else {
+                        "a Conditional Access policy requires a second factor, and IsPassive forbids asking for it"
+                    },
                 );
                 return send_error(ctx, cache, app, v, e, Some(&who)).map(Enforced::Answer);
+            }
+            if x509 && !matches!(decision, Decision::PhishingResistant { .. }) {
+                // X509 from a user with no passkey: nothing to step up to.
+                let has_passkey = !ctx
+                    .state
+                    .store()
+                    .passkeys_of_user(&s.session.user_id)
+                    .await
+                    .map_err(|e| fail(SsoError::internal(&e)))?
+                    .is_empty();
+                if !has_passkey {
+                    let e = SsoError::new(
+                        ErrorCode::AuthnContextUnsatisfied,
+                        format!(
+                            "the request asks for {} ({}): X509 needs a sign-in with a passkey, and {} has none registered",
+                            v.requested_classes.join(", "),
+                            if v.comparison.is_empty() { "exact" } else { &v.comparison },
+                            s.upn
+                        ),
+                    );
+                    return send_error(ctx, cache, app, v, e, Some(&who)).map(Enforced::Answer);
+                }
             }
             let pending = Pending::SecondStep {
                 v: v.clone(),
                 request: ctx.request.clone(),
                 since: t,
+                passkey_only,
             };
             let id = put_pending(&ctx.state, ctx.ip, &pending)
                 .await
                 .map_err(fail)?;
+            // The sign-in stops here until the user answers: its row says so (and a
+            // success row follows when the user finishes).
+            let need = if passkey_only {
+                "interrupted: a passkey required"
+            } else {
+                "interrupted: second factor required"
+            };
+            ctx.log(ctx.row(
+                "interrupted",
+                None,
+                Some(app),
+                Some(&who),
+                v.request_id.as_deref(),
+                format!("{need}; {details}"),
+            ));
             let tenant = cache
                 .tenant
                 .as_ref()

@@ -159,9 +159,11 @@ pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::TenantNotFound | ErrorCode::AppNotFound => StatusCode::NOT_FOUND,
-        ErrorCode::NotAssigned | ErrorCode::UserDisabled | ErrorCode::AppDisabled => {
-            StatusCode::FORBIDDEN
-        }
+        ErrorCode::NotAssigned
+        | ErrorCode::UserDisabled
+        | ErrorCode::AppDisabled
+        | ErrorCode::BlockedByConditionalAccess
+        | ErrorCode::PhishingResistantRequired => StatusCode::FORBIDDEN,
         ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

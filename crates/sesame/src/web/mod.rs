@@ -66,6 +66,14 @@ pub fn router(state: AppState) -> Router {
             get(conditional::verify_get).post(conditional::verify_post),
         )
         .route(
+            "/{tenant}/login/verify/passkey/options",
+            axum::routing::post(conditional::verify_passkey_options),
+        )
+        .route(
+            "/{tenant}/login/verify/passkey",
+            axum::routing::post(conditional::verify_passkey),
+        )
+        .route(
             "/{tenant}/login/register",
             axum::routing::post(conditional::register_post),
         );

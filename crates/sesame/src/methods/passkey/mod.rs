@@ -13,6 +13,10 @@
 //!   handle (the user's object id) when the browser sends one, the signature and the
 //!   counter: one that does not increase is refused and logged as a possible cloned key.
 //!   Failures count on the client address's second-factor throttle.
+//! - The second step of a sign-in ("Use a passkey or security key", and step-up to a
+//!   passkey) names the signed-in user's passkeys in `allowCredentials`; its challenge is
+//!   bound to the user and to the sign-in in progress (the pending sign-in's id), and the
+//!   passkey that answers must be one of that user's.
 //!
 //! The checks themselves are pure functions in [`verify`]; the CBOR they read is
 //! [`cbor`]'s.
@@ -39,6 +43,9 @@ pub const CEREMONIES_PER_ADDRESS: i64 = 50;
 const REGISTER: &str = "register";
 /// What a sign-in's challenge is for.
 const SIGN_IN: &str = "sign-in";
+/// What the challenge of a sign-in's second step is for (followed by the pending
+/// sign-in's id).
+const SECOND_STEP: &str = "second-step:";
 
 /// A ceremony begun: its id (sent back with the answer) and the options the browser's
 /// `navigator.credentials.create`/`get` takes (binary values base64url).
@@ -303,10 +310,18 @@ pub struct PasskeySignIn {
     pub user_verified: bool,
 }
 
+/// The ceremony an answer must belong to: its purpose, and the user it was issued for
+/// ('' for a discoverable sign-in, which names no user).
+struct Bound<'a> {
+    purpose: &'a str,
+    user_id: &'a str,
+}
+
 async fn verify_sign_in(
     store: &Store,
     rp: &RelyingParty,
     a: SignInAnswer<'_>,
+    bound: Bound<'_>,
     now: i64,
 ) -> Result<PasskeySignIn, MethodError> {
     let resp = AssertionResponse {
@@ -317,11 +332,23 @@ async fn verify_sign_in(
         user_handle: verify::unb64(a.user_handle).unwrap_or_default(),
     };
     let challenge = verify::assertion_challenge(rp, &resp)?;
-    take(store, a.ceremony, SIGN_IN, "", &challenge, now).await?;
+    take(
+        store,
+        a.ceremony,
+        bound.purpose,
+        bound.user_id,
+        &challenge,
+        now,
+    )
+    .await?;
     let cred = store
         .passkey_by_credential(&verify::b64(&resp.credential_id))
         .await?
         .ok_or(PasskeyError::UnknownCredential)?;
+    // A second step's passkey must be the signed-in user's.
+    if !bound.user_id.is_empty() && cred.user_id != bound.user_id {
+        return Err(PasskeyError::UnknownCredential.into());
+    }
     if !resp.user_handle.is_empty() && resp.user_handle != cred.user_id.as_bytes() {
         return Err(PasskeyError::UnknownCredential.into());
     }
@@ -374,7 +401,88 @@ pub async fn finish_sign_in(
     at: Attempt,
 ) -> Result<PasskeySignIn, MethodError> {
     check_throttle_address(store, at.ip, at.now).await?;
-    match verify_sign_in(store, rp, a, at.now).await {
+    let bound = Bound {
+        purpose: SIGN_IN,
+        user_id: "",
+    };
+    match verify_sign_in(store, rp, a, bound, at.now).await {
+        Ok(s) => Ok(s),
+        Err(e @ (MethodError::Store(_) | MethodError::Key(_))) => Err(e),
+        Err(e) => Err(failed_address(store, at.ip, at.now, e).await),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The second step of a sign-in
+
+/// Begins the second step of `user_id`'s sign-in `pending` with a passkey:
+/// `allowCredentials` lists the user's passkeys (with their transports), user
+/// verification preferred. `None` when the user has no passkey. At most
+/// [`CEREMONIES_PER_ADDRESS`] unanswered at once per client address.
+pub async fn begin_second_step(
+    store: &Store,
+    rp: &RelyingParty,
+    user_id: &str,
+    pending: &str,
+    at: Attempt,
+) -> Result<Option<Ceremony>, MethodError> {
+    check_throttle_address(store, at.ip, at.now).await?;
+    let allow: Vec<serde_json::Value> = store
+        .passkeys_of_user(user_id)
+        .await?
+        .iter()
+        .map(|c| {
+            let mut d = json!({"type": "public-key", "id": c.credential_id});
+            let t: Vec<&str> = c.transports.split(',').filter(|t| !t.is_empty()).collect();
+            if !t.is_empty() {
+                d["transports"] = json!(t);
+            }
+            d
+        })
+        .collect();
+    if allow.is_empty() {
+        return Ok(None);
+    }
+    let waiting = store
+        .passkey_challenges_of_client(&address(at.ip), at.now)
+        .await?;
+    if waiting >= CEREMONIES_PER_ADDRESS {
+        return Err(MethodError::Locked {
+            retry_after: CEREMONY_SECS,
+        });
+    }
+    let purpose = format!("{SECOND_STEP}{pending}");
+    let (id, challenge) = issue(store, &purpose, user_id, at).await?;
+    Ok(Some(Ceremony {
+        id,
+        options: json!({
+            "challenge": verify::b64(&challenge),
+            "rpId": rp.id,
+            "timeout": CEREMONY_SECS * 1000,
+            "userVerification": "preferred",
+            "allowCredentials": allow,
+        }),
+    }))
+}
+
+/// Completes the second step of `user_id`'s sign-in `pending` with a passkey: the
+/// ceremony's challenge (issued for this user and this sign-in, used up), the passkey
+/// one of the user's, its signature and counter. Throttled as [`finish_sign_in`].
+pub async fn finish_second_step(
+    store: &Store,
+    rp: &RelyingParty,
+    user_id: &str,
+    pending: &str,
+    a: SignInAnswer<'_>,
+    at: Attempt,
+) -> Result<PasskeySignIn, MethodError> {
+    check_throttle_address(store, at.ip, at.now).await?;
+    let purpose = format!("{SECOND_STEP}{pending}");
+    let bound = Bound {
+        purpose: &purpose,
+        user_id,
+    };
+    match verify_sign_in(store, rp, a, bound, at.now).await {
         Ok(s) => Ok(s),
         Err(e @ (MethodError::Store(_) | MethodError::Key(_))) => Err(e),
         Err(e) => Err(failed_address(store, at.ip, at.now, e).await),

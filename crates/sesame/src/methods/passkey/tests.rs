@@ -685,3 +685,96 @@ async fn adding_a_passkey_needs_a_proof_when_a_method_exists() {
     assert_eq!(code(r1), "SESAME900105");
     assert!(credentials(s, &u.id).await.unwrap().is_empty());
 }
+
+/// The second step's ceremony names the user's passkeys and is bound to the user and
+/// the sign-in in progress: another sign-in's answer, another user's passkey and a
+/// discoverable sign-in's ceremony are refused; the valid answer is used once.
+#[tokio::test]
+async fn second_step_is_bound_to_its_user_and_sign_in() {
+    let t = test_store().await;
+    let (s, mk, r) = (&t.store, master(), rp());
+    let u = user(s, "carol@example.com").await;
+    let bob = user(s, "dave@example.com").await;
+    // No passkey: nothing to offer.
+    assert!(begin_second_step(s, &r, &u.id, "p1", at(NOW))
+        .await
+        .unwrap()
+        .is_none());
+    let mut a = Authenticator::new();
+    let mut b = Authenticator::new();
+    b.id = vec![8; 16];
+    for (who, key) in [(&u, &a), (&bob, &b)] {
+        let c = begin_registration(s, &r, who, at(NOW)).await.unwrap();
+        let ans = register_answer(key, &c, ORIGIN, "sso.contoso.com");
+        finish_registration(
+            s,
+            &mk,
+            &r,
+            who,
+            confirmation(&c, &ans),
+            at(NOW),
+            by(&Actor::System),
+        )
+        .await
+        .unwrap();
+    }
+
+    let c = begin_second_step(s, &r, &u.id, "p1", at(NOW))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.options["allowCredentials"][0]["id"], b64(&a.id));
+    assert_eq!(
+        c.options["allowCredentials"][0]["transports"],
+        json!(["internal"])
+    );
+    assert_eq!(c.options["userVerification"], "preferred");
+    a.count = 1;
+    let signed = sign_in_answer(&a, &c, ORIGIN, "sso.contoso.com", &u.id);
+    // Another sign-in, another user: the ceremony is not theirs (and is used up by the try).
+    assert_eq!(
+        code(finish_second_step(s, &r, &u.id, "p2", signed.answer(&c.id), at(NOW)).await),
+        "SESAME900121"
+    );
+    let c = begin_second_step(s, &r, &u.id, "p1", at(NOW))
+        .await
+        .unwrap()
+        .unwrap();
+    let signed = sign_in_answer(&a, &c, ORIGIN, "sso.contoso.com", &u.id);
+    assert_eq!(
+        code(finish_second_step(s, &r, &bob.id, "p1", signed.answer(&c.id), at(NOW)).await),
+        "SESAME900121"
+    );
+    // Bob's passkey answering Carol's second step.
+    let c = begin_second_step(s, &r, &u.id, "p1", at(NOW))
+        .await
+        .unwrap()
+        .unwrap();
+    b.count = 1;
+    let signed = sign_in_answer(&b, &c, ORIGIN, "sso.contoso.com", "");
+    assert_eq!(
+        code(finish_second_step(s, &r, &u.id, "p1", signed.answer(&c.id), at(NOW)).await),
+        "SESAME900130"
+    );
+    // A discoverable sign-in's ceremony does not answer a second step.
+    let c = begin_sign_in(s, &r, at(NOW)).await.unwrap();
+    let signed = sign_in_answer(&a, &c, ORIGIN, "sso.contoso.com", &u.id);
+    assert_eq!(
+        code(finish_second_step(s, &r, &u.id, "p1", signed.answer(&c.id), at(NOW)).await),
+        "SESAME900121"
+    );
+    // The valid answer, once.
+    let c = begin_second_step(s, &r, &u.id, "p1", at(NOW))
+        .await
+        .unwrap()
+        .unwrap();
+    let signed = sign_in_answer(&a, &c, ORIGIN, "sso.contoso.com", &u.id);
+    let ok = finish_second_step(s, &r, &u.id, "p1", signed.answer(&c.id), at(NOW + 1))
+        .await
+        .unwrap();
+    assert_eq!(ok.user.id, u.id);
+    assert_eq!(
+        code(finish_second_step(s, &r, &u.id, "p1", signed.answer(&c.id), at(NOW + 1)).await),
+        "SESAME900121"
+    );
+}

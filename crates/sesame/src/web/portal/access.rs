@@ -87,8 +87,11 @@ async fn conditional_access(parts: &mut Parts, state: &AppState) -> Result<(), R
     let refusal = match &ev.decision {
         Decision::Allow => return Ok(()),
         Decision::Block { policy } => (ErrorCode::BlockedByConditionalAccess, policy),
-        Decision::PhishingResistant { policy } => (ErrorCode::PhishingResistantRequired, policy),
-        Decision::Mfa { .. } => {
+        Decision::PhishingResistant { policy } if !crate::web::flow::passkeys_usable(&cache) => {
+            (ErrorCode::PhishingResistantRequired, policy)
+        }
+        Decision::PhishingResistant { .. } | Decision::Mfa { .. } => {
+            let passkey_only = matches!(ev.decision, Decision::PhishingResistant { .. });
             let next = if parts.method == axum::http::Method::GET {
                 parts
                     .uri
@@ -97,7 +100,7 @@ async fn conditional_access(parts: &mut Parts, state: &AppState) -> Result<(), R
             } else {
                 "/admin".to_owned()
             };
-            let id = put_pending(state, ctx.ip, &Pending::PortalStep { next })
+            let id = put_pending(state, ctx.ip, &Pending::PortalStep { next, passkey_only })
                 .await
                 .map_err(|e| fail(Failure::from(e).user(who.clone())))?;
             let tenant = cache
