@@ -16,6 +16,7 @@ use super::state::AppState;
 use crate::access::eval;
 use crate::admin::Actor;
 use crate::methods::{self, Attempt, By, MethodError, Proof, TotpConfirmation};
+use crate::model::{AuthMethod, MethodKind};
 use crate::sso::cache::AppCache;
 use crate::sso::flow::{check_tenant, Failure, Who};
 use crate::sso::{now, ErrorCode, SsoError};
@@ -72,17 +73,32 @@ fn html_response(status: StatusCode, body: String, e: Option<&SsoError>) -> Resp
 }
 
 /// "Verify your identity": a code from the authenticator app, or a recovery code.
-fn verify_html(tenant: &str, p: &str, upn: &str, msg: Option<(&SsoError, &str)>) -> String {
+fn verify_html(
+    tenant: &str,
+    p: &str,
+    upn: &str,
+    msg: Option<(&SsoError, &str)>,
+    offer: &[AuthMethod],
+) -> String {
+    let has = |k: MethodKind| offer.is_empty() || offer.iter().any(|m| m.kind == k);
+    let code = if has(MethodKind::Totp) {
+        "<label for=\"code\">Code from the authenticator app</label>\
+<input type=\"text\" id=\"code\" name=\"code\" autocomplete=\"one-time-code\" inputmode=\"numeric\" autofocus>"
+    } else {
+        ""
+    };
+    let recovery = if has(MethodKind::Recovery) {
+        "<details><summary>Use a recovery code</summary><label for=\"recovery_code\">Recovery code</label>\
+<input type=\"text\" id=\"recovery_code\" name=\"recovery_code\" autocomplete=\"one-time-code\" inputmode=\"numeric\"></details>"
+    } else {
+        ""
+    };
     page(
         "Verify your identity",
         &format!(
             "<h1>Verify your identity</h1><p>Signed in as <strong>{upn}</strong>. This application requires a second factor.</p>{msg}\
 <form method=\"post\" action=\"/{t}/login/verify\"><input type=\"hidden\" name=\"p\" value=\"{p}\">\
-<label for=\"code\">Code from the authenticator app</label>\
-<input type=\"text\" id=\"code\" name=\"code\" autocomplete=\"one-time-code\" inputmode=\"numeric\" autofocus>\
-<details><summary>Use a recovery code</summary><label for=\"recovery_code\">Recovery code</label>\
-<input type=\"text\" id=\"recovery_code\" name=\"recovery_code\" autocomplete=\"one-time-code\" inputmode=\"numeric\"></details>\
-<button type=\"submit\">Verify</button></form>",
+{code}{recovery}<button type=\"submit\">Verify</button></form>",
             upn = esc(upn),
             msg = message_html(msg),
             t = esc(tenant),
@@ -183,13 +199,13 @@ pub async fn verify_get(
     check_tenant(&cache, &tenant).map_err(|e| ctx.fail(e))?;
     let p = q.p.unwrap_or_default();
     let (s, ..) = step_context(&state, &ctx, &cache, &headers, &p).await?;
-    let list = methods::list(state.store(), &s.session.user_id)
+    let list = methods::usable(state.store(), &s.session.user_id)
         .await
         .map_err(|e| ctx.fail(SsoError::from(&e)))?;
     let body = if list.is_empty() {
         more_info_html(&tenant, &p, &s.upn)
     } else {
-        verify_html(&tenant, &p, &s.upn, None)
+        verify_html(&tenant, &p, &s.upn, None, &list)
     };
     Ok(html_response(StatusCode::OK, body, None))
 }
@@ -273,7 +289,7 @@ pub async fn verify_post(
     let (s, ..) = step_context(&state, &ctx, &cache, &headers, &f.p).await?;
     let who = Who::of(&s);
     let store = state.store();
-    let list = methods::list(store, &s.session.user_id)
+    let list = methods::usable(store, &s.session.user_id)
         .await
         .map_err(|e| ctx.fail(SsoError::from(&e)))?;
     if list.is_empty() {
@@ -311,7 +327,7 @@ pub async fn verify_post(
             ));
             Ok(html_response(
                 status_of_method_error(&e),
-                verify_html(&tenant, &f.p, &s.upn, Some((&se, &ctx.corr))),
+                verify_html(&tenant, &f.p, &s.upn, Some((&se, &ctx.corr)), &list),
                 Some(&se),
             ))
         }
@@ -359,13 +375,13 @@ pub async fn register_post(
     let t = now().unix_seconds();
     if f.pending_id.is_empty() {
         // Only a user with no method registers here; one with a method verifies it.
-        let list = methods::list(store, &user.id)
+        let list = methods::usable(store, &user.id)
             .await
             .map_err(|e| ctx.fail(SsoError::from(&e)))?;
         if !list.is_empty() {
             return Ok(html_response(
                 StatusCode::OK,
-                verify_html(&tenant, &f.p, &s.upn, None),
+                verify_html(&tenant, &f.p, &s.upn, None, &list),
                 None,
             ));
         }
