@@ -18,6 +18,7 @@ mod error;
 mod extract;
 mod gallery;
 mod logs;
+mod methods;
 mod model;
 mod platform;
 
@@ -128,6 +129,7 @@ fn api_router() -> (Router<AppState>, OpenApiDoc) {
         .merge(apps::routes())
         .merge(logs::routes())
         .merge(platform::routes())
+        .merge(methods::routes())
         .split_for_parts();
     finish_document(&mut doc);
     (router, doc)
