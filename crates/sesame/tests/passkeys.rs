@@ -11,16 +11,16 @@ use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 
-fn sha(b: &[u8]) -> Vec<u8> {
+pub(crate) fn sha(b: &[u8]) -> Vec<u8> {
     aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b)
         .as_ref()
         .to_vec()
 }
 
-struct Authenticator {
-    key: EcdsaKeyPair,
-    id: Vec<u8>,
-    count: u32,
+pub(crate) struct Authenticator {
+    pub(crate) key: EcdsaKeyPair,
+    pub(crate) id: Vec<u8>,
+    pub(crate) count: u32,
 }
 
 impl Authenticator {
@@ -46,7 +46,7 @@ impl Authenticator {
         d
     }
 
-    fn attestation(&self, rp_id: &str) -> Vec<u8> {
+    pub(crate) fn attestation(&self, rp_id: &str) -> Vec<u8> {
         let ad = self.auth_data(rp_id, true);
         let mut a = vec![0xa3, 0x63];
         a.extend(b"fmt");
@@ -64,7 +64,7 @@ impl Authenticator {
     }
 }
 
-fn client_data(kind: &str, challenge: &str, origin: &str) -> Vec<u8> {
+pub(crate) fn client_data(kind: &str, challenge: &str, origin: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
         "type": kind, "challenge": challenge, "origin": origin, "crossOrigin": false
     }))
@@ -72,7 +72,7 @@ fn client_data(kind: &str, challenge: &str, origin: &str) -> Vec<u8> {
 }
 
 /// The value of attribute `name` in the first tag of `html` that has it.
-fn attr_of(html: &str, name: &str) -> String {
+pub(crate) fn attr_of(html: &str, name: &str) -> String {
     let pat = format!("{name}=\"");
     let i = html
         .find(&pat)
