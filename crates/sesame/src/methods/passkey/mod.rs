@@ -394,7 +394,13 @@ pub async fn finish_sign_in(
     check_throttle_address(store, at.ip, at.now).await?;
     match verify_sign_in(store, rp, a, at.now).await {
         Ok(s) => Ok(s),
-        Err(e @ (MethodError::Store(_) | MethodError::Key(_))) => Err(e),
+        // A store failure, or the policy's refusal of a genuine passkey, is no guess.
+        Err(
+            e @ (MethodError::Store(_)
+            | MethodError::Key(_)
+            | MethodError::NotEnabled(_)
+            | MethodError::AuthenticatorNotAllowed(_)),
+        ) => Err(e),
         Err(e) => Err(failed_address(store, at.ip, at.now, e).await),
     }
 }
