@@ -652,3 +652,67 @@ async fn revoke_sessions_sends_the_old_cookie_to_sign_in() {
     let e = stderr_of(&s, &["user", "revoke-sessions", "nobody@contoso.com"]);
     assert!(e.contains("nobody@contoso.com"), "{e}");
 }
+
+#[tokio::test]
+async fn removing_the_last_method_under_an_mfa_policy_warns_and_asks_to_confirm() {
+    let s = Server::start();
+    let b = sign_in(&s, DEMO_UPN, DEMO_PASSWORD).await;
+    // Recovery codes: the user's one method.
+    let (_, _, html) = page(&b, &s, "/myapps/security-info/recovery").await;
+    let (st, _, html) = submit(
+        &b,
+        &s.base,
+        &post_form(&html, "/myapps/security-info/recovery"),
+    )
+    .await;
+    assert_eq!(st, 200, "{html}");
+    let list = &html[html.find("id=\"recovery-codes\"").expect(&html)..];
+    let codes: Vec<String> = list[..list.find("</ul>").unwrap()]
+        .split("<code>")
+        .skip(1)
+        .map(|c| c[..c.find("</code>").unwrap()].to_owned())
+        .collect();
+    let id = s.cli_ok(&["--json", "user", "methods", DEMO_UPN]);
+    let id: Value = serde_json::from_str(&id).unwrap();
+    let id = id[0]["id"].as_str().unwrap().to_owned();
+    let remove = format!("/myapps/security-info/methods/{id}/remove");
+
+    // No policy requires MFA: no warning.
+    let (_, _, html) = page(&b, &s, &remove).await;
+    assert!(!html.contains("mfa-warning"), "{html}");
+
+    // A report-only policy does not count; one that is On does.
+    s.cli_ok(&[
+        "policy",
+        "add",
+        "--name",
+        "MFA",
+        "--users",
+        DEMO_UPN,
+        "--grant",
+        "mfa",
+        "--state",
+        "report-only",
+    ]);
+    let (_, _, html) = page(&b, &s, &remove).await;
+    assert!(!html.contains("mfa-warning"), "{html}");
+    s.cli_ok(&["policy", "set", "MFA", "--state", "on"]);
+    let (_, _, html) = page(&b, &s, &remove).await;
+    assert!(html.contains("id=\"mfa-warning\""), "{html}");
+    assert!(html.contains("you will be asked to register one at your next sign-in that needs multifactor authentication"), "{html}");
+    // Without the confirmation: refused, nothing removed.
+    let f = post_form(&html, &remove).set("proof_recovery", &codes[0]);
+    let (st, _, again) = submit(&b, &s.base, &f.clone().without("confirm_last")).await;
+    assert_eq!(st, 422, "{again}");
+    assert!(again.contains("Confirm that you understand"), "{again}");
+    assert!(s
+        .cli_ok(&["user", "methods", DEMO_UPN])
+        .contains("recovery"));
+    // Confirmed: removed.
+    let (st, url, done) = submit(&b, &s.base, &f.set("confirm_last", "true")).await;
+    assert_eq!(st, 200, "{done}");
+    assert!(url.ends_with("/myapps/security-info"), "{url}");
+    assert!(!s
+        .cli_ok(&["user", "methods", DEMO_UPN])
+        .contains("recovery"));
+}
