@@ -7,7 +7,8 @@
 //! the REST API, and their bad input refused with a code.
 
 use crate::common::*;
-use crate::passkeys::{attr_of, client_data, Authenticator};
+use crate::passkeys::{attr_of, client_data, sha, Authenticator};
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
@@ -345,7 +346,7 @@ async fn aaguid_allow_list_refuses_a_passkey() {
         "--aaguids",
         "08987058-cadc-4b81-b6e1-30de50dcbe96",
     ]);
-    let a = Authenticator {
+    let mut a = Authenticator {
         key: EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).unwrap(),
         id: vec![7; 32],
         count: 1,
@@ -398,6 +399,50 @@ async fn aaguid_allow_list_refuses_a_passkey() {
     assert!(s
         .cli_ok(&["user", "methods", DEMO_UPN])
         .contains("\tpasskey\tSoftware key\t"));
+    // The restriction back: the registered passkey no longer signs in.
+    s.cli_ok(&[
+        "methods-policy",
+        "set",
+        "--method",
+        "passkey",
+        "--aaguids",
+        "08987058-cadc-4b81-b6e1-30de50dcbe96",
+    ]);
+    a.count = 2;
+    let fresh = browser();
+    let (_, _, login) = get(&fresh, &format!("{}/{}/login", s.base, s.tenant)).await;
+    let opts: Value = fresh
+        .post(format!("{}/{}/login/passkey/options", s.base, s.tenant))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cd = client_data(
+        "webauthn.get",
+        opts["publicKey"]["challenge"].as_str().unwrap(),
+        &s.base,
+    );
+    let ad = a.auth_data("localhost", false);
+    let mut msg = ad.clone();
+    msg.extend(sha(&cd));
+    let sig = a.key.sign(&SystemRandom::new(), &msg).unwrap();
+    let r = fresh
+        .post(format!("{}/{}/login/passkey", s.base, s.tenant))
+        .form(&[
+            ("csrf", attr_of(&login, "data-csrf")),
+            ("ceremony", opts["ceremony"].as_str().unwrap().to_owned()),
+            ("credential_id", B64.encode(&a.id)),
+            ("client_data_json", B64.encode(&cd)),
+            ("authenticator_data", B64.encode(&ad)),
+            ("signature", B64.encode(sig.as_ref())),
+            ("user_handle", String::new()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-sesame-error"], "SESAME900132");
     // Passkeys disabled: not offered.
     s.cli_ok(&[
         "methods-policy",

@@ -33,7 +33,7 @@ impl Authenticator {
         k
     }
 
-    fn auth_data(&self, rp_id: &str, attested: bool) -> Vec<u8> {
+    pub(crate) fn auth_data(&self, rp_id: &str, attested: bool) -> Vec<u8> {
         let mut d = sha(rp_id.as_bytes());
         d.push(0x05 | if attested { 0x40 } else { 0 });
         d.extend(self.count.to_be_bytes());
