@@ -672,6 +672,28 @@ pub async fn view(store: &Store, p: &Policy) -> Result<PolicyView> {
     })
 }
 
+/// Whether a policy that is On requires a second factor (MFA or phishing-resistant MFA)
+/// of user `user_id` for some target, whatever the location: what Security info warns of
+/// before the user removes their last method.
+pub async fn mfa_required_of(store: &Store, user_id: &str) -> Result<bool> {
+    let policies = store.policies().await?;
+    let wants: Vec<&Policy> = policies
+        .iter()
+        .filter(|p| p.state == PolicyState::On && p.grant != GrantControl::Block)
+        .collect();
+    if wants.is_empty() {
+        return Ok(false);
+    }
+    let groups = group_ids_of(store, user_id).await?;
+    Ok(wants.iter().any(|p| {
+        (p.all_users
+            || p.users.iter().any(|u| u == user_id)
+            || p.groups.iter().any(|g| groups.contains(g)))
+            && !p.exclude_users.iter().any(|u| u == user_id)
+            && !p.exclude_groups.iter().any(|g| groups.contains(g))
+    }))
+}
+
 // ---------------------------------------------------------------------------------------
 // What If
 

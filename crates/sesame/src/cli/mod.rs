@@ -62,6 +62,10 @@ enum Command {
     /// Named locations of Conditional Access: add, list, delete.
     #[command(subcommand)]
     Location(admin::LocationCommand),
+    /// The Authentication methods policy: which methods are enabled, for whom, and the
+    /// allowed passkey models (AAGUIDs).
+    #[command(subcommand)]
+    MethodsPolicy(admin::MethodsPolicyCommand),
     /// The audit log of every change (portal, REST API, CLI), newest first.
     Audit(admin::AuditArgs),
     /// Run the identity provider (HTTP server); --demo adds B.Simon and the test app.
@@ -111,6 +115,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Audit(a) => admin::run_audit(&cli.global, a),
         Command::Policy(cmd) => admin::run_policy(&cli.global, cmd),
         Command::Location(cmd) => admin::run_location(&cli.global, cmd),
+        Command::MethodsPolicy(cmd) => admin::run_methods_policy(&cli.global, cmd),
         Command::Serve(a) => serve::run(&a, &cli.global),
         Command::Signins(a) => signins::run(&a, &cli.global),
         Command::Migrate => db::run_migrate(&cli.global),

@@ -16,9 +16,15 @@
 //!   [`RECENT_SIGN_IN_SECS`] ([`recent_sign_in`]);
 //! - code attempts are throttled per user and per client address: after [`LOCK_AFTER`]
 //!   failures the second factor (not the password) is locked for [`LOCK_SECS`];
+//! - only the methods the Authentication methods policy enables for the user
+//!   ([`policy`]) are registered or accepted, and a passkey only of an allowed
+//!   authenticator model; methods retired by Require re-register MFA ([`admin`]) are
+//!   listed and no longer accepted ([`usable`]);
 //! - every change is written to the audit log.
 
+pub mod admin;
 pub mod passkey;
+pub mod policy;
 pub mod recovery;
 pub mod totp;
 
@@ -79,6 +85,12 @@ pub enum MethodError {
     /// A passkey's answer is refused.
     #[error(transparent)]
     Passkey(#[from] passkey::PasskeyError),
+    /// The Authentication methods policy does not enable this kind of method for the user.
+    #[error("{} is not enabled for you by your organisation's Authentication methods policy; use another method, or ask your administrator", .0.label())]
+    NotEnabled(MethodKind),
+    /// The Authentication methods policy does not allow this authenticator model.
+    #[error("this security key or passkey provider (AAGUID {0}) is not allowed by your organisation's Authentication methods policy; use an allowed one, or ask your administrator which")]
+    AuthenticatorNotAllowed(String),
     /// A secret cannot be sealed or opened.
     #[error(transparent)]
     Key(#[from] TenantError),
@@ -254,7 +266,7 @@ pub async fn verify_existing(
     proof: Proof<'_>,
     at: Attempt,
 ) -> Result<(), MethodError> {
-    let methods = store.methods_of_user(user_id).await?;
+    let methods = usable(store, user_id).await?;
     if methods.is_empty() {
         return Ok(());
     }
@@ -305,6 +317,41 @@ pub async fn verify_existing(
 /// The user's methods, oldest first.
 pub async fn list(store: &Store, user_id: &str) -> Result<Vec<AuthMethod>, MethodError> {
     Ok(store.methods_of_user(user_id).await?)
+}
+
+/// The user's methods that are accepted as a second factor and as a proof: not retired
+/// by Require re-register MFA, of a kind the Authentication methods policy enables for
+/// the user. Oldest first.
+pub async fn usable(store: &Store, user_id: &str) -> Result<Vec<AuthMethod>, MethodError> {
+    let all = store.methods_of_user(user_id).await?;
+    if all.is_empty() {
+        return Ok(all);
+    }
+    let retired = store.methods_retired(user_id).await?;
+    let enabled = policy::enabled_for(store, user_id).await?;
+    Ok(all
+        .into_iter()
+        .filter(|m| enabled.allows(m.kind) && !retired.contains(&m.id))
+        .collect())
+}
+
+/// Refuses when methods of `kind` are not enabled for user `user_id` by the
+/// Authentication methods policy.
+pub async fn check_enabled(
+    store: &Store,
+    user_id: &str,
+    kind: MethodKind,
+) -> Result<(), MethodError> {
+    if policy::enabled_for(store, user_id).await?.allows(kind) {
+        Ok(())
+    } else {
+        Err(MethodError::NotEnabled(kind))
+    }
+}
+
+/// The ids of the user's methods retired by Require re-register MFA.
+pub async fn retired(store: &Store, user_id: &str) -> Result<Vec<String>, MethodError> {
+    Ok(store.methods_retired(user_id).await?)
 }
 
 /// Recovery codes of method `id` not used yet.
@@ -453,6 +500,7 @@ pub async fn begin_totp(
     user: &User,
     now: i64,
 ) -> Result<TotpRegistration, MethodError> {
+    check_enabled(store, &user.id, MethodKind::Totp).await?;
     let mut secret = [0u8; totp::SECRET_LEN];
     aws_lc_rs::rand::fill(&mut secret)
         .map_err(|_| TenantError::MasterKey("the system random generator failed".into()))?;
@@ -509,6 +557,7 @@ pub async fn confirm_totp(
     by: By<'_>,
 ) -> Result<AuthMethod, MethodError> {
     let name = check_name(c.name)?;
+    check_enabled(store, &user.id, MethodKind::Totp).await?;
     let code = totp::parse_code(c.code).map_err(|e| MethodError::BadCode(e.to_string()))?;
     let p = store
         .pending_method(&user.id, c.pending_id, at.now)
@@ -561,6 +610,7 @@ pub async fn regenerate_recovery(
     at: Attempt,
     by: By<'_>,
 ) -> Result<Vec<String>, MethodError> {
+    check_enabled(store, &user.id, MethodKind::Recovery).await?;
     verify_existing(store, master, &user.id, proof, at).await?;
     let codes = recovery::generate()
         .ok_or_else(|| TenantError::MasterKey("the system random generator failed".into()))?;

@@ -385,3 +385,125 @@ async fn ten_failures_from_one_address_lock_it_for_every_user() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn retired_methods_are_listed_and_not_accepted() {
+    let t = test_store().await;
+    let (s, mk) = (&t.store, master());
+    let u = user(s, "carol@example.com").await;
+    let (_, secret) = register(s, &mk, &u, NOW).await;
+    let codes = regenerate_recovery(
+        s,
+        &mk,
+        &u,
+        code(&totp::code_at(&secret, NOW + 30)),
+        at(NOW + 30),
+        by(&Actor::System),
+    )
+    .await
+    .unwrap();
+    let n = admin::require_reregister(s, &u, NOW + 40, by(&Actor::System))
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    // Again: nothing more to retire.
+    assert_eq!(
+        admin::require_reregister(s, &u, NOW + 41, by(&Actor::System))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(list(s, &u.id).await.unwrap().len(), 2);
+    assert!(usable(s, &u.id).await.unwrap().is_empty());
+    assert_eq!(retired(s, &u.id).await.unwrap().len(), 2);
+    // No usable method: nothing to prove, so the old code proves nothing either way; a
+    // new app registered without a proof is usable at once.
+    verify_existing(
+        s,
+        &mk,
+        &u.id,
+        code(&totp::code_at(&secret, NOW + 60)),
+        at(NOW + 60),
+    )
+    .await
+    .unwrap();
+    let (m2, secret2) = register(s, &mk, &u, NOW + 90).await;
+    assert_eq!(usable(s, &u.id).await.unwrap(), vec![m2]);
+    assert!(matches!(
+        verify_existing(
+            s,
+            &mk,
+            &u.id,
+            code(&totp::code_at(&secret, NOW + 120)),
+            at(NOW + 120)
+        )
+        .await,
+        Err(MethodError::WrongCode)
+    ));
+    assert!(matches!(
+        verify_existing(s, &mk, &u.id, rec(&codes[0]), at(NOW + 120)).await,
+        Err(MethodError::WrongCode)
+    ));
+    verify_existing(
+        s,
+        &mk,
+        &u.id,
+        code(&totp::code_at(&secret2, NOW + 150)),
+        at(NOW + 150),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_policy_refuses_disabled_methods_and_checks_its_input() {
+    let t = test_store().await;
+    let (s, mk) = (&t.store, master());
+    let u = user(s, "dave@example.com").await;
+    let (_, secret) = register(s, &mk, &u, NOW).await;
+    let off = policy::SettingChange {
+        enabled: Some(false),
+        ..policy::SettingChange::default()
+    };
+    admin::set_policy(
+        s,
+        policy::PolicyMethod::AuthenticatorApp,
+        off,
+        NOW,
+        by(&Actor::System),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        begin_totp(s, &mk, &u, NOW + 1).await,
+        Err(MethodError::NotEnabled(MethodKind::Totp))
+    ));
+    // The registered app is no longer accepted.
+    assert!(usable(s, &u.id).await.unwrap().is_empty());
+    // Bad input: nothing saved.
+    let before = policy::get(s).await.unwrap();
+    for change in [
+        policy::SettingChange {
+            target: Some(policy::Target::Groups(vec!["Nope".into()])),
+            ..policy::SettingChange::default()
+        },
+        policy::SettingChange {
+            aaguids: Some(vec!["zz".into()]),
+            ..policy::SettingChange::default()
+        },
+    ] {
+        assert!(matches!(
+            admin::set_policy(
+                s,
+                policy::PolicyMethod::Passkey,
+                change,
+                NOW,
+                by(&Actor::System)
+            )
+            .await,
+            Err(policy::PolicyError::Invalid(_))
+        ));
+    }
+    assert_eq!(policy::get(s).await.unwrap(), before);
+    let _ = secret;
+}

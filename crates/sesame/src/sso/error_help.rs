@@ -85,6 +85,8 @@ impl ErrorCode {
             C::PasskeyUnknown => "This passkey is not registered here. Sign in with your password, or register the passkey in Security info.",
             C::PasskeyAlreadyRegistered => "This passkey is already registered.",
             C::PasskeyNoHostName => "Passkeys are not available at this address.",
+            C::PasskeyNotAllowed => "Your organisation does not allow this security key or passkey provider.",
+            C::MethodNotEnabled => "Your organisation does not allow this sign-in method for you.",
             C::CodeMalformed => "The code typed is not a code: an authenticator app shows 6 digits.",
             C::CodeIncorrect => "The code is not correct.",
             C::CodeReplayed => "This code was already used. Wait for the next code of your app.",
@@ -165,6 +167,8 @@ impl ErrorCode {
             C::PasskeyCounter => "Users → the user → Authentication methods: Delete the passkey that may have been cloned; the user registers a new one in Security info.",
             C::PasskeyUnknown => "Users → the user → Authentication methods lists the user's registered passkeys.",
             C::PasskeyNoHostName => "Nothing to change in the portal: serve Sesame under a host name (--public-url), not an IP address.",
+            C::PasskeyNotAllowed => "Authentication methods → Passkey (FIDO2): add the authenticator's AAGUID to the allowed AAGUIDs, or clear the list.",
+            C::MethodNotEnabled => "Authentication methods: enable the method for all users, or for a group the user is a member of.",
             C::SecondFactorLocked => "Nothing needs changing: the lock ends by itself. If the user lost their methods: Users → the user → Authentication methods → Delete, then the user registers again in Security info.",
             C::MethodProofRequired => "Users → the user → Authentication methods: if the user lost every method, Delete them; the user then registers again in Security info.",
             C::MethodNotFound => "Users → the user → Authentication methods lists the user's current methods.",
@@ -217,7 +221,9 @@ impl ErrorCode {
             | C::PasskeyUnsupportedKey
             | C::PasskeySignature
             | C::PasskeyAlreadyRegistered
-            | C::PasskeyNoHostName => FixPage::None,
+            | C::PasskeyNoHostName
+            | C::PasskeyNotAllowed
+            | C::MethodNotEnabled => FixPage::None,
             C::SecondFactorLocked | C::MethodProofRequired | C::MethodNotFound => FixPage::Users,
             C::CodeMalformed
             | C::CodeIncorrect

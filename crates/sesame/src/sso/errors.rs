@@ -202,6 +202,12 @@ codes! {
     PasskeyAlreadyRegistered = "SESAME900131", "Passkey already registered",
         "This passkey or security key (its credential id) is registered already.",
         "Nothing to do: it is in Security info already.";
+    PasskeyNotAllowed = "SESAME900132", "Authenticator not allowed",
+        "The organisation's Authentication methods policy enforces key restrictions: only passkeys and security keys of the authenticator models (AAGUIDs) it lists are registered and accepted, and this one's AAGUID is not among them. An authenticator that does not tell its model has the AAGUID 00000000-0000-0000-0000-000000000000.",
+        "Users: use a security key or passkey provider your organisation allows. Administrators: add the AAGUID to the allow-list (`sesame methods-policy set --method passkey --enabled true --aaguids UUID,…`, or Authentication methods → Passkey (FIDO2) in the portal), or remove the restriction (`--aaguids none`).";
+    MethodNotEnabled = "SESAME900134", "Authentication method not enabled",
+        "The organisation's Authentication methods policy does not enable this kind of method (Passkey (FIDO2), Authenticator app or Recovery codes) for this user: it is disabled, or enabled only for groups the user is not a member of. It can be neither registered nor used.",
+        "Users: use another method, or ask your administrator. Administrators: enable the method for the user (`sesame methods-policy set --method authenticator-app --enabled true --groups all`, or Authentication methods in the portal), or add the user to one of its groups.";
     PasskeyNoHostName = "SESAME900133", "Passkeys need a host name",
         "Sesame's public URL has an IP address as its host. Browsers accept only host names as WebAuthn relying-party ids, so passkeys cannot be registered or used.",
         "Administrators: give Sesame a public URL with a host name (`sesame serve --public-url https://sso.contoso.com`; for a test on one machine, http://localhost:PORT).";
@@ -305,6 +311,8 @@ impl From<&crate::methods::MethodError> for SsoError {
             M::ProofRequired => ErrorCode::MethodProofRequired,
             M::InvalidName(_) => ErrorCode::MethodNameInvalid,
             M::Passkey(p) => passkey_code(p),
+            M::NotEnabled(_) => ErrorCode::MethodNotEnabled,
+            M::AuthenticatorNotAllowed(_) => ErrorCode::PasskeyNotAllowed,
             M::Key(k) => return SsoError::internal(k),
             M::Store(s) => return SsoError::internal(s),
         };

@@ -91,6 +91,10 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM auth_methods_retired WHERE method_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let r = sqlx::query("DELETE FROM auth_methods WHERE user_id = $1 AND id = $2")
             .bind(user_id)
             .bind(id)
@@ -122,6 +126,14 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "DELETE FROM recovery_codes WHERE method_id IN \
+             (SELECT id FROM auth_methods WHERE user_id = $1 AND kind = $2)",
+        )
+        .bind(&m.user_id)
+        .bind(MethodKind::Recovery.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM auth_methods_retired WHERE method_id IN \
              (SELECT id FROM auth_methods WHERE user_id = $1 AND kind = $2)",
         )
         .bind(&m.user_id)
@@ -313,5 +325,57 @@ impl Store {
                 .execute(self.pool())
                 .await?;
         Ok(r.rows_affected() == 1)
+    }
+}
+impl Store {
+    /// Retires the user's authenticator apps and recovery-code sets (Require re-register
+    /// MFA): they are kept, listed, and no longer accepted. Returns how many were
+    /// retired now.
+    pub async fn methods_retire(&self, user_id: &str, now: i64) -> StoreResult<u64> {
+        let r = sqlx::query(
+            "INSERT INTO auth_methods_retired (method_id, user_id, retired_at) \
+             SELECT id, user_id, $1 FROM auth_methods WHERE user_id = $2 AND kind IN ($3, $4) \
+             ON CONFLICT (method_id) DO NOTHING",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(MethodKind::Totp.as_str())
+        .bind(MethodKind::Recovery.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    /// The ids of the user's retired methods.
+    pub async fn methods_retired(&self, user_id: &str) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query("SELECT method_id FROM auth_methods_retired WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("method_id")?)).collect()
+    }
+
+    /// The stored Authentication methods policy (a JSON document), if one was saved.
+    pub async fn methods_policy(&self) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT body FROM auth_methods_policy WHERE id = $1")
+            .bind("default")
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| Ok(r.try_get("body")?)).transpose()
+    }
+
+    /// Saves the Authentication methods policy (a JSON document), replacing the earlier
+    /// one.
+    pub async fn methods_policy_put(&self, body: &str, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO auth_methods_policy (id, body, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind("default")
+        .bind(body)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 }

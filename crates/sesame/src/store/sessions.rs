@@ -153,12 +153,13 @@ impl Store {
     /// milliseconds) that a concurrent sign-in inserts after this: a password reset or a
     /// disable. A configuration write, so that every server drops the sessions it keeps
     /// in memory.
-    pub async fn user_sessions_end(&self, user_id: &str, now_ms: i64) -> StoreResult<()> {
+    /// Returns how many sessions ended.
+    pub async fn user_sessions_end(&self, user_id: &str, now_ms: i64) -> StoreResult<u64> {
         let mut tx = self.begin_config_write().await?;
-        end_user_sessions(&mut tx, user_id, now_ms).await?;
+        let n = end_user_sessions(&mut tx, user_id, now_ms).await?;
         tx.commit().await?;
         sessions_deleted();
-        Ok(())
+        Ok(n)
     }
 
     /// Records (or refreshes) that a session signed in to an application.
@@ -227,7 +228,7 @@ pub(super) async fn end_user_sessions(
     tx: &mut Transaction<'static, Any>,
     user_id: &str,
     now_ms: i64,
-) -> StoreResult<()> {
+) -> StoreResult<u64> {
     sessions_deleted();
     sqlx::query(
         "UPDATE users SET sessions_valid_after_ms = $1, sessions_valid_after = $2 WHERE id = $3",
@@ -244,11 +245,11 @@ pub(super) async fn end_user_sessions(
     .bind(user_id)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    Ok(r.rows_affected())
 }
 
 #[cfg(test)]

@@ -83,7 +83,10 @@ pub struct StepForm {
 /// codes), a passkey (the user has one); `passkey_only` when nothing else answers.
 #[derive(Debug, Clone, Copy, Default)]
 struct Offer {
+    /// A code answers: an authenticator app's (`totp`) or a recovery code (`recovery`).
     code: bool,
+    totp: bool,
+    recovery: bool,
     passkey: bool,
     passkey_only: bool,
 }
@@ -113,10 +116,15 @@ async fn offer_of(
     p: &Pending,
 ) -> Result<Offer, MethodError> {
     use crate::model::MethodKind;
-    let list = methods::list(store, user_id).await?;
+    // Only the methods the Authentication methods policy enables for the user and that
+    // Require re-register MFA has not retired.
+    let list = methods::usable(store, user_id).await?;
+    let has = |k: MethodKind| list.iter().any(|m| m.kind == k);
     Ok(Offer {
-        code: list.iter().any(|m| m.kind != MethodKind::Passkey),
-        passkey: list.iter().any(|m| m.kind == MethodKind::Passkey),
+        code: has(MethodKind::Totp) || has(MethodKind::Recovery),
+        totp: has(MethodKind::Totp),
+        recovery: has(MethodKind::Recovery),
+        passkey: has(MethodKind::Passkey),
         passkey_only: passkey_only(p),
     })
 }
@@ -173,11 +181,19 @@ fn verify_html(
     if offer.code && !offer.passkey_only {
         body.push_str(&format!(
             "<form method=\"post\" action=\"/{t}/login/verify\"><input type=\"hidden\" name=\"p\" value=\"{pe}\">\
-<label for=\"code\">Code from the authenticator app</label>\
-<input type=\"text\" id=\"code\" name=\"code\" autocomplete=\"one-time-code\" inputmode=\"numeric\" autofocus>\
-<details><summary>Use a recovery code</summary><label for=\"recovery_code\">Recovery code</label>\
-<input type=\"text\" id=\"recovery_code\" name=\"recovery_code\" autocomplete=\"one-time-code\" inputmode=\"numeric\"></details>\
-<button type=\"submit\">Verify</button></form>"
+{totp}{recovery}<button type=\"submit\">Verify</button></form>",
+            totp = if offer.totp {
+                "<label for=\"code\">Code from the authenticator app</label>\
+<input type=\"text\" id=\"code\" name=\"code\" autocomplete=\"one-time-code\" inputmode=\"numeric\" autofocus>"
+            } else {
+                ""
+            },
+            recovery = if offer.recovery {
+                "<details><summary>Use a recovery code</summary><label for=\"recovery_code\">Recovery code</label>\
+<input type=\"text\" id=\"recovery_code\" name=\"recovery_code\" autocomplete=\"one-time-code\" inputmode=\"numeric\"></details>"
+            } else {
+                ""
+            },
         ));
     }
     if offer.passkey {

@@ -11,6 +11,7 @@ mod audit;
 mod claims;
 mod gallery;
 mod group;
+mod methods_policy;
 mod policy;
 mod role;
 mod token;
@@ -21,6 +22,7 @@ pub use app::AppCommand;
 pub use audit::AuditArgs;
 pub use gallery::GalleryCommand;
 pub use group::GroupCommand;
+pub use methods_policy::MethodsPolicyCommand;
 pub use policy::{LocationCommand, PolicyCommand};
 pub use role::RoleCommand;
 pub use token::TokenCommand;
@@ -209,6 +211,16 @@ pub fn run_role(g: &GlobalArgs, cmd: RoleCommand) -> Result<()> {
 }
 
 /// Runs `sesame policy …`.
+/// Runs `sesame methods-policy …`.
+pub fn run_methods_policy(g: &GlobalArgs, cmd: MethodsPolicyCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        let ctx = Ctx::open(g).await?;
+        let r = methods_policy::run(&ctx, cmd).await;
+        ctx.store.close().await;
+        r
+    })
+}
+
 pub fn run_policy(g: &GlobalArgs, cmd: PolicyCommand) -> Result<()> {
     runtime()?.block_on(async {
         let ctx = Ctx::open(g).await?;

@@ -1,4 +1,4 @@
-//! `sesame user add|list|show|set|enable|disable|delete|methods`.
+//! `sesame user add|list|show|set|enable|disable|delete|methods|revoke-sessions`.
 
 use super::{audited, out, read_password_stdin, Ctx};
 use anyhow::Result;
@@ -26,6 +26,9 @@ pub enum UserCommand {
     /// List a user's authentication methods (authenticator apps, recovery codes), or
     /// delete one (--delete ID).
     Methods(super::user_methods::MethodsArgs),
+    /// Revoke sessions: every session of the user ends, at every node, so the next
+    /// request needs a new sign-in (prints how many).
+    RevokeSessions(UpnArg),
 }
 
 /// A user given by UPN.
@@ -185,6 +188,7 @@ pub(super) async fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
         UserCommand::Disable(a) => set_enabled(ctx, &a.upn, false).await,
         UserCommand::Delete(a) => delete(ctx, a).await,
         UserCommand::Methods(a) => super::user_methods::run(ctx, a).await,
+        UserCommand::RevokeSessions(a) => super::user_methods::revoke_sessions(ctx, &a.upn).await,
     }
 }
 

@@ -1,5 +1,7 @@
-//! `sesame user methods UPN [--delete ID]`: a user's authentication methods listed, or
-//! one deleted by an administrator (audit-logged, actor: the operating-system user).
+//! `sesame user methods UPN [--delete ID | --require-reregister]`: a user's
+//! authentication methods listed, one deleted by an administrator, or the user required
+//! to register again (Require re-register MFA); and `sesame user revoke-sessions UPN`.
+//! Changes are audit-logged (actor: the operating-system user).
 
 use super::{out, Ctx};
 use anyhow::Result;
@@ -15,8 +17,38 @@ pub struct MethodsArgs {
     #[arg(value_name = "UPN")]
     upn: String,
     /// Delete the method with this id (from the list) instead of listing.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with = "require_reregister")]
     delete: Option<String>,
+    /// Require re-register MFA: the user's authenticator apps and recovery codes are no
+    /// longer accepted, and the next sign-in that needs a second factor registers a new
+    /// method (passkeys stay usable).
+    #[arg(long)]
+    require_reregister: bool,
+}
+
+fn by_cli(actor: &Actor) -> By<'_> {
+    By {
+        actor,
+        correlation_id: "",
+    }
+}
+
+/// Runs `sesame user revoke-sessions UPN`: every session of the user ends, at every node.
+pub(super) async fn revoke_sessions(ctx: &Ctx, upn: &str) -> Result<()> {
+    let store = &ctx.store;
+    let u = directory::user_by_upn_required(store, upn).await?;
+    let actor = Actor::cli();
+    let n =
+        methods::admin::revoke_sessions(store, &u, sesame::clock::now_unix_ms(), by_cli(&actor))
+            .await?;
+    if ctx.json {
+        return ctx.print_json(&serde_json::json!({ "user": u.upn, "revoked_sessions": n }));
+    }
+    out(&format!(
+        "revoked {n} session{} of {}: the next request needs a new sign-in\n",
+        if n == 1 { "" } else { "s" },
+        u.upn
+    ))
 }
 
 /// Dates as `sesame` prints them elsewhere: UTC, RFC 3339.
@@ -37,6 +69,26 @@ fn when(t: i64) -> String {
 pub(super) async fn run(ctx: &Ctx, a: MethodsArgs) -> Result<()> {
     let store = &ctx.store;
     let u = directory::user_by_upn_required(store, &a.upn).await?;
+    if a.require_reregister {
+        let actor = Actor::cli();
+        let n = methods::admin::require_reregister(
+            store,
+            &u,
+            sesame::clock::now_unix(),
+            by_cli(&actor),
+        )
+        .await?;
+        if ctx.json {
+            return ctx.print_json(
+                &serde_json::json!({ "user": u.upn, "require_reregister": true, "retired_methods": n }),
+            );
+        }
+        return out(&format!(
+            "{}: {n} authenticator app and recovery-code method{} no longer accepted; the next sign-in that needs MFA registers a new method\n",
+            u.upn,
+            if n == 1 { "" } else { "s" }
+        ));
+    }
     if let Some(id) = a.delete {
         let actor = Actor::cli();
         let by = By {

@@ -9,6 +9,9 @@
 //!   statement); the credential id, COSE public key, counter, AAGUID and transports are
 //!   stored with an [`AuthMethod`] of kind `passkey`. Adding one needs a proof from an
 //!   existing method like the other kinds ([`super::Proof`]).
+//! - The Authentication methods policy ([`super::policy`]) is checked at registration
+//!   and at sign-in: passkeys enabled for the user, and the authenticator's AAGUID on
+//!   the allow-list when there is one.
 //! - Sign-in finds the passkey by its credential id (no user name), checks the user
 //!   handle (the user's object id) when the browser sends one, the signature and the
 //!   counter: one that does not increase is refused and logged as a possible cloned key.
@@ -106,6 +109,18 @@ async fn take(
     Ok(())
 }
 
+/// Refuses a passkey of authenticator model `aaguid` for user `user_id` when the
+/// Authentication methods policy does not enable passkeys for them or does not allow the
+/// model.
+async fn check_policy(store: &Store, user_id: &str, aaguid: &str) -> Result<(), MethodError> {
+    super::check_enabled(store, user_id, MethodKind::Passkey).await?;
+    if super::policy::get(store).await?.aaguid_allowed(aaguid) {
+        Ok(())
+    } else {
+        Err(MethodError::AuthenticatorNotAllowed(aaguid.to_owned()))
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Registration
 
@@ -119,6 +134,7 @@ pub async fn begin_registration(
     user: &User,
     at: Attempt,
 ) -> Result<Ceremony, MethodError> {
+    super::check_enabled(store, &user.id, MethodKind::Passkey).await?;
     let exclude: Vec<serde_json::Value> = store
         .passkeys_of_user(&user.id)
         .await?
@@ -212,6 +228,7 @@ pub async fn finish_registration(
     };
     let (cred, challenge) = verify::registration(rp, &r)?;
     take(store, c.ceremony, REGISTER, &user.id, &challenge, at.now).await?;
+    check_policy(store, &user.id, &verify::aaguid_text(&cred.aaguid)).await?;
     verify_existing(store, master, &user.id, c.proof, at).await?;
     let m = AuthMethod {
         id: new_id(),
@@ -384,6 +401,7 @@ async fn verify_sign_in(
         .user_by_id(&cred.user_id)
         .await?
         .ok_or(PasskeyError::UnknownCredential)?;
+    check_policy(store, &user.id, &cred.aaguid).await?;
     Ok(PasskeySignIn {
         user,
         method_id: cred.method_id,
@@ -484,7 +502,13 @@ pub async fn finish_second_step(
     };
     match verify_sign_in(store, rp, a, bound, at.now).await {
         Ok(s) => Ok(s),
-        Err(e @ (MethodError::Store(_) | MethodError::Key(_))) => Err(e),
+        // A store failure, or the policy's refusal of a genuine passkey, is no guess.
+        Err(
+            e @ (MethodError::Store(_)
+            | MethodError::Key(_)
+            | MethodError::NotEnabled(_)
+            | MethodError::AuthenticatorNotAllowed(_)),
+        ) => Err(e),
         Err(e) => Err(failed_address(store, at.ip, at.now, e).await),
     }
 }

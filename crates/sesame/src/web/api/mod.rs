@@ -19,6 +19,7 @@ mod error;
 mod extract;
 mod gallery;
 mod logs;
+mod methods;
 mod model;
 mod platform;
 
@@ -130,6 +131,7 @@ fn api_router() -> (Router<AppState>, OpenApiDoc) {
         .merge(logs::routes())
         .merge(platform::routes())
         .merge(conditional_access::routes())
+        .merge(methods::routes())
         .split_for_parts();
     finish_document(&mut doc);
     (router, doc)

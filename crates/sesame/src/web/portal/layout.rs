@@ -77,6 +77,7 @@ pub(crate) enum Section {
     Roles,
     Settings,
     ConditionalAccess,
+    AuthenticationMethods,
     MyApps,
 }
 
@@ -141,7 +142,7 @@ pub(crate) fn page_with_status(
         body
     };
     let p = &si.principal;
-    let entries: [(&'static str, &'static str, Section, Option<Permission>); 9] = [
+    let entries: [(&'static str, &'static str, Section, Option<Permission>); 10] = [
         ("/admin", "Overview", Section::Home, None),
         (
             "/admin/users",
@@ -183,6 +184,12 @@ pub(crate) fn page_with_status(
             "/admin/conditional-access",
             "Conditional Access",
             Section::ConditionalAccess,
+            Some(Permission::ManageRoles),
+        ),
+        (
+            "/admin/authentication-methods",
+            "Authentication methods",
+            Section::AuthenticationMethods,
             Some(Permission::ManageRoles),
         ),
         (

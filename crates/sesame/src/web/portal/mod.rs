@@ -26,6 +26,7 @@ mod error;
 mod kit;
 mod layout;
 mod logs;
+mod methods_policy;
 mod myapps;
 mod security;
 mod security_passkey;
@@ -55,6 +56,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(security::routes())
         .merge(security_passkey::routes())
         .merge(conditional::routes())
+        .merge(methods_policy::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
 }
 

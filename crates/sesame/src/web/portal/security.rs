@@ -186,6 +186,7 @@ struct InfoBody<'a> {
     csrf: &'a str,
     methods: Vec<MethodRow>,
     has_recovery: bool,
+    recovery_enabled: bool,
 }
 
 async fn rows(state: &AppState, list: &[AuthMethod]) -> PortalResult<Vec<MethodRow>> {
@@ -232,6 +233,7 @@ async fn info(
     let body = render(&InfoBody {
         csrf: &si.csrf,
         has_recovery: list.iter().any(|m| m.kind == MethodKind::Recovery),
+        recovery_enabled: enabled(&state, &si).await?.recovery,
         methods: rows(&state, &list).await?,
     });
     Ok(page(
@@ -252,6 +254,16 @@ async fn info(
 #[template(path = "portal/security/add.html")]
 struct AddBody<'a> {
     csrf: &'a str,
+    /// What the Authentication methods policy enables for the user.
+    enabled: methods::policy::Enabled,
+}
+
+/// What the Authentication methods policy enables for the signed-in user.
+pub(super) async fn enabled(
+    state: &AppState,
+    si: &SignedIn,
+) -> PortalResult<methods::policy::Enabled> {
+    Ok(methods::policy::enabled_for(state.store(), &si.user.id).await?)
 }
 
 /// `GET /myapps/security-info/add`: the methods one can add.
@@ -263,7 +275,10 @@ async fn add(
     if let Some(r) = recent_or_verify(&state, &headers, "/myapps/security-info/add").await? {
         return Ok(r);
     }
-    let body = render(&AddBody { csrf: &si.csrf });
+    let body = render(&AddBody {
+        csrf: &si.csrf,
+        enabled: enabled(&state, &si).await?,
+    });
     Ok(page(
         &state,
         &si,
@@ -545,8 +560,26 @@ struct RemoveBody<'a> {
     kind: &'static str,
     name: &'a str,
     last: bool,
+    /// The last method, and a Conditional Access policy requires MFA of the user: the
+    /// page states the consequence and asks for a confirmation.
+    mfa_warning: bool,
     needs_proof: bool,
     error: String,
+}
+
+/// Whether removing one of `list` leaves none while a Conditional Access policy that is
+/// On requires a second factor of the user.
+async fn last_under_mfa(
+    state: &AppState,
+    si: &SignedIn,
+    list: &[AuthMethod],
+) -> PortalResult<bool> {
+    if list.len() != 1 {
+        return Ok(false);
+    }
+    crate::access::mfa_required_of(state.store(), &si.user.id)
+        .await
+        .map_err(|e| PortalError::with_code(AdminCode::Internal, &e))
 }
 
 async fn remove_page(
@@ -568,6 +601,7 @@ async fn remove_page(
         kind: m.kind.label(),
         name: &m.name,
         last: list.len() == 1,
+        mfa_warning: last_under_mfa(state, si, &list).await?,
         needs_proof: !passkey_recent(state, headers).await?,
         error,
     });
@@ -610,6 +644,12 @@ async fn remove(
     let back = format!("/myapps/security-info/methods/{id}/remove");
     if let Some(r) = recent_or_verify(&state, &headers, &back).await? {
         return Ok(r);
+    }
+    if !f.checked("confirm_last")
+        && last_under_mfa(&state, &si, &user_methods(&state, &si).await?).await?
+    {
+        let error = "Confirm that you understand: without a method you will be asked to register one at your next sign-in that needs multifactor authentication.".to_owned();
+        return remove_page(&state, &si, &headers, &id, error, kit::UNPROCESSABLE).await;
     }
     let corr = correlation(&headers);
     let r = methods::remove(

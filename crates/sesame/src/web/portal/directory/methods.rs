@@ -1,8 +1,9 @@
 //! The **Authentication methods** section of a user's page (Users → user): the user's
 //! methods listed (a passkey with its authenticator's AAGUID), and an administrator's
 //! **Delete** (for a user who lost their phone
-//! and their recovery codes). Listing needs `ReadDirectory`, deleting `ManageDirectory`;
-//! the deletion is audit-logged by `crate::methods`.
+//! and their recovery codes), **Require re-register MFA** (a retired method is listed as
+//! such) and **Revoke sessions**. Listing needs `ReadDirectory`, the changes
+//! `ManageDirectory`; they are audit-logged by `crate::methods`.
 
 use super::super::access::{check_csrf, require, Admin};
 use super::super::error::{PortalError, PortalResult};
@@ -20,7 +21,13 @@ use axum::{Form, Router};
 
 /// The routes of this section.
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/admin/users/{id}/methods/{method}/delete", post(delete))
+    Router::new()
+        .route("/admin/users/{id}/methods/{method}/delete", post(delete))
+        .route(
+            "/admin/users/{id}/methods/require-reregister",
+            post(require_reregister),
+        )
+        .route("/admin/users/{id}/revoke-sessions", post(revoke_sessions))
 }
 
 /// One method as the user's page lists it.
@@ -50,6 +57,9 @@ pub(super) async fn rows(state: &AppState, user_id: &str) -> PortalResult<Vec<Me
     let passkeys = methods::passkey::credentials(store, user_id)
         .await
         .map_err(portal_error)?;
+    let retired = methods::retired(store, user_id)
+        .await
+        .map_err(portal_error)?;
     let mut out = Vec::with_capacity(list.len());
     for m in list {
         let detail = if m.kind == MethodKind::Recovery {
@@ -61,6 +71,15 @@ pub(super) async fn rows(state: &AppState, user_id: &str) -> PortalResult<Vec<Me
             format!("AAGUID {}", c.aaguid)
         } else {
             String::new()
+        };
+        let detail = if retired.contains(&m.id) {
+            if detail.is_empty() {
+                "re-registration required: no longer accepted".to_owned()
+            } else {
+                format!("{detail}; re-registration required: no longer accepted")
+            }
+        } else {
+            detail
         };
         out.push(MethodRow {
             id: m.id,
@@ -109,5 +128,85 @@ async fn delete(
         &state,
         &format!("/admin/users/{}#methods", u.id),
         &format!("{} \"{}\" of {} deleted.", m.kind.label(), m.name, u.upn),
+    ))
+}
+
+async fn user_or_404(state: &AppState, id: &str) -> PortalResult<crate::model::User> {
+    state.store().user_by_id(id).await?.ok_or_else(|| {
+        PortalError::not_found(
+            "No user has this object id: it may have been deleted. The Users list shows every user.",
+        )
+    })
+}
+
+/// `POST /admin/users/{id}/methods/require-reregister`: Require re-register MFA.
+async fn require_reregister(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    check_csrf(&si, &headers, f.csrf())?;
+    require(&si, Permission::ManageDirectory)?;
+    let u = user_or_404(&state, &id).await?;
+    let corr = correlation(&headers);
+    let n = methods::admin::require_reregister(
+        state.store(),
+        &u,
+        crate::clock::now_unix(),
+        By {
+            actor: &si.principal.actor,
+            correlation_id: &corr,
+        },
+    )
+    .await
+    .map_err(portal_error)?;
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/users/{}#methods", u.id),
+        &format!(
+            "{} must register MFA again: {} no longer accepted. Passkeys stay usable.",
+            u.upn,
+            kit::count(
+                n,
+                "authenticator app or recovery-code method",
+                "authenticator app and recovery-code methods"
+            )
+        ),
+    ))
+}
+
+/// `POST /admin/users/{id}/revoke-sessions`: Revoke sessions.
+async fn revoke_sessions(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    check_csrf(&si, &headers, f.csrf())?;
+    require(&si, Permission::ManageDirectory)?;
+    let u = user_or_404(&state, &id).await?;
+    let corr = correlation(&headers);
+    let n = methods::admin::revoke_sessions(
+        state.store(),
+        &u,
+        crate::clock::now_unix_ms(),
+        By {
+            actor: &si.principal.actor,
+            correlation_id: &corr,
+        },
+    )
+    .await
+    .map_err(portal_error)?;
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/users/{}#methods", u.id),
+        &format!(
+            "{} of {} revoked: the next request needs a new sign-in.",
+            kit::count(n, "session", "sessions"),
+            u.upn
+        ),
     ))
 }
