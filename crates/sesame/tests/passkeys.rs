@@ -11,16 +11,17 @@ use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 
-fn sha(b: &[u8]) -> Vec<u8> {
+pub(crate) fn sha(b: &[u8]) -> Vec<u8> {
     aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b)
         .as_ref()
         .to_vec()
 }
 
-struct Authenticator {
-    key: EcdsaKeyPair,
-    id: Vec<u8>,
-    count: u32,
+/// A software passkey (ES256), as the multi-node tests use it too.
+pub(crate) struct Authenticator {
+    pub(crate) key: EcdsaKeyPair,
+    pub(crate) id: Vec<u8>,
+    pub(crate) count: u32,
 }
 
 impl Authenticator {
@@ -33,7 +34,7 @@ impl Authenticator {
         k
     }
 
-    fn auth_data(&self, rp_id: &str, attested: bool) -> Vec<u8> {
+    pub(crate) fn auth_data(&self, rp_id: &str, attested: bool) -> Vec<u8> {
         let mut d = sha(rp_id.as_bytes());
         d.push(0x05 | if attested { 0x40 } else { 0 });
         d.extend(self.count.to_be_bytes());
@@ -46,7 +47,7 @@ impl Authenticator {
         d
     }
 
-    fn attestation(&self, rp_id: &str) -> Vec<u8> {
+    pub(crate) fn attestation(&self, rp_id: &str) -> Vec<u8> {
         let ad = self.auth_data(rp_id, true);
         let mut a = vec![0xa3, 0x63];
         a.extend(b"fmt");
@@ -64,7 +65,7 @@ impl Authenticator {
     }
 }
 
-fn client_data(kind: &str, challenge: &str, origin: &str) -> Vec<u8> {
+pub(crate) fn client_data(kind: &str, challenge: &str, origin: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
         "type": kind, "challenge": challenge, "origin": origin, "crossOrigin": false
     }))
@@ -72,7 +73,7 @@ fn client_data(kind: &str, challenge: &str, origin: &str) -> Vec<u8> {
 }
 
 /// The value of attribute `name` in the first tag of `html` that has it.
-fn attr_of(html: &str, name: &str) -> String {
+pub(crate) fn attr_of(html: &str, name: &str) -> String {
     let pat = format!("{name}=\"");
     let i = html
         .find(&pat)
