@@ -4,7 +4,17 @@
 //! path) against 150 groups (the most that are still sent as values).
 //! Building and signing the Response: `cargo bench -p sesame-saml --bench sign_response`.
 //!
-//! Run: `cargo bench -p sesame --bench hot_path`
+//! `signed_in`: the SSO hot path of an already signed-in browser, SP-initiated, as the
+//! server runs it after decoding the request — Conditional Access evaluated for the
+//! session (`Flow::conditional_access`), then the Response issued and signed
+//! (`Flow::issue`: user, grant, claims, NameID, RSA-SHA256 signatures of Response and
+//! Assertion) — over a real SQLite store and configuration snapshot: with no policy (the
+//! baseline), with 20 policies of which none applies (10 for groups the user is not in,
+//! 10 for other applications), and with one MFA policy the session already satisfies;
+//! the Conditional Access step alone for the last two (what the policies add); and the
+//! store read of the user's group ids that the step would cost without the memo.
+//!
+//! Run: `cargo bench -p sesame --bench hot_path` (one group: `… -- signed_in`)
 
 // A benchmark aborts on a broken fixture like a test does.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -156,6 +166,7 @@ fn context<'a>(user: &'a User, groups: &'a [Group], gc: &'a GroupClaims) -> Clai
         roles: &[],
         group_claims: Some(gc),
         public_url: "https://sso.example.com",
+        methods: "pwd@1795000000",
     }
 }
 
@@ -187,5 +198,235 @@ fn claims(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, authn_request, claims);
+/// The Conditional Access configuration of a `signed_in` case.
+#[derive(Clone, Copy)]
+enum Policies {
+    None,
+    TwentyNoneApplying,
+    MfaSatisfied,
+}
+
+/// A store with the bench's user signed in to one app, the policies of `policies`, the
+/// configuration snapshot loaded; the session and the validated request of a sign-in.
+struct SignedIn {
+    _dir: std::path::PathBuf,
+    store: sesame::store::Store,
+    cache: Arc<sesame::sso::cache::CacheHandle>,
+    session: sesame::store::SessionWithUser,
+    request: sesame::sso::authn::Validated,
+}
+
+async fn signed_in_setup(policies: Policies) -> SignedIn {
+    use sesame::access::{add_policy, PolicyInput};
+    use sesame::admin::Actor;
+    use sesame::apps::{assign, create_app, NewApp, Principal};
+    use sesame::directory::{create_group, create_user, NewUser};
+    use sesame::model::app::Identifier;
+
+    let dir = std::env::temp_dir().join(format!("sesame-bench-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("sesame.db").display());
+    let store = sesame::store::Store::open(&url, 4).await.unwrap();
+    sesame::tenant::ensure(&store, &dir, Some("https://sso.example.com"))
+        .await
+        .unwrap();
+    let master = Arc::new(sesame::tenant::MasterKey::from_text("bench master key").unwrap());
+    let user = create_user(
+        &store,
+        NewUser {
+            upn: "B.Simon@contoso.com".into(),
+            display_name: "B. Simon".into(),
+            given_name: "B".into(),
+            surname: "Simon".into(),
+            mail: "B.Simon@contoso.com".into(),
+            ..NewUser::default()
+        },
+    )
+    .await
+    .unwrap();
+    let new_app = |name: &str, entity: &str, acs: &str| {
+        let mut a = NewApp::custom(name);
+        a.saml.identifiers = vec![Identifier {
+            value: entity.into(),
+            is_default: true,
+        }];
+        a.saml.reply_urls = vec![ReplyUrl {
+            url: acs.into(),
+            index: None,
+            is_default: true,
+        }];
+        a
+    };
+    let app = create_app(&store, &master, new_app("Convene", SP_ENTITY, SP_ACS))
+        .await
+        .unwrap();
+    assign(&store, &app.id, &Principal::User(user.id.clone()), None)
+        .await
+        .unwrap();
+    let actor = Actor::cli();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let list = |v: &[&str]| Some(v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+    match policies {
+        Policies::None => {}
+        Policies::TwentyNoneApplying => {
+            for i in 0..2 {
+                create_app(
+                    &store,
+                    &master,
+                    new_app(
+                        &format!("Other {i}"),
+                        &format!("https://other{i}.example.com/saml"),
+                        &format!("https://other{i}.example.com/acs"),
+                    ),
+                )
+                .await
+                .unwrap();
+            }
+            for i in 0..10 {
+                let g = format!("Contractors {i}");
+                create_group(&store, &g, "").await.unwrap();
+                let p = PolicyInput {
+                    name: Some(format!("MFA for contractors {i}")),
+                    groups: list(&[g.as_str()]),
+                    apps: list(&["all"]),
+                    grant: Some("mfa".into()),
+                    state: Some("on".into()),
+                    ..PolicyInput::default()
+                };
+                add_policy(&store, &actor, &p, now).await.unwrap();
+            }
+            for i in 0..10 {
+                let p = PolicyInput {
+                    name: Some(format!("MFA for other app {i}")),
+                    users: list(&["all"]),
+                    apps: list(&[format!("Other {}", i % 2).as_str()]),
+                    grant: Some("mfa".into()),
+                    state: Some("on".into()),
+                    ..PolicyInput::default()
+                };
+                add_policy(&store, &actor, &p, now).await.unwrap();
+            }
+        }
+        Policies::MfaSatisfied => {
+            let p = PolicyInput {
+                name: Some("MFA for Convene".into()),
+                users: list(&["all"]),
+                apps: list(&["Convene"]),
+                grant: Some("mfa".into()),
+                state: Some("on".into()),
+                ..PolicyInput::default()
+            };
+            add_policy(&store, &actor, &p, now).await.unwrap();
+        }
+    }
+    let cache = sesame::sso::cache::CacheHandle::load(store.clone(), master)
+        .await
+        .unwrap();
+    let snapshot = cache.get();
+    let mut record = sesame::sso::session::new_record(
+        format!("bench-session-{}", uuid::Uuid::new_v4()),
+        &user.id,
+        sesame::sso::session::METHOD_PASSWORD,
+        now * 1000,
+    );
+    if let Policies::MfaSatisfied = policies {
+        record.methods.push_str(&format!(" totp@{now}"));
+    }
+    let session = sesame::store::SessionWithUser {
+        session: record,
+        upn: user.upn.clone(),
+        user_enabled: true,
+        sessions_valid_after_ms: 0,
+    };
+    let sso_app = snapshot.by_identifier(SP_ENTITY).unwrap();
+    let t = sesame::sso::now();
+    let mut req = request(t);
+    req.destination = Some(snapshot.login_url.clone());
+    let request = authn::validate(t, &snapshot.login_url, sso_app, &req, Ok(None), None).unwrap();
+    SignedIn {
+        _dir: dir,
+        store,
+        cache,
+        session,
+        request,
+    }
+}
+
+/// The Conditional Access step of a hot-path request (asserted to allow it).
+async fn signed_in_policies(e: &SignedIn, flow: &sesame::sso::flow::Flow<'_>) -> usize {
+    use sesame::access::eval::Decision;
+    let t = e.session.session.auth_time;
+    let ip = std::net::IpAddr::from([192, 0, 2, 7]);
+    let ev = flow
+        .conditional_access(Some(&e.request.app_id), &e.session, ip, t + 1, t)
+        .await
+        .unwrap();
+    assert!(matches!(ev.decision, Decision::Allow), "{:?}", ev.decision);
+    ev.policies.len()
+}
+
+/// One hot-path request: the policies evaluated (when there are any, as the web layer
+/// does), then the Response issued.
+async fn signed_in_request(e: &SignedIn) -> usize {
+    use sesame::sso::flow::Flow;
+    let snapshot = e.cache.get();
+    let flow = Flow::new(&e.store, e.cache.hot(), &snapshot);
+    if !snapshot.policies.is_empty() {
+        signed_in_policies(e, &flow).await;
+    }
+    let issued = flow.issue(&e.request, &e.session).await.unwrap();
+    issued.response.len()
+}
+
+/// The Conditional Access step alone: what the policies add to a request.
+async fn signed_in_policies_only(e: &SignedIn) -> usize {
+    let snapshot = e.cache.get();
+    let flow = sesame::sso::flow::Flow::new(&e.store, e.cache.hot(), &snapshot);
+    signed_in_policies(e, &flow).await
+}
+
+fn signed_in(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("signed_in");
+    for (name, policies) in [
+        ("sp_initiated_no_policies", Policies::None),
+        (
+            "sp_initiated_20_policies_none_applying",
+            Policies::TwentyNoneApplying,
+        ),
+        ("sp_initiated_mfa_policy_satisfied", Policies::MfaSatisfied),
+    ] {
+        let e = rt.block_on(signed_in_setup(policies));
+        assert!(rt.block_on(signed_in_request(&e)) > 0);
+        g.bench_function(name, |b| b.iter(|| rt.block_on(signed_in_request(&e))));
+        if !matches!(policies, Policies::None) {
+            let only = name.replace("sp_initiated_", "conditional_access_only_");
+            g.bench_function(only, |b| {
+                b.iter(|| rt.block_on(signed_in_policies_only(&e)))
+            });
+        }
+        if matches!(policies, Policies::TwentyNoneApplying) {
+            // The database read the policies naming groups would cost per request
+            // without the snapshot's memo (`sso::hot`).
+            let user = e.session.session.user_id.clone();
+            g.bench_function("user_group_ids_read_from_the_store", |b| {
+                b.iter(|| {
+                    rt.block_on(sesame::access::group_ids_of(&e.store, &user))
+                        .unwrap()
+                        .len()
+                })
+            });
+        }
+        let _ = std::fs::remove_dir_all(&e._dir);
+    }
+    g.finish();
+}
+
+criterion_group!(benches, authn_request, claims, signed_in);
 criterion_main!(benches);

@@ -362,6 +362,7 @@ async fn overage_and_roles_with_directory_data() {
             roles: &data.roles,
             group_claims: cfg.group_claims.as_ref(),
             public_url: &tenant.public_url,
+            methods: "pwd@1733300000",
         };
         claims::evaluate(&ctx, &cfg.claims)
     };
@@ -748,4 +749,160 @@ async fn cli_errors_and_preview_against_the_gallery() {
         .unwrap()
         .starts_with("<Assertion"));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not met"));
+}
+
+/// The secret of an `otpauth://` URI (RFC 4648 base32, no padding).
+fn otpauth_secret(uri: &str) -> Vec<u8> {
+    let q = uri.split_once('?').expect("no query in the otpauth URI").1;
+    let b32 = q
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("secret="))
+        .expect("no secret in the otpauth URI");
+    let (mut out, mut buf, mut bits) = (Vec::new(), 0u64, 0u32);
+    for c in b32.bytes().filter(|c| *c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {b32}"),
+        };
+        buf = (buf << 5) | u64::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// `user.authenticationmethods` as Entra's authnmethodsreferences claim: the preview (a
+/// password sign-in) shows the password value; a sign-in with a password and an
+/// authenticator app's code under an MFA policy sends password and multipleauthn; it
+/// cannot be a NameID.
+#[tokio::test(flavor = "multi_thread")]
+async fn authnmethodsreferences_says_how_the_session_signed_in() {
+    use sesame::apps::claims::{AMR_MULTIPLE_AUTHN, AMR_PASSWORD, AUTHN_METHODS_CLAIM};
+    use sesame::methods::totp;
+    let s = Server::start();
+    let app = s.add_sp(&[]);
+    s.cli_ok(&[
+        "app",
+        "claims",
+        &app,
+        "set",
+        "authnmethodsreferences",
+        "--namespace",
+        "http://schemas.microsoft.com/claims",
+        "--source",
+        "user.authenticationmethods",
+    ]);
+    let listed = s.cli_ok(&["app", "claims", &app, "list"]);
+    assert!(listed.contains(AUTHN_METHODS_CLAIM), "{listed}");
+    let o = s.cli(&[
+        "app",
+        "claims",
+        &app,
+        "nameid",
+        "--source",
+        "user.authenticationmethods",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("several values"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // The token preview is of a password sign-in.
+    let v: serde_json::Value =
+        serde_json::from_str(&s.cli_ok(&["app", "preview", &app, "--user", DEMO_UPN, "--json"]))
+            .unwrap();
+    let amr = v["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == AUTHN_METHODS_CLAIM)
+        .unwrap_or_else(|| panic!("no {AUTHN_METHODS_CLAIM} in the preview: {v}"));
+    assert_eq!(amr["values"], serde_json::json!([AMR_PASSWORD]));
+
+    // A password sign-in sends the password value.
+    s.wait_config();
+    let a = sso(&s, &browser(), &app, SP_ENTITY, SP_ACS, "_amr1").await;
+    assert_eq!(a.attribute_values(AUTHN_METHODS_CLAIM), [AMR_PASSWORD]);
+
+    // B.Simon adds an authenticator app in Security info.
+    let b = sign_in(&s, DEMO_UPN, DEMO_PASSWORD).await;
+    let (_, _, add) = page(&b, &s, "/myapps/security-info/add").await;
+    let (st, _, reg) = submit(
+        &b,
+        &s.base,
+        &post_form(&add, "/myapps/security-info/authenticator"),
+    )
+    .await;
+    assert_eq!(st, 200, "{reg}");
+    let start = reg.find("<code id=\"totp-uri\"").expect("no otpauth URI");
+    let uri = &reg[start..];
+    let uri = unescape(&uri[uri.find('>').unwrap() + 1..uri.find("</code>").unwrap()])
+        .replace("&#38;", "&");
+    let secret = otpauth_secret(&uri);
+    // The code of the step before now: the sign-in below uses a later step.
+    let f = post_form(&reg, "/myapps/security-info/authenticator/confirm")
+        .set("code", &totp::code_at(&secret, unix_now() - 30))
+        .set("name", "Phone");
+    let (st, url, html) = submit(&b, &s.base, &f).await;
+    assert!(
+        st == 200 && url.ends_with("/myapps/security-info"),
+        "{st} {url}: {html}"
+    );
+
+    // Under an MFA policy: password, Verify your identity, the code; the claim says both.
+    s.cli_ok(&[
+        "policy",
+        "add",
+        "--name",
+        "MFA for the test SP",
+        "--apps",
+        SP_ENTITY,
+        "--grant",
+        "mfa",
+        "--state",
+        "on",
+    ]);
+    s.wait_config();
+    let fresh = browser();
+    let mut r = AuthnRequest::new(
+        "_amr2",
+        Timestamp::from(std::time::SystemTime::now()),
+        SP_ENTITY,
+    );
+    r.destination = Some(s.login_url());
+    r.acs_url = Some(SP_ACS.into());
+    let (_, _, html) = get(&fresh, &redirect_request(&s, &r, None, None)).await;
+    assert!(is_login_page(&html), "{html}");
+    let html = submit_login(&fresh, &s.base, &html, DEMO_UPN, DEMO_PASSWORD)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Verify your identity"), "{html}");
+    let f = post_form(&html, &format!("/{}/login/verify", s.tenant))
+        .set("code", &totp::code_at(&secret, unix_now()));
+    let (_, _, html) = submit(&fresh, &s.base, &f).await;
+    assert!(is_auto_post(&html), "{html}");
+    let (_, xml, _) = auto_post_response(&html);
+    let (resp, a) = verify_response(&xml, &idp_certs(&s, &app).await);
+    assert!(resp.status.is_success());
+    let a = a.unwrap();
+    assert_eq!(
+        a.attribute_values(AUTHN_METHODS_CLAIM),
+        [AMR_PASSWORD, AMR_MULTIPLE_AUTHN]
+    );
 }

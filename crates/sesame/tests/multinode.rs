@@ -686,3 +686,271 @@ async fn database_restart_under_load_is_503_then_recovers() {
     );
     drop(a);
 }
+
+/// Signs `b` in to the portal (My Apps) with B.Simon's password, at whatever node it
+/// reaches.
+async fn portal_sign_in(b: &reqwest::Client, tenant: &str) {
+    let (st, _, html) = get(b, &format!("{PUBLIC}/{tenant}/login")).await;
+    assert_eq!(st, 200, "{html}");
+    let r = submit_login(b, PUBLIC, &html, DEMO_UPN, DEMO_PASSWORD).await;
+    let url = r.url().to_string();
+    let body = r.text().await.unwrap();
+    assert!(url.ends_with("/myapps"), "sign-in ended at {url}: {body}");
+}
+
+/// The secret of an `otpauth://` URI (RFC 4648 base32).
+fn otpauth_secret(uri: &str) -> Vec<u8> {
+    let q = uri.split_once('?').expect("no query in the otpauth URI").1;
+    let b32 = q
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("secret="))
+        .expect("no secret in the otpauth URI");
+    let (mut out, mut buf, mut bits) = (Vec::new(), 0u64, 0u32);
+    for c in b32.bytes().filter(|c| *c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {b32}"),
+        };
+        buf = (buf << 5) | u64::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Security info → Add sign-in method → Authenticator app through `b` (signed in),
+/// confirmed with the code of the step before now; returns the app's secret.
+async fn add_authenticator(b: &reqwest::Client) -> Vec<u8> {
+    let (st, _, add) = get(b, &format!("{PUBLIC}/myapps/security-info/add")).await;
+    assert_eq!(st, 200, "{add}");
+    let (st, _, reg) = submit(
+        b,
+        PUBLIC,
+        &post_form(&add, "/myapps/security-info/authenticator"),
+    )
+    .await;
+    assert_eq!(st, 200, "{reg}");
+    let start = reg.find("<code id=\"totp-uri\"").expect("no otpauth URI");
+    let uri = &reg[start..];
+    let uri = unescape(&uri[uri.find('>').unwrap() + 1..uri.find("</code>").unwrap()])
+        .replace("&#38;", "&");
+    let secret = otpauth_secret(&uri);
+    let f = post_form(&reg, "/myapps/security-info/authenticator/confirm")
+        .set(
+            "code",
+            &sesame::methods::totp::code_at(&secret, unix_now() - 30),
+        )
+        .set("name", "Phone");
+    let (st, url, html) = submit(b, PUBLIC, &f).await;
+    assert!(
+        st == 200 && url.ends_with("/myapps/security-info"),
+        "{st} {url}: {html}"
+    );
+    secret
+}
+
+/// Passkey ceremonies are kept in the database: a registration begun at node A is
+/// finished at node B, and a passkey sign-in begun at A is finished at B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passkey_ceremonies_begun_at_one_node_finish_at_the_other() {
+    use crate::passkeys::{attr_of, client_data, sha, Authenticator};
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use base64::Engine as _;
+    let Some(admin) = pg_admin() else { return };
+    let _serial = SERIAL.lock().await;
+    let mut cluster = Cluster::new(&admin);
+    let a = cluster.start(&[]);
+    let b = cluster.start(&[]);
+    let tenant = a.tenant.clone();
+    cluster.add_sp();
+    let rp_id = HOST;
+    let mut key = Authenticator {
+        key: EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).unwrap(),
+        id: vec![7; 32],
+        count: 1,
+    };
+
+    // Registration: the options at A, the authenticator's answer at B.
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let (at_a, at_b) = (via(&a, &jar), via(&b, &jar));
+    portal_sign_in(&at_a, &tenant).await;
+    let (_, _, add) = get(&at_a, &format!("{PUBLIC}/myapps/security-info/add")).await;
+    let (st, _, reg) = submit(
+        &at_a,
+        PUBLIC,
+        &post_form(&add, "/myapps/security-info/passkey"),
+    )
+    .await;
+    assert_eq!(st, 200, "{reg}");
+    let options: serde_json::Value = serde_json::from_str(&attr_of(&reg, "data-options")).unwrap();
+    assert_eq!(options["rp"]["id"], rp_id);
+    let challenge = options["challenge"].as_str().unwrap();
+    let form = post_form(&reg, "/myapps/security-info/passkey/confirm")
+        .set("name", "Software key")
+        .set(
+            "client_data_json",
+            &B64.encode(client_data("webauthn.create", challenge, PUBLIC)),
+        )
+        .set("attestation_object", &B64.encode(key.attestation(rp_id)))
+        .set("transports", "usb");
+    let (st, url, html) = submit(&at_b, PUBLIC, &form).await;
+    assert_eq!(st, 200, "{html}");
+    assert!(url.ends_with("/myapps/security-info"), "{url}: {html}");
+    assert!(
+        html.contains("Passkey &#34;Software key&#34; added."),
+        "{html}"
+    );
+
+    // Sign-in: the sign-in page and the options at A, the assertion at B.
+    let jar2 = Arc::new(reqwest::cookie::Jar::default());
+    let (fresh_a, fresh_b) = (via(&a, &jar2), via(&b, &jar2));
+    let (_, _, login) = get(&fresh_a, &format!("{PUBLIC}/{tenant}/login")).await;
+    let csrf = attr_of(&login, "data-csrf");
+    let opts: serde_json::Value = fresh_a
+        .post(format!("{PUBLIC}/{tenant}/login/passkey/options"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(opts["publicKey"]["rpId"], rp_id);
+    key.count = 2;
+    let cd = client_data(
+        "webauthn.get",
+        opts["publicKey"]["challenge"].as_str().unwrap(),
+        PUBLIC,
+    );
+    let ad = key.auth_data(rp_id, false);
+    let mut msg = ad.clone();
+    msg.extend(sha(&cd));
+    let sig = key.key.sign(&SystemRandom::new(), &msg).unwrap();
+    let answer = [
+        ("csrf", csrf),
+        ("ceremony", opts["ceremony"].as_str().unwrap().to_owned()),
+        ("credential_id", B64.encode(&key.id)),
+        ("client_data_json", B64.encode(&cd)),
+        ("authenticator_data", B64.encode(&ad)),
+        ("signature", B64.encode(sig.as_ref())),
+        ("user_handle", String::new()),
+    ];
+    let r = fresh_b
+        .post(format!("{PUBLIC}/{tenant}/login/passkey"))
+        .form(&answer)
+        .send()
+        .await
+        .unwrap();
+    let url = r.url().to_string();
+    let html = r.text().await.unwrap();
+    assert!(url.ends_with("/myapps"), "{url}: {html}");
+    assert!(html.contains("My Apps"), "{html}");
+    // The session made at B serves SSO at A.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (st, _, html) = fetch(&fresh_a, &request_url(&tenant, "_pk_1")).await;
+    assert_eq!(st, 200);
+    assert!(is_auto_post(&html), "{html}");
+    drop((a, b));
+}
+
+/// Conditional Access across nodes: a policy added on the shared database (the CLI, "at
+/// A") is enforced at node B within seconds; the second step of a sign-in begun at A (the
+/// password at A) is finished at B with the authenticator app's code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditional_access_and_the_second_step_across_nodes() {
+    let Some(admin) = pg_admin() else { return };
+    let _serial = SERIAL.lock().await;
+    let mut cluster = Cluster::new(&admin);
+    let a = cluster.start(&[]);
+    let b = cluster.start(&[]);
+    let tenant = a.tenant.clone();
+    cluster.add_sp();
+
+    // B.Simon adds an authenticator app (at A).
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let portal = via(&a, &jar);
+    portal_sign_in(&portal, &tenant).await;
+    let secret = add_authenticator(&portal).await;
+
+    // No policy yet: a password alone signs in at B.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let jar0 = Arc::new(reqwest::cookie::Jar::default());
+    let html = sign_in(&via(&b, &jar0), &tenant, "_ca_mn_0").await;
+    assert!(is_auto_post(&html), "{html}");
+
+    // The policy, added at A; B asks for the second factor within seconds.
+    cluster.cli_ok(&[
+        "policy",
+        "add",
+        "--name",
+        "MFA for the test SP",
+        "--apps",
+        SP_ENTITY,
+        "--grant",
+        "mfa",
+        "--state",
+        "on",
+    ]);
+    let acked = Instant::now();
+    let mut n = 0;
+    let took = loop {
+        n += 1;
+        let jar_n = Arc::new(reqwest::cookie::Jar::default());
+        let html = sign_in(&via(&b, &jar_n), &tenant, &format!("_ca_mn_p{n}")).await;
+        if html.contains("Verify your identity") {
+            break acked.elapsed();
+        }
+        assert!(is_auto_post(&html), "{html}");
+        assert!(
+            acked.elapsed() < Duration::from_secs(10),
+            "node B does not enforce the policy 10 s after it was added"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!("multinode: a policy added at A is enforced at B after {took:?}");
+    assert!(took < Duration::from_secs(4), "{took:?}");
+    // Node A too (it polls on its own schedule).
+    let deadline = Instant::now() + Duration::from_secs(10);
+
+    // The password at A, the code at B: the original request completes at B.
+    let jar2 = Arc::new(reqwest::cookie::Jar::default());
+    let (at_a, at_b) = (via(&a, &jar2), via(&b, &jar2));
+    let mut n = 0;
+    let verify = loop {
+        n += 1;
+        let html = sign_in(&at_a, &tenant, &format!("_ca_mn_a{n}")).await;
+        if html.contains("Verify your identity") {
+            break html;
+        }
+        assert!(Instant::now() < deadline, "node A does not enforce: {html}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let f = post_form(&verify, &format!("/{tenant}/login/verify"))
+        .set("code", &sesame::methods::totp::code_at(&secret, unix_now()));
+    let (st, _, html) = submit(&at_b, PUBLIC, &f).await;
+    assert_eq!(st, 200, "{html}");
+    let (action, xml, _) = auto_post_response(&html);
+    assert_eq!(action, SP_ACS);
+    assert!(
+        xml.contains(&format!("InResponseTo=\"_ca_mn_a{n}\"")),
+        "{xml}"
+    );
+    assert!(xml.contains("https://refeds.org/profile/mfa"), "{xml}");
+    // The session finished at B has both factors: SSO at A asks nothing more.
+    let (_, _, html) = fetch(&at_a, &request_url(&tenant, "_ca_mn_after")).await;
+    assert!(is_auto_post(&html), "{html}");
+    drop((a, b));
+}

@@ -18,6 +18,7 @@ pub(crate) fn sha(b: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
+/// A software passkey (ES256), as the multi-node tests use it too.
 pub(crate) struct Authenticator {
     pub(crate) key: EcdsaKeyPair,
     pub(crate) id: Vec<u8>,

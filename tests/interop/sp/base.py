@@ -50,6 +50,17 @@ class SPResult:
     in_response_to: str | None = None
     issuer: str | None = None
     relay_state: str | None = None
+    # the AuthnContextClassRef values of the AuthnStatement, as the library reads them
+    authn_contexts: list | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthnContext:
+    """A RequestedAuthnContext an SP's AuthnRequests carry: the classes and the comparison
+    (exact, minimum, better, maximum)."""
+
+    classes: tuple
+    comparison: str = "exact"
 
 
 @dataclasses.dataclass

@@ -15,7 +15,10 @@ Requests:
   {"action": "login", "sp": SP, "idp": IDP, "relay_state": str|null}
   {"action": "process", "sp": SP, "idp": IDP, "saml_response": b64, "relay_state": str|null,
    "request_id": str|null}
-SP  = {"entity_id": ..., "acs_url": ...}
+SP  = {"entity_id": ..., "acs_url": ..., optional "authn_context": {"classes": [...],
+       "comparison": "exact"|"minimum"|...}: the RequestedAuthnContext the AuthnRequest
+       carries, with python3-saml's failOnAuthnContextMismatch on (the Response's class must
+       be one of those requested)}
 IDP = {"entity_id": ..., "sso_url": ..., "cert_b64": ..., "metadata_xml": str|null}
 Answers: {"ok": true, ...} or {"ok": false, "error": str, "reason": str|null}.
 """
@@ -81,6 +84,13 @@ def settings_for(sp, idp):
         # python3-saml's defaults, spelled out empty on purpose: nothing relaxed.
         "security": {},
     }
+    if sp.get("authn_context"):
+        ac = sp["authn_context"]
+        settings["security"] = {
+            "requestedAuthnContext": list(ac["classes"]),
+            "requestedAuthnContextComparison": ac.get("comparison", "exact"),
+            "failOnAuthnContextMismatch": True,
+        }
     if idp is None:
         settings["idp"] = {
             "entityId": "urn:placeholder:idp",
@@ -162,6 +172,7 @@ def handle(req):
             "attributes": auth.get_attributes(),
             "session_index": auth.get_session_index(),
             "relay_state": post.get("RelayState"),
+            "authn_contexts": auth.get_last_authn_contexts(),
         }
     return {"ok": False, "error": f"unknown action {action!r}"}
 

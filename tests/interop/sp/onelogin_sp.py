@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 
-from .base import HERE, IdP, LoginRequest, SPRejected, SPResult
+from .base import HERE, AuthnContext, IdP, LoginRequest, SPRejected, SPResult
 
 RUNNER = HERE / "onelogin_runner.py"
 
@@ -27,13 +27,27 @@ def _idp_json(idp: IdP) -> dict:
 class OneLoginSP:
     name = "python3-saml"
 
-    def __init__(self, entity_id: str, acs_url: str, python: str | None = None):
+    def __init__(
+        self,
+        entity_id: str,
+        acs_url: str,
+        python: str | None = None,
+        authn_context: AuthnContext | None = None,
+    ):
         self.entity_id = entity_id
         self.acs_url = acs_url
         self.python = python or sys.executable
+        # when set: requested in every AuthnRequest, and the Response's class must match
+        self.authn_context = authn_context
 
     def _call(self, req: dict) -> dict:
-        req = {"sp": {"entity_id": self.entity_id, "acs_url": self.acs_url}, **req}
+        sp = {"entity_id": self.entity_id, "acs_url": self.acs_url}
+        if self.authn_context is not None:
+            sp["authn_context"] = {
+                "classes": list(self.authn_context.classes),
+                "comparison": self.authn_context.comparison,
+            }
+        req = {"sp": sp, **req}
         p = subprocess.run(
             [self.python, str(RUNNER)],
             input=json.dumps(req).encode(),
@@ -85,4 +99,5 @@ class OneLoginSP:
             attributes=a["attributes"],
             session_index=a["session_index"],
             relay_state=a["relay_state"],
+            authn_contexts=a.get("authn_contexts"),
         )

@@ -18,15 +18,18 @@ from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 
-from .base import EMAIL_FORMAT, IdP, LoginRequest, SPRejected, SPResult
+from .base import EMAIL_FORMAT, AuthnContext, IdP, LoginRequest, SPRejected, SPResult
 
 
 class Pysaml2SP:
     name = "pysaml2"
 
-    def __init__(self, entity_id: str, acs_url: str):
+    def __init__(self, entity_id: str, acs_url: str, authn_context: AuthnContext | None = None):
         self.entity_id = entity_id
         self.acs_url = acs_url
+        # when set: the RequestedAuthnContext of every AuthnRequest (pysaml2's
+        # `requested_authn_context` SP setting)
+        self.authn_context = authn_context
 
     def _config(self, idp: IdP | None, allow_unsolicited: bool = False) -> SPConfig:
         xmlsec = shutil.which("xmlsec1")
@@ -49,6 +52,11 @@ class Pysaml2SP:
                 },
             },
         }
+        if self.authn_context is not None:
+            conf["service"]["sp"]["requested_authn_context"] = {
+                "authn_context_class_ref": list(self.authn_context.classes),
+                "comparison": self.authn_context.comparison,
+            }
         if idp is not None:
             if not idp.metadata_xml:
                 raise ValueError("pysaml2 is configured from the IdP's metadata XML")
@@ -108,6 +116,7 @@ class Pysaml2SP:
         session_index = None
         if assertion.authn_statement:
             session_index = assertion.authn_statement[0].session_index
+        authn_contexts = [ref for ref, _authorities, _instant in resp.authn_info()]
         return SPResult(
             name_id=name_id.text,
             name_id_format=name_id.format,
@@ -116,5 +125,6 @@ class Pysaml2SP:
             in_response_to=resp.in_response_to,
             issuer=resp.issuer(),
             relay_state=relay_state,
+            authn_contexts=authn_contexts,
         )
 

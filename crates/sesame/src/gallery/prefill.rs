@@ -95,8 +95,7 @@ pub(super) fn check_nameid_and_claims(t: &Template) -> Result<(), String> {
     NameIdFormat::parse(&t.nameid.format).map_err(|e| format!("nameid: {e}"))?;
     let src = claims::parse_expression(&t.nameid.source)
         .map_err(|e| format!("nameid source {:?}: {e}", t.nameid.source))?;
-    if src.uses(claims::SourceAttribute::Groups) || src.uses(claims::SourceAttribute::AssignedRoles)
-    {
+    if src.uses_multi_valued() {
         return Err(format!(
             "nameid source {:?} has several values; a NameID needs one",
             t.nameid.source

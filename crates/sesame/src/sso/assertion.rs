@@ -49,12 +49,15 @@ pub fn user_attribute<'a>(user: &'a User, source: &str) -> Option<&'a str> {
 }
 
 /// The evaluation context of `user` signing in to `app`: `data` holds what
-/// [`claims::load_user_data`] loaded (groups and roles, only when the app needs them).
+/// [`claims::load_user_data`] loaded (groups and roles, only when the app needs them);
+/// `methods`, the session's record of the methods used (borrowed: read only when a claim
+/// asks for `user.authenticationmethods`).
 pub fn claim_context<'a>(
     app: &'a SsoApp,
     user: &'a User,
     data: &'a UserClaimData,
     public_url: &'a str,
+    methods: &'a str,
 ) -> ClaimContext<'a> {
     ClaimContext {
         user,
@@ -63,6 +66,7 @@ pub fn claim_context<'a>(
         roles: &data.roles,
         group_claims: app.claims.group_claims.as_ref(),
         public_url,
+        methods,
     }
 }
 

@@ -6,7 +6,8 @@
 //! Two levels, with the same staleness guarantee as the configuration itself:
 //!
 //! * [`Memo`], inside each configuration snapshot (`AppCache`, which holds it): users,
-//!   assignment results and claim data per (app, user), and — on SQLite only — sessions.
+//!   assignment results and claim data per (app, user), the group ids Conditional Access
+//!   policies that name groups are evaluated against, and — on SQLite only — sessions.
 //!   Every write to users, groups, memberships, assignments and roles bumps
 //!   `tenant.config_version` (`Store::begin_config_write`), so a new snapshot, with an
 //!   empty memo, is in force within a second of any such change, exactly like an app's
@@ -113,6 +114,7 @@ pub struct Memo {
     sessions: Mutex<HashMap<String, CachedSession>>,
     users: Mutex<HashMap<String, Arc<User>>>,
     grants: Mutex<HashMap<(String, String), Arc<Grant>>>,
+    group_ids: Mutex<HashMap<String, Arc<Vec<String>>>>,
 }
 
 impl Memo {
@@ -173,6 +175,16 @@ impl Memo {
     /// Caches the grant of (app, user).
     pub fn put_grant(&self, app_id: &str, user_id: &str, g: Arc<Grant>) {
         put(&self.grants, (app_id.to_owned(), user_id.to_owned()), g);
+    }
+
+    /// The cached ids of the groups a user is transitively a member of.
+    pub fn group_ids(&self, user_id: &str) -> Option<Arc<Vec<String>>> {
+        lock(&self.group_ids).get(user_id).cloned()
+    }
+
+    /// Caches the ids of a user's groups.
+    pub fn put_group_ids(&self, user_id: &str, ids: Arc<Vec<String>>) {
+        put(&self.group_ids, user_id.to_owned(), ids);
     }
 }
 

@@ -3,6 +3,7 @@
 //! and checked against the gallery template's vendor requirements; with how the user is
 //! assigned and whether the application's requests can pass the signature check. Used
 //! by `sesame app preview`, `GET /api/v1/apps/{app}/preview` and the portal's Test page.
+//! The preview is of a password sign-in (what `user.authenticationmethods` then sends).
 
 use super::cache::AppCache;
 use super::{assertion, authn};
@@ -278,8 +279,10 @@ pub async fn preview(
         None => {}
     }
     let data = claims::load_user_data(store, &app.id, &sso_app.claims, &user.id, roles).await?;
-    let ctx_claims = assertion::claim_context(&sso_app, user, &data, &tenant.public_url);
     let now = super::now();
+    // The preview is of a password sign-in: `user.authenticationmethods` shows password.
+    let methods = format!("pwd@{}", now.unix_seconds());
+    let ctx_claims = assertion::claim_context(&sso_app, user, &data, &tenant.public_url, &methods);
     let session_index = crate::ids::random_id();
     if sso_app.signer.is_none() {
         warnings.push("the application has no active signing certificate: shown unsigned, and sign-in would fail".into());

@@ -8,7 +8,8 @@ use std::borrow::Cow;
 
 /// What evaluation reads: the user, their groups (transitive), the groups assigned to the
 /// app, the app roles the user holds, the app's group-claim settings and the public URL
-/// (for the groups.link claim).
+/// (for the groups.link claim), and the methods of the session signing in (for
+/// `user.authenticationmethods`).
 #[derive(Debug, Clone, Copy)]
 pub struct ClaimContext<'a> {
     /// The user.
@@ -23,6 +24,39 @@ pub struct ClaimContext<'a> {
     pub group_claims: Option<&'a GroupClaims>,
     /// The tenant's public URL (no trailing slash).
     pub public_url: &'a str,
+    /// The methods the session used, as the session records them
+    /// (`pwd@1733300000 totp@1733300042`); empty outside a session.
+    pub methods: &'a str,
+}
+
+/// Entra's claim for how the user signed in.
+pub const AUTHN_METHODS_CLAIM: &str = "http://schemas.microsoft.com/claims/authnmethodsreferences";
+/// `user.authenticationmethods`' value for a password.
+pub const AMR_PASSWORD: &str =
+    "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password";
+/// `user.authenticationmethods`' value once two factors were used (a code after the
+/// password) or a passkey (possession and user verification in one proof).
+pub const AMR_MULTIPLE_AUTHN: &str = "http://schemas.microsoft.com/claims/multipleauthn";
+
+/// The `user.authenticationmethods` values of a session's `methods` record, in Entra's
+/// order (password, then multipleauthn); unknown entries are ignored.
+pub fn authentication_methods(methods: &str) -> Vec<&'static str> {
+    let (mut password, mut multiple) = (false, false);
+    for entry in methods.split_whitespace() {
+        match entry.split_once('@').map_or(entry, |(m, _)| m) {
+            "pwd" => password = true,
+            "totp" | "recovery" | "passkey" => multiple = true,
+            _ => {}
+        }
+    }
+    let mut v = Vec::with_capacity(2);
+    if password {
+        v.push(AMR_PASSWORD);
+    }
+    if multiple {
+        v.push(AMR_MULTIPLE_AUTHN);
+    }
+    v
 }
 
 /// Values of an expression: borrowed from the context when possible.
@@ -119,6 +153,12 @@ pub(super) fn eval<'a>(e: &'a Expr, env: &Env<'a>) -> Vals<'a> {
                 Some(g) => Vals::Many(g.iter().map(|s| Cow::Borrowed(*s)).collect()),
                 None => Vals::EMPTY,
             },
+            SourceAttribute::AuthenticationMethods => Vals::Many(
+                authentication_methods(env.ctx.methods)
+                    .into_iter()
+                    .map(Cow::Borrowed)
+                    .collect(),
+            ),
             SourceAttribute::AssignedRoles => Vals::Many(
                 named_roles(env.ctx.roles)
                     .into_iter()

@@ -26,7 +26,10 @@ mod storage;
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 mod tests;
 
-pub use evaluation::{evaluate, evaluate_one, groups_link, ClaimContext};
+pub use evaluation::{
+    authentication_methods, evaluate, evaluate_one, groups_link, ClaimContext, AMR_MULTIPLE_AUTHN,
+    AMR_PASSWORD, AUTHN_METHODS_CLAIM,
+};
 pub use nameid::{nameid_value, PersistentKey};
 pub use snapshot::{load_user_data, AppClaims, SharedAppClaims, UserClaimData};
 pub use storage::{

@@ -235,10 +235,11 @@ pub(super) fn nameid_of(app: &App) -> Result<NameIdConfig, AppError> {
 
 /// Sets the NameID (Unique User Identifier).
 pub async fn set_nameid(store: &Store, app_id: &str, cfg: NameIdConfig) -> Result<(), AppError> {
-    if cfg.source.uses(SourceAttribute::Groups) || cfg.source.uses(SourceAttribute::AssignedRoles) {
+    if cfg.source.uses_multi_valued() {
         return Err(invalid(
             "NameID source",
-            "user.groups and user.assignedroles have several values; a NameID needs one",
+            "user.groups, user.assignedroles and user.authenticationmethods have several \
+             values; a NameID needs one",
         ));
     }
     if !store

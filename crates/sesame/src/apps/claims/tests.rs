@@ -50,6 +50,7 @@ fn ctx<'a>(
         roles,
         group_claims: gc,
         public_url: "https://sso.example.com/",
+        methods: "pwd@1733300000",
     }
 }
 
@@ -624,4 +625,46 @@ fn claim_validation() {
     validate_claim(&mut c).unwrap();
     assert_eq!(c.namespace, "http://x.example/claims");
     assert_eq!(c.full_name(), "http://x.example/claims/a");
+}
+
+#[test]
+fn authentication_methods_follow_the_session() {
+    use super::{authentication_methods, AMR_MULTIPLE_AUTHN, AMR_PASSWORD, AUTHN_METHODS_CLAIM};
+    assert_eq!(authentication_methods("pwd@1"), [AMR_PASSWORD]);
+    for second in ["totp", "recovery"] {
+        assert_eq!(
+            authentication_methods(&format!("pwd@1 {second}@2")),
+            [AMR_PASSWORD, AMR_MULTIPLE_AUTHN]
+        );
+    }
+    assert_eq!(authentication_methods("passkey@5"), [AMR_MULTIPLE_AUTHN]);
+    assert!(authentication_methods("").is_empty());
+    assert!(authentication_methods("sms@1 garbage").is_empty());
+
+    let u = user();
+    let claim = Claim::new(
+        "",
+        AUTHN_METHODS_CLAIM,
+        parse_expression("user.authenticationmethods").unwrap(),
+    );
+    // The test context signed in with a password.
+    let c = ctx(&u, &[], &[], &[], None);
+    let attrs = evaluate(&c, std::slice::from_ref(&claim));
+    assert_eq!(attrs[0].name, AUTHN_METHODS_CLAIM);
+    assert_eq!(attrs[0].values, [AMR_PASSWORD]);
+    let mfa = ClaimContext {
+        methods: "pwd@1733300000 totp@1733300042",
+        ..c
+    };
+    assert_eq!(
+        evaluate(&mfa, std::slice::from_ref(&claim))[0].values,
+        [AMR_PASSWORD, AMR_MULTIPLE_AUTHN]
+    );
+    // Outside a session the claim is left out, like any empty claim.
+    let none = ClaimContext { methods: "", ..c };
+    assert!(evaluate(&none, &[claim]).is_empty());
+    // Functions map it value by value; it cannot be a NameID source.
+    let e = parse_expression("ToUppercase(user.authenticationmethods)").unwrap();
+    assert!(e.uses_multi_valued());
+    assert!(SourceAttribute::AuthenticationMethods.is_multi_valued());
 }

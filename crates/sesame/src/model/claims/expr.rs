@@ -166,6 +166,10 @@ pub enum SourceAttribute {
     /// `user.assignedroles`: multi-valued; the app roles the user holds (directly or
     /// through groups).
     AssignedRoles,
+    /// `user.authenticationmethods`: multi-valued; how the user signed in to the session
+    /// the Response is issued for, as Entra's `authnmethodsreferences` values (password;
+    /// multipleauthn once a second factor or a passkey was used).
+    AuthenticationMethods,
     /// `user.extensionattribute1` … `user.extensionattribute15`.
     ExtensionAttribute(u8),
 }
@@ -184,6 +188,10 @@ const FIXED_ATTRIBUTES: &[(&str, SourceAttribute)] = &[
     ("user.mailnickname", SourceAttribute::MailNickname),
     ("user.groups", SourceAttribute::Groups),
     ("user.assignedroles", SourceAttribute::AssignedRoles),
+    (
+        "user.authenticationmethods",
+        SourceAttribute::AuthenticationMethods,
+    ),
 ];
 
 fn attribute_list() -> String {
@@ -227,7 +235,9 @@ impl SourceAttribute {
     pub fn is_multi_valued(self) -> bool {
         matches!(
             self,
-            SourceAttribute::Groups | SourceAttribute::AssignedRoles
+            SourceAttribute::Groups
+                | SourceAttribute::AssignedRoles
+                | SourceAttribute::AuthenticationMethods
         )
     }
 }
@@ -458,6 +468,18 @@ impl Expr {
             Expr::Attribute(a) => Some(*a),
             _ => None,
         }
+    }
+
+    /// Whether the expression reads a multi-valued attribute anywhere (it cannot be a
+    /// NameID source).
+    pub fn uses_multi_valued(&self) -> bool {
+        [
+            SourceAttribute::Groups,
+            SourceAttribute::AssignedRoles,
+            SourceAttribute::AuthenticationMethods,
+        ]
+        .into_iter()
+        .any(|a| self.uses(a))
     }
 
     /// Whether the expression reads `attr` anywhere.

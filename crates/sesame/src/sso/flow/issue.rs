@@ -153,7 +153,8 @@ impl Flow<'_> {
             .tenant
             .as_ref()
             .map_or("", |t| t.public_url.as_str());
-        let claim_ctx = assertion::claim_context(&app, &user, &grant.data, public_url);
+        let claim_ctx =
+            assertion::claim_context(&app, &user, &grant.data, public_url, &s.session.methods);
         // The SessionIndex is the same for every Response of this session to this app (on
         // every node), so the steady state of a session writes nothing: the session's
         // record of the app is written when it differs from what this node knows is

@@ -237,3 +237,79 @@ async fn issue_refuses_with_the_app_and_the_user() {
     let e = flow.issue(&v, &s).await.unwrap_err();
     assert_eq!(e.error.code, ErrorCode::NotAssigned);
 }
+
+#[tokio::test]
+async fn group_policies_read_the_users_groups_once_per_snapshot() {
+    use crate::access::eval::Decision;
+    use crate::model::{
+        GrantControl, MemberKind, NewUser, Policy, PolicyState, SignInFrequency, TargetResources,
+    };
+    let db = store().await;
+    let u = db
+        .store
+        .create_user(
+            &NewUser {
+                upn: "g.user@contoso.com".into(),
+                ..NewUser::default()
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    let g = db.store.create_group("Contractors", "", 1).await.unwrap();
+    let policy = Policy {
+        id: "p-1".into(),
+        name: "MFA for contractors".into(),
+        all_users: false,
+        users: Vec::new(),
+        groups: vec![g.id.clone()],
+        exclude_users: Vec::new(),
+        exclude_groups: Vec::new(),
+        target: TargetResources::All,
+        locations: Vec::new(),
+        exclude_locations: Vec::new(),
+        grant: GrantControl::Mfa,
+        sign_in_frequency: SignInFrequency::default(),
+        state: PolicyState::On,
+        created_at: 1,
+        updated_at: 1,
+    };
+    let snapshot = || {
+        let mut c = AppCache::for_tests(vec![app(true)], ISSUER, LOGIN);
+        c.policies = vec![policy.clone()];
+        c
+    };
+    let mut s = session(&user(true));
+    s.session.user_id = u.id.clone();
+    let ip = std::net::IpAddr::from([192, 0, 2, 7]);
+    let t = s.session.auth_time;
+    let hot = HotPath::new(&db.store);
+    let first = snapshot();
+    let flow = Flow::new(&db.store, &hot, &first);
+    let ev = flow
+        .conditional_access(Some("app-1"), &s, ip, t, t)
+        .await
+        .unwrap();
+    assert_eq!(ev.decision, Decision::Allow);
+    // A membership change is a configuration change: the snapshot that read the groups
+    // keeps them; the next one reads them again.
+    db.store
+        .add_group_member(&g.id, &u.id, MemberKind::User)
+        .await
+        .unwrap();
+    let ev = flow
+        .conditional_access(Some("app-1"), &s, ip, t, t)
+        .await
+        .unwrap();
+    assert_eq!(ev.decision, Decision::Allow);
+    let next = snapshot();
+    let ev = Flow::new(&db.store, &hot, &next)
+        .conditional_access(Some("app-1"), &s, ip, t, t)
+        .await
+        .unwrap();
+    assert!(
+        matches!(ev.decision, Decision::Mfa { .. }),
+        "{:?}",
+        ev.decision
+    );
+}
