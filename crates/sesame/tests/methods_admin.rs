@@ -466,6 +466,36 @@ async fn sign_in_to_sp(b: &reqwest::Client, s: &Server, id: &str) -> String {
     r.text().await.unwrap()
 }
 
+/// With the authenticator app disabled by the Authentication methods policy, a user with
+/// no method under an MFA policy is offered the creation of a passkey, not an
+/// authenticator app that could not be registered.
+#[tokio::test]
+async fn the_interrupt_offers_a_passkey_when_the_authenticator_app_is_disabled() {
+    let s = Server::start();
+    s.add_sp(&[]);
+    s.cli_ok(&[
+        "methods-policy",
+        "set",
+        "--method",
+        "authenticator-app",
+        "--enabled",
+        "false",
+    ]);
+    s.cli_ok(&[
+        "policy", "add", "--name", "MFA", "--users", DEMO_UPN, "--apps", SP_ENTITY, "--grant",
+        "mfa", "--state", "on",
+    ]);
+    s.wait_config();
+    let b = browser();
+    let html = sign_in_to_sp(&b, &s, "_p1").await;
+    assert!(html.contains("More information required"), "{html}");
+    assert!(html.contains("accepts a passkey or security key"), "{html}");
+    let f = post_form(&html, &format!("/{}/login/register", s.tenant));
+    let (_, _, html) = submit(&b, &s.base, &f).await;
+    assert!(!html.contains("totp-uri"), "{html}");
+    assert!(html.to_lowercase().contains("passkey"), "{html}");
+}
+
 #[tokio::test]
 async fn require_reregister_sends_the_next_mfa_sign_in_to_registration() {
     let Some(py) = pyotp() else { return };

@@ -89,6 +89,10 @@ struct Offer {
     recovery: bool,
     passkey: bool,
     passkey_only: bool,
+    /// What "More information required" registers: a passkey when only a passkey
+    /// answers or when the Authentication methods policy does not enable the
+    /// authenticator app for the user; an authenticator app otherwise.
+    register_passkey: bool,
 }
 
 impl Offer {
@@ -120,12 +124,19 @@ async fn offer_of(
     // Require re-register MFA has not retired.
     let list = methods::usable(store, user_id).await?;
     let has = |k: MethodKind| list.iter().any(|m| m.kind == k);
+    let only = passkey_only(p);
+    let totp_enabled = match methods::check_enabled(store, user_id, MethodKind::Totp).await {
+        Ok(()) => true,
+        Err(MethodError::NotEnabled(_)) => false,
+        Err(e) => return Err(e),
+    };
     Ok(Offer {
         code: has(MethodKind::Totp) || has(MethodKind::Recovery),
         totp: has(MethodKind::Totp),
         recovery: has(MethodKind::Recovery),
         passkey: has(MethodKind::Passkey),
-        passkey_only: passkey_only(p),
+        passkey_only: only,
+        register_passkey: only || !totp_enabled,
     })
 }
 
@@ -224,13 +235,19 @@ data-status=\"passkey-status\" data-options-url=\"/{t}/login/verify/passkey/opti
 }
 
 /// "More information required" when only a passkey answers and the user has none: the
-/// registration of a passkey, then the second step with it.
-fn more_info_passkey_html(tenant: &str, p: &str, upn: &str) -> String {
+/// registration of a passkey, then the second step with it. Also when a second factor is
+/// required and the authenticator app is not enabled for the user (`only` false).
+fn more_info_passkey_html(tenant: &str, p: &str, upn: &str, only: bool) -> String {
+    let why = if only {
+        "this application requires a passkey or security key, and you have none yet"
+    } else {
+        "this application requires a second factor, and you have none yet; your organisation accepts a passkey or security key"
+    };
     page(
         "More information required",
         &format!(
             "<h1>More information required</h1><p>Signed in as <strong>{upn}</strong>. Your organisation needs more information to keep your account secure: \
-this application requires a passkey or security key, and you have none yet. Create one (on this device, your phone, or a security key), then sign in with it and continue to the application.</p>\
+{why}. Create one (on this device, your phone, or a security key), then sign in with it and continue to the application.</p>\
 <form method=\"post\" action=\"/{t}/login/register\"><input type=\"hidden\" name=\"p\" value=\"{p}\">\
 <button type=\"submit\">Next</button></form>",
             upn = esc(upn),
@@ -284,8 +301,8 @@ fn register_passkey_html(
 
 /// The page of the second step for `offer`: verify, or "More information required".
 fn step_page(tenant: &str, p: &str, upn: &str, offer: Offer) -> String {
-    match (offer.nothing(), offer.passkey_only) {
-        (true, true) => more_info_passkey_html(tenant, p, upn),
+    match (offer.nothing(), offer.register_passkey) {
+        (true, true) => more_info_passkey_html(tenant, p, upn, offer.passkey_only),
         (true, false) => more_info_html(tenant, p, upn),
         (false, _) => verify_html(tenant, p, upn, offer, None),
     }
@@ -567,7 +584,7 @@ pub async fn register_post(
             None,
         ));
     }
-    if offer.passkey_only {
+    if offer.register_passkey {
         return register_passkey(&state, &ctx, &tenant, &s, &user, offer, &f).await;
     }
     if f.pending_id.is_empty() {
