@@ -22,6 +22,7 @@ mod conditional_access;
 mod directory_pages;
 mod durability;
 mod gallery_seeds;
+mod mail;
 mod mfa_totp;
 mod multinode;
 mod operations;
