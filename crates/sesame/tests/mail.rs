@@ -623,3 +623,89 @@ fn header_injection_and_bad_addresses_are_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("SESAME920005"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_email_page_shows_the_settings_sends_a_test_and_logs_it() {
+    let Some(py) = python() else { return };
+    let tmp = std::env::temp_dir().join(format!("sesame-smtp-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let tc = TestCert::new(&tmp);
+    let port = free_port();
+    let smtp = SmtpServer::start(
+        &py,
+        port,
+        &tmp.join("inbox"),
+        &[
+            "--cert",
+            tc.cert.to_str().unwrap(),
+            "--key",
+            tc.key.to_str().unwrap(),
+            "--user",
+            "relay@contoso.com",
+            "--password",
+            "S3cret-relay",
+        ],
+    );
+    let url = format!(
+        "smtp://relay%40contoso.com:S3cret-relay@localhost:{port}?starttls=required&tls-ca={}",
+        tc.cert.display()
+    );
+    let s = Server::start_args(&["--smtp-url", &url, "--mail-from", "sesame@contoso.com"]);
+    let b = admin(&s).await;
+    let (st, _, html) = page(&b, &s, "/admin/settings").await;
+    assert_eq!(st, 200);
+    assert!(links(&html).iter().any(|l| l == "/admin/settings/email"));
+    let (st, _, html) = page(&b, &s, "/admin/settings/email").await;
+    assert_eq!(st, 200, "{html}");
+    assert!(html.contains(&format!("localhost:{port}")), "{html}");
+    assert!(html.contains("STARTTLS (required)"));
+    assert!(html.contains("relay@contoso.com (password set, not shown)"));
+    assert!(!html.contains("S3cret-relay"), "the password is shown");
+    assert!(html.contains("No email has been queued yet."));
+
+    // A recipient with a header of its own is refused, nothing queued.
+    let form = post_form(&html, "/admin/settings/email/test")
+        .set("to", "b.simon@contoso.com\r\nBcc: victim@example.com");
+    let (st, _, body) = submit(&b, &s.base, &form).await;
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("SESAME920001"), "{body}");
+    assert!(body.contains("No email has been queued yet."));
+
+    // The organisation's name, audited, then the test message signed with it.
+    let audits = audit_count(&s).await;
+    let form = post_form(&html, "/admin/settings/email/organization")
+        .set("organization_name", "Contoso\nBcc: x@example.com");
+    let (st, _, body) = submit(&b, &s.base, &form).await;
+    assert_eq!(st, 422, "{body}");
+    let form =
+        post_form(&html, "/admin/settings/email/organization").set("organization_name", "Contoso");
+    let (st, _, body) = submit(&b, &s.base, &form).await;
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("Saved: email is signed"), "{body}");
+    assert_eq!(audit_count(&s).await, audits + 1);
+    let form = post_form(&body, "/admin/settings/email/test").set("to", "b.simon@contoso.com");
+    let (st, _, body) = submit(&b, &s.base, &form).await;
+    assert_eq!(st, 200, "{body}");
+    assert!(
+        body.contains("Test email to b.simon@contoso.com queued"),
+        "{body}"
+    );
+    assert_eq!(audit_count(&s).await, audits + 2);
+    let msgs = tokio::task::spawn_blocking(move || smtp.wait_for(1))
+        .await
+        .unwrap();
+    let m = parse_eml(&py, &msgs[0]);
+    assert_eq!(m["from"], "Contoso <sesame@contoso.com>", "{m}");
+    assert_eq!(m["subject"], "Test email from Contoso");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, _, html) = page(&b, &s, "/admin/settings/email").await;
+        if html.contains("<td>Sent ") {
+            assert!(html.contains("id=\"email-log\""));
+            break;
+        }
+        assert!(Instant::now() < deadline, "not shown as sent: {html}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}

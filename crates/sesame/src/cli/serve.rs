@@ -150,7 +150,8 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     )
     .with_secure_cookies(cfg.tls.is_some())
     .with_trusted_locations(cfg.trusted_locations.clone())
-    .with_sso_rate_limit(a.sso_rate_limit.clone());
+    .with_sso_rate_limit(a.sso_rate_limit.clone())
+    .with_mail(mail.clone());
     let https = tenant
         .public_url
         .to_ascii_lowercase()

@@ -256,6 +256,25 @@ pub async fn organization_name(store: &Store) -> Result<String, StoreError> {
         .unwrap_or_else(|| DEFAULT_ORGANIZATION_NAME.to_owned()))
 }
 
+/// The longest organisation name accepted, characters.
+pub const MAX_ORGANIZATION_NAME: usize = 100;
+
+/// Sets the organisation's name (empty: back to "Sesame"); returns the name in force.
+/// One line, at most [`MAX_ORGANIZATION_NAME`] characters.
+pub async fn set_organization_name(store: &Store, name: &str) -> Result<String, MailError> {
+    let name = name.trim();
+    super::message::check_header_value("the organisation's name", name)?;
+    if name.chars().count() > MAX_ORGANIZATION_NAME {
+        return Err(MailError::Invalid {
+            what: "the organisation's name",
+            value: name.to_owned(),
+            reason: format!("longer than {MAX_ORGANIZATION_NAME} characters"),
+        });
+    }
+    store.set_setting(ORGANIZATION_NAME_KEY, name).await?;
+    Ok(organization_name(store).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
