@@ -47,7 +47,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["authentication", "admin", "tenant", "directory", "store"],
     ),
     ("access", &["admin", "tenant", "directory", "store"]),
-    ("mail", &["store"]),
+    ("mail", &["tenant", "store"]),
     // The protocol flows.
     (
         "sso",

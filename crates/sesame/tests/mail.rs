@@ -709,3 +709,109 @@ async fn settings_email_page_shows_the_settings_sends_a_test_and_logs_it() {
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_server_set_in_the_portal_is_sealed_and_used() {
+    let Some(py) = python() else { return };
+    let s = Server::start();
+    let port = free_port();
+    let smtp = SmtpServer::start(
+        &py,
+        port,
+        &s.dir.join("inbox"),
+        &["--user", "relay@contoso.com", "--password", "p@ss:w/rd"],
+    );
+    let b = admin(&s).await;
+    let (_, _, html) = page(&b, &s, "/admin/settings/email").await;
+    assert!(html.contains("messages are written to"), "{html}");
+    let form = post_form(&html, "/admin/settings/email/smtp");
+    // A bad port is refused, nothing stored.
+    let bad = form.clone().set("host", "127.0.0.1").set("port", "99999");
+    let (st, _, body) = submit(&b, &s.base, &bad).await;
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("is not a port"), "{body}");
+    let form = form
+        .set("host", "127.0.0.1")
+        .set("port", &port.to_string())
+        .set("security", "off")
+        .set("user", "relay@contoso.com")
+        .set("password", "p@ss:w/rd")
+        .set("from", "sesame@contoso.com")
+        .set("action", "save");
+    let (st, _, body) = submit(&b, &s.base, &form).await;
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("SMTP server saved"), "{body}");
+    assert!(body.contains(&format!("127.0.0.1:{port}")), "{body}");
+    assert!(body.contains("relay@contoso.com (password set, not shown)"));
+    assert!(
+        !body.contains("p@ss:w/rd") && !body.contains("p%40ss"),
+        "{body}"
+    );
+
+    // Stored sealed: neither the setting nor the audit log holds the password.
+    let store = Store::open(&s.database_url(), 1).await.unwrap();
+    let raw = store
+        .setting(mail::config::SMTP_SETTING_KEY)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!raw.contains("relay") && !raw.contains("p@ss"));
+    let audit = store
+        .audit_list(&sesame::store::AuditFilter {
+            since_ms: None,
+            action_prefix: Some("settings.update".into()),
+            actor: None,
+            target_id: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    let row = format!("{audit:?}");
+    assert!(row.contains("SMTP server"), "{row}");
+    assert!(!row.contains("p@ss") && !row.contains("p%40ss"), "{row}");
+
+    // The worker follows the setting: the test message goes through that server.
+    let test = post_form(&body, "/admin/settings/email/test").set("to", "b.simon@contoso.com");
+    let (st, _, _) = submit(&b, &s.base, &test).await;
+    assert_eq!(st, 200);
+    let smtp = tokio::task::spawn_blocking(move || {
+        smtp.wait_for(1);
+        smtp
+    })
+    .await
+    .unwrap();
+    let m = parse_eml(&py, &smtp.messages()[0]);
+    assert_eq!(m["from"], "Sesame <sesame@contoso.com>");
+
+    // Saved again with the password left empty: kept. Then removed: the mail folder.
+    let (_, _, html) = page(&b, &s, "/admin/settings/email").await;
+    let again = post_form(&html, "/admin/settings/email/smtp").set("action", "save");
+    assert_eq!(again.get("password"), Some(""));
+    let (st, _, body) = submit(&b, &s.base, &again).await;
+    assert_eq!(st, 200, "{body}");
+    let kept = mail::config::stored_smtp_raw(&store)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(kept, raw, "sealed anew");
+    // The password still works (the server requires AUTH).
+    let test = post_form(&body, "/admin/settings/email/test").set("to", "second@contoso.com");
+    assert_eq!(submit(&b, &s.base, &test).await.0, 200);
+    let smtp = tokio::task::spawn_blocking(move || {
+        smtp.wait_for(2);
+        smtp
+    })
+    .await
+    .unwrap();
+    assert_eq!(smtp.messages().len(), 2);
+    let remove = post_form(&body, "/admin/settings/email/smtp").set("action", "remove");
+    let (st, _, body) = submit(&b, &s.base, &remove).await;
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("SMTP server removed"), "{body}");
+    assert!(body.contains("messages are written to"));
+    assert!(mail::config::stored_smtp_raw(&store)
+        .await
+        .unwrap()
+        .is_none());
+    store.close().await;
+}

@@ -140,7 +140,9 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     println!("sesame: email {}", mail.describe());
     // The recorder first, so the worker's first counts are kept.
     let _ = web::ops::metrics_handle();
-    let mail_worker = sesame::mail::Worker::new(store.clone(), &mail)?.spawn();
+    let mail_worker = sesame::mail::Worker::new(store.clone(), &mail)?
+        .with_stored_settings(Arc::clone(&master))
+        .spawn();
     let state = AppState::new(
         store.clone(),
         Arc::clone(&cache),

@@ -1,14 +1,24 @@
 //! Where email goes: the SMTP server of `SESAME_SMTP_URL` / `--smtp-url` and the sender of
 //! `SESAME_MAIL_FROM` / `--mail-from`, or, without an SMTP server, `.eml` files in
-//! `<data dir>/mail/`. The URL's password is never shown: [`SmtpSettings::redacted`].
+//! `<data dir>/mail/`. When the flags name no SMTP server, one set in the portal
+//! (Settings → Email) is used: stored with its password sealed by the master key
+//! ([`stored_smtp`], [`set_stored_smtp`]). The URL's password is never shown:
+//! [`SmtpSettings::redacted`].
 
 use super::error::MailError;
 use crate::store::{Store, StoreError};
+use crate::tenant::MasterKey;
 use std::path::{Path, PathBuf};
 
 /// The setting key of the organisation's name (the From display name and the signature of
 /// every message).
 pub const ORGANIZATION_NAME_KEY: &str = "organization_name";
+/// The setting key of the SMTP server set in the portal: hex of the sealed
+/// [`StoredSmtp`] JSON.
+pub const SMTP_SETTING_KEY: &str = "mail_smtp_sealed";
+/// What the sealed SMTP setting is bound to (AES-GCM associated data).
+const SMTP_SEAL_CONTEXT: &[u8] = b"sesame mail smtp v1";
+
 /// The organisation's name when none is set.
 pub const DEFAULT_ORGANIZATION_NAME: &str = "Sesame";
 /// The sender when `SESAME_MAIL_FROM` is not set (folder mode only: an SMTP server needs
@@ -192,9 +202,12 @@ impl SmtpSettings {
     }
 }
 
-/// Where email goes, resolved from the flags.
+/// Where email goes, resolved from the flags (or the portal's stored setting).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailConfig {
+    /// True when the SMTP server comes from `SESAME_SMTP_URL` / `--smtp-url`: the
+    /// portal's setting is then not used.
+    pub set_by_flags: bool,
     /// The SMTP server, or `None`: the mail folder.
     pub smtp: Option<SmtpSettings>,
     /// The sender as configured (`SESAME_MAIL_FROM`).
@@ -223,6 +236,7 @@ impl MailConfig {
         };
         super::message::parse_from(&from)?;
         Ok(MailConfig {
+            set_by_flags: smtp.is_some(),
             smtp,
             from,
             folder: data_dir.join("mail"),
@@ -244,6 +258,108 @@ impl MailConfig {
             ),
         }
     }
+}
+
+impl MailConfig {
+    /// The configuration in force: the flags' SMTP server when they name one, else the
+    /// portal's `stored` one, else the mail folder.
+    pub fn with_stored(&self, stored: Option<&StoredSmtp>) -> Result<MailConfig, MailError> {
+        match stored {
+            Some(st) if !self.set_by_flags => {
+                let smtp = SmtpSettings::parse(&st.url)?;
+                super::message::parse_from(&st.from)?;
+                Ok(MailConfig {
+                    set_by_flags: false,
+                    smtp: Some(smtp),
+                    from: st.from.clone(),
+                    folder: self.folder.clone(),
+                })
+            }
+            _ => Ok(self.clone()),
+        }
+    }
+}
+
+/// An SMTP server set in the portal: the URL (with its password) and the sender.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredSmtp {
+    /// `smtps://…` or `smtp://…`, as `SESAME_SMTP_URL`.
+    pub url: String,
+    /// The sender, as `SESAME_MAIL_FROM`.
+    pub from: String,
+}
+
+impl StoredSmtp {
+    /// Checks it the way `sesame serve` checks its flags.
+    pub fn check(&self) -> Result<(), MailError> {
+        SmtpSettings::parse(&self.url)?;
+        super::message::parse_from(&self.from)?;
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for StoredSmtp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} from {}",
+            crate::store::redact_url(&self.url),
+            self.from
+        )
+    }
+}
+
+/// The raw stored SMTP setting (sealed), to tell whether it changed.
+pub async fn stored_smtp_raw(store: &Store) -> Result<Option<String>, StoreError> {
+    Ok(store
+        .setting(SMTP_SETTING_KEY)
+        .await?
+        .filter(|v| !v.is_empty()))
+}
+
+/// Opens the raw stored setting.
+pub fn open_stored_smtp(master: &MasterKey, raw: &str) -> Result<StoredSmtp, MailError> {
+    let sealed = hex::decode(raw.trim())
+        .map_err(|_| MailError::Config("the stored SMTP setting is not hex".into()))?;
+    let json = master
+        .open_in(SMTP_SEAL_CONTEXT, &sealed)
+        .map_err(|e| MailError::Config(format!("the stored SMTP setting: {e}")))?;
+    serde_json::from_slice(&json)
+        .map_err(|e| MailError::Config(format!("the stored SMTP setting: {e}")))
+}
+
+/// The SMTP server set in the portal, if any.
+pub async fn stored_smtp(
+    store: &Store,
+    master: &MasterKey,
+) -> Result<Option<StoredSmtp>, MailError> {
+    match stored_smtp_raw(store).await? {
+        Some(raw) => Ok(Some(open_stored_smtp(master, &raw)?)),
+        None => Ok(None),
+    }
+}
+
+/// Stores (sealed with the master key) the portal's SMTP server, after checking it the
+/// way `sesame serve` checks its flags; `None` removes it (back to the mail folder).
+pub async fn set_stored_smtp(
+    store: &Store,
+    master: &MasterKey,
+    smtp: Option<&StoredSmtp>,
+) -> Result<(), MailError> {
+    let value = match smtp {
+        None => String::new(),
+        Some(st) => {
+            st.check()?;
+            let json = serde_json::to_vec(st)
+                .map_err(|e| MailError::Config(format!("the SMTP setting: {e}")))?;
+            let sealed = master
+                .seal_in(SMTP_SEAL_CONTEXT, &json)
+                .map_err(|e| MailError::Config(format!("cannot seal the SMTP setting: {e}")))?;
+            hex::encode(sealed)
+        }
+    };
+    store.set_setting(SMTP_SETTING_KEY, &value).await?;
+    Ok(())
 }
 
 /// The organisation's name: the setting, else "Sesame".
@@ -302,6 +418,30 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!e.contains("secret"), "{e}");
+    }
+
+    #[test]
+    fn the_flags_win_over_the_portal_setting() {
+        let dir = Path::new("/data");
+        let stored = StoredSmtp {
+            url: "smtp://portal.contoso.com:587?starttls=required".into(),
+            from: "portal@contoso.com".into(),
+        };
+        let folder = MailConfig::resolve(&MailFlags::default(), dir).unwrap();
+        let c = folder.with_stored(Some(&stored)).unwrap();
+        assert_eq!(c.smtp.unwrap().host, "portal.contoso.com");
+        assert_eq!(c.from, "portal@contoso.com");
+        assert_eq!(folder.with_stored(None).unwrap(), folder);
+        let flags = MailConfig::resolve(
+            &MailFlags {
+                smtp_url: Some("smtps://flags.contoso.com".into()),
+                mail_from: Some("flags@contoso.com".into()),
+            },
+            dir,
+        )
+        .unwrap();
+        assert!(flags.set_by_flags);
+        assert_eq!(flags.with_stored(Some(&stored)).unwrap(), flags);
     }
 
     #[test]

@@ -12,9 +12,10 @@ use super::message::{self, Outgoing};
 use super::transport::Transport;
 use crate::model::{OutboxMessage, OutboxStatus};
 use crate::store::{Store, StoreResult};
+use crate::tenant::MasterKey;
 use lettre::message::Mailbox;
 use sqlx::{Any, Transaction};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Attempts before a message is marked failed.
@@ -92,9 +93,20 @@ pub struct Pass {
 #[derive(Debug, Clone)]
 pub struct Worker {
     store: Store,
+    /// The configuration of the flags.
+    base: MailConfig,
+    /// With it, the portal's SMTP setting is read each pass (when the flags name none).
+    master: Option<Arc<MasterKey>>,
+    current: Arc<Mutex<Current>>,
+    node: String,
+}
+
+/// The transport in use, and the stored setting it was built from.
+#[derive(Debug)]
+struct Current {
+    stored: Option<String>,
     transport: Arc<Transport>,
     from: Mailbox,
-    node: String,
 }
 
 impl Worker {
@@ -102,21 +114,81 @@ impl Worker {
     pub fn new(store: Store, cfg: &MailConfig) -> Result<Worker, MailError> {
         Ok(Worker {
             store,
-            transport: Arc::new(Transport::from_config(cfg)?),
-            from: message::parse_from(&cfg.from)?,
+            base: cfg.clone(),
+            master: None,
+            current: Arc::new(Mutex::new(Current {
+                stored: None,
+                transport: Arc::new(Transport::from_config(cfg)?),
+                from: message::parse_from(&cfg.from)?,
+            })),
             node: uuid::Uuid::new_v4().to_string(),
         })
     }
 
+    /// Also follows the SMTP server set in the portal (sealed with `master`), used when
+    /// the flags name none; a change is in force at the next pass.
+    #[must_use]
+    pub fn with_stored_settings(mut self, master: Arc<MasterKey>) -> Worker {
+        self.master = Some(master);
+        self
+    }
+
     /// Where it sends, the password redacted.
     pub fn describe(&self) -> String {
-        self.transport.describe()
+        self.current
+            .lock()
+            .map(|c| c.transport.describe())
+            .unwrap_or_default()
+    }
+
+    /// The transport and sender for this pass: rebuilt when the portal's setting changed.
+    async fn transport(&self) -> StoreResult<(Arc<Transport>, Mailbox)> {
+        if let (Some(master), false) = (&self.master, self.base.set_by_flags) {
+            let raw = config::stored_smtp_raw(&self.store).await?;
+            let changed = self.current.lock().map(|c| c.stored != raw).unwrap_or(true);
+            if changed {
+                let built = raw
+                    .as_deref()
+                    .map(|r| config::open_stored_smtp(master, r))
+                    .transpose()
+                    .and_then(|st| self.base.with_stored(st.as_ref()))
+                    .and_then(|cfg| {
+                        Ok((
+                            Transport::from_config(&cfg)?,
+                            message::parse_from(&cfg.from)?,
+                        ))
+                    });
+                match built {
+                    Ok((t, from)) => {
+                        tracing::info!("email: now sending through {}", t.describe());
+                        if let Ok(mut c) = self.current.lock() {
+                            *c = Current {
+                                stored: raw,
+                                transport: Arc::new(t),
+                                from,
+                            };
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            "email: the SMTP server set in the portal cannot be used: {e}"
+                        );
+                    }
+                }
+            }
+        }
+        let c = self
+            .current
+            .lock()
+            .map_err(|_| crate::store::StoreError::Corrupt("the mail worker's state".into()))?;
+        Ok((Arc::clone(&c.transport), c.from.clone()))
     }
 
     /// Sends every message due at `now`, one claim at a time, and records each outcome.
     pub async fn run_once(&self, now: i64) -> StoreResult<Pass> {
         let mut pass = Pass::default();
         let org = config::organization_name(&self.store).await?;
+        let (transport, from) = self.transport().await?;
         // Bounded: a pass ends even if messages keep arriving.
         for _ in 0..1000 {
             let claim = format!("{}/{}", self.node, uuid::Uuid::new_v4());
@@ -135,8 +207,8 @@ impl Worker {
                 text: m.body_text.clone(),
                 html: m.body_html.clone(),
             };
-            let sent = match message::render(&outgoing, &self.from, &org, &m.id) {
-                Ok(raw) => self.transport.send(&m.to_addr, &name, &raw).await,
+            let sent = match message::render(&outgoing, &from, &org, &m.id) {
+                Ok(raw) => transport.send(&m.to_addr, &name, &raw).await,
                 Err(e) => Err(super::transport::SendFailure {
                     code: MailCode::InvalidAddress,
                     permanent: true,
@@ -166,7 +238,7 @@ impl Worker {
                     tracing::warn!(
                         id = %m.id,
                         attempt = m.attempts,
-                        via = %self.transport.describe(),
+                        via = %transport.describe(),
                         "mail not sent: {reply}"
                     );
                     if give_up {
