@@ -63,7 +63,7 @@ if [ -f tests/interop/sp/requirements.txt ]; then
   requirements+=(tests/interop/sp/requirements.txt)
 fi
 requirements+=(tests/api/requirements.txt)
-venv_ok() { [ -x .venv/bin/python ] && .venv/bin/python -c 'import signxml, lxml, pytest, schemathesis, pyotp' >/dev/null 2>&1; }
+venv_ok() { [ -x .venv/bin/python ] && .venv/bin/python -c 'import signxml, lxml, pytest, schemathesis, pyotp, aiosmtpd' >/dev/null 2>&1; }
 stale=false
 for r in "${requirements[@]}"; do
   if [ "$r" -nt .venv/.installed ]; then stale=true; fi
@@ -76,7 +76,7 @@ if ! venv_ok || $stale; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -r "$r" \
       || die "pip install -r $r failed"
   done
-  venv_ok || die ".venv still lacks signxml/lxml/pytest/schemathesis/pyotp"
+  venv_ok || die ".venv still lacks signxml/lxml/pytest/schemathesis/pyotp/aiosmtpd"
   touch .venv/.installed
 fi
 

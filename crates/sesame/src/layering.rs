@@ -15,7 +15,8 @@
 //! 2. `store`, which knows only the floor;
 //! 3. the use cases: `directory`, `tenant`, `admin`, `gallery`, `apps`,
 //!    `authentication` (how a person proves who they are), `methods` (a user's
-//!    authentication methods) and `access` (Conditional Access);
+//!    authentication methods), `access` (Conditional Access) and `mail` (outbound
+//!    email);
 //! 4. `sso`, the protocol flows (the sign-in use case in `sso::flow`);
 //! 5. `web` and `cli`, the edges, which may use anything.
 
@@ -46,6 +47,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["authentication", "admin", "tenant", "directory", "store"],
     ),
     ("access", &["admin", "tenant", "directory", "store"]),
+    ("mail", &["tenant", "store"]),
     // The protocol flows.
     (
         "sso",
@@ -65,6 +67,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "web",
         &[
             "sso",
+            "mail",
             "access",
             "methods",
             "authentication",
@@ -81,6 +84,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "web",
             "sso",
+            "mail",
             "access",
             "methods",
             "authentication",
@@ -120,6 +124,7 @@ const ACYCLIC_FILES: &[&str] = &[
     "authentication",
     "methods",
     "access",
+    "mail",
     "sso",
     "web",
 ];

@@ -11,6 +11,7 @@
 //! - `authentication`, how a person proves who they are (the password today), `methods`
 //!   (a user's further authentication methods) and `access` (Conditional Access: named
 //!   locations, policies, their evaluation);
+//! - `mail`, outbound email (messages, SMTP or the mail folder, the outbox);
 //! - `sso`, the protocol flows;
 //! - `web` and, in the binary, `cli`, the edges.
 //!
@@ -29,6 +30,7 @@ pub mod gallery;
 pub mod ids;
 #[cfg(test)]
 mod layering;
+pub mod mail;
 pub mod methods;
 pub mod model;
 pub mod sso;

@@ -954,3 +954,66 @@ async fn conditional_access_and_the_second_step_across_nodes() {
     assert!(is_auto_post(&html), "{html}");
     drop((a, b));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_send_each_queued_message_exactly_once() {
+    let Some(admin) = pg_admin() else { return };
+    let Some(py) = crate::mail::python() else {
+        return;
+    };
+    let _serial = SERIAL.lock().await;
+    let mut cluster = Cluster::new(&admin);
+    let smtp_port = free_port();
+    let smtp = crate::mail::SmtpServer::start(&py, smtp_port, &cluster.root.join("inbox"), &[]);
+    let url = format!("smtp://127.0.0.1:{smtp_port}?starttls=off");
+    let args = [
+        "--smtp-url",
+        url.as_str(),
+        "--mail-from",
+        "sesame@contoso.com",
+    ];
+    let _a = cluster.start(&args);
+    let _b = cluster.start(&args);
+
+    // Forty messages made visible at once (one transaction): both workers race for them.
+    const N: usize = 40;
+    let store = sesame::store::Store::open(&cluster.db.url, 2)
+        .await
+        .unwrap();
+    let mut tx = store.pool().begin().await.unwrap();
+    for i in 0..N {
+        let m =
+            sesame::mail::message::test_message(&format!("user{i}@contoso.com"), "Contoso", PUBLIC);
+        sesame::mail::enqueue(&mut tx, "test", &m, sesame::clock::now_unix())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    store.close().await;
+
+    let msgs = tokio::task::spawn_blocking(move || {
+        smtp.wait_for(N);
+        // Time for a duplicate to arrive, if there were one.
+        std::thread::sleep(Duration::from_secs(3));
+        smtp.messages()
+    })
+    .await
+    .unwrap();
+    assert_eq!(msgs.len(), N);
+    let mut seen = std::collections::BTreeSet::new();
+    for m in &msgs {
+        let env: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(m.with_extension("json")).unwrap())
+                .unwrap();
+        let to = env["rcpt_tos"][0].as_str().unwrap().to_owned();
+        assert!(seen.insert(to.clone()), "{to} received twice");
+    }
+    assert_eq!(seen.len(), N);
+    let log: serde_json::Value =
+        serde_json::from_str(&cluster.cli_ok(&["mail", "log", "--json"])).unwrap();
+    let log = log.as_array().unwrap();
+    assert_eq!(log.len(), N);
+    assert!(log
+        .iter()
+        .all(|m| m["status"] == "sent" && m["attempts"] == 1));
+}

@@ -12,6 +12,7 @@ mod c14n;
 mod db;
 mod decode;
 mod input;
+mod mail;
 mod metadata;
 mod serve;
 mod sign;
@@ -72,6 +73,9 @@ enum Command {
     Serve(serve::Args),
     /// Sign-in logs, newest first.
     Signins(signins::Args),
+    /// Outbound email: send a test message, read the Email log.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
     /// Apply the database migrations and exit (`serve` and every command also do at start).
     Migrate,
     /// Write a consistent backup of the store (never the master key) to a file.
@@ -118,6 +122,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::MethodsPolicy(cmd) => admin::run_methods_policy(&cli.global, cmd),
         Command::Serve(a) => serve::run(&a, &cli.global),
         Command::Signins(a) => signins::run(&a, &cli.global),
+        Command::Mail(cmd) => mail::run(&cli.global, cmd),
         Command::Migrate => db::run_migrate(&cli.global),
         Command::Backup(a) => db::run_backup(&cli.global, &a),
         Command::Restore(a) => db::run_restore(&cli.global, &a),

@@ -58,6 +58,9 @@ pub struct Args {
     /// counts by its /64.
     #[arg(long, env = "SESAME_SSO_RATE_LIMIT", value_name = "RATE/BURST|off")]
     sso_rate_limit: Option<String>,
+    /// Outbound email: the SMTP server and the sender.
+    #[command(flatten)]
+    mail: sesame::mail::MailFlags,
 }
 
 /// The demo user.
@@ -101,6 +104,7 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
         acquire_timeout: Duration::from_secs(a.db_acquire_timeout),
         statement_timeout: Duration::from_secs(a.db_statement_timeout),
     };
+    let mail = sesame::mail::MailConfig::resolve(&a.mail, &cfg.data_dir)?;
     let store = Store::open_with(&cfg.database_url, &pool).await?;
 
     let listener = std::net::TcpListener::bind(cfg.listen)
@@ -133,6 +137,12 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     let replay_writer = cache.start_hot_path().await?;
     let housekeeping = spawn_housekeeping(store.clone());
     let (log, writer) = SigninLog::start(store.clone());
+    println!("sesame: email {}", mail.describe());
+    // The recorder first, so the worker's first counts are kept.
+    let _ = web::ops::metrics_handle();
+    let mail_worker = sesame::mail::Worker::new(store.clone(), &mail)?
+        .with_stored_settings(Arc::clone(&master))
+        .spawn();
     let state = AppState::new(
         store.clone(),
         Arc::clone(&cache),
@@ -142,7 +152,8 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     )
     .with_secure_cookies(cfg.tls.is_some())
     .with_trusted_locations(cfg.trusted_locations.clone())
-    .with_sso_rate_limit(a.sso_rate_limit.clone());
+    .with_sso_rate_limit(a.sso_rate_limit.clone())
+    .with_mail(mail.clone());
     let https = tenant
         .public_url
         .to_ascii_lowercase()
@@ -234,6 +245,7 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     eprintln!("sesame: shutting down; writing the last sign-in log rows");
     poller.abort();
     housekeeping.abort();
+    mail_worker.abort();
     if let Some(w) = replay_writer {
         w.abort();
     }

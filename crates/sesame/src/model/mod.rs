@@ -9,6 +9,7 @@ pub mod app;
 pub mod cert;
 pub mod claims;
 pub mod directory;
+pub mod mail;
 pub mod methods;
 pub mod tenant;
 
@@ -18,5 +19,6 @@ pub use access::{
 pub use app::{App, Assignment, Identifier, NewApp, ReplyUrl, SamlConfig, SignMode, SigningAlg};
 pub use cert::StoredCertificate;
 pub use directory::{AddMember, Group, MemberKind, MemberRef, NewUser, User};
+pub use mail::{OutboxMessage, OutboxStatus};
 pub use methods::{AuthMethod, MethodKind, PasskeyChallenge, PasskeyCredential, PendingMethod};
 pub use tenant::Tenant;

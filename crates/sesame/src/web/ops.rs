@@ -82,6 +82,30 @@ fn describe() {
         "sesame_config_miss_rereads_total",
         "Configuration re-reads caused by a lookup that missed (bounded per second)"
     );
+    metrics::describe_counter!(
+        "sesame_mail_queued_total",
+        "Email messages queued in the outbox by this node"
+    );
+    metrics::describe_counter!(
+        "sesame_mail_sent_total",
+        "Email messages this node's worker sent"
+    );
+    metrics::describe_counter!(
+        "sesame_mail_failed_total",
+        "Email messages given up (refused for good, or every attempt failed)"
+    );
+    metrics::describe_counter!(
+        "sesame_mail_retries_total",
+        "Email sending attempts that failed and were scheduled again"
+    );
+    metrics::describe_gauge!(
+        "sesame_mail_outbox_queued",
+        "Email messages waiting in the outbox (queued or being sent)"
+    );
+    metrics::describe_gauge!(
+        "sesame_mail_oldest_queued_age_seconds",
+        "Age of the oldest email message waiting in the outbox"
+    );
     metrics::describe_gauge!(
         "sesame_db_pool_connections",
         "Database connections open in this node's pool"

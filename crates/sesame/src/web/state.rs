@@ -23,6 +23,8 @@ struct Inner {
     /// `--sso-rate-limit` (`RATE/BURST` or `off`); `None`: SESAME_SSO_RATE_LIMIT or the
     /// default.
     sso_rate_limit: Option<String>,
+    /// Outbound email as `sesame serve` was started with it (Settings → Email).
+    mail: Option<crate::mail::MailConfig>,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
                 trusted_proxies,
                 trusted_locations: Vec::new(),
                 sso_rate_limit: None,
+                mail: None,
             }),
         }
     }
@@ -65,6 +68,20 @@ impl AppState {
             inner.sso_rate_limit = setting;
         }
         self
+    }
+
+    /// Sets the outbound-email settings in force (shown on Settings → Email).
+    #[must_use]
+    pub fn with_mail(mut self, cfg: crate::mail::MailConfig) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.mail = Some(cfg);
+        }
+        self
+    }
+
+    /// The outbound-email settings in force, when known.
+    pub(crate) fn mail(&self) -> Option<&crate::mail::MailConfig> {
+        self.inner.mail.as_ref()
     }
 
     /// The per-address SSO rate limit setting, when one was given.

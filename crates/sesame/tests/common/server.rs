@@ -40,6 +40,11 @@ impl Server {
         Server::start_with(dir, true, port, &[])
     }
 
+    /// Restarts on a kept data dir and a given port, with extra `serve` arguments.
+    pub fn start_on_args(dir: PathBuf, port: u16, extra: &[&str]) -> Server {
+        Server::start_with(dir, true, port, extra)
+    }
+
     pub fn start_in(dir: PathBuf, owns_dir: bool) -> Server {
         Server::start_with(dir, owns_dir, free_port(), &[])
     }
@@ -238,6 +243,19 @@ impl Server {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
+    }
+
+    /// Kills with SIGKILL (no graceful shutdown) and keeps the data dir (for a restart).
+    pub fn kill_keep(mut self) -> PathBuf {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        self.owns_dir = false;
+        if let Some(db) = self.db.as_mut() {
+            db.keep();
+        }
+        self.dir.clone()
     }
 
     /// Stops and keeps the data dir (for a restart).

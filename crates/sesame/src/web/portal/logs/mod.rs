@@ -1,7 +1,8 @@
 //! Portal area: logs and settings — Sign-in logs (both administrator roles: they hold
-//! personal data, shown to nobody else), Audit logs and Settings (Global Administrators).
+//! personal data, shown to nobody else), Audit logs and Settings with its Email page (Global Administrators).
 
 mod audit;
+mod email;
 mod settings;
 mod signins;
 mod window;
@@ -17,4 +18,5 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(signins::routes())
         .merge(audit::routes())
         .merge(settings::routes())
+        .merge(email::routes())
 }
