@@ -467,6 +467,40 @@ async fn finish(
     complete_since(&ctx, cache, &v, &s, since).await
 }
 
+/// What every form of the second step starts with: the tenant checked, a same-site form,
+/// the signed-in session and the sign-in waiting for it.
+struct Posted {
+    ctx: Ctx,
+    cache: std::sync::Arc<AppCache>,
+    s: SessionWithUser,
+    pending: Pending,
+}
+
+async fn posted(
+    state: &AppState,
+    ip: ClientIp,
+    headers: &HeaderMap,
+    tenant: &str,
+    p: &str,
+) -> Result<Posted, PageFailure> {
+    let ctx = Ctx::new(state, ip);
+    let cache = state.cache().get();
+    check_tenant(&cache, tenant).map_err(|e| ctx.fail(e))?;
+    if cross_site(headers) {
+        return Err(ctx.fail(SsoError::new(
+            ErrorCode::FormExpired,
+            "the form was sent from another site",
+        )));
+    }
+    let (s, pending) = step_context(state, &ctx, &cache, headers, p).await?;
+    Ok(Posted {
+        ctx,
+        cache,
+        s,
+        pending,
+    })
+}
+
 /// `POST /{tenant}/login/verify`: the code, checked (once, throttled) by
 /// `crate::methods`; then the sign-in completes.
 pub async fn verify_post(
@@ -476,16 +510,12 @@ pub async fn verify_post(
     headers: HeaderMap,
     Form(f): Form<StepForm>,
 ) -> Result<Response, PageFailure> {
-    let ctx = Ctx::new(&state, ip);
-    let cache = state.cache().get();
-    check_tenant(&cache, &tenant).map_err(|e| ctx.fail(e))?;
-    if cross_site(&headers) {
-        return Err(ctx.fail(SsoError::new(
-            ErrorCode::FormExpired,
-            "the form was sent from another site",
-        )));
-    }
-    let (s, pending) = step_context(&state, &ctx, &cache, &headers, &f.p).await?;
+    let Posted {
+        ctx,
+        cache,
+        s,
+        pending,
+    } = posted(&state, ip, &headers, &tenant, &f.p).await?;
     let who = Who::of(&s);
     let store = state.store();
     let offer = offer_of(store, &s.session.user_id, &pending)
@@ -544,16 +574,12 @@ pub async fn register_post(
     headers: HeaderMap,
     Form(f): Form<StepForm>,
 ) -> Result<Response, PageFailure> {
-    let ctx = Ctx::new(&state, ip);
-    let cache = state.cache().get();
-    check_tenant(&cache, &tenant).map_err(|e| ctx.fail(e))?;
-    if cross_site(&headers) {
-        return Err(ctx.fail(SsoError::new(
-            ErrorCode::FormExpired,
-            "the form was sent from another site",
-        )));
-    }
-    let (s, pending) = step_context(&state, &ctx, &cache, &headers, &f.p).await?;
+    let Posted {
+        ctx,
+        cache,
+        s,
+        pending,
+    } = posted(&state, ip, &headers, &tenant, &f.p).await?;
     let who = Who::of(&s);
     let store = state.store();
     let internal = |e: &dyn std::error::Error| {
@@ -831,16 +857,12 @@ pub async fn verify_passkey(
     headers: HeaderMap,
     Form(f): Form<StepForm>,
 ) -> Result<Response, PageFailure> {
-    let ctx = Ctx::new(&state, ip);
-    let cache = state.cache().get();
-    check_tenant(&cache, &tenant).map_err(|e| ctx.fail(e))?;
-    if cross_site(&headers) {
-        return Err(ctx.fail(SsoError::new(
-            ErrorCode::FormExpired,
-            "the form was sent from another site",
-        )));
-    }
-    let (s, pending) = step_context(&state, &ctx, &cache, &headers, &f.p).await?;
+    let Posted {
+        ctx,
+        cache,
+        s,
+        pending,
+    } = posted(&state, ip, &headers, &tenant, &f.p).await?;
     let who = Who::of(&s);
     let store = state.store();
     let offer = offer_of(store, &s.session.user_id, &pending)
