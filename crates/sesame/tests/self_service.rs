@@ -1,0 +1,161 @@
+//! Self-service password tasks as a user sees them, against a real server and a real SMTP
+//! server (aiosmtpd): Change password in My Apps (other sessions end, this one stays, a
+//! notice mail arrives, audited, the password policy applies).
+
+use crate::common::*;
+use crate::mail::{parse_eml, python, SmtpServer};
+
+const UPN: &str = "r.moreno@contoso.com";
+const FIRST: &str = "Correct-Horse-42";
+const NEXT: &str = "river lamp orange violin";
+
+/// A server sending mail to a fresh aiosmtpd, with a user who has a mail address.
+fn server_with_user(py: &str) -> (Server, SmtpServer, std::path::PathBuf) {
+    let tmp = std::env::temp_dir().join(format!("sesame-sspr-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let port = free_port();
+    let smtp = SmtpServer::start(py, port, &tmp.join("inbox"), &[]);
+    let url = format!("smtp://127.0.0.1:{port}?starttls=off");
+    let s = Server::start_args(&["--smtp-url", &url, "--mail-from", "sesame@contoso.com"]);
+    s.cli_ok(&[
+        "user",
+        "add",
+        "--upn",
+        UPN,
+        "--display-name",
+        "R. Moreno",
+        "--mail",
+        UPN,
+        "--password",
+        FIRST,
+    ]);
+    (s, smtp, tmp)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_password_ends_other_sessions_keeps_this_one_and_mails_a_notice() {
+    let Some(py) = python() else { return };
+    let (s, smtp, tmp) = server_with_user(&py);
+    let here = sign_in(&s, UPN, FIRST).await;
+    let other = sign_in(&s, UPN, FIRST).await;
+    let (st, _, html) = page(&here, &s, "/myapps").await;
+    assert_eq!(st, 200);
+    assert!(
+        links(&html).iter().any(|l| l == "/myapps/password"),
+        "{html}"
+    );
+
+    let (st, _, html) = page(&here, &s, "/myapps/password").await;
+    assert_eq!(st, 200, "{html}");
+    let form = || post_form(&html, "/myapps/password");
+
+    // Without this session's CSRF token: refused, nothing changed.
+    let (st, _, _) = submit(
+        &here,
+        &s.base,
+        &form()
+            .set("csrf", "forged")
+            .set("current", FIRST)
+            .set("new", NEXT)
+            .set("confirm", NEXT),
+    )
+    .await;
+    assert_eq!(st, 403);
+
+    // The confirmation differs.
+    let (st, _, body) = submit(
+        &here,
+        &s.base,
+        &form()
+            .set("current", FIRST)
+            .set("new", NEXT)
+            .set("confirm", "river lamp orange viola"),
+    )
+    .await;
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("SESAME910011"), "{body}");
+    assert!(body.contains("differ"), "{body}");
+
+    // Each rule of the policy says what failed.
+    for (pw, says) in [
+        ("short-one", "too short (9 characters); use at least 12"),
+        ("MyPassword-is-long", "one of the most common passwords"),
+        ("sesame river lamp", "\"sesame\""),
+        ("moreno river lamp 7", "your user name"),
+    ] {
+        let (st, _, body) = submit(
+            &here,
+            &s.base,
+            &form()
+                .set("current", FIRST)
+                .set("new", pw)
+                .set("confirm", pw),
+        )
+        .await;
+        assert_eq!(st, 422, "{pw}: {body}");
+        assert!(body.contains("SESAME910011"), "{pw}: {body}");
+        assert!(
+            unescape(&body.replace("&#34;", "\"")).contains(says),
+            "{pw}: {body}"
+        );
+    }
+
+    // A wrong current password.
+    let (st, _, body) = submit(
+        &here,
+        &s.base,
+        &form()
+            .set("current", "not-the-password")
+            .set("new", NEXT)
+            .set("confirm", NEXT),
+    )
+    .await;
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("SESAME"), "{body}");
+    assert!(smtp.messages().is_empty(), "a refused change sent mail");
+
+    // The change.
+    let audits = audit_count(&s).await;
+    let (st, _, body) = submit(
+        &here,
+        &s.base,
+        &form()
+            .set("current", FIRST)
+            .set("new", NEXT)
+            .set("confirm", NEXT),
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("Your password was changed"), "{body}");
+    assert_eq!(audit_count(&s).await, audits + 1);
+
+    // This browser stays signed in; the other one is signed out.
+    let (st, url, _) = page(&here, &s, "/myapps").await;
+    assert_eq!(st, 200);
+    assert!(url.ends_with("/myapps"), "{url}");
+    let (_, _, html) = page(&other, &s, "/myapps").await;
+    assert!(
+        is_login_page(&html),
+        "the other session still works: {html}"
+    );
+
+    // The notice.
+    let msgs = tokio::task::spawn_blocking(move || smtp.wait_for(1))
+        .await
+        .unwrap();
+    let m = parse_eml(&py, &msgs[0]);
+    assert_eq!(m["to"], format!("\"R. Moreno\" <{UPN}>"), "{m}");
+    assert_eq!(m["subject"], "Your password was changed");
+    let text = m["parts"][0]["text"].as_str().unwrap();
+    assert!(text.contains(UPN), "{m}");
+    assert!(text.contains("contact your administrator"), "{m}");
+
+    // The new password signs in; the old one no longer does.
+    let _ = sign_in(&s, UPN, NEXT).await;
+    let b = browser();
+    let (_, _, login) = get(&b, &format!("{}/{}/login", s.base, s.tenant)).await;
+    let r = submit_login(&b, &s.base, &login, UPN, FIRST).await;
+    let body = r.text().await.unwrap();
+    assert!(is_login_page(&body), "the old password still works: {body}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
