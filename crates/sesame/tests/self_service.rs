@@ -159,3 +159,61 @@ async fn change_password_ends_other_sessions_keeps_this_one_and_mails_a_notice()
     assert!(is_login_page(&body), "the old password still works: {body}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_password_policy_sets_the_length_and_banned_words_of_new_passwords() {
+    let Some(py) = python() else { return };
+    let (s, _smtp, tmp) = server_with_user(&py);
+    let a = admin(&s).await;
+    let (st, _, html) = page(&a, &s, "/admin/settings").await;
+    assert_eq!(st, 200);
+    assert!(links(&html)
+        .iter()
+        .any(|l| l == "/admin/settings/password-policy"));
+    let (st, _, html) = page(&a, &s, "/admin/settings/password-policy").await;
+    assert_eq!(st, 200, "{html}");
+    assert!(html.contains("value=\"12\""), "{html}");
+    let form = || post_form(&html, "/admin/settings/password-policy");
+
+    let audits = audit_count(&s).await;
+    let (st, _, body) = submit(&a, &s.base, &form().set("min_length", "seven")).await;
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("SESAME910004"), "{body}");
+    assert_eq!(audit_count(&s).await, audits);
+    let (st, _, body) = submit(
+        &a,
+        &s.base,
+        &form()
+            .set("min_length", "16")
+            .set("banned_words", "Widget\nGlasshouse\n"),
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    assert!(
+        body.contains("at least 16 characters, 2 banned words"),
+        "{body}"
+    );
+    assert_eq!(audit_count(&s).await, audits + 1);
+
+    let u = sign_in(&s, UPN, FIRST).await;
+    let (_, _, html) = page(&u, &s, "/myapps/password").await;
+    for (pw, says) in [
+        (
+            "river lamp viol",
+            "too short (15 characters); use at least 16",
+        ),
+        ("my widget river lamp", "banned by your organisation"),
+    ] {
+        let f = post_form(&html, "/myapps/password")
+            .set("current", FIRST)
+            .set("new", pw)
+            .set("confirm", pw);
+        let (st, _, body) = submit(&u, &s.base, &f).await;
+        assert_eq!(st, 422, "{pw}: {body}");
+        assert!(
+            body.contains("SESAME910011") && body.contains(says),
+            "{pw}: {body}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}

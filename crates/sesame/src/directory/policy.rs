@@ -59,7 +59,7 @@ pub const COMMON: &[&str] = &[
 ];
 
 /// The policy in force.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Policy {
     /// Shortest new password accepted.
     pub min_length: usize,
@@ -152,6 +152,51 @@ impl Policy {
         }
         Ok(())
     }
+}
+
+/// Longest list of banned words accepted (the check runs on every new password).
+pub const MAX_BANNED_WORDS: usize = 1000;
+
+/// Validates and stores the policy's settings (a form's values): the minimum length, 8
+/// to [`password::MAX_LENGTH`], and the banned words. Returns the policy saved, or what
+/// is wrong with which field.
+pub async fn save(store: &Store, min_length: &str, words: &str) -> Result<Policy, SaveError> {
+    let n = min_length
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (password::MIN_LENGTH..=password::MAX_LENGTH).contains(n))
+        .ok_or_else(|| {
+            SaveError::Invalid(format!(
+                "Minimum length: {:?} is not a whole number from {} to {}; 12 is the default.",
+                min_length.trim(),
+                password::MIN_LENGTH,
+                password::MAX_LENGTH
+            ))
+        })?;
+    let banned = parse_words(words);
+    if banned.len() > MAX_BANNED_WORDS {
+        return Err(SaveError::Invalid(format!(
+            "Banned words: {} words; give at most {MAX_BANNED_WORDS}.",
+            banned.len()
+        )));
+    }
+    store.set_setting(MIN_LENGTH_KEY, &n.to_string()).await?;
+    store
+        .set_setting(BANNED_WORDS_KEY, &banned.join("\n"))
+        .await?;
+    Ok(load(store).await?)
+}
+
+/// Why the policy's settings were not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// A field's value is not accepted; the text names the field and the fix.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Checks `pw` as a new password of `upn` under the tenant's policy.
