@@ -215,5 +215,10 @@ async fn settings_password_policy_sets_the_length_and_banned_words_of_new_passwo
             "{pw}: {body}"
         );
     }
+    // The policy holds for passwords an administrator sets too (the CLI here).
+    let e = s.cli(&["user", "set", UPN, "--password", "my widget river lamp"]);
+    assert!(!e.status.success());
+    let e = String::from_utf8_lossy(&e.stderr);
+    assert!(e.contains("banned by your organisation"), "{e}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
