@@ -73,11 +73,11 @@ test("B.Simon launches the test application from My Apps, IdP- and SP-initiated"
 });
 
 test("a user with no application sees the empty state", async () => {
-  server.cli(["user", "add", "--upn", "nobody@contoso.com", "--password", "Nobody-Pass-42", "--display-name", "No Body"]);
+  server.cli(["user", "add", "--upn", "nobody@contoso.com", "--password", "Harbour-Lamp-42", "--display-name", "No Body"]);
   const ctx = await newContext(browser);
   const page = await ctx.newPage();
   await page.goto(`${server.base}/myapps`);
-  await signIn(page, { upn: "nobody@contoso.com", password: "Nobody-Pass-42" });
+  await signIn(page, { upn: "nobody@contoso.com", password: "Harbour-Lamp-42" });
   await page.getByText("Ask your administrator").waitFor();
   await shot(page, "myapps-empty");
   await ctx.close();

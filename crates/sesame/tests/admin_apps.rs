@@ -680,13 +680,13 @@ async fn domain_api_for_the_sso_plane() {
     assert_eq!(groups.len(), 2);
 
     // Passwords.
-    directory::set_password(&store, &user.id, "a fine password")
+    directory::set_password(&store, &user.id, "a fine passphrase")
         .await
         .unwrap();
     let hash = store.password_hash(&user.id).await.unwrap().unwrap();
     assert!(directory::password::verify_password(
         &hash,
-        "a fine password"
+        "a fine passphrase"
     ));
     assert!(!directory::password::verify_password(&hash, "wrong"));
     let u = store.user_by_id(&user.id).await.unwrap().unwrap();

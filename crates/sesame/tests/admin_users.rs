@@ -129,7 +129,7 @@ fn user_lifecycle_and_case_insensitive_upns() {
     // Password reset through stdin.
     let out = env.run_stdin(
         &["user", "set", "B.Simon@contoso.com", "--password-stdin"],
-        b"another good password\n",
+        b"another good passphrase\n",
     );
     crate::common::assert_success(&out, &["user", "set", "--password-stdin"]);
     let e = env.refused(&["user", "set", "B.Simon@contoso.com", "--password", "short"]);

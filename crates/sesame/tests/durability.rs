@@ -393,14 +393,7 @@ async fn sigkill_during_configuration_changes_leaves_a_consistent_store() {
     );
     cli_ok(
         &dir,
-        &[
-            "user",
-            "add",
-            "--upn",
-            USER,
-            "--password",
-            "Kill-Test-Pass-42",
-        ],
+        &["user", "add", "--upn", USER, "--password", "Amber-River-42"],
     );
     cli_ok(
         &dir,

@@ -27,7 +27,7 @@ const AC_UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified
 /// `user.mail` from `user.userprincipalname`.
 const ALEX_UPN: &str = "alex@contoso.com";
 const ALEX_MAIL: &str = "alex.wilber@contoso.com";
-const ALEX_PASSWORD: &str = "Alex-Password-42";
+const ALEX_PASSWORD: &str = "Quiet-Harbour-42";
 
 fn json(s: &Server, args: &[&str]) -> serde_json::Value {
     let mut a = args.to_vec();

@@ -901,7 +901,7 @@ async fn an_application_administrator_may_use_all_of_it() {
         .spawn()
         .and_then(|mut c| {
             use std::io::Write;
-            c.stdin.take().unwrap().write_all(b"Apps-Admin-Pass-42")?;
+            c.stdin.take().unwrap().write_all(b"Amber-River-42")?;
             c.wait_with_output()
         })
         .unwrap();
@@ -914,7 +914,7 @@ async fn an_application_administrator_may_use_all_of_it() {
         .user_role_add(&uid, "Application Administrator")
         .await
         .unwrap();
-    let a = sign_in(&s, "apps.admin@contoso.com", "Apps-Admin-Pass-42").await;
+    let a = sign_in(&s, "apps.admin@contoso.com", "Amber-River-42").await;
     let (st, _) = a.page("/admin/apps").await;
     assert_eq!(st, 200);
     let loc = a

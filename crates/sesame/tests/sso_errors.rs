@@ -182,7 +182,7 @@ async fn application_errors() {
         "--upn",
         "alice@contoso.com",
         "--password",
-        "Alice-Password-1",
+        "Amber-River-11",
     ]);
     let (_, _, html) = get(
         &b,
@@ -190,7 +190,7 @@ async fn application_errors() {
     )
     .await;
     let got =
-        error_code(submit_login(&b, &s.base, &html, "alice@contoso.com", "Alice-Password-1").await)
+        error_code(submit_login(&b, &s.base, &html, "alice@contoso.com", "Amber-River-11").await)
             .await;
     assert_error_page(&got, 403, "SESAME50105");
 
@@ -388,7 +388,7 @@ async fn user_errors_and_lockout() {
         .spawn()
         .and_then(|mut c| {
             use std::io::Write;
-            c.stdin.take().unwrap().write_all(b"New-Password-77\n")?;
+            c.stdin.take().unwrap().write_all(b"Amber-Lantern-77\n")?;
             c.wait_with_output()
         })
         .unwrap();
@@ -410,7 +410,7 @@ async fn user_errors_and_lockout() {
         is_login_page(&html),
         "the session must be refused after a password change"
     );
-    let html = submit_login(&b, &s.base, &html, DEMO_UPN, "New-Password-77")
+    let html = submit_login(&b, &s.base, &html, DEMO_UPN, "Amber-Lantern-77")
         .await
         .text()
         .await
@@ -428,7 +428,8 @@ async fn user_errors_and_lockout() {
         .await
         .unwrap();
     assert!(is_login_page(&html));
-    let got = error_code(submit_login(&b, &s.base, &html, DEMO_UPN, "New-Password-77").await).await;
+    let got =
+        error_code(submit_login(&b, &s.base, &html, DEMO_UPN, "Amber-Lantern-77").await).await;
     assert_error_page(&got, 403, "SESAME50057");
     s.cli_ok(&["user", "enable", DEMO_UPN]);
 
@@ -459,7 +460,7 @@ async fn user_errors_and_lockout() {
             html = p;
         }
         let (_, code, p) =
-            error_code(submit_login(&lb, &s.base, &html, upn, "New-Password-77").await).await;
+            error_code(submit_login(&lb, &s.base, &html, upn, "Amber-Lantern-77").await).await;
         assert_eq!(code, "SESAME50053", "{upn}: {p}");
     }
 }

@@ -34,6 +34,7 @@ mod portal_directory;
 mod portal_security;
 mod runtime_seed;
 mod saml_page;
+mod self_service;
 mod serve_edge;
 mod serve_limits;
 mod sessions;

@@ -25,11 +25,13 @@ pub enum AdminCode {
     Unavailable,
     /// A bug: see the server log by correlation id.
     Internal,
+    /// A new password does not meet the password policy.
+    PasswordPolicy,
 }
 
 impl AdminCode {
     /// Every code.
-    pub const ALL: [AdminCode; 10] = [
+    pub const ALL: [AdminCode; 11] = [
         AdminCode::Unauthenticated,
         AdminCode::Forbidden,
         AdminCode::CsrfFailed,
@@ -40,6 +42,7 @@ impl AdminCode {
         AdminCode::BadUpload,
         AdminCode::Unavailable,
         AdminCode::Internal,
+        AdminCode::PasswordPolicy,
     ];
 
     /// `SESAME910001` …
@@ -55,6 +58,7 @@ impl AdminCode {
             AdminCode::BadUpload => "SESAME910008",
             AdminCode::Unavailable => "SESAME910009",
             AdminCode::Internal => "SESAME910010",
+            AdminCode::PasswordPolicy => "SESAME910011",
         }
     }
 
@@ -63,7 +67,7 @@ impl AdminCode {
         match self {
             AdminCode::Unauthenticated | AdminCode::BadToken => 401,
             AdminCode::Forbidden | AdminCode::CsrfFailed => 403,
-            AdminCode::Invalid | AdminCode::BadUpload => 422,
+            AdminCode::Invalid | AdminCode::BadUpload | AdminCode::PasswordPolicy => 422,
             AdminCode::NotFound => 404,
             AdminCode::Conflict => 409,
             AdminCode::Unavailable => 503,
@@ -84,6 +88,7 @@ impl AdminCode {
             AdminCode::BadUpload => "Uploaded file not usable",
             AdminCode::Unavailable => "Database unavailable",
             AdminCode::Internal => "Internal error",
+            AdminCode::PasswordPolicy => "Password does not meet the policy",
         }
     }
 
@@ -100,6 +105,7 @@ impl AdminCode {
             AdminCode::BadUpload => "Upload the file the vendor provides (SAML metadata XML, a PEM or DER certificate, an SVG or PNG logo under 256 KiB).",
             AdminCode::Unavailable => "Sesame cannot reach its database right now; try again in a few seconds and check the database server.",
             AdminCode::Internal => "Look the correlation id up in the server log and report it.",
+            AdminCode::PasswordPolicy => "Choose a new password that meets the rule named in the message: long enough, without a common password, a word banned by the organisation or the user name, and typed the same twice.",
         }
     }
 }

@@ -5,6 +5,7 @@
 mod group_edit;
 mod groups;
 pub mod password;
+pub mod policy;
 mod users;
 
 pub use group_edit::update_group;
@@ -12,6 +13,7 @@ pub use groups::{
     add_member, create_group, delete_group, group_members, remove_member, resolve_group,
     user_groups_transitive, GroupMembers,
 };
+pub use policy::check_new_password;
 pub use users::{
     create_user, delete_user, set_enabled, set_password, update_user, user_by_upn_required,
     validate_upn, UserUpdate,

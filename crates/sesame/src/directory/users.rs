@@ -296,10 +296,15 @@ pub async fn set_enabled(
     .await
 }
 
-/// Checks the policy, hashes (blocking, ~20 ms: runs on the blocking pool) and stores a
+/// Checks the password policy (`policy`), hashes (blocking, ~20 ms: runs on the blocking pool) and stores a
 /// new password; the user's existing sessions end.
 pub async fn set_password(store: &Store, user_id: &str, pw: &str) -> Result<(), DirectoryError> {
-    password::check_policy(pw)?;
+    let Some(u) = store.user_by_id(user_id).await? else {
+        return Err(DirectoryError::NotFound(format!(
+            "no user has the object id {user_id}"
+        )));
+    };
+    super::policy::check_new_password(store, &u.upn, pw).await?;
     let pw = pw.to_owned();
     let hash = tokio::task::spawn_blocking(move || password::hash_password(&pw))
         .await

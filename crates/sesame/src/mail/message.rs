@@ -173,6 +173,38 @@ pub fn test_message(to: &str, organization: &str, public_url: &str) -> Outgoing 
     }
 }
 
+/// The notice sent when a user's password changed (by the user, or a self-service
+/// reset): what happened and what to do when it was not them.
+pub fn password_changed_message(
+    to: &str,
+    to_name: &str,
+    upn: &str,
+    organization: &str,
+    public_url: &str,
+) -> Outgoing {
+    let myapps = link(public_url, "/myapps");
+    Outgoing {
+        to: to.to_owned(),
+        to_name: to_name.to_owned(),
+        subject: "Your password was changed".to_owned(),
+        text: format!(
+            "The password of your {organization} account {upn} was changed. Your other \
+             signed-in browsers and devices were signed out.\n\n\
+             If you did not change it, contact your administrator at once.\n\n\
+             My Apps: {myapps}\n"
+        ),
+        html: format!(
+            "<p>The password of your {org} account <strong>{upn}</strong> was changed. Your \
+             other signed-in browsers and devices were signed out.</p>\n\
+             <p>If you did not change it, contact your administrator at once.</p>\n\
+             <p><a href=\"{href}\">Open My Apps</a></p>",
+            org = escape_html(organization),
+            upn = escape_html(upn),
+            href = escape_html(&myapps),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -249,6 +249,66 @@ impl Store {
         Ok(())
     }
 
+    /// Within `tx` (a configuration write): replaces the password hash and ends the user's
+    /// sessions except the one whose cookie hash is `keep`, which stays valid (its
+    /// creation instant moves to `now_ms`, the new revocation instant). A password change
+    /// by the user keeps the browser that made it signed in. Call
+    /// [`Store::sessions_ended`] once `tx` commits.
+    pub async fn password_replace_in(
+        tx: &mut Transaction<'static, Any>,
+        user_id: &str,
+        hash: &str,
+        now_ms: i64,
+        keep: Option<&str>,
+    ) -> StoreResult<()> {
+        let n = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now_ms.div_euclid(1000))
+            .bind(user_id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("user {user_id}")));
+        }
+        let keep = keep.unwrap_or("");
+        sqlx::query(
+            "UPDATE users SET sessions_valid_after_ms = $1, sessions_valid_after = $2 WHERE id = $3",
+        )
+        .bind(now_ms)
+        .bind(now_ms.div_euclid(1000))
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM session_apps WHERE session_id_hash IN \
+             (SELECT id_hash FROM sessions WHERE user_id = $1 AND id_hash <> $2)",
+        )
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("UPDATE sessions SET created_at_ms = $1 WHERE user_id = $2 AND id_hash = $3")
+            .bind(now_ms)
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut **tx)
+            .await?;
+        super::sessions::sessions_deleted();
+        Ok(())
+    }
+
+    /// Tells this process's session cache that sessions were ended by a transaction
+    /// that has committed ([`Store::password_replace_in`]).
+    pub fn sessions_ended() {
+        super::sessions::sessions_deleted();
+    }
+
     /// The user's Argon2id PHC hash, if the user exists and has a password.
     pub async fn password_hash(&self, user_id: &str) -> StoreResult<Option<String>> {
         let h: Option<Option<String>> =

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 /// The demo user `serve --demo` creates, and the password the tests give it.
 pub const DEMO_UPN: &str = "B.Simon@contoso.com";
-pub const DEMO_PASSWORD: &str = "Demo-Password-42";
+pub const DEMO_PASSWORD: &str = "Quiet-Lantern-42";
 /// The initial administrator, and the password the tests give it
 /// (SESAME_ADMIN_PASSWORD).
 pub const ADMIN_UPN: &str = "admin@sesame.local";

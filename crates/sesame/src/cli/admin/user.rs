@@ -200,7 +200,7 @@ async fn add(ctx: &Ctx, a: AddArgs) -> Result<()> {
         Some(p) => (p, false),
         None => (password::generate_password()?, true),
     };
-    password::check_policy(&pw)?;
+    directory::check_new_password(store, &a.upn, &pw).await?;
     let hash = {
         let pw = pw.clone();
         tokio::task::spawn_blocking(move || password::hash_password(&pw)).await??
@@ -291,7 +291,7 @@ async fn set(ctx: &Ctx, a: SetArgs) -> Result<()> {
     let u = directory::user_by_upn_required(store, &a.user).await?;
     let new_pw = a.password.get()?;
     if let Some(pw) = &new_pw {
-        password::check_policy(pw)?;
+        directory::check_new_password(store, &u.upn, pw).await?;
     }
     let p = a.profile;
     let upd = UserUpdate {

@@ -77,7 +77,7 @@ async fn create_user(
 ) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
     caller.require(Permission::ManageDirectory)?;
     let (pw, generated) = generate_or(b.password).await?;
-    password::check_policy(&pw)?;
+    directory::check_new_password(state.store(), &b.upn, &pw).await?;
     let hash = tokio::task::spawn_blocking(move || password::hash_password(&pw).map(|h| (h, pw)))
         .await
         .map_err(|e| ApiError::internal(&e))??;

@@ -126,9 +126,8 @@ pub(crate) fn store_code(e: &StoreError) -> AdminCode {
 /// The admin-plane code of a directory error.
 pub(crate) fn directory_code(e: &DirectoryError) -> AdminCode {
     match e {
-        DirectoryError::Invalid { .. } | DirectoryError::Password(PasswordError::Policy(_)) => {
-            AdminCode::Invalid
-        }
+        DirectoryError::Invalid { .. } => AdminCode::Invalid,
+        DirectoryError::Password(PasswordError::Policy(_)) => AdminCode::PasswordPolicy,
         DirectoryError::NotFound(_) => AdminCode::NotFound,
         DirectoryError::Conflict(_) | DirectoryError::Ambiguous(_) => AdminCode::Conflict,
         DirectoryError::Store(s) => store_code(s),

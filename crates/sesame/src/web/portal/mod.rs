@@ -28,6 +28,7 @@ mod layout;
 mod logs;
 mod methods_policy;
 mod myapps;
+mod password;
 mod security;
 mod security_passkey;
 
@@ -53,6 +54,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(directory::routes())
         .merge(logs::routes())
         .merge(myapps::routes())
+        .merge(password::routes())
         .merge(security::routes())
         .merge(security_passkey::routes())
         .merge(conditional::routes())

@@ -236,6 +236,14 @@ async fn create(
         errors.add("upn", format!("User name {reason}."));
     }
     let pw = chosen_password(&f, &mut errors);
+    if let Some(p) = &pw {
+        if let Err(e) = directory::policy::load(state.store()).await?.check(&upn, p) {
+            errors.add(
+                "password",
+                format!("{}: {e}", AdminCode::PasswordPolicy.code()),
+            );
+        }
+    }
     let mail = match f.field("mail") {
         "" => upn.clone(),
         m => m.to_owned(),
@@ -663,6 +671,16 @@ async fn reset_password(
         ));
     };
     if let Err(e) = directory::set_password(state.store(), &u.id, &pw).await {
+        if let DirectoryError::Password(password::PasswordError::Policy(m)) = &e {
+            return Ok(kit::redirect_error(
+                &state,
+                &to,
+                &format!(
+                    "{}: the password was not reset: {m}.",
+                    AdminCode::PasswordPolicy.code()
+                ),
+            ));
+        }
         return Err(e.into());
     }
     record(

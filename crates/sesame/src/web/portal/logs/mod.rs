@@ -3,6 +3,7 @@
 
 mod audit;
 mod email;
+mod password_policy;
 mod settings;
 mod signins;
 mod window;
@@ -19,4 +20,5 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(settings::routes())
         .merge(email::routes())
+        .merge(password_policy::routes())
 }

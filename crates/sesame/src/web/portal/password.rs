@@ -1,0 +1,188 @@
+//! Change password (`/myapps/password`, every signed-in user): the current password
+//! (checked under the authentication room's throttles, like a sign-in), the new one twice
+//! (the password policy applies). On success the password is replaced, every OTHER
+//! session of the user ends (this browser stays signed in), a "Your password was changed"
+//! notice is queued to the user's mail address in the same transaction, and the change
+//! is written to the audit log.
+
+use super::access::{check_csrf, Member};
+use super::error::PortalResult;
+use super::kit::{self, Fields};
+use super::layout::{page_with_status, render, Crumb, Section};
+use crate::admin::audit::Change;
+use crate::admin::errors::AdminCode;
+use crate::authentication::{self, Place};
+use crate::directory::password;
+use crate::sso::session;
+use crate::sso::SsoError;
+use crate::web::auth::SignedIn;
+use crate::web::http::{cookie, ClientIp};
+use crate::web::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Form, Router};
+
+/// The page's path.
+pub(crate) const PATH: &str = "/myapps/password";
+
+/// The routes of this area.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route(PATH, get(form).post(change))
+}
+
+#[derive(Template)]
+#[template(path = "portal/password/change.html")]
+struct ChangeBody<'a> {
+    csrf: &'a str,
+    upn: &'a str,
+    error: String,
+}
+
+fn change_page(state: &AppState, si: &SignedIn, error: String, status: StatusCode) -> Response {
+    let body = render(&ChangeBody {
+        csrf: &si.csrf,
+        upn: &si.user.upn,
+        error,
+    });
+    page_with_status(
+        state,
+        si,
+        Section::MyApps,
+        "Change password",
+        vec![
+            Crumb::new("/myapps", "My Apps"),
+            Crumb::new("", "Change password"),
+        ],
+        None,
+        &body,
+        status,
+    )
+}
+
+async fn form(State(state): State<AppState>, Member(si): Member) -> PortalResult {
+    Ok(change_page(&state, &si, String::new(), StatusCode::OK))
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+async fn change(
+    State(state): State<AppState>,
+    Member(si): Member,
+    headers: HeaderMap,
+    ClientIp(ip, _): ClientIp,
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    check_csrf(&si, &headers, f.csrf())?;
+    let refuse = |text: String| Ok(change_page(&state, &si, text, kit::UNPROCESSABLE));
+    let new = f.raw("new").to_owned();
+    if new != f.raw("confirm") {
+        return refuse(format!(
+            "{}: The new password and its confirmation differ. Type the same new password twice.",
+            AdminCode::PasswordPolicy.code()
+        ));
+    }
+    if let Err(e) = crate::directory::check_new_password(state.store(), &si.user.upn, &new).await {
+        return match e {
+            crate::directory::DirectoryError::Password(password::PasswordError::Policy(m)) => {
+                refuse(format!("{}: {m}.", AdminCode::PasswordPolicy.code()))
+            }
+            other => Err(other.into()),
+        };
+    }
+    let now = crate::clock::now_unix();
+    let place = Place {
+        trusted_location: false,
+        known_for: vec![si.user.id.clone()],
+    };
+    let checked = authentication::password(
+        state.store(),
+        ip,
+        &si.user.upn,
+        f.raw("current").to_owned(),
+        now,
+        &place,
+    )
+    .await;
+    match checked {
+        Ok(u) if u.id == si.user.id => {}
+        Ok(_) => return refuse("The current password is not correct.".into()),
+        Err(authentication::Refused::Store(e)) => return Err(e.into()),
+        Err(e) => {
+            let se = SsoError::from(&e);
+            return refuse(format!("{}: {}.", se.code.code(), capitalised(&se.detail)));
+        }
+    }
+    let hash = tokio::task::spawn_blocking(move || password::hash_password(&new))
+        .await
+        .map_err(|e| {
+            super::error::PortalError::with_code(AdminCode::Internal, &format!("hashing: {e}"))
+        })?
+        .map_err(|e| super::error::PortalError::with_code(AdminCode::Internal, &e))?;
+    let keep = cookie(&headers, session::COOKIE).map(session::hash_cookie);
+    let store = state.store();
+    let notice = if si.user.mail.trim().is_empty() {
+        None
+    } else {
+        let org = crate::mail::config::organization_name(store).await?;
+        let public_url = state
+            .cache()
+            .get()
+            .tenant
+            .as_ref()
+            .map(|t| t.public_url.clone())
+            .unwrap_or_default();
+        Some(crate::mail::message::password_changed_message(
+            &si.user.mail,
+            &si.user.display_name,
+            &si.user.upn,
+            &org,
+            &public_url,
+        ))
+    };
+    let mut tx = store.begin_config_write().await?;
+    crate::store::Store::password_replace_in(
+        &mut tx,
+        &si.user.id,
+        &hash,
+        crate::clock::now_unix_ms(),
+        keep.as_deref(),
+    )
+    .await?;
+    if let Some(m) = &notice {
+        // An address the mail room refuses (not an address) does not block the change:
+        // the change is what the user asked for; the log says why no notice went out.
+        if let Err(e) = crate::mail::enqueue(&mut tx, "password-changed", m, now).await {
+            match e {
+                crate::mail::MailError::Store(s) => return Err(s.into()),
+                other => tracing::warn!(
+                    "password change of {}: no notice queued: {other}",
+                    si.user.upn
+                ),
+            }
+        }
+    }
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    crate::store::Store::sessions_ended();
+    state.config_changed().await;
+    kit::record(
+        &state,
+        &si,
+        &headers,
+        Change::new("user.password.change", "user", &si.user.id, &si.user.upn),
+    )
+    .await;
+    Ok(kit::redirect_ok(
+        &state,
+        "/myapps",
+        "Your password was changed. Your other browsers and devices were signed out.",
+    ))
+}
