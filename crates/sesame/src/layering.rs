@@ -16,7 +16,8 @@
 //! 3. the use cases: `directory`, `tenant`, `admin`, `gallery`, `apps`,
 //!    `authentication` (how a person proves who they are), `methods` (a user's
 //!    authentication methods), `access` (Conditional Access) and `mail` (outbound
-//!    email);
+//!    email), then `notifications` (scheduled email about applications: `apps` and
+//!    `mail`);
 //! 4. `sso`, the protocol flows (the sign-in use case in `sso::flow`);
 //! 5. `web` and `cli`, the edges, which may use anything.
 
@@ -48,6 +49,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("access", &["admin", "tenant", "directory", "store"]),
     ("mail", &["tenant", "store"]),
+    (
+        "notifications",
+        &["mail", "apps", "gallery", "tenant", "directory", "store"],
+    ),
     // The protocol flows.
     (
         "sso",
@@ -67,6 +72,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "web",
         &[
             "sso",
+            "notifications",
             "mail",
             "access",
             "methods",
@@ -84,6 +90,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "web",
             "sso",
+            "notifications",
             "mail",
             "access",
             "methods",
@@ -125,6 +132,7 @@ const ACYCLIC_FILES: &[&str] = &[
     "methods",
     "access",
     "mail",
+    "notifications",
     "sso",
     "web",
 ];

@@ -33,6 +33,7 @@ mod layering;
 pub mod mail;
 pub mod methods;
 pub mod model;
+pub mod notifications;
 pub mod sso;
 pub mod store;
 pub mod tenant;

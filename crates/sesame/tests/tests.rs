@@ -15,6 +15,7 @@ mod add_by_name;
 mod admin_apps;
 mod admin_users;
 mod api;
+mod cert_expiry;
 mod claim_names;
 mod claims;
 mod cli;

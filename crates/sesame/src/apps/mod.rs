@@ -10,6 +10,7 @@ pub mod certs;
 pub mod claims;
 pub mod config;
 mod error;
+pub mod expiry;
 pub mod gallery;
 mod lifecycle;
 mod readiness;

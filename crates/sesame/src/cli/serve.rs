@@ -143,6 +143,7 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     let mail_worker = sesame::mail::Worker::new(store.clone(), &mail)?
         .with_stored_settings(Arc::clone(&master))
         .spawn();
+    let expiry_reminders = sesame::notifications::spawn(store.clone());
     let state = AppState::new(
         store.clone(),
         Arc::clone(&cache),
@@ -246,6 +247,7 @@ async fn serve(a: &Args, g: &GlobalArgs) -> Result<()> {
     poller.abort();
     housekeeping.abort();
     mail_worker.abort();
+    expiry_reminders.abort();
     if let Some(w) = replay_writer {
         w.abort();
     }

@@ -22,3 +22,19 @@ pub struct StoredCertificate {
     /// Unix seconds.
     pub created_at: i64,
 }
+
+/// An application's active signing certificate as the expiry notifications see it: which
+/// app, which certificate, when it expires and who is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveCertificate {
+    /// Owning app.
+    pub app_id: String,
+    /// The app's display name.
+    pub app_name: String,
+    /// SHA-1 thumbprint, uppercase hex.
+    pub thumbprint: String,
+    /// Expiry, Unix seconds.
+    pub not_after: i64,
+    /// The app's Notification Email Addresses as stored (comma-separated; '' for nobody).
+    pub notification_email: String,
+}

@@ -17,7 +17,7 @@ pub use access::{
     Cidr, GrantControl, NamedLocation, Policy, PolicyState, SignInFrequency, TargetResources,
 };
 pub use app::{App, Assignment, Identifier, NewApp, ReplyUrl, SamlConfig, SignMode, SigningAlg};
-pub use cert::StoredCertificate;
+pub use cert::{ActiveCertificate, StoredCertificate};
 pub use directory::{AddMember, Group, MemberKind, MemberRef, NewUser, User};
 pub use mail::{OutboxMessage, OutboxStatus};
 pub use methods::{AuthMethod, MethodKind, PasskeyChallenge, PasskeyCredential, PendingMethod};

@@ -343,6 +343,7 @@ impl Store {
             "DELETE FROM app_certificates WHERE app_id = $1",
             "DELETE FROM app_claims WHERE app_id = $1",
             "DELETE FROM app_group_claims WHERE app_id = $1",
+            "DELETE FROM cert_expiry_notices WHERE app_id = $1",
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }

@@ -30,6 +30,7 @@ mod groups;
 mod logos;
 mod mail;
 mod methods;
+mod notices;
 mod passkeys;
 mod tenant;
 mod tokens;

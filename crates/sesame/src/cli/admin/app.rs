@@ -6,8 +6,8 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use sesame::admin::audit::Change;
 use sesame::apps::{
-    self, certs, config, App, AppCertificate, AppView, AssignmentView, NewApp, Principal, ReplyUrl,
-    SignMode, SigningAlg,
+    self, certs, config, expiry, App, AppCertificate, AppView, AssignmentView, NewApp, Principal,
+    ReplyUrl, SignMode, SigningAlg,
 };
 use sesame::directory;
 use sesame::tenant::MasterKey;
@@ -173,6 +173,11 @@ struct SetArgs {
     /// keep their messages.
     #[arg(long, value_name = "DURATION|off")]
     capture_messages: Option<String>,
+    /// Notification Email Addresses: who is emailed 60, 30 and 7 days before the active
+    /// signing certificate expires, on its last day and once expired (comma-separated;
+    /// '' for nobody). Replaces the list.
+    #[arg(long, value_name = "ADDRESS,...")]
+    notification_email: Option<String>,
 }
 
 /// The longest message capture, seconds.
@@ -652,21 +657,51 @@ fn not_configured_note(app: &App, missing: &[&str]) -> String {
     )
 }
 
-/// `sesame app list`: list applications.
+/// An application as `sesame app list --json` prints it: its view, and how long its active
+/// signing certificate has left.
+#[derive(Serialize)]
+struct ListedApp {
+    #[serde(flatten)]
+    view: AppView,
+    /// Whole days before the active signing certificate expires (0 once expired).
+    certificate_expires_in_days: Option<i64>,
+    /// Within 60 days of expiry: `Certificate expires in N days` or `Certificate expired`.
+    certificate_expiry_warning: Option<String>,
+}
+
+/// `sesame app list`: list applications; an app whose active signing certificate expires
+/// within 60 days (or has expired) ends with a column saying so.
 async fn list(ctx: &Ctx) -> Result<()> {
     let store = &ctx.store;
     let list = store.list_apps().await?;
+    let now = sesame::tenant::now_unix();
+    let active: std::collections::HashMap<String, i64> = store
+        .active_certificates()
+        .await?
+        .into_iter()
+        .map(|c| (c.app_id, c.not_after))
+        .collect();
     if ctx.json {
         let mut views = Vec::with_capacity(list.len());
         for app in &list {
-            views.push(view(ctx, app).await?);
+            let not_after = active.get(&app.id).copied();
+            views.push(ListedApp {
+                view: view(ctx, app).await?,
+                certificate_expires_in_days: not_after.map(|t| expiry::days_left(t, now)),
+                certificate_expiry_warning: not_after.and_then(|t| expiry::mark(t, now)),
+            });
         }
         return ctx.print_json(&views);
     }
     let mut s = String::new();
     for app in &list {
+        let mark = active
+            .get(&app.id)
+            .and_then(|t| expiry::mark(*t, now))
+            .map(|m| format!("\t{m}"))
+            .unwrap_or_default();
         s.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}{mark}\n",
             app.id,
             app.name,
             if app.enabled { "enabled" } else { "disabled" },
@@ -713,12 +748,18 @@ async fn set(ctx: &Ctx, a: SetArgs) -> Result<()> {
         .as_deref()
         .map(capture_secs)
         .transpose()?;
+    let emails = a
+        .notification_email
+        .as_deref()
+        .map(expiry::parse_addresses)
+        .transpose()?
+        .map(|l| expiry::join_addresses(&l));
     apply_saml(&mut app, a.saml)?;
     apply_switches(&mut app, a.switches)?;
     // Only what changed is saved and audited: `--capture-messages` alone changes no
     // setting and writes its own row below.
     let changed = serde_json::to_value(&app)? != serde_json::to_value(&before)?;
-    let app = if changed || capture.is_none() {
+    let app = if changed || (capture.is_none() && emails.is_none()) {
         let app = apps::save_app(store, app).await?;
         audited(
             ctx,
@@ -731,6 +772,19 @@ async fn set(ctx: &Ctx, a: SetArgs) -> Result<()> {
     } else {
         app
     };
+    if let Some(emails) = emails {
+        let before_emails = store.app_notification_email(&app.id).await?;
+        if before_emails != emails {
+            store.set_app_notification_email(&app.id, &emails).await?;
+            audited(
+                ctx,
+                Change::new("app.cert.update", "app", &app.id, &app.name)
+                    .before(&serde_json::json!({ "notification_email": before_emails }))
+                    .after(&serde_json::json!({ "notification_email": emails })),
+            )
+            .await?;
+        }
+    }
     if let Some(secs) = capture {
         let until_ms = secs.map(|s| (sesame::tenant::now_unix() + s) * 1000);
         store.capture_set(&app.id, until_ms).await?;

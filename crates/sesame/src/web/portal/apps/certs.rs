@@ -1,12 +1,13 @@
 //! (3) SAML Certificates: the app's signing certificates (status, thumbprint, expiry),
 //! downloads (Certificate (Base64), Certificate (Raw), Federation Metadata XML), "New
-//! certificate", "Make certificate active", notification email, signing option and
+//! certificate", "Make certificate active", the Notification Email Addresses (one
+//! per line or comma-separated), the expiry warning within 60 days, signing option and
 //! algorithm.
 
 use super::frame::{app_or_404, app_page, audit, form_app, Blade};
 use super::saml::{alg_label, date, sign_mode_label};
 use crate::admin::audit::Change;
-use crate::apps::{certs, App, SignMode, SigningAlg};
+use crate::apps::{certs, expiry, App, SignMode, SigningAlg};
 use crate::web::auth::SignedIn;
 use crate::web::portal::access::Admin;
 use crate::web::portal::error::{app_error_text, PortalError, PortalResult};
@@ -39,6 +40,7 @@ struct CertsBody<'a> {
     metadata_url: String,
     error_field: &'static str,
     error: String,
+    warning: Option<String>,
 }
 
 async fn show(
@@ -63,11 +65,19 @@ async fn show(
         .collect();
     let email = match email {
         Some(e) => e,
-        None => store
-            .app_notification_email(&app.id)
-            .await
-            .unwrap_or_default(),
+        None => expiry::stored_addresses(
+            &store
+                .app_notification_email(&app.id)
+                .await
+                .unwrap_or_default(),
+        )
+        .join("\n"),
     };
+    let now = crate::clock::now_unix();
+    let warning = list
+        .iter()
+        .find(|c| c.active)
+        .and_then(|c| expiry::warning(c.not_after, now));
     let tenant_url = state
         .cache()
         .get()
@@ -99,6 +109,7 @@ async fn show(
         metadata_url: tenant_url,
         error_field,
         error,
+        warning,
     });
     Ok(app_page(
         state,
@@ -128,20 +139,6 @@ pub(super) async fn page(
 ) -> PortalResult {
     let app = app_or_404(&state, &si, &id).await?;
     show(&state, &si, &app, flash, None, None).await
-}
-
-fn valid_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && e.len() <= 254
-        && !e
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == ',')
 }
 
 /// `POST /admin/apps/{id}/sso/certs` (sign_mode, signing_alg, notification_email).
@@ -185,13 +182,16 @@ pub(super) async fn save(
             .await
         }
     };
-    if !email.is_empty() && !valid_email(&email) {
-        return redo(
-            "notification_email",
-            format!("Notification Email: {email:?} is not an email address; give one like admin@contoso.com, or leave it empty (SESAME910004)"),
-        )
-        .await;
-    }
+    let email = match expiry::parse_addresses(&email) {
+        Ok(list) => expiry::join_addresses(&list),
+        Err(e) => {
+            return redo(
+                "notification_email",
+                format!("{} (SESAME910004)", app_error_text(&e)),
+            )
+            .await
+        }
+    };
     let before_email = state
         .store()
         .app_notification_email(&before.id)

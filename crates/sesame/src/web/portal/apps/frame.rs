@@ -131,6 +131,14 @@ pub(super) fn patterns_json(field: Option<&crate::gallery::UrlField>) -> String 
     serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
 }
 
+/// The warning about the app's active signing certificate within 60 days of its expiry
+/// ("The active signing certificate expires on DATE (N days)"), shown as a banner.
+pub(super) async fn cert_expiry_warning(state: &AppState, app_id: &str) -> Option<String> {
+    let list = crate::apps::certs::list(state.store(), app_id).await.ok()?;
+    let c = list.iter().find(|c| c.active)?;
+    crate::apps::expiry::warning(c.not_after, crate::clock::now_unix())
+}
+
 /// Whether an app has its SAML single sign-on set up (an Identifier, a Reply URL and
 /// what its gallery template requires: `crate::apps::missing_settings`).
 pub(super) fn sso_configured(app: &App) -> bool {

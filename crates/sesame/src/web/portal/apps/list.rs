@@ -1,7 +1,9 @@
-//! All applications (`/admin/apps`): the list with search, status filter and tiles.
+//! All applications (`/admin/apps`): the list with search, status filter and tiles; an
+//! app whose active signing certificate expires within 60 days (or has expired) is marked.
 
 use super::frame::sso_configured;
 use crate::admin::Permission;
+use crate::apps::expiry;
 use crate::gallery;
 use crate::web::portal::access::{require, Admin};
 use crate::web::portal::error::PortalResult;
@@ -19,6 +21,8 @@ struct AppRow {
     configured: bool,
     identifier: String,
     search: String,
+    /// Within 60 days of the active certificate's expiry: `Certificate expires in N days`.
+    cert: String,
 }
 
 #[derive(askama::Template)]
@@ -40,6 +44,14 @@ pub(super) async fn list(
 ) -> PortalResult {
     require(&si, Permission::ManageApps)?;
     let apps = state.store().list_apps().await?;
+    let now = crate::clock::now_unix();
+    let expiring: HashMap<String, String> = state
+        .store()
+        .active_certificates()
+        .await?
+        .into_iter()
+        .filter_map(|c| expiry::mark(c.not_after, now).map(|m| (c.app_id, m)))
+        .collect();
     let text = q
         .get("q")
         .map(|s| s.trim().to_lowercase())
@@ -66,6 +78,7 @@ pub(super) async fn list(
                 }
         })
         .map(|a| AppRow {
+            cert: expiring.get(&a.id).cloned().unwrap_or_default(),
             search: format!("{} {}", a.name, a.gallery_id.as_deref().unwrap_or_default()),
             configured: sso_configured(&a),
             identifier: a.saml.default_identifier().unwrap_or_default().to_owned(),

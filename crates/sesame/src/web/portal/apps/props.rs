@@ -19,6 +19,7 @@ struct OverviewBody<'a> {
     template: String,
     configured: bool,
     assignments: usize,
+    cert_warning: Option<String>,
 }
 
 /// `GET /admin/apps/{id}`: Overview with the Getting Started steps.
@@ -42,6 +43,7 @@ pub(super) async fn overview(
             .unwrap_or_else(|| "Custom (non-gallery)".into()),
         configured: super::frame::sso_configured(&app),
         assignments,
+        cert_warning: super::frame::cert_expiry_warning(&state, &app.id).await,
         app: &app,
     });
     Ok(app_page(
