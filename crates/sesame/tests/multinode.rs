@@ -925,15 +925,17 @@ async fn conditional_access_and_the_second_step_across_nodes() {
     // Node A too (it polls on its own schedule).
     let deadline = Instant::now() + Duration::from_secs(10);
 
-    // The password at A, the code at B: the original request completes at B.
-    let jar2 = Arc::new(reqwest::cookie::Jar::default());
-    let (at_a, at_b) = (via(&a, &jar2), via(&b, &jar2));
+    // The password at A, the code at B: the original request completes at B. A browser
+    // of its own for each try: a try A answered before it enforced the policy leaves a
+    // session, and the next request of that browser would not reach the sign-in page.
     let mut n = 0;
-    let verify = loop {
+    let (at_a, at_b, verify) = loop {
         n += 1;
+        let jar2 = Arc::new(reqwest::cookie::Jar::default());
+        let (at_a, at_b) = (via(&a, &jar2), via(&b, &jar2));
         let html = sign_in(&at_a, &tenant, &format!("_ca_mn_a{n}")).await;
         if html.contains("Verify your identity") {
-            break html;
+            break (at_a, at_b, html);
         }
         assert!(Instant::now() < deadline, "node A does not enforce: {html}");
         tokio::time::sleep(Duration::from_millis(100)).await;
