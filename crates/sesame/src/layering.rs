@@ -17,7 +17,8 @@
 //!    `authentication` (how a person proves who they are), `methods` (a user's
 //!    authentication methods), `access` (Conditional Access) and `mail` (outbound
 //!    email), then `notifications` (scheduled email about applications: `apps` and
-//!    `mail`);
+//!    `mail`) and `selfservice` (a user's own password: setting it, reset links,
+//!    invitations);
 //! 4. `sso`, the protocol flows (the sign-in use case in `sso::flow`);
 //! 5. `web` and `cli`, the edges, which may use anything.
 
@@ -50,6 +51,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("access", &["admin", "tenant", "directory", "store"]),
     ("mail", &["tenant", "store"]),
     (
+        "selfservice",
+        &[
+            "mail",
+            "methods",
+            "authentication",
+            "admin",
+            "tenant",
+            "directory",
+            "store",
+        ],
+    ),
+    (
         "notifications",
         &["mail", "apps", "gallery", "tenant", "directory", "store"],
     ),
@@ -73,6 +86,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "sso",
             "notifications",
+            "selfservice",
             "mail",
             "access",
             "methods",
@@ -91,6 +105,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "web",
             "sso",
             "notifications",
+            "selfservice",
             "mail",
             "access",
             "methods",

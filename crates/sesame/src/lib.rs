@@ -11,7 +11,8 @@
 //! - `authentication`, how a person proves who they are (the password today), `methods`
 //!   (a user's further authentication methods) and `access` (Conditional Access: named
 //!   locations, policies, their evaluation);
-//! - `mail`, outbound email (messages, SMTP or the mail folder, the outbox);
+//! - `mail`, outbound email (messages, SMTP or the mail folder, the outbox), and
+//!   `selfservice`, a user's own password (setting it, reset links, invitations);
 //! - `sso`, the protocol flows;
 //! - `web` and, in the binary, `cli`, the edges.
 //!
@@ -34,6 +35,7 @@ pub mod mail;
 pub mod methods;
 pub mod model;
 pub mod notifications;
+pub mod selfservice;
 pub mod sso;
 pub mod store;
 pub mod tenant;

@@ -9,6 +9,7 @@ pub mod app;
 pub mod cert;
 pub mod claims;
 pub mod directory;
+pub mod links;
 pub mod mail;
 pub mod methods;
 pub mod tenant;
@@ -19,6 +20,7 @@ pub use access::{
 pub use app::{App, Assignment, Identifier, NewApp, ReplyUrl, SamlConfig, SignMode, SigningAlg};
 pub use cert::{ActiveCertificate, StoredCertificate};
 pub use directory::{AddMember, Group, MemberKind, MemberRef, NewUser, User};
+pub use links::{AccountLink, LinkPurpose};
 pub use mail::{OutboxMessage, OutboxStatus};
 pub use methods::{AuthMethod, MethodKind, PasskeyChallenge, PasskeyCredential, PendingMethod};
 pub use tenant::Tenant;

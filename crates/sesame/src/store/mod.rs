@@ -27,6 +27,7 @@ mod audit;
 mod certs;
 mod claims;
 mod groups;
+mod links;
 mod logos;
 mod mail;
 mod methods;

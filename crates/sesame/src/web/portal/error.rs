@@ -11,6 +11,7 @@ use super::layout::{html, render as render_template};
 use crate::admin::errors::AdminCode;
 use crate::apps::AppError;
 use crate::directory::{password::PasswordError, DirectoryError};
+use crate::selfservice::SelfServiceError;
 use crate::store::StoreError;
 use crate::web::pages::esc;
 use askama::Template;
@@ -159,6 +160,17 @@ impl From<StoreError> for PortalError {
 impl From<DirectoryError> for PortalError {
     fn from(e: DirectoryError) -> PortalError {
         PortalError::with_code(directory_code(&e), &e)
+    }
+}
+
+impl From<SelfServiceError> for PortalError {
+    fn from(e: SelfServiceError) -> PortalError {
+        match e {
+            SelfServiceError::Directory(d) => d.into(),
+            SelfServiceError::Store(s) => s.into(),
+            SelfServiceError::Link { .. } => PortalError::with_code(AdminCode::Invalid, &e),
+            SelfServiceError::Mail(_) | SelfServiceError::Hash(_) => PortalError::internal(e),
+        }
     }
 }
 

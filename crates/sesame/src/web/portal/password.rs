@@ -13,6 +13,7 @@ use crate::admin::audit::Change;
 use crate::admin::errors::AdminCode;
 use crate::authentication::{self, Place};
 use crate::directory::password;
+use crate::selfservice::{self, password::NewPassword, SelfServiceError};
 use crate::sso::session;
 use crate::sso::SsoError;
 use crate::web::auth::SignedIn;
@@ -121,57 +122,35 @@ async fn change(
             return refuse(format!("{}: {}.", se.code.code(), capitalised(&se.detail)));
         }
     }
-    let hash = tokio::task::spawn_blocking(move || password::hash_password(&new))
-        .await
-        .map_err(|e| {
-            super::error::PortalError::with_code(AdminCode::Internal, &format!("hashing: {e}"))
-        })?
-        .map_err(|e| super::error::PortalError::with_code(AdminCode::Internal, &e))?;
     let keep = cookie(&headers, session::COOKIE).map(session::hash_cookie);
-    let store = state.store();
-    let notice = if si.user.mail.trim().is_empty() {
-        None
-    } else {
-        let org = crate::mail::config::organization_name(store).await?;
-        let public_url = state
-            .cache()
-            .get()
-            .tenant
-            .as_ref()
-            .map(|t| t.public_url.clone())
-            .unwrap_or_default();
-        Some(crate::mail::message::password_changed_message(
-            &si.user.mail,
-            &si.user.display_name,
-            &si.user.upn,
-            &org,
-            &public_url,
-        ))
-    };
-    let mut tx = store.begin_config_write().await?;
-    crate::store::Store::password_replace_in(
-        &mut tx,
-        &si.user.id,
-        &hash,
-        crate::clock::now_unix_ms(),
-        keep.as_deref(),
+    let public_url = state
+        .cache()
+        .get()
+        .tenant
+        .as_ref()
+        .map(|t| t.public_url.clone())
+        .unwrap_or_default();
+    let set = selfservice::password::set(
+        state.store(),
+        NewPassword {
+            user: &si.user,
+            password: new,
+            keep_session: keep.as_deref(),
+            link: None,
+            notify: true,
+            public_url: &public_url,
+        },
+        now,
     )
-    .await?;
-    if let Some(m) = &notice {
-        // An address the mail room refuses (not an address) does not block the change:
-        // the change is what the user asked for; the log says why no notice went out.
-        if let Err(e) = crate::mail::enqueue(&mut tx, "password-changed", m, now).await {
-            match e {
-                crate::mail::MailError::Store(s) => return Err(s.into()),
-                other => tracing::warn!(
-                    "password change of {}: no notice queued: {other}",
-                    si.user.upn
-                ),
-            }
-        }
+    .await;
+    if let Err(e) = set {
+        return match e {
+            SelfServiceError::Directory(crate::directory::DirectoryError::Password(
+                password::PasswordError::Policy(m),
+            )) => refuse(format!("{}: {m}.", AdminCode::PasswordPolicy.code())),
+            other => Err(other.into()),
+        };
     }
-    tx.commit().await.map_err(crate::store::StoreError::from)?;
-    crate::store::Store::sessions_ended();
     state.config_changed().await;
     kit::record(
         &state,

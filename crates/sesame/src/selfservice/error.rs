@@ -1,0 +1,111 @@
+//! The errors of self-service and their codes (`SESAME930xxx`, in docs/errors.md).
+
+use crate::directory::DirectoryError;
+use crate::mail::MailError;
+use crate::store::StoreError;
+
+/// The error codes of self-service, each in docs/errors.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SelfServiceCode {
+    /// A link that is not one Sesame issued: changed, cut short, or unknown.
+    LinkInvalid,
+    /// A link past its lifetime.
+    LinkExpired,
+    /// A link used already, or replaced by a newer one.
+    LinkUsed,
+}
+
+impl SelfServiceCode {
+    /// Every code.
+    pub const ALL: [SelfServiceCode; 3] = [
+        SelfServiceCode::LinkInvalid,
+        SelfServiceCode::LinkExpired,
+        SelfServiceCode::LinkUsed,
+    ];
+
+    /// `SESAME93000x`.
+    pub fn code(self) -> &'static str {
+        match self {
+            SelfServiceCode::LinkInvalid => "SESAME930001",
+            SelfServiceCode::LinkExpired => "SESAME930002",
+            SelfServiceCode::LinkUsed => "SESAME930003",
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn fix(self) -> &'static str {
+        match self {
+            SelfServiceCode::LinkInvalid => {
+                "Open the link exactly as it is in the mail (some mail programs cut long \
+                 links), or ask for a new one."
+            }
+            SelfServiceCode::LinkExpired | SelfServiceCode::LinkUsed => {
+                "Ask for a new link: on the sign-in page for a password reset, or from \
+                 your administrator for an invitation."
+            }
+        }
+    }
+}
+
+/// Errors of self-service.
+#[derive(Debug, thiserror::Error)]
+pub enum SelfServiceError {
+    /// The link cannot be used (`code` says why).
+    #[error("{}: {detail}", code.code())]
+    Link {
+        /// Why.
+        code: SelfServiceCode,
+        /// What was wrong, for the page.
+        detail: String,
+    },
+    /// The directory refused (the password policy, an unknown user).
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    /// A mail could not be queued for a reason other than the store.
+    #[error(transparent)]
+    Mail(MailError),
+    /// Hashing the password failed.
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SelfServiceError {
+    /// A link error.
+    pub fn link(code: SelfServiceCode, detail: impl Into<String>) -> SelfServiceError {
+        SelfServiceError::Link {
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<MailError> for SelfServiceError {
+    fn from(e: MailError) -> SelfServiceError {
+        match e {
+            MailError::Store(s) => SelfServiceError::Store(s),
+            other => SelfServiceError::Mail(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_documented() {
+        let doc = include_str!("../../../../docs/errors.md");
+        let mut seen = std::collections::HashSet::new();
+        for c in SelfServiceCode::ALL {
+            assert!(seen.insert(c.code()), "duplicate {}", c.code());
+            assert!(
+                doc.contains(&format!("## {}", c.code())),
+                "{} is not in docs/errors.md",
+                c.code()
+            );
+        }
+    }
+}
