@@ -17,7 +17,8 @@
 //!    `authentication` (how a person proves who they are), `methods` (a user's
 //!    authentication methods), `access` (Conditional Access) and `mail` (outbound
 //!    email), then `notifications` (scheduled email about applications: `apps` and
-//!    `mail`);
+//!    `mail`) and `password_change` (a user's own new password: `directory`, `mail`,
+//!    `admin`);
 //! 4. `sso`, the protocol flows (the sign-in use case in `sso::flow`);
 //! 5. `web` and `cli`, the edges, which may use anything.
 
@@ -50,6 +51,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("access", &["admin", "tenant", "directory", "store"]),
     ("mail", &["tenant", "store"]),
     (
+        "password_change",
+        &["mail", "admin", "tenant", "directory", "store"],
+    ),
+    (
         "notifications",
         &["mail", "apps", "gallery", "tenant", "directory", "store"],
     ),
@@ -73,6 +78,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "sso",
             "notifications",
+            "password_change",
             "mail",
             "access",
             "methods",
@@ -91,6 +97,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "web",
             "sso",
             "notifications",
+            "password_change",
             "mail",
             "access",
             "methods",

@@ -35,6 +35,9 @@ pub struct UserDto {
     pub extension_attributes: BTreeMap<String, String>,
     /// Account enabled (may sign in).
     pub enabled: bool,
+    /// Require password change at next sign-in: the user sets a new password before any
+    /// sign-in completes.
+    pub password_change_required: bool,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -56,6 +59,7 @@ impl From<&User> for UserDto {
             company_name: u.company_name.clone(),
             extension_attributes: u.extension_attributes.clone(),
             enabled: u.enabled,
+            password_change_required: u.password_change_required,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }
@@ -150,6 +154,9 @@ pub struct UserPatch {
     /// Account enabled.
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Require password change at next sign-in (true), or no longer (false).
+    #[serde(default)]
+    pub password_change_required: Option<bool>,
 }
 
 /// A password reset.
