@@ -497,6 +497,9 @@ pub struct AppDto {
     pub nameid_format: String,
     /// SAML Certificates.
     pub certificates: Vec<CertificateDto>,
+    /// Notification Email Addresses (SAML Signing Certificate): who is told before the
+    /// active signing certificate expires.
+    pub notification_email_addresses: Vec<String>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -504,8 +507,8 @@ pub struct AppDto {
 }
 
 impl AppDto {
-    /// The DTO of an app and its view.
-    pub fn of(app: &crate::apps::App, v: &AppView) -> AppDto {
+    /// The DTO of an app, its view and its Notification Email Addresses.
+    pub fn of(app: &crate::apps::App, v: &AppView, notification: Vec<String>) -> AppDto {
         AppDto {
             id: v.id.clone(),
             name: v.name.clone(),
@@ -525,6 +528,7 @@ impl AppDto {
             nameid_source: v.nameid_source.clone(),
             nameid_format: v.nameid_format.clone(),
             certificates: v.certificates.iter().map(CertificateDto::from).collect(),
+            notification_email_addresses: notification,
             created_at: v.created_at,
             updated_at: v.updated_at,
         }
@@ -565,6 +569,10 @@ pub struct AppPatch {
     /// Notes.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Notification Email Addresses (at most 20; `[]` for nobody), validated as the
+    /// portal does (SESAME910004 names a bad one).
+    #[serde(default)]
+    pub notification_email_addresses: Option<Vec<String>>,
 }
 
 /// What an SP metadata upload changed, and the configuration after it.
