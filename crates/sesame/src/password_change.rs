@@ -5,8 +5,7 @@
 //! (`directory::policy`), the hash, then in one transaction the password replaced (every
 //! other session of the user ends, the caller's stays), the flag cleared and the "Your
 //! password was changed" notice queued to the user's mail address; then the audit log.
-//! Also who must change their password ([`required`]) and an administrator setting or
-//! clearing that flag ([`set_required`]).
+//! Also an administrator setting or clearing that flag ([`set_required`]).
 
 use crate::admin::audit::{self, Change};
 use crate::admin::Actor;
@@ -68,7 +67,7 @@ pub async fn check(store: &Store, upn: &str, new: &str, confirm: &str) -> Result
 /// Sets `new` (typed twice: `confirm`) as the password of `user`, who proved who they are
 /// (the caller checked it): see the module's text. `keep` is the hash of the session
 /// cookie that stays signed in; `public_url` goes into the notice; `correlation` into the
-/// audit row. Call `Store::sessions_ended` is done here; the caller drops its caches.
+/// audit row. The sessions' cache is told here; the caller drops its own caches.
 #[allow(clippy::too_many_arguments)]
 pub async fn apply(
     store: &Store,
@@ -131,14 +130,6 @@ pub async fn apply(
         tracing::error!("audit log: cannot record user.password.change: {e}");
     }
     Ok(())
-}
-
-/// Whether `user_id` must set a new password before a sign-in completes.
-pub async fn required(store: &Store, user_id: &str) -> Result<bool, StoreError> {
-    Ok(store
-        .user_by_id(user_id)
-        .await?
-        .is_some_and(|u| u.password_change_required))
 }
 
 /// Sets or clears Require password change at next sign-in on `user` for `actor`; audited
