@@ -875,7 +875,7 @@ async fn admin_alert_addresses_are_saved_and_a_failing_delivery_shows_a_banner()
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     store.close().await;
-    for path in ["/admin/settings/email", "/admin/apps"] {
+    for path in ["/admin/settings/email", "/admin/apps", "/admin"] {
         let (st, _, html) = page(&a, &s, path).await;
         assert_eq!(st, 200);
         assert!(
