@@ -143,6 +143,7 @@ fn user() -> User {
         extension_attributes: BTreeMap::new(),
         enabled: true,
         sessions_valid_after: 0,
+        password_change_required: false,
         created_at: 0,
         updated_at: 0,
     }
@@ -340,6 +341,7 @@ async fn signed_in_setup(policies: Policies) -> SignedIn {
         upn: user.upn.clone(),
         user_enabled: true,
         sessions_valid_after_ms: 0,
+        password_change_required: false,
     };
     let sso_app = snapshot.by_identifier(SP_ENTITY).unwrap();
     let t = sesame::sso::now();

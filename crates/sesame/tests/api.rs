@@ -1436,3 +1436,73 @@ async fn dates_are_accepted_for_expiry_and_since() {
     .await;
     assert!(rows.as_array().unwrap().is_empty());
 }
+
+/// An application's Notification Email Addresses by the API: read in the application,
+/// written with PATCH (validated as the portal does: a bad address is SESAME910004 and
+/// changes nothing; audited); and a user's Require password change at next sign-in.
+#[tokio::test(flavor = "multi_thread")]
+async fn notification_addresses_and_password_change_required_by_api() {
+    let s = Server::start();
+    let t = token(&s, "notify-admin", &[]);
+    let app = ok(
+        &s,
+        &t,
+        Method::POST,
+        "/api/v1/apps",
+        Some(json!({"name": "Notify App"})),
+    )
+    .await;
+    let id = app["id"].as_str().unwrap().to_owned();
+    assert_eq!(app["notification_email_addresses"], json!([]), "{app}");
+    let path = format!("/api/v1/apps/{id}");
+    let r = call(
+        &s,
+        Some(&t),
+        Method::PATCH,
+        &path,
+        Some(json!({"notification_email_addresses": ["ops@contoso.com", "not an address"]})),
+    )
+    .await;
+    let p = r.problem(422, "SESAME910004");
+    assert!(
+        p["detail"].as_str().unwrap().contains("not an address"),
+        "{p}"
+    );
+    let got = ok(&s, &t, Method::GET, &path, None).await;
+    assert_eq!(got["notification_email_addresses"], json!([]));
+    let changed = ok(
+        &s,
+        &t,
+        Method::PATCH,
+        &path,
+        Some(json!({"notification_email_addresses": ["ops@contoso.com", "OPS@contoso.com", "security@contoso.com"]})),
+    )
+    .await;
+    assert_eq!(
+        changed["notification_email_addresses"],
+        json!(["ops@contoso.com", "security@contoso.com"]),
+        "{changed}"
+    );
+    let got = ok(&s, &t, Method::GET, &path, None).await;
+    assert_eq!(
+        got["notification_email_addresses"],
+        changed["notification_email_addresses"]
+    );
+    let audit = s.cli_ok(&["audit", "--json"]);
+    assert!(audit.contains("app.cert.update"), "{audit}");
+
+    let user = format!("/api/v1/users/{DEMO_UPN}");
+    let u = ok(&s, &t, Method::GET, &user, None).await;
+    assert_eq!(u["password_change_required"], false);
+    let u = ok(
+        &s,
+        &t,
+        Method::PATCH,
+        &user,
+        Some(json!({"password_change_required": true})),
+    )
+    .await;
+    assert_eq!(u["password_change_required"], true, "{u}");
+    let audit = s.cli_ok(&["audit", "--json"]);
+    assert!(audit.contains("user.password_change_required"), "{audit}");
+}

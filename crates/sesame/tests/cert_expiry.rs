@@ -345,3 +345,96 @@ async fn portal_and_cli_mark_an_app_within_sixty_days() {
         "one@contoso.com, two@contoso.com, three@contoso.com"
     );
 }
+
+/// "Email delivery is failing": a worker pointed at an SMTP port nothing listens on; an
+/// hour after the first failed attempt the notifications tick queues one alert per Admin
+/// alert address, once (the next tick and a second node queue nothing); a delivery
+/// re-arms it, and the next episode alerts again. Time is passed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_failing_alert_goes_once_per_episode_to_the_admin_alert_addresses() {
+    use sesame::notifications::mail_alert;
+    let Some(py) = python() else { return };
+    let env = Env::new().await;
+    // Bad addresses are refused, as Notification Email Addresses are.
+    let e = mail_alert::set_addresses(&env.store, "ops@contoso.com, not an address")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().starts_with("Admin alert addresses:"), "{e}");
+    let list = mail_alert::set_addresses(&env.store, "ops@contoso.com\noncall@contoso.com")
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 2);
+
+    let dead = env.worker(&env.store, free_port());
+    let t0 = 1_900_000_000;
+    let m = sesame::mail::message::test_message("b.simon@contoso.com", "Contoso", "");
+    sesame::mail::outbox::queue(&env.store, "test", &m, t0)
+        .await
+        .unwrap();
+    assert_eq!(dead.run_once(t0).await.unwrap().retried, 1);
+    let alerts = |store: Store| async move {
+        store
+            .outbox_list(100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.kind == mail_alert::KIND)
+            .map(|m| m.to_addr)
+            .collect::<Vec<_>>()
+    };
+
+    // Within the hour: nothing.
+    let t = mail_alert::tick(&env.store, t0 + 3599).await.unwrap();
+    assert_eq!((t.failing_since, t.queued), (None, 0));
+    // An hour on: one alert per address, once, also with a second node ticking.
+    let t = mail_alert::tick(&env.store, t0 + 3600).await.unwrap();
+    assert_eq!((t.failing_since, t.queued), (Some(t0), 2));
+    let other = Store::open(&env.url, 2).await.unwrap();
+    assert_eq!(mail_alert::tick(&other, t0 + 3700).await.unwrap().queued, 0);
+    assert_eq!(
+        mail_alert::tick(&env.store, t0 + 4000)
+            .await
+            .unwrap()
+            .queued,
+        0
+    );
+    let mut to = alerts(env.store.clone()).await;
+    to.sort();
+    assert_eq!(to, ["oncall@contoso.com", "ops@contoso.com"]);
+    let alert = env
+        .store
+        .outbox_list(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == mail_alert::KIND)
+        .unwrap();
+    assert_eq!(alert.subject, "Email delivery is failing");
+    assert!(
+        alert.body_text.contains("Settings → Email"),
+        "{}",
+        alert.body_text
+    );
+
+    // Delivery works again: the messages go, the alert is re-armed.
+    let port = free_port();
+    let smtp = SmtpServer::start(&py, port, &env.dir.join("inbox"), &[]);
+    let live = env.worker(&env.store, port);
+    let t1 = t0 + 2 * 3600;
+    assert_eq!(live.run_once(t1).await.unwrap().sent, 3);
+    assert_eq!(smtp.wait_for(3).len(), 3);
+    let t = mail_alert::tick(&env.store, t1 + 60).await.unwrap();
+    assert!(t.rearmed);
+    assert_eq!((t.failing_since, t.queued), (None, 0));
+
+    // The next episode alerts again.
+    let t2 = t1 + 86_400;
+    sesame::mail::outbox::queue(&env.store, "test", &m, t2)
+        .await
+        .unwrap();
+    assert_eq!(dead.run_once(t2).await.unwrap().retried, 1);
+    let t = mail_alert::tick(&env.store, t2 + 3600).await.unwrap();
+    assert_eq!((t.failing_since, t.queued), (Some(t2), 2));
+    other.close().await;
+    drop(smtp);
+}

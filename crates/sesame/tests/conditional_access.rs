@@ -550,3 +550,59 @@ async fn admin_portal_as_target_resource_asks_for_the_second_factor_or_blocks() 
     );
     signins_with(&s, "admin portal: blocked by the policy \\\"Portal MFA\\\"");
 }
+
+/// Require password change at next sign-in after the second step: password, then the
+/// authenticator app's registration a policy asks for, then "Update your password" —
+/// no Response until the new password is set — then the original request's Response,
+/// RelayState and InResponseTo intact; the sign-in log says why it waited.
+#[tokio::test]
+async fn required_password_change_comes_after_the_second_step() {
+    let Some(py) = pyotp() else { return };
+    let s = Server::start();
+    s.add_sp(&[]);
+    s.cli_ok(&[
+        "policy",
+        "add",
+        "--name",
+        "MFA for the test SP",
+        "--users",
+        DEMO_UPN,
+        "--apps",
+        SP_ENTITY,
+        "--grant",
+        "mfa",
+        "--state",
+        "on",
+    ]);
+    s.cli_ok(&["user", "set", DEMO_UPN, "--require-password-change", "true"]);
+    s.wait_config();
+
+    let b = browser();
+    let html = start(&b, &s, &request_to(&s, SP_ENTITY, SP_ACS, "_pc1"), "rs-pc1").await;
+    let r = submit_login(&b, &s.base, &html, DEMO_UPN, DEMO_PASSWORD).await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("More information required"), "{html}");
+    let f = post_form(&html, &format!("/{}/login/register", s.tenant));
+    let (_, _, html) = submit(&b, &s.base, &f).await;
+    let uri = code_text(&html, "totp-uri");
+    let f = post_form(&html, &format!("/{}/login/register", s.tenant));
+    let (_, url, html) = submit(&b, &s.base, &f.set("code", &totp(&py, &uri, 0))).await;
+    assert!(!is_auto_post(&html), "a Response before the change: {html}");
+    assert!(url.contains("/login/password?p="), "{url}");
+    assert!(html.contains("Update your password"), "{html}");
+
+    let f = post_form(&html, &format!("/{}/login/password", s.tenant));
+    let (_, _, html) = submit(
+        &b,
+        &s.base,
+        &f.set("new", "Lantern-Quartz-97")
+            .set("confirm", "Lantern-Quartz-97"),
+    )
+    .await;
+    let (action, xml, relay) = auto_post_response(&html);
+    assert_eq!(action, SP_ACS);
+    assert_eq!(relay.as_deref(), Some("rs-pc1"));
+    assert!(xml.contains("InResponseTo=\"_pc1\""), "{xml}");
+    assert!(xml.contains("urn:oasis:names:tc:SAML:2.0:status:Success"));
+    signins_with(&s, "interrupted: password change required");
+}

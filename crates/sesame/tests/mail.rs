@@ -815,3 +815,78 @@ async fn smtp_server_set_in_the_portal_is_sealed_and_used() {
         .is_none());
     store.close().await;
 }
+
+/// Settings → Email's Admin alert addresses: a bad address refused (SESAME910004, the
+/// field marked), a good list saved and audited; while delivery is failing (a message
+/// retrying for over an hour against an SMTP port nothing listens on) the page and the
+/// Enterprise applications list show the banner, and `/metrics` the gauge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_alert_addresses_are_saved_and_a_failing_delivery_shows_a_banner() {
+    let url = format!("smtp://127.0.0.1:{}?starttls=off", free_port());
+    let s = Server::start_args(&["--smtp-url", &url, "--mail-from", "sesame@contoso.com"]);
+    let a = admin(&s).await;
+    let (st, _, html) = page(&a, &s, "/admin/settings/email").await;
+    assert_eq!(st, 200, "{html}");
+    assert!(
+        !html.contains("Email delivery is failing: no email"),
+        "{html}"
+    );
+    let form = || post_form(&html, "/admin/settings/email/alerts");
+    let audits = audit_count(&s).await;
+    let (st, _, body) = submit(
+        &a,
+        &s.base,
+        &form().set("admin_alert_addresses", "ops@contoso.com, not-an-address"),
+    )
+    .await;
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("SESAME910004"), "{body}");
+    assert!(body.contains("alerts-error"), "{body}");
+    assert_eq!(audit_count(&s).await, audits);
+    let (st, _, body) = submit(
+        &a,
+        &s.base,
+        &form().set(
+            "admin_alert_addresses",
+            "ops@contoso.com\noncall@contoso.com",
+        ),
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    assert!(
+        body.contains("admin alerts go to ops@contoso.com, oncall@contoso.com"),
+        "{body}"
+    );
+    assert_eq!(audit_count(&s).await, audits + 1);
+
+    // A message queued two hours ago, tried once and waiting for a retry.
+    let store = sesame::store::Store::open(&s.database_url(), 1)
+        .await
+        .unwrap();
+    let now = sesame::clock::now_unix();
+    let m = mail::message::test_message("b.simon@contoso.com", "Contoso", "");
+    let id = mail::outbox::queue(&store, "test", &m, now - 7200)
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if store.outbox_get(&id).await.unwrap().unwrap().attempts > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    store.close().await;
+    for path in ["/admin/settings/email", "/admin/apps", "/admin"] {
+        let (st, _, html) = page(&a, &s, path).await;
+        assert_eq!(st, 200);
+        assert!(
+            html.contains("Email delivery is failing: no email"),
+            "{path}: {html}"
+        );
+    }
+    let (_, _, metrics) = get(&browser(), &format!("{}/metrics", s.base)).await;
+    let gauge = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("sesame_mail_failing_since_seconds "))
+        .unwrap_or_else(|| panic!("{metrics}"));
+    assert!(gauge.parse::<f64>().unwrap() >= 7200.0, "{gauge}");
+}

@@ -228,6 +228,54 @@ async fn passkey_registered_in_security_info_signs_in_without_a_name() {
     s.wait_config();
     let log = s.cli_ok(&["signins", "--json"]);
     assert!(log.contains("signed in to Sesame with a passkey"), "{log}");
+
+    // Require password change at next sign-in: a passkey sign-in lands on "Update your
+    // password", not My Apps.
+    s.cli_ok(&["user", "set", DEMO_UPN, "--require-password-change", "true"]);
+    a.count = 3;
+    let (url, html) = passkey_sign_in(&s, &a, &origin).await;
+    assert!(url.contains("/login/password"), "{url}: {html}");
+    assert!(html.contains("Update your password"), "{html}");
+}
+
+/// A "Sign in with a passkey" by `a` in a fresh browser: the final URL and page.
+async fn passkey_sign_in(s: &Server, a: &Authenticator, origin: &str) -> (String, String) {
+    let b = browser();
+    let (_, _, login) = get(&b, &format!("{}/{}/login", s.base, s.tenant)).await;
+    let opts: serde_json::Value = b
+        .post(format!("{}/{}/login/passkey/options", s.base, s.tenant))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cd = client_data(
+        "webauthn.get",
+        opts["publicKey"]["challenge"].as_str().unwrap(),
+        origin,
+    );
+    let ad = a.auth_data("localhost", false);
+    let mut msg = ad.clone();
+    msg.extend(sha(&cd));
+    let sig = a.key.sign(&SystemRandom::new(), &msg).unwrap();
+    let answer = [
+        ("csrf", attr_of(&login, "data-csrf")),
+        ("ceremony", opts["ceremony"].as_str().unwrap().to_owned()),
+        ("credential_id", B64.encode(&a.id)),
+        ("client_data_json", B64.encode(&cd)),
+        ("authenticator_data", B64.encode(&ad)),
+        ("signature", B64.encode(sig.as_ref())),
+        ("user_handle", String::new()),
+    ];
+    let r = b
+        .post(format!("{}/{}/login/passkey", s.base, s.tenant))
+        .form(&answer)
+        .send()
+        .await
+        .unwrap();
+    let url = r.url().to_string();
+    (url, r.text().await.unwrap())
 }
 
 #[tokio::test]

@@ -163,6 +163,7 @@ pub async fn create_user(store: &Store, mut new: NewUser) -> Result<User, Direct
         extension_attributes: new.extension_attributes.clone(),
         enabled: !new.disabled,
         sessions_valid_after: 0,
+        password_change_required: false,
         created_at: now,
         updated_at: now,
     };

@@ -4,10 +4,11 @@
 //! — `config`, `transport`), and the outbox (`outbox`): a message is queued in the same
 //! database transaction as the event that causes it, and a background worker on each
 //! node claims due messages (exactly one node sends each), sends them, and retries with
-//! exponential backoff. See docs/mail.md.
+//! exponential backoff; whether delivery is failing (`health`). See docs/mail.md.
 
 pub mod config;
 pub mod error;
+pub mod health;
 pub mod message;
 pub mod outbox;
 pub mod transport;

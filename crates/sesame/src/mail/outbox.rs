@@ -262,6 +262,10 @@ impl Worker {
             let age = s.oldest_queued_at.map_or(0, |t| (now - t).max(0));
             metrics::gauge!("sesame_mail_oldest_queued_age_seconds").set(age as f64);
         }
+        if let Ok(since) = super::health::check(&self.store, now).await {
+            let secs = since.map_or(0, |t| (now - t).max(0));
+            metrics::gauge!("sesame_mail_failing_since_seconds").set(secs as f64);
+        }
     }
 
     /// Runs passes on the real clock until the task is aborted.

@@ -34,6 +34,9 @@ pub struct User {
     pub enabled: bool,
     /// Sessions that started before this Unix second are no longer valid.
     pub sessions_valid_after: i64,
+    /// Require password change at next sign-in: set by an administrator, cleared when
+    /// the user sets a new password.
+    pub password_change_required: bool,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.

@@ -1,11 +1,13 @@
-//! Scheduled notifications. Today one kind: certificate expiry reminders
-//! ([`cert_expiry`]) — for each application's active signing certificate, a message to each
-//! of its Notification Email Addresses 60, 30 and 7 days before expiry, on its last day and
-//! once expired, each sent once however many nodes run the scheduler. Every node runs
+//! Scheduled notifications: certificate expiry reminders ([`cert_expiry`]) — for each
+//! application's active signing certificate, a message to each of its Notification Email
+//! Addresses 60, 30 and 7 days before expiry, on its last day and once expired, each sent
+//! once however many nodes run the scheduler — and admin alerts ([`mail_alert`]: "Email
+//! delivery is failing" to the Admin alert addresses, once per episode). Every node runs
 //! [`spawn`]: a tick shortly after start and then every ten minutes; the tick takes the
 //! time as a parameter so tests move it instead of waiting. See docs/mail.md.
 
 pub mod cert_expiry;
+pub mod mail_alert;
 
 use crate::store::Store;
 use std::time::Duration;
@@ -30,6 +32,14 @@ pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!("certificate expiry reminders not checked: {e}"),
+            }
+            match mail_alert::tick(&store, crate::clock::now_unix()).await {
+                Ok(t) if t.queued > 0 => tracing::warn!(
+                    "email delivery is failing: alert queued to {} admin alert address(es)",
+                    t.queued
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("email delivery alert not checked: {e}"),
             }
         }
     })

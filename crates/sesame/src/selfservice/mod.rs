@@ -5,6 +5,7 @@
 //! link or an invitation — a random secret stored as its SHA-256, single-use,
 //! short-lived, checked in constant time). Codes `SESAME930xxx` (`error`).
 
+pub mod change;
 pub mod error;
 pub mod links;
 pub mod password;

@@ -1,8 +1,9 @@
 //! Setting a user's new password: what Change password, a password reset and an
 //! accepted invitation share. The password policy is applied, the new hash written, every
-//! other session of the user ended and, when asked, the "Your password was changed" notice
-//! queued — the hash, the sessions, the link redeemed and the notice in one transaction,
-//! so none happens without the others.
+//! other session of the user ended, Require password change at next sign-in cleared and,
+//! when asked, the "Your password was changed" notice queued — the hash, the sessions,
+//! the flag, the link redeemed and the notice in one transaction, so none happens without
+//! the others.
 
 use super::error::SelfServiceError;
 use super::links;
@@ -62,6 +63,7 @@ pub async fn set(store: &Store, p: NewPassword<'_>, now: i64) -> Result<(), Self
         p.keep_session,
     )
     .await?;
+    Store::password_change_required_in(&mut tx, &p.user.id, false).await?;
     if let Some(m) = &notice {
         // An address the mail room refuses (not an address) does not block the change:
         // the change is what the user asked for; the log says why no notice went out.

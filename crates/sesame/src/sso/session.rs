@@ -121,6 +121,7 @@ mod tests {
             upn: "a@b".into(),
             user_enabled: true,
             sessions_valid_after_ms: 0,
+            password_change_required: false,
         }
     }
 

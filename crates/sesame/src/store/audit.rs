@@ -111,6 +111,37 @@ impl Store {
         )
     }
 
+    /// Within `tx`: stores the setting `key` unless it exists; false when it did (another
+    /// node stored it first). For records of "done once" (not configuration: the config
+    /// version is not bumped).
+    pub async fn setting_insert_new_in(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        key: &str,
+        value: &str,
+    ) -> StoreResult<bool> {
+        let n = sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Deletes the setting `key` if it holds `value` (a record of "done once"); false
+    /// when it did not.
+    pub async fn setting_delete_if(&self, key: &str, value: &str) -> StoreResult<bool> {
+        let n = sqlx::query("DELETE FROM settings WHERE key = $1 AND value = $2")
+            .bind(key)
+            .bind(value)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
     /// Sets an installation setting (a configuration change: bumps the config version).
     pub async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
         let mut tx = self.begin_config_write().await?;

@@ -19,6 +19,18 @@ pub struct OutboxStats {
     pub oldest_queued_at: Option<i64>,
 }
 
+/// What `mail::health` judges delivery by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxHealth {
+    /// When the oldest message waiting for a retry (queued after a failed attempt) was
+    /// queued, Unix seconds.
+    pub oldest_retrying_at: Option<i64>,
+    /// When the first message that failed for good since the time asked about failed.
+    pub first_failed_since: Option<i64>,
+    /// When the last message was delivered.
+    pub last_sent_at: Option<i64>,
+}
+
 fn from_row(r: &AnyRow) -> StoreResult<OutboxMessage> {
     let status: String = r.try_get("status")?;
     Ok(OutboxMessage {
@@ -152,6 +164,33 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(from_row).collect()
+    }
+
+    /// The outbox's delivery record: retries waiting, final failures at or after `since`
+    /// (Unix seconds), the last delivery.
+    pub async fn outbox_health(&self, since: i64) -> StoreResult<OutboxHealth> {
+        let retrying: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(created_at) FROM mail_outbox \
+             WHERE status IN ('queued', 'sending') AND attempts > 0",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        let failed: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM mail_outbox \
+             WHERE status = 'failed' AND next_attempt_at >= $1",
+        )
+        .bind(since)
+        .fetch_one(self.pool())
+        .await?;
+        let sent: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(sent_at) FROM mail_outbox WHERE status = 'sent'")
+                .fetch_one(self.pool())
+                .await?;
+        Ok(OutboxHealth {
+            oldest_retrying_at: retrying,
+            first_failed_since: failed,
+            last_sent_at: sent,
+        })
     }
 
     /// How many messages wait (queued or being sent) and since when.

@@ -50,7 +50,7 @@ pub use backup::{Backup, RestoreMode, BACKUP_FORMAT, BACKUP_VERSION};
 pub use claims::ClaimRow;
 pub use lockouts::Lockout;
 pub use logos::AppLogo;
-pub use mail::OutboxStats;
+pub use mail::{OutboxHealth, OutboxStats};
 pub use portal::{AuditSearch, SigninSearch, UserSearch};
 pub use sessions::{SessionApp, SessionRecord, SessionWithUser};
 pub use signins::{SigninFilter, SigninRow};

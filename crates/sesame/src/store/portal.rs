@@ -128,7 +128,7 @@ impl Store {
         let rows = sqlx::query(concat!(
             "SELECT id, upn, display_name, given_name, surname, mail, department, job_title, \
              employee_id, company_name, extension_attributes, enabled, sessions_valid_after, \
-             created_at, updated_at",
+             password_change_required, created_at, updated_at",
             users_where!(),
             " ORDER BY upn_lower LIMIT $4 OFFSET $5"
         ))

@@ -50,6 +50,9 @@ pub struct SessionWithUser {
     /// Sessions created before this instant (Unix milliseconds) are refused (password
     /// reset, disable).
     pub sessions_valid_after_ms: i64,
+    /// The user must set a new password before any sign-in completes (Require password
+    /// change at next sign-in).
+    pub password_change_required: bool,
 }
 
 /// One application a session signed in to.
@@ -97,7 +100,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.id_hash, s.user_id, s.auth_method, s.auth_time, s.created_at, s.last_seen, \
              s.expires_at, s.created_at_ms, s.methods, u.upn, CAST(CASE WHEN u.enabled THEN 1 ELSE 0 END AS BIGINT) AS enabled, \
-             u.sessions_valid_after_ms \
+             u.sessions_valid_after_ms, u.password_change_required \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
         )
         .bind(id_hash)
@@ -119,6 +122,7 @@ impl Store {
             upn: r.try_get("upn")?,
             user_enabled: r.try_get::<i64, _>("enabled")? != 0,
             sessions_valid_after_ms: r.try_get("sessions_valid_after_ms")?,
+            password_change_required: super::tenant::row_bool(&r, "password_change_required")?,
         }))
     }
 

@@ -12,7 +12,7 @@ macro_rules! user_columns {
     () => {
         "id, upn, display_name, given_name, surname, mail, department, \
      job_title, employee_id, company_name, extension_attributes, enabled, \
-     sessions_valid_after, created_at, updated_at"
+     sessions_valid_after, password_change_required, created_at, updated_at"
     };
 }
 
@@ -34,6 +34,7 @@ pub(super) fn user_from_row(r: &AnyRow) -> StoreResult<User> {
         extension_attributes,
         enabled: row_bool(r, "enabled")?,
         sessions_valid_after: r.try_get("sessions_valid_after")?,
+        password_change_required: row_bool(r, "password_change_required")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -132,6 +133,7 @@ impl Store {
             extension_attributes: new.extension_attributes.clone(),
             enabled: !new.disabled,
             sessions_valid_after: 0,
+            password_change_required: false,
             created_at: now,
             updated_at: now,
         };
@@ -179,7 +181,8 @@ impl Store {
             "UPDATE users SET upn = $1, upn_lower = $2, display_name = $3, given_name = $4, \
              surname = $5, mail = $6, department = $7, job_title = $8, employee_id = $9, \
              company_name = $10, extension_attributes = $11, enabled = $12, \
-             sessions_valid_after = $13, updated_at = $14 WHERE id = $15",
+             sessions_valid_after = $13, updated_at = $14, password_change_required = $15 \
+             WHERE id = $16",
         )
         .bind(&user.upn)
         .bind(upn_key(&user.upn))
@@ -195,6 +198,7 @@ impl Store {
         .bind(user.enabled)
         .bind(user.sessions_valid_after)
         .bind(user.updated_at)
+        .bind(user.password_change_required)
         .bind(&user.id)
         .execute(&mut *tx)
         .await?
@@ -300,6 +304,26 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         super::sessions::sessions_deleted();
+        Ok(())
+    }
+
+    /// Within `tx` (a configuration write): sets or clears Require password change at next
+    /// sign-in on `user_id`. Call [`Store::sessions_ended`] once `tx` commits (sessions
+    /// carry the flag and may be memoised).
+    pub async fn password_change_required_in(
+        tx: &mut Transaction<'static, Any>,
+        user_id: &str,
+        on: bool,
+    ) -> StoreResult<()> {
+        let n = sqlx::query("UPDATE users SET password_change_required = $1 WHERE id = $2")
+            .bind(on)
+            .bind(user_id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("user {user_id}")));
+        }
         Ok(())
     }
 

@@ -8,7 +8,9 @@
 //! back to the application —, or the second step of `web::conditional`, also when the
 //! request's RequestedAuthnContext needs more than the session did; only a passkey when
 //! the policy requires phishing-resistant MFA or the request asks for X509, and an
-//! "interrupted" row in the sign-in log). The decisions are `sso::flow`'s; this renders and logs.
+//! "interrupted" row in the sign-in log), and then, for a user who must change their
+//! password, "Update your password" (`web::password_update`). The decisions are
+//! `sso::flow`'s; this renders and logs.
 
 use super::failure::PageFailure;
 use super::http::{correlation_id, ClientIp};
@@ -80,6 +82,14 @@ pub(crate) enum Pending {
         since: i64,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         passkey_only: bool,
+    },
+    /// A sign-in waiting for the user to set a new password (Require password change at
+    /// next sign-in: `web::password_update`), begun at `since` (Unix seconds).
+    PasswordChange {
+        v: Validated,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
+        since: i64,
     },
     /// The admin portal waiting for the second factor a policy targeting it requires;
     /// `next` is the page to return to.
@@ -347,6 +357,11 @@ pub(crate) async fn complete_since(
         Enforced::Answer(r) => return Ok(r),
         Enforced::Allowed(ca) => ca,
     };
+    // After the password and any second step, before any Response: a user who must set
+    // a new password does so first.
+    if s.password_change_required {
+        return password_change_interrupt(ctx, cache, v, s, since).await;
+    }
     let flow = ctx.flow(cache);
     let issued = flow.issue(v, s).await.map_err(|f| ctx.fail(f))?;
     flow.persist(s, &issued)
@@ -370,6 +385,51 @@ pub(crate) async fn complete_since(
     r.saml_response = issued.response;
     ctx.log(r);
     Ok(page)
+}
+
+/// The sign-in `v` of the session `s`, whose user must set a new password: kept waiting,
+/// an "interrupted" row in the sign-in log, and the browser sent to "Update your
+/// password" (`web::password_update`).
+async fn password_change_interrupt(
+    ctx: &Ctx,
+    cache: &AppCache,
+    v: &Validated,
+    s: &SessionWithUser,
+    since: i64,
+) -> Result<Response, PageFailure> {
+    let who = Who::of(s);
+    let app = cache.by_id(&v.app_id);
+    let fail = |e: SsoError| {
+        let mut f = Failure::from(e).user(Some(who.clone()));
+        if let Some(a) = &app {
+            f = f.app(a);
+        }
+        ctx.fail(f.request(v.request_id.as_deref()))
+    };
+    let pending = Pending::PasswordChange {
+        v: v.clone(),
+        request: ctx.request.clone(),
+        since,
+    };
+    let id = put_pending(&ctx.state, ctx.ip, &pending)
+        .await
+        .map_err(fail)?;
+    ctx.log(ctx.row(
+        "interrupted",
+        None,
+        app.map(|a| a.as_ref()),
+        Some(&who),
+        v.request_id.as_deref(),
+        "interrupted: password change required".into(),
+    ));
+    let tenant = cache
+        .tenant
+        .as_ref()
+        .map(|t| t.id.as_str())
+        .unwrap_or_default();
+    let mut r = Redirect::to(&format!("/{tenant}/login/password?p={id}")).into_response();
+    *r.status_mut() = StatusCode::SEE_OTHER;
+    Ok(r)
 }
 
 // ---------------------------------------------------------------------------------------

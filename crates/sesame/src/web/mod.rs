@@ -1,7 +1,8 @@
 //! The HTTP edge (axum): the router of every route and its middleware.
 //!
 //! The SAML endpoint, login page, IdP-initiated launch, federation metadata and sign-out
-//! (`saml`, `login`, and the passkey sign-in, `passkey`), the home page (`home`), the admin portal and My Apps (`portal`),
+//! (`saml`, `login`, and the passkey sign-in, `passkey`; "Update your password",
+//! `password_update`), the home page (`home`), the admin portal and My Apps (`portal`),
 //! the REST API (`api`), the built-in test application (`testapp`) and the operations
 //! endpoints (`ops`). What they share: [`AppState`] (`state`), the HTTP helpers
 //! (`http`), the middleware (`middleware`), the connection limits below HTTP (`conn`),
@@ -23,6 +24,7 @@ pub mod ops;
 mod pages;
 mod passkey;
 mod passkey_button;
+mod password_update;
 mod portal;
 mod rate_limit;
 mod saml;
@@ -72,6 +74,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{tenant}/login/verify/passkey",
             axum::routing::post(conditional::verify_passkey),
+        )
+        .route(
+            "/{tenant}/login/password",
+            get(password_update::update_get).post(password_update::update_post),
         )
         .route(
             "/{tenant}/login/register",

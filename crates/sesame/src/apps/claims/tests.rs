@@ -23,6 +23,7 @@ fn user() -> User {
         extension_attributes: ext,
         enabled: true,
         sessions_valid_after: 0,
+        password_change_required: false,
         created_at: 0,
         updated_at: 0,
     }

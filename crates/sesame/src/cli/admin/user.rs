@@ -4,6 +4,7 @@ use super::{audited, out, read_password_stdin, Ctx};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use sesame::admin::audit::Change;
+use sesame::admin::Actor;
 use sesame::directory::{self, password, NewUser, User, UserUpdate};
 
 /// `sesame user …`
@@ -131,6 +132,10 @@ pub struct SetArgs {
     /// Enable or disable sign-in.
     #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
     enabled: Option<bool>,
+    /// Require password change at next sign-in (true), or no longer (false): the user
+    /// sets a new password before any sign-in completes.
+    #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
+    require_password_change: Option<bool>,
 }
 
 fn parse_extensions(items: &[String]) -> Result<std::collections::BTreeMap<String, String>> {
@@ -160,6 +165,9 @@ fn print_user(u: &User, groups: &[directory::Group], roles: &[String]) -> Result
         "Account enabled",
         if u.enabled { "yes" } else { "no" },
     );
+    if u.password_change_required {
+        line(&mut s, "Password change", "required at next sign-in");
+    }
     line(&mut s, "Display name", &u.display_name);
     line(&mut s, "Given name", &u.given_name);
     line(&mut s, "Surname", &u.surname);
@@ -308,7 +316,7 @@ async fn set(ctx: &Ctx, a: SetArgs) -> Result<()> {
         enabled: a.enabled,
     };
     let before = u;
-    let u = directory::update_user(store, &before.id, upd).await?;
+    let mut u = directory::update_user(store, &before.id, upd).await?;
     audited(
         ctx,
         Change::new("user.update", "user", &u.id, &u.upn)
@@ -323,6 +331,10 @@ async fn set(ctx: &Ctx, a: SetArgs) -> Result<()> {
             Change::new("user.password.reset", "user", &u.id, &u.upn),
         )
         .await?;
+    }
+    if let Some(on) = a.require_password_change {
+        // Audited by the room, as `user.password_change_required`.
+        u = sesame::selfservice::change::set_required(store, &Actor::cli(), &u, on, "").await?;
     }
     if ctx.json {
         ctx.print_json(&u)

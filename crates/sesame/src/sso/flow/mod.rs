@@ -215,6 +215,7 @@ impl<'a> Flow<'a> {
                 // The user was read before this session started: whatever revoked
                 // earlier sessions did so before now.
                 sessions_valid_after_ms: user.sessions_valid_after.saturating_mul(1000),
+                password_change_required: user.password_change_required,
             },
         ))
     }

@@ -70,6 +70,7 @@ fn user(enabled: bool) -> User {
         extension_attributes: BTreeMap::new(),
         enabled,
         sessions_valid_after: 0,
+        password_change_required: false,
         created_at: 0,
         updated_at: 0,
     }
@@ -87,6 +88,7 @@ fn session(user: &User) -> SessionWithUser {
         upn: user.upn.clone(),
         user_enabled: user.enabled,
         sessions_valid_after_ms: 0,
+        password_change_required: false,
     }
 }
 

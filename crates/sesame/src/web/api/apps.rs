@@ -11,7 +11,9 @@ use crate::admin::audit::Change;
 use crate::admin::errors::AdminCode;
 use crate::admin::Permission;
 use crate::apps::claims::{self, Claim, GroupClaims, GroupEmit, GroupScope, NameIdFormat};
-use crate::apps::{self, certs, App, AppView, Identifier, NewApp, ReplyUrl, SignMode, SigningAlg};
+use crate::apps::{
+    self, certs, expiry, App, AppView, Identifier, NewApp, ReplyUrl, SignMode, SigningAlg,
+};
 use crate::web::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -52,7 +54,13 @@ async fn find_app(state: &AppState, key: &str) -> ApiResult<App> {
 
 async fn dto(state: &AppState, app: &App) -> ApiResult<AppDto> {
     let certs = certs::list(state.store(), &app.id).await?;
-    Ok(AppDto::of(app, &AppView::new(&tenant(state)?, app, certs)))
+    let notification =
+        expiry::stored_addresses(&state.store().app_notification_email(&app.id).await?);
+    Ok(AppDto::of(
+        app,
+        &AppView::new(&tenant(state)?, app, certs),
+        notification,
+    ))
 }
 
 fn none_if_empty(s: String) -> Option<String> {
@@ -219,7 +227,8 @@ async fn get_app(
 }
 
 /// Change the Properties: name, enabled for users to sign in, assignment required,
-/// visible to users, notes.
+/// visible to users, notes; and the Notification Email Addresses (SAML Signing
+/// Certificate).
 #[utoipa::path(patch, path = "/api/v1/apps/{app}", tag = "apps",
     params(("app" = String, Path, description = "Application id, or its name when unique")),
     request_body = AppPatch,
@@ -248,7 +257,35 @@ async fn update_app(
     if let Some(v) = b.notes {
         app.notes = v;
     }
-    save(&caller, &state, "app.update", &before, app).await
+    // Checked before anything is saved: a bad address changes nothing.
+    let emails = b
+        .notification_email_addresses
+        .map(|list| expiry::parse_addresses(&list.join("\n")))
+        .transpose()?
+        .map(|l| expiry::join_addresses(&l));
+    let r = save(&caller, &state, "app.update", &before, app).await?;
+    let Some(emails) = emails else {
+        return Ok(r);
+    };
+    let store = state.store();
+    let before_emails = store.app_notification_email(&before.id).await?;
+    if before_emails == emails {
+        return Ok(r);
+    }
+    store
+        .set_app_notification_email(&before.id, &emails)
+        .await?;
+    caller
+        .audit(
+            &state,
+            Change::new("app.cert.update", "app", &before.id, &r.0.name)
+                .before(&serde_json::json!({ "notification_email": before_emails }))
+                .after(&serde_json::json!({ "notification_email": emails })),
+        )
+        .await;
+    Ok(Json(
+        dto(&state, &find_app(&state, &before.id).await?).await?,
+    ))
 }
 
 async fn save(

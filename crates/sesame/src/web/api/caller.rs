@@ -110,6 +110,15 @@ impl FromRequestParts<AppState> for Caller {
                     "send an API token as `Authorization: Bearer sesame_…` (`sesame token create --name NAME`), or sign in to the portal",
                 )
             })?;
+        if si.user.password_change_required {
+            return Err(ApiError::new(
+                AdminCode::Forbidden,
+                format!(
+                    "{} must set a new password first (Require password change at next sign-in): sign in to the portal and update it",
+                    si.user.upn
+                ),
+            ));
+        }
         if changes_state(&parts.method) {
             let given = parts
                 .headers

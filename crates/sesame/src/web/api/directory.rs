@@ -157,7 +157,7 @@ async fn update_user(
         extension_attributes: b.extension_attributes.unwrap_or_default(),
         enabled: b.enabled,
     };
-    let u = directory::update_user(state.store(), &before.id, upd).await?;
+    let mut u = directory::update_user(state.store(), &before.id, upd).await?;
     caller
         .audit(
             &state,
@@ -166,6 +166,17 @@ async fn update_user(
                 .after(&u),
         )
         .await;
+    if let Some(on) = b.password_change_required {
+        // Audited by the room, as `user.password_change_required`.
+        u = crate::selfservice::change::set_required(
+            state.store(),
+            &caller.principal.actor,
+            &u,
+            on,
+            &caller.correlation,
+        )
+        .await?;
+    }
     state.config_changed().await;
     Ok(Json(UserDto::from(&u)))
 }

@@ -35,6 +35,9 @@ pub struct UserDto {
     pub extension_attributes: BTreeMap<String, String>,
     /// Account enabled (may sign in).
     pub enabled: bool,
+    /// Require password change at next sign-in: the user sets a new password before any
+    /// sign-in completes.
+    pub password_change_required: bool,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -56,6 +59,7 @@ impl From<&User> for UserDto {
             company_name: u.company_name.clone(),
             extension_attributes: u.extension_attributes.clone(),
             enabled: u.enabled,
+            password_change_required: u.password_change_required,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }
@@ -150,6 +154,9 @@ pub struct UserPatch {
     /// Account enabled.
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Require password change at next sign-in (true), or no longer (false).
+    #[serde(default)]
+    pub password_change_required: Option<bool>,
 }
 
 /// A password reset.
@@ -490,6 +497,9 @@ pub struct AppDto {
     pub nameid_format: String,
     /// SAML Certificates.
     pub certificates: Vec<CertificateDto>,
+    /// Notification Email Addresses (SAML Signing Certificate): who is told before the
+    /// active signing certificate expires.
+    pub notification_email_addresses: Vec<String>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -497,8 +507,8 @@ pub struct AppDto {
 }
 
 impl AppDto {
-    /// The DTO of an app and its view.
-    pub fn of(app: &crate::apps::App, v: &AppView) -> AppDto {
+    /// The DTO of an app, its view and its Notification Email Addresses.
+    pub fn of(app: &crate::apps::App, v: &AppView, notification: Vec<String>) -> AppDto {
         AppDto {
             id: v.id.clone(),
             name: v.name.clone(),
@@ -518,6 +528,7 @@ impl AppDto {
             nameid_source: v.nameid_source.clone(),
             nameid_format: v.nameid_format.clone(),
             certificates: v.certificates.iter().map(CertificateDto::from).collect(),
+            notification_email_addresses: notification,
             created_at: v.created_at,
             updated_at: v.updated_at,
         }
@@ -558,6 +569,10 @@ pub struct AppPatch {
     /// Notes.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Notification Email Addresses (at most 20; `[]` for nobody), validated as the
+    /// portal does (SESAME910004 names a bad one).
+    #[serde(default)]
+    pub notification_email_addresses: Option<Vec<String>>,
 }
 
 /// What an SP metadata upload changed, and the configuration after it.

@@ -25,6 +25,17 @@ impl FromRequestParts<AppState> for Member {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match auth::signed_in(state, &parts.headers).await {
+            // A user who must change their password does that first.
+            Ok(Some(si)) if si.user.password_change_required => {
+                let tenant = state
+                    .cache()
+                    .get()
+                    .tenant
+                    .as_ref()
+                    .map(|t| t.id.clone())
+                    .unwrap_or_default();
+                Err(Redirect::to(&crate::web::password_update::path(&tenant, None)).into_response())
+            }
             Ok(Some(si)) => Ok(Member(si)),
             Ok(None) => Err(to_login(state, parts)),
             Err(e) => Err(crate::web::http::error_page(

@@ -369,6 +369,33 @@ pub(crate) fn count(n: impl std::fmt::Display, singular: &str, plural: &str) -> 
     format!("{n} {noun}")
 }
 
+/// The banner "Email delivery is failing" while `mail::health` says so (Settings → Email
+/// and Enterprise applications show it), or `None`. A store failure shows no banner.
+pub(crate) async fn mail_failing_banner(state: &AppState) -> Option<String> {
+    let now = crate::clock::now_unix();
+    let since = crate::mail::health::check(state.store(), now)
+        .await
+        .ok()??;
+    Some(format!(
+        "Email delivery is failing: no email was delivered since {} (UTC). Check the SMTP \
+         server and the Email log in Settings → Email.",
+        crate::notifications::mail_alert::date_time(since)
+    ))
+}
+
+/// `flash`, else the banner "Email delivery is failing" when it is.
+pub(crate) async fn flash_or_mail_banner(
+    state: &AppState,
+    flash: Option<super::layout::Flash>,
+) -> Option<super::layout::Flash> {
+    match flash {
+        Some(f) => Some(f),
+        None => mail_failing_banner(state)
+            .await
+            .and_then(super::layout::Flash::warn),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -132,13 +132,14 @@ async fn home(
         apps,
         can_directory: si.principal.can(Permission::ReadDirectory),
     });
+    let banner = kit::flash_or_mail_banner(&state, None).await;
     Ok(page(
         &state,
         &si,
         Section::Home,
         "Overview",
         vec![],
-        None,
+        banner,
         &body,
     ))
 }

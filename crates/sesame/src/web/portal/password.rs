@@ -1,19 +1,17 @@
 //! Change password (`/myapps/password`, every signed-in user): the current password
 //! (checked under the authentication room's throttles, like a sign-in), the new one twice
-//! (the password policy applies). On success the password is replaced, every OTHER
-//! session of the user ends (this browser stays signed in), a "Your password was changed"
-//! notice is queued to the user's mail address in the same transaction, and the change
-//! is written to the audit log.
+//! (the password policy applies). On success (`crate::selfservice::change::apply`) the
+//! password is replaced, every OTHER session of the user ends (this browser stays signed
+//! in), a "Your password was changed" notice is queued to the user's mail address in the
+//! same transaction, and the change is written to the audit log.
 
 use super::access::{check_csrf, Member};
 use super::error::PortalResult;
 use super::kit::{self, Fields};
 use super::layout::{page_with_status, render, Crumb, Section};
-use crate::admin::audit::Change;
 use crate::admin::errors::AdminCode;
 use crate::authentication::{self, Place};
-use crate::directory::password;
-use crate::selfservice::{self, password::NewPassword, SelfServiceError};
+use crate::selfservice::change::{self as password_change, ChangeError, Why};
 use crate::sso::session;
 use crate::sso::SsoError;
 use crate::web::auth::SignedIn;
@@ -85,19 +83,9 @@ async fn change(
     check_csrf(&si, &headers, f.csrf())?;
     let refuse = |text: String| Ok(change_page(&state, &si, text, kit::UNPROCESSABLE));
     let new = f.raw("new").to_owned();
-    if new != f.raw("confirm") {
-        return refuse(format!(
-            "{}: The new password and its confirmation differ. Type the same new password twice.",
-            AdminCode::PasswordPolicy.code()
-        ));
-    }
-    if let Err(e) = crate::directory::check_new_password(state.store(), &si.user.upn, &new).await {
-        return match e {
-            crate::directory::DirectoryError::Password(password::PasswordError::Policy(m)) => {
-                refuse(format!("{}: {m}.", AdminCode::PasswordPolicy.code()))
-            }
-            other => Err(other.into()),
-        };
+    let store = state.store();
+    if let Err(e) = password_change::check(store, &si.user.upn, &new, f.raw("confirm")).await {
+        return refusal(e).and_then(refuse);
     }
     let now = crate::clock::now_unix();
     let place = Place {
@@ -105,7 +93,7 @@ async fn change(
         known_for: vec![si.user.id.clone()],
     };
     let checked = authentication::password(
-        state.store(),
+        store,
         ip,
         &si.user.upn,
         f.raw("current").to_owned(),
@@ -123,45 +111,42 @@ async fn change(
         }
     }
     let keep = cookie(&headers, session::COOKIE).map(session::hash_cookie);
-    let public_url = state
-        .cache()
-        .get()
-        .tenant
-        .as_ref()
-        .map(|t| t.public_url.clone())
-        .unwrap_or_default();
-    let set = selfservice::password::set(
-        state.store(),
-        NewPassword {
-            user: &si.user,
-            password: new,
-            keep_session: keep.as_deref(),
-            link: None,
-            notify: true,
-            public_url: &public_url,
-        },
-        now,
+    let applied = password_change::apply(
+        store,
+        &si.user,
+        &new,
+        f.raw("confirm"),
+        keep.as_deref(),
+        &crate::web::password_update::public_url(&state),
+        Why::Change,
+        &crate::web::http::correlation(&headers),
     )
     .await;
-    if let Err(e) = set {
-        return match e {
-            SelfServiceError::Directory(crate::directory::DirectoryError::Password(
-                password::PasswordError::Policy(m),
-            )) => refuse(format!("{}: {m}.", AdminCode::PasswordPolicy.code())),
-            other => Err(other.into()),
-        };
+    if let Err(e) = applied {
+        return refusal(e).and_then(refuse);
     }
     state.config_changed().await;
-    kit::record(
-        &state,
-        &si,
-        &headers,
-        Change::new("user.password.change", "user", &si.user.id, &si.user.upn),
-    )
-    .await;
     Ok(kit::redirect_ok(
         &state,
         "/myapps",
         "Your password was changed. Your other browsers and devices were signed out.",
     ))
+}
+
+/// The text shown for a refused new password (with its code), or the portal's failure.
+pub(crate) fn refusal(e: ChangeError) -> Result<String, super::error::PortalError> {
+    let code = AdminCode::PasswordPolicy.code();
+    match e {
+        ChangeError::Mismatch => Ok(format!("{code}: {e}")),
+        ChangeError::Policy(m) => Ok(format!("{code}: {m}.")),
+        ChangeError::NotFound(m) => Err(super::error::PortalError::with_code(
+            AdminCode::NotFound,
+            &m,
+        )),
+        ChangeError::Hash(m) => Err(super::error::PortalError::with_code(
+            AdminCode::Internal,
+            &m,
+        )),
+        ChangeError::Store(s) => Err(s.into()),
+    }
 }

@@ -100,6 +100,7 @@ pub(super) async fn list(
         rows,
         total,
     });
+    let flash = kit::flash_or_mail_banner(&state, flash).await;
     Ok(page(
         &state,
         &si,

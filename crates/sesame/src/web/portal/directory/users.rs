@@ -7,6 +7,7 @@ use crate::admin::audit::Change;
 use crate::admin::errors::AdminCode;
 use crate::admin::{roles, Permission, Role};
 use crate::directory::{self, password, DirectoryError, NewUser, User, UserUpdate};
+use crate::selfservice::change as password_change;
 use crate::web::auth::SignedIn;
 use crate::web::portal::access::{check_csrf, require, Admin};
 use crate::web::portal::error::{PortalError, PortalResult};
@@ -29,6 +30,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/users/{id}", get(show).post(update))
         .route("/admin/users/{id}/enabled", post(set_enabled))
         .route("/admin/users/{id}/password", post(reset_password))
+        .route(
+            "/admin/users/{id}/password-change-required",
+            post(set_change_required),
+        )
         .route("/admin/users/{id}/delete", post(delete))
         .route("/admin/users/{id}/roles", post(change_role))
 }
@@ -691,12 +696,67 @@ async fn reset_password(
             .after(&serde_json::json!({"upn": u.upn, "password": "reset"})),
     )
     .await;
+    // "Make this user change password when they sign in" (checked by default on the page).
+    let require = f.field("require_change") == "true";
+    password_change::set_required(
+        state.store(),
+        &si.principal.actor,
+        &u,
+        require,
+        &crate::web::http::correlation(&headers),
+    )
+    .await?;
+    state.config_changed().await;
     let r = kit::redirect_ok(
         &state,
         &to,
-        "Password reset: the user's sessions ended; give the user the new password below.",
+        if require {
+            "Password reset: the user's sessions ended; give the user the new password below. \
+             They choose a new one when they sign in."
+        } else {
+            "Password reset: the user's sessions ended; give the user the new password below."
+        },
     );
     Ok(kit::with_secret(&state, r, &u.id, &pw))
+}
+
+/// Require password change at next sign-in: set (`required=true`) or cleared.
+async fn set_change_required(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let u = guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await?;
+    let required = match f.field("required") {
+        "true" => true,
+        "false" => false,
+        other => {
+            return Err(PortalError::new(
+                AdminCode::Invalid,
+                format!("required: {other:?} is neither true nor false; use the page's Require password change at next sign-in button."),
+            ))
+        }
+    };
+    password_change::set_required(
+        state.store(),
+        &si.principal.actor,
+        &u,
+        required,
+        &crate::web::http::correlation(&headers),
+    )
+    .await?;
+    state.config_changed().await;
+    Ok(kit::redirect_ok(
+        &state,
+        &format!("/admin/users/{}", u.id),
+        if required {
+            "Password change required: the user chooses a new password at their next sign-in, before any application opens."
+        } else {
+            "Password change no longer required."
+        },
+    ))
 }
 
 async fn delete(

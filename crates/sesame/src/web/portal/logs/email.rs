@@ -11,6 +11,7 @@ use crate::admin::errors::AdminCode;
 use crate::admin::Permission;
 use crate::mail::{self, MailError};
 use crate::model::{OutboxMessage, OutboxStatus};
+use crate::notifications::mail_alert;
 use crate::web::auth::SignedIn;
 use crate::web::portal::access::{check_csrf, require, Admin};
 use crate::web::portal::error::PortalResult;
@@ -38,6 +39,7 @@ pub(super) fn routes() -> Router<AppState> {
             post(save_organization),
         )
         .route("/admin/settings/email/smtp", post(save_smtp))
+        .route("/admin/settings/email/alerts", post(save_alerts))
 }
 
 /// The SMTP form's values.
@@ -114,6 +116,8 @@ struct EmailBody<'a> {
     files: Vec<String>,
     org: String,
     org_error: String,
+    alerts: String,
+    alerts_error: String,
     to: String,
     to_error: String,
     rows: Vec<LogRow>,
@@ -176,6 +180,8 @@ struct Shown {
     org: Option<(String, String)>,
     /// The SMTP form and its error.
     smtp: Option<(SmtpForm, String)>,
+    /// The Admin alert addresses and their error.
+    alerts: Option<(String, String)>,
 }
 
 /// The page, with the forms' values and errors.
@@ -190,7 +196,16 @@ async fn page(
         to: (to, to_error),
         org: org_form,
         smtp: smtp_form,
+        alerts: alerts_form,
     } = shown;
+    let (alerts, alerts_error) = match alerts_form {
+        Some(f) => f,
+        None => (
+            mail_alert::addresses(state.store()).await?.join("\n"),
+            String::new(),
+        ),
+    };
+    let flash = kit::flash_or_mail_banner(state, flash).await;
     let base = state.mail();
     let by_flags = base.is_some_and(|c| c.set_by_flags);
     let (stored, stored_error) =
@@ -247,6 +262,8 @@ async fn page(
         },
         org,
         org_error,
+        alerts,
+        alerts_error,
         to,
         to_error,
         rows,
@@ -287,6 +304,7 @@ async fn show(
             to: (to, String::new()),
             org: None,
             smtp: None,
+            alerts: None,
         },
         StatusCode::OK,
     )
@@ -338,6 +356,7 @@ async fn send_test(
                     to: (to, e.to_string()),
                     org: None,
                     smtp: None,
+                    alerts: None,
                 },
                 kit::UNPROCESSABLE,
             )
@@ -395,6 +414,7 @@ async fn save_organization(
                     to: (to, String::new()),
                     org: Some((raw, e.to_string())),
                     smtp: None,
+                    alerts: None,
                 },
                 kit::UNPROCESSABLE,
             )
@@ -402,6 +422,69 @@ async fn save_organization(
         }
         Err(MailError::Store(e)) => Err(e.into()),
         Err(e @ MailError::Config(_)) => Ok(kit::redirect_error(&state, PATH, &e.to_string())),
+    }
+}
+
+/// Admin alert addresses: parsed and validated like Notification Email Addresses,
+/// audited as a settings change.
+async fn save_alerts(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    check_csrf(&si, &headers, f.csrf())?;
+    require(&si, Permission::ManageRoles)?;
+    let raw = f.raw("admin_alert_addresses").to_owned();
+    let before = mail_alert::addresses(state.store()).await?;
+    match mail_alert::set_addresses(state.store(), &raw).await {
+        Ok(after) => {
+            if after != before {
+                kit::record(
+                    &state,
+                    &si,
+                    &headers,
+                    Change::new(
+                        "settings.update",
+                        "settings",
+                        mail_alert::ADDRESSES_KEY,
+                        "Admin alert addresses",
+                    )
+                    .before(&before)
+                    .after(&after),
+                )
+                .await;
+            }
+            Ok(kit::redirect_ok(
+                &state,
+                PATH,
+                &if after.is_empty() {
+                    "Saved: no admin alert addresses; alerts are not sent.".to_owned()
+                } else {
+                    format!("Saved: admin alerts go to {}.", after.join(", "))
+                },
+            ))
+        }
+        Err(e @ mail_alert::AlertError::Invalid(_)) => {
+            let to = own_address(&si);
+            page(
+                &state,
+                &si,
+                Flash::error(format!(
+                    "{}: the admin alert addresses were not saved. Correct the field marked below.",
+                    AdminCode::Invalid.code()
+                )),
+                Shown {
+                    to: (to, String::new()),
+                    org: None,
+                    smtp: None,
+                    alerts: Some((raw, e.to_string())),
+                },
+                kit::UNPROCESSABLE,
+            )
+            .await
+        }
+        Err(mail_alert::AlertError::Store(e)) => Err(e.into()),
     }
 }
 
@@ -509,6 +592,7 @@ async fn save_smtp(
                     to: (to, String::new()),
                     org: None,
                     smtp: Some((form, error)),
+                    alerts: None,
                 },
                 kit::UNPROCESSABLE,
             )
