@@ -17,7 +17,7 @@
 //!    `authentication` (how a person proves who they are), `methods` (a user's
 //!    authentication methods), `access` (Conditional Access) and `mail` (outbound
 //!    email), then `notifications` (scheduled email about applications: `apps` and
-//!    `mail`);
+//!    `mail`) and `sessions` (a user's sessions as they and administrators see them);
 //! 4. `sso`, the protocol flows (the sign-in use case in `sso::flow`);
 //! 5. `web` and `cli`, the edges, which may use anything.
 
@@ -42,11 +42,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("admin", &["tenant", "directory", "store"]),
     ("gallery", &[]),
     ("apps", &["gallery", "tenant", "directory", "store"]),
-    ("authentication", &["directory", "store"]),
+    ("authentication", &["mail", "tenant", "directory", "store"]),
     (
         "methods",
-        &["authentication", "admin", "tenant", "directory", "store"],
+        &[
+            "authentication",
+            "mail",
+            "admin",
+            "tenant",
+            "directory",
+            "store",
+        ],
     ),
+    ("sessions", &["admin", "tenant", "directory", "store"]),
     ("access", &["admin", "tenant", "directory", "store"]),
     ("mail", &["tenant", "store"]),
     (
@@ -58,6 +66,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "sso",
         &[
             "access",
+            "sessions",
             "methods",
             "authentication",
             "apps",
@@ -73,6 +82,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "sso",
             "notifications",
+            "sessions",
             "mail",
             "access",
             "methods",
@@ -91,6 +101,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "web",
             "sso",
             "notifications",
+            "sessions",
             "mail",
             "access",
             "methods",

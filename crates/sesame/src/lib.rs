@@ -34,6 +34,7 @@ pub mod mail;
 pub mod methods;
 pub mod model;
 pub mod notifications;
+pub mod sessions;
 pub mod sso;
 pub mod store;
 pub mod tenant;

@@ -275,6 +275,8 @@ async fn sso_plane_tables() {
         last_seen: 1,
         expires_at: 1000,
         methods: "pwd@1".into(),
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0".into(),
+        client_ip: "192.0.2.7".into(),
     };
     s.session_insert(&rec).await.unwrap();
     let swu = s.session_with_user("h1").await.unwrap().unwrap();

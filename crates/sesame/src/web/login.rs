@@ -301,6 +301,13 @@ pub(super) async fn start_signed_in(
             user,
             method,
             now().unix_millis(),
+            &session::Client {
+                user_agent: headers
+                    .get(axum::http::header::USER_AGENT)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_default(),
+                address: ctx.ip.to_string(),
+            },
         )
         .await
         .map_err(|e| ctx.fail(e))?;
