@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod message;
 pub mod outbox;
+pub mod security;
 pub mod transport;
 
 pub use config::{MailConfig, MailFlags, SmtpSettings, TlsMode};

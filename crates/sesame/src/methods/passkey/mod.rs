@@ -249,8 +249,18 @@ pub async fn finish_registration(
         aaguid: verify::aaguid_text(&cred.aaguid),
         transports: transports(c.transports),
     };
-    if !store.passkey_insert(&m, &pc).await? {
+    let from = crate::mail::security::From {
+        address: at.ip.to_string(),
+        browser: String::new(),
+    };
+    let notice =
+        crate::mail::security::method_added(store, user, m.kind.label(), &m.name, at.now, &from)
+            .await?;
+    if !store.passkey_insert(&m, &pc, notice.as_ref()).await? {
         return Err(PasskeyError::AlreadyRegistered.into());
+    }
+    if notice.is_some() {
+        crate::mail::outbox::counted();
     }
     store.lockout_clear(&user_key(&user.id)).await?;
     record(
