@@ -42,7 +42,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("admin", &["tenant", "directory", "store"]),
     ("gallery", &[]),
     ("apps", &["gallery", "tenant", "directory", "store"]),
-    ("authentication", &["mail", "tenant", "directory", "store"]),
+    ("authentication", &["mail", "directory", "store"]),
     (
         "methods",
         &[
