@@ -399,17 +399,18 @@ pub struct By<'a> {
 }
 
 /// The "A new sign-in method was added to your account" mail for method `m` of `user`,
-/// registered from `at`, for the store function recording `m` to queue in its
+/// registered from `at` with `browser`, for the store function recording `m` to queue in its
 /// transaction (`None` without a mail address).
 async fn added_notice(
     store: &Store,
     user: &User,
     m: &AuthMethod,
     at: Attempt,
+    browser: &str,
 ) -> Result<Option<crate::model::OutboxMessage>, MethodError> {
     let from = crate::mail::security::From {
         address: at.ip.to_string(),
-        browser: String::new(),
+        browser: browser.to_owned(),
     };
     Ok(
         crate::mail::security::method_added(store, user, m.kind.label(), &m.name, at.now, &from)
@@ -592,6 +593,8 @@ pub struct TotpConfirmation<'a> {
     pub code: &'a str,
     /// A proof from an existing method, when the user has one.
     pub proof: Proof<'a>,
+    /// The browser registering, in words ('' when unknown), for the mail to the user.
+    pub browser: &'a str,
 }
 
 /// Confirms registration `c.pending_id` of `user` with the app's first code (within one
@@ -629,7 +632,7 @@ pub async fn confirm_totp(
         created_at: at.now,
         last_used_at: at.now,
     };
-    let notice = added_notice(store, user, &m, at).await?;
+    let notice = added_notice(store, user, &m, at, c.browser).await?;
     if !store
         .pending_method_confirm(c.pending_id, &m, at.now, notice.as_ref())
         .await?
@@ -654,7 +657,7 @@ pub async fn confirm_totp(
 
 /// Generates a new set of recovery codes for `user` (after checking `proof` when the user
 /// has a method), replacing any earlier set, and returns the codes: the only time they
-/// are seen.
+/// are seen. `browser` (in words, '' when unknown) goes into the mail to the user.
 pub async fn regenerate_recovery(
     store: &Store,
     master: &MasterKey,
@@ -662,6 +665,7 @@ pub async fn regenerate_recovery(
     proof: Proof<'_>,
     at: Attempt,
     by: By<'_>,
+    browser: &str,
 ) -> Result<Vec<String>, MethodError> {
     check_enabled(store, &user.id, MethodKind::Recovery).await?;
     verify_existing(store, master, &user.id, proof, at).await?;
@@ -683,7 +687,7 @@ pub async fn regenerate_recovery(
         created_at: at.now,
         last_used_at: 0,
     };
-    let notice = added_notice(store, user, &m, at).await?;
+    let notice = added_notice(store, user, &m, at, browser).await?;
     store.recovery_replace(&m, &hashes, notice.as_ref()).await?;
     if notice.is_some() {
         crate::mail::outbox::counted();

@@ -302,10 +302,7 @@ pub(super) async fn start_signed_in(
             method,
             now().unix_millis(),
             &session::Client {
-                user_agent: headers
-                    .get(axum::http::header::USER_AGENT)
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                    .unwrap_or_default(),
+                user_agent: super::http::user_agent(headers),
                 address: ctx.ip.to_string(),
             },
         )

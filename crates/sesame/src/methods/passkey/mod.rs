@@ -189,6 +189,8 @@ pub struct PasskeyConfirmation<'a> {
     pub transports: &'a str,
     /// A proof from an existing method, when the user has one.
     pub proof: Proof<'a>,
+    /// The browser registering, in words ('' when unknown), for the mail to the user.
+    pub browser: &'a str,
 }
 
 fn field(s: &str, what: &str) -> Result<Vec<u8>, MethodError> {
@@ -251,7 +253,7 @@ pub async fn finish_registration(
     };
     let from = crate::mail::security::From {
         address: at.ip.to_string(),
-        browser: String::new(),
+        browser: c.browser.to_owned(),
     };
     let notice =
         crate::mail::security::method_added(store, user, m.kind.label(), &m.name, at.now, &from)
