@@ -383,7 +383,7 @@ async fn security_mails_on_a_new_method_and_once_per_lock() {
         all.contains("Authenticator app \\\"Work phone\\\""),
         "{all}"
     );
-    assert!(all.contains("127.0.0.1"), "{all}");
+    assert!(all.contains("127.0.0.1 (Firefox on Linux)"), "{all}");
     assert!(
         all.contains("If this was not you, contact your administrator"),
         "{all}"
