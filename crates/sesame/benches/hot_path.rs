@@ -332,6 +332,7 @@ async fn signed_in_setup(policies: Policies) -> SignedIn {
         &user.id,
         sesame::sso::session::METHOD_PASSWORD,
         now * 1000,
+        &sesame::sso::session::Client::default(),
     );
     if let Policies::MfaSatisfied = policies {
         record.methods.push_str(&format!(" totp@{now}"));

@@ -17,8 +17,8 @@
 //!    `authentication` (how a person proves who they are), `methods` (a user's
 //!    authentication methods), `access` (Conditional Access) and `mail` (outbound
 //!    email), then `notifications` (scheduled email about applications: `apps` and
-//!    `mail`) and `selfservice` (a user's own password: setting it, reset links,
-//!    invitations);
+//!    `mail`), `selfservice` (a user's own password: setting it, reset links,
+//!    invitations) and `sessions` (a user's sessions as they and administrators see them);
 //! 4. `sso`, the protocol flows (the sign-in use case in `sso::flow`);
 //! 5. `web` and `cli`, the edges, which may use anything.
 
@@ -43,11 +43,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("admin", &["tenant", "directory", "store"]),
     ("gallery", &[]),
     ("apps", &["gallery", "tenant", "directory", "store"]),
-    ("authentication", &["directory", "store"]),
+    ("authentication", &["mail", "directory", "store"]),
     (
         "methods",
-        &["authentication", "admin", "tenant", "directory", "store"],
+        &[
+            "authentication",
+            "mail",
+            "admin",
+            "tenant",
+            "directory",
+            "store",
+        ],
     ),
+    ("sessions", &["admin", "tenant", "directory", "store"]),
     ("access", &["admin", "tenant", "directory", "store"]),
     ("mail", &["tenant", "store"]),
     (
@@ -71,6 +79,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "sso",
         &[
             "access",
+            "sessions",
             "methods",
             "authentication",
             "apps",
@@ -87,6 +96,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sso",
             "notifications",
             "selfservice",
+            "sessions",
             "mail",
             "access",
             "methods",
@@ -106,6 +116,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sso",
             "notifications",
             "selfservice",
+            "sessions",
             "mail",
             "access",
             "methods",

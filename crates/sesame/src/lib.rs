@@ -36,6 +36,7 @@ pub mod methods;
 pub mod model;
 pub mod notifications;
 pub mod selfservice;
+pub mod sessions;
 pub mod sso;
 pub mod store;
 pub mod tenant;

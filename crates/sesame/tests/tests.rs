@@ -39,6 +39,7 @@ mod self_service;
 mod serve_edge;
 mod serve_limits;
 mod sessions;
+mod sessions_page;
 mod sso_errors;
 mod sso_flows;
 mod sso_hot_path;

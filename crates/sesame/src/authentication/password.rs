@@ -2,7 +2,9 @@
 //! for administrators in docs/deploy.md ("Limits and abuse protection").
 //!
 //! - A name that failed [`LOCK_AFTER`] times waits before its next attempt: [`LOCK_SECS`],
-//!   doubling with each further failure up to [`LOCK_MAX_SECS`]. While it waits, attempts
+//!   doubling with each further failure up to [`LOCK_MAX_SECS`]: the name is locked, and
+//!   a known user with a mail address is told so ("Your account was locked", at most
+//!   once an hour: `crate::mail::security`). While it waits, attempts
 //!   are refused without checking the password. A name has two counters: one for
 //!   unfamiliar places and one for familiar ones — a browser known for the user (signed
 //!   in as them before, `super::device`, or holding their session) or a client address
@@ -104,6 +106,28 @@ async fn check_successes(
     Ok(())
 }
 
+/// Mails "Your account was locked" to a known user whose name just locked (at most once
+/// an hour, however often the name locks again: `mail::security`). A failure is logged;
+/// the lock stands either way.
+async fn notify_locked(store: &Store, user: &User, ip: IpAddr, now: i64, until: i64) {
+    let from = crate::mail::security::From {
+        address: ip.to_string(),
+        browser: String::new(),
+    };
+    if let Err(e) = crate::mail::security::notify_locked(
+        store,
+        user,
+        crate::mail::security::Locked::Password,
+        now,
+        until,
+        &from,
+    )
+    .await
+    {
+        tracing::warn!(upn = %user.upn, "password sign-in locked: no notice queued: {e}");
+    }
+}
+
 /// Authenticates `upn` with `password` from the client address `ip` at `now` (Unix
 /// seconds) and `place`: the address's throttle and success bound, the name's delay (on
 /// the counter of familiar or unfamiliar places) and success bound, a place in the
@@ -194,6 +218,9 @@ pub async fn password(
                 let exp = (f - LOCK_AFTER).min(10) as u32;
                 let wait = (LOCK_SECS << exp).min(LOCK_MAX_SECS);
                 let _ = store.lockout_lock(&uk, now + wait, false).await;
+                if let Some(u) = &user {
+                    notify_locked(store, u, ip, now, now + wait).await;
+                }
             }
         }
         if let Ok(f) = store
@@ -371,6 +398,70 @@ mod tests {
             l.decayed(later, IP_DECAY_SECS),
             l.failures - IP_MAX_WAIT / IP_DECAY_SECS - 5
         );
+    }
+
+    /// The name's lock mails the user "Your account was locked" once: locking again
+    /// within the hour (a spray that goes on) queues nothing more; an hour later it does.
+    #[tokio::test]
+    async fn a_lock_mails_the_user_at_most_once_an_hour() {
+        let db = store().await;
+        let s = &db.store;
+        crate::directory::create_user(
+            s,
+            crate::directory::NewUser {
+                upn: "r.moreno@contoso.com".into(),
+                display_name: "R. Moreno".into(),
+                mail: "r.moreno@contoso.com".into(),
+                password_hash: Some(hashing::hash_password(PW).unwrap()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let none = Place::default();
+        let locked_mails = |all: Vec<crate::model::OutboxMessage>| {
+            all.into_iter()
+                .filter(|m| m.kind == "account-locked")
+                .collect::<Vec<_>>()
+        };
+        let mut t = 1_800_000_000;
+        for i in 0..LOCK_AFTER {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, i as u8));
+            let _ = try_pw(s, ip, "r.moreno@contoso.com", "nope-1234", t, &none).await;
+        }
+        let mails = locked_mails(s.outbox_list(100).await.unwrap());
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].to_addr, "r.moreno@contoso.com");
+        assert_eq!(mails[0].subject, "Your account was locked");
+        assert!(
+            mails[0].body_text.contains("198.51.100.9"),
+            "{}",
+            mails[0].body_text
+        );
+        assert!(!mails[0].body_text.contains("nope-1234"));
+        // Each wait over, one more failure locks again: no further mail within the hour.
+        for _ in 0..3 {
+            t += 500; // longer than the waits of the 10th to 12th failures
+
+            let r = try_pw(s, ATTACKER, "r.moreno@contoso.com", "nope-1234", t, &none).await;
+            assert!(
+                matches!(r, Err(Refused::InvalidCredentials { .. })),
+                "{r:?}"
+            );
+            let r = try_pw(s, ATTACKER, "r.moreno@contoso.com", "nope-1234", t, &none).await;
+            assert!(matches!(r, Err(Refused::Locked { .. })), "{r:?}");
+        }
+        assert!(t < 1_800_000_000 + crate::mail::security::LOCK_NOTICE_GAP_SECS);
+        assert_eq!(locked_mails(s.outbox_list(100).await.unwrap()).len(), 1);
+        // An hour after the first: the next lock is mailed again.
+        t = 1_800_000_000 + crate::mail::security::LOCK_NOTICE_GAP_SECS + LOCK_MAX_SECS;
+        let _ = try_pw(s, ATTACKER, "r.moreno@contoso.com", "nope-1234", t, &none).await;
+        assert_eq!(locked_mails(s.outbox_list(100).await.unwrap()).len(), 2);
+        // An unknown name locks without any mail.
+        for _ in 0..LOCK_AFTER {
+            let _ = try_pw(s, HOME, "nobody@contoso.com", "nope-1234", t, &none).await;
+        }
+        assert_eq!(locked_mails(s.outbox_list(100).await.unwrap()).len(), 2);
     }
 
     /// A name waits 60 s after 10 failures, then twice as long after each further

@@ -11,6 +11,7 @@ pub mod error;
 pub mod health;
 pub mod message;
 pub mod outbox;
+pub mod security;
 pub mod transport;
 
 pub use config::{MailConfig, MailFlags, SmtpSettings, TlsMode};

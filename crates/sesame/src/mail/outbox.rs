@@ -44,8 +44,19 @@ pub async fn enqueue(
     m: &Outgoing,
     now: i64,
 ) -> Result<String, MailError> {
+    let row = prepare(kind, m, now)?;
+    Store::outbox_insert(tx, &row).await?;
+    metrics::counter!("sesame_mail_queued_total").increment(1);
+    Ok(row.id)
+}
+
+/// The outbox row of `m` (of `kind`), checked like [`enqueue`] checks it, for a store
+/// function that writes it in the transaction of its own change (a method registered:
+/// [`Store::pending_method_confirm`] and the like). Counted as queued when that
+/// transaction commits: [`counted`].
+pub fn prepare(kind: &str, m: &Outgoing, now: i64) -> Result<OutboxMessage, MailError> {
     let to = message::validate(m)?;
-    let row = OutboxMessage {
+    Ok(OutboxMessage {
         id: uuid::Uuid::new_v4().to_string(),
         kind: kind.to_owned(),
         to_addr: to.to_string(),
@@ -59,10 +70,12 @@ pub async fn enqueue(
         next_attempt_at: now,
         last_error: None,
         sent_at: None,
-    };
-    Store::outbox_insert(tx, &row).await?;
+    })
+}
+
+/// Counts a message [`prepare`]d and written by a committed transaction.
+pub fn counted() {
     metrics::counter!("sesame_mail_queued_total").increment(1);
-    Ok(row.id)
 }
 
 /// Queues `m` in a transaction of its own (for messages no other write causes: the test

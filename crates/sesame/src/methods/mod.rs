@@ -222,11 +222,41 @@ async fn failed(
             user_id,
             "second factor locked after {LOCK_AFTER} failed codes"
         );
+        notify_locked(store, user_id, ip, now).await;
         MethodError::Locked {
             retry_after: LOCK_SECS,
         }
     } else {
         err
+    }
+}
+
+/// Mails "Your account was locked" to the user whose second factor just locked (at most
+/// once an hour: `mail::security`); a failure is logged, the lock stands either way.
+async fn notify_locked(store: &Store, user_id: &str, ip: IpAddr, now: i64) {
+    let user = match store.user_by_id(user_id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(user_id, "second factor locked: no notice queued: {e}");
+            return;
+        }
+    };
+    let from = crate::mail::security::From {
+        address: ip.to_string(),
+        browser: String::new(),
+    };
+    if let Err(e) = crate::mail::security::notify_locked(
+        store,
+        &user,
+        crate::mail::security::Locked::SecondFactor,
+        now,
+        now + LOCK_SECS,
+        &from,
+    )
+    .await
+    {
+        tracing::warn!(user_id, "second factor locked: no notice queued: {e}");
     }
 }
 
@@ -366,6 +396,26 @@ pub struct By<'a> {
     pub actor: &'a Actor,
     /// The request's correlation id ('' for the CLI).
     pub correlation_id: &'a str,
+}
+
+/// The "A new sign-in method was added to your account" mail for method `m` of `user`,
+/// registered from `at` with `browser`, for the store function recording `m` to queue in its
+/// transaction (`None` without a mail address).
+async fn added_notice(
+    store: &Store,
+    user: &User,
+    m: &AuthMethod,
+    at: Attempt,
+    browser: &str,
+) -> Result<Option<crate::model::OutboxMessage>, MethodError> {
+    let from = crate::mail::security::From {
+        address: at.ip.to_string(),
+        browser: browser.to_owned(),
+    };
+    Ok(
+        crate::mail::security::method_added(store, user, m.kind.label(), &m.name, at.now, &from)
+            .await?,
+    )
 }
 
 async fn record(store: &Store, by: By<'_>, change: Change) {
@@ -543,6 +593,8 @@ pub struct TotpConfirmation<'a> {
     pub code: &'a str,
     /// A proof from an existing method, when the user has one.
     pub proof: Proof<'a>,
+    /// The browser registering, in words ('' when unknown), for the mail to the user.
+    pub browser: &'a str,
 }
 
 /// Confirms registration `c.pending_id` of `user` with the app's first code (within one
@@ -580,11 +632,15 @@ pub async fn confirm_totp(
         created_at: at.now,
         last_used_at: at.now,
     };
+    let notice = added_notice(store, user, &m, at, c.browser).await?;
     if !store
-        .pending_method_confirm(c.pending_id, &m, at.now)
+        .pending_method_confirm(c.pending_id, &m, at.now, notice.as_ref())
         .await?
     {
         return Err(MethodError::RegistrationExpired);
+    }
+    if notice.is_some() {
+        crate::mail::outbox::counted();
     }
     store.lockout_clear(&user_key(&user.id)).await?;
     record(
@@ -601,7 +657,7 @@ pub async fn confirm_totp(
 
 /// Generates a new set of recovery codes for `user` (after checking `proof` when the user
 /// has a method), replacing any earlier set, and returns the codes: the only time they
-/// are seen.
+/// are seen. `browser` (in words, '' when unknown) goes into the mail to the user.
 pub async fn regenerate_recovery(
     store: &Store,
     master: &MasterKey,
@@ -609,6 +665,7 @@ pub async fn regenerate_recovery(
     proof: Proof<'_>,
     at: Attempt,
     by: By<'_>,
+    browser: &str,
 ) -> Result<Vec<String>, MethodError> {
     check_enabled(store, &user.id, MethodKind::Recovery).await?;
     verify_existing(store, master, &user.id, proof, at).await?;
@@ -630,7 +687,11 @@ pub async fn regenerate_recovery(
         created_at: at.now,
         last_used_at: 0,
     };
-    store.recovery_replace(&m, &hashes).await?;
+    let notice = added_notice(store, user, &m, at, browser).await?;
+    store.recovery_replace(&m, &hashes, notice.as_ref()).await?;
+    if notice.is_some() {
+        crate::mail::outbox::counted();
+    }
     let mut change = Change::new(
         if before.is_some() {
             "user.method.recovery.regenerate"

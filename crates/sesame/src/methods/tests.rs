@@ -78,6 +78,7 @@ async fn register(s: &Store, mk: &MasterKey, u: &User, now: i64) -> (AuthMethod,
             name: "Phone",
             code: &totp::code_at(&secret, now),
             proof: Proof::default(),
+            browser: "",
         },
         at(now),
         by(&Actor::System),
@@ -192,6 +193,7 @@ async fn a_pending_registration_is_single_use() {
         name: "Phone",
         code,
         proof: Proof::default(),
+        browser: "",
     };
     let first = totp::code_at(&secret, NOW);
     confirm_totp(s, &mk, &u, c(&first), at(NOW), by(&Actor::System))
@@ -208,13 +210,30 @@ async fn recovery_codes_are_single_use_and_regenerating_replaces_them() {
     let t = test_store().await;
     let (s, mk) = (&t.store, master());
     let u = user(s, "dave@example.com").await;
-    let codes = regenerate_recovery(s, &mk, &u, Proof::default(), at(NOW), by(&Actor::System))
-        .await
-        .unwrap();
+    let codes = regenerate_recovery(
+        s,
+        &mk,
+        &u,
+        Proof::default(),
+        at(NOW),
+        by(&Actor::System),
+        "",
+    )
+    .await
+    .unwrap();
     assert_eq!(codes.len(), 10);
     // Regenerating needs a proof now that a method exists; using a code uses it up.
     assert!(matches!(
-        regenerate_recovery(s, &mk, &u, Proof::default(), at(NOW), by(&Actor::System)).await,
+        regenerate_recovery(
+            s,
+            &mk,
+            &u,
+            Proof::default(),
+            at(NOW),
+            by(&Actor::System),
+            ""
+        )
+        .await,
         Err(MethodError::ProofRequired)
     ));
     verify_existing(s, &mk, &u.id, rec(&codes[0].to_lowercase()), at(NOW))
@@ -228,7 +247,7 @@ async fn recovery_codes_are_single_use_and_regenerating_replaces_them() {
     assert_eq!(m.len(), 1);
     assert_eq!(recovery_codes_left(s, &m[0].id).await.unwrap(), 9);
     assert_eq!(m[0].last_used_at, NOW);
-    let fresh = regenerate_recovery(s, &mk, &u, rec(&codes[1]), at(NOW), by(&Actor::System))
+    let fresh = regenerate_recovery(s, &mk, &u, rec(&codes[1]), at(NOW), by(&Actor::System), "")
         .await
         .unwrap();
     assert_ne!(fresh, codes);
@@ -352,9 +371,17 @@ async fn ten_failures_from_one_address_lock_it_for_every_user() {
     let mut users = Vec::new();
     for upn in ["h1@example.com", "h2@example.com", "h3@example.com"] {
         let u = user(s, upn).await;
-        let codes = regenerate_recovery(s, &mk, &u, Proof::default(), at(NOW), by(&Actor::System))
-            .await
-            .unwrap();
+        let codes = regenerate_recovery(
+            s,
+            &mk,
+            &u,
+            Proof::default(),
+            at(NOW),
+            by(&Actor::System),
+            "",
+        )
+        .await
+        .unwrap();
         users.push((u, codes));
     }
     let wrong = rec("ABCDE-23456");
@@ -399,6 +426,7 @@ async fn retired_methods_are_listed_and_not_accepted() {
         code(&totp::code_at(&secret, NOW + 30)),
         at(NOW + 30),
         by(&Actor::System),
+        "",
     )
     .await
     .unwrap();

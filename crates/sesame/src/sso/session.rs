@@ -12,7 +12,7 @@ use base64::Engine as _;
 /// The session cookie's name.
 pub const COOKIE: &str = "sesame_session";
 /// Idle lifetime, seconds (8 h).
-pub const IDLE_SECS: i64 = 8 * 3600;
+pub const IDLE_SECS: i64 = crate::sessions::IDLE_SECS;
 /// Absolute lifetime, seconds (24 h).
 pub const ABSOLUTE_SECS: i64 = 24 * 3600;
 /// `last_seen` is written at most this often, seconds (no write per request).
@@ -67,9 +67,25 @@ pub fn plausible_cookie(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Where a session starts from: the browser's User-Agent header as sent and the client
+/// address, stored with the session (cleaned and bounded) for My sessions.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    /// The User-Agent header ('' when absent).
+    pub user_agent: String,
+    /// The client address ('' when unknown).
+    pub address: String,
+}
+
 /// A new session record for `user_id`, authenticated now (`now_ms`, Unix milliseconds)
-/// with `method`.
-pub fn new_record(id_hash: String, user_id: &str, method: &str, now_ms: i64) -> SessionRecord {
+/// with `method`, from `client`.
+pub fn new_record(
+    id_hash: String,
+    user_id: &str,
+    method: &str,
+    now_ms: i64,
+    client: &Client,
+) -> SessionRecord {
     let now = now_ms.div_euclid(1000);
     SessionRecord {
         id_hash,
@@ -81,6 +97,8 @@ pub fn new_record(id_hash: String, user_id: &str, method: &str, now_ms: i64) -> 
         last_seen: now,
         expires_at: now + ABSOLUTE_SECS,
         methods: format!("{method}@{now}"),
+        user_agent: crate::sessions::clean_user_agent(&client.user_agent),
+        client_ip: client.address.chars().take(64).collect(),
     }
 }
 
@@ -117,7 +135,13 @@ mod tests {
 
     fn s(now: i64) -> SessionWithUser {
         SessionWithUser {
-            session: new_record("h".into(), "u", METHOD_PASSWORD, now * 1000),
+            session: new_record(
+                "h".into(),
+                "u",
+                METHOD_PASSWORD,
+                now * 1000,
+                &Client::default(),
+            ),
             upn: "a@b".into(),
             user_enabled: true,
             sessions_valid_after_ms: 0,
@@ -169,13 +193,25 @@ mod tests {
     fn revocation_is_compared_in_milliseconds() {
         let t = 1_000_000;
         let mut x = SessionWithUser {
-            session: new_record("h".into(), "u", METHOD_PASSWORD, t * 1000 + 200),
+            session: new_record(
+                "h".into(),
+                "u",
+                METHOD_PASSWORD,
+                t * 1000 + 200,
+                &Client::default(),
+            ),
             ..s(t)
         };
         x.sessions_valid_after_ms = t * 1000 + 700;
         assert_eq!(x.session.created_at, t);
         assert_eq!(judge(&x, t), Verdict::Revoked);
-        x.session = new_record("h".into(), "u", METHOD_PASSWORD, t * 1000 + 900);
+        x.session = new_record(
+            "h".into(),
+            "u",
+            METHOD_PASSWORD,
+            t * 1000 + 900,
+            &Client::default(),
+        );
         assert_eq!(judge(&x, t), Verdict::Valid { touch: false });
     }
 }

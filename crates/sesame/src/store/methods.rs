@@ -4,7 +4,7 @@
 //! only can win), so it holds across nodes.
 
 use super::{Store, StoreError, StoreResult};
-use crate::model::{AuthMethod, MethodKind, PendingMethod};
+use crate::model::{AuthMethod, MethodKind, OutboxMessage, PendingMethod};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -122,8 +122,16 @@ impl Store {
 
     /// Replaces the recovery-code set of a user: the method `m` (kind recovery) with the
     /// code hashes `hashes`, removing any earlier set, in one transaction.
-    pub async fn recovery_replace(&self, m: &AuthMethod, hashes: &[String]) -> StoreResult<()> {
+    pub async fn recovery_replace(
+        &self,
+        m: &AuthMethod,
+        hashes: &[String],
+        notice: Option<&OutboxMessage>,
+    ) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
+        if let Some(n) = notice {
+            Store::outbox_insert(&mut tx, n).await?;
+        }
         sqlx::query(
             "DELETE FROM recovery_codes WHERE method_id IN \
              (SELECT id FROM auth_methods WHERE user_id = $1 AND kind = $2)",
@@ -267,6 +275,7 @@ impl Store {
         pending_id: &str,
         m: &AuthMethod,
         now: i64,
+        notice: Option<&OutboxMessage>,
     ) -> StoreResult<bool> {
         let mut tx = self.pool().begin().await?;
         let r = sqlx::query(
@@ -295,6 +304,9 @@ impl Store {
         .bind(m.last_used_at)
         .execute(&mut *tx)
         .await?;
+        if let Some(n) = notice {
+            Store::outbox_insert(&mut tx, n).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

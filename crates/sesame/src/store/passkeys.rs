@@ -5,7 +5,7 @@
 //! win), so they hold across nodes.
 
 use super::{Store, StoreResult};
-use crate::model::{AuthMethod, PasskeyChallenge, PasskeyCredential};
+use crate::model::{AuthMethod, OutboxMessage, PasskeyChallenge, PasskeyCredential};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -27,7 +27,12 @@ fn credential_from_row(r: &AnyRow) -> StoreResult<PasskeyCredential> {
 impl Store {
     /// Records passkey method `m` with its credential `c`, in one transaction; false when
     /// the credential id is registered already.
-    pub async fn passkey_insert(&self, m: &AuthMethod, c: &PasskeyCredential) -> StoreResult<bool> {
+    pub async fn passkey_insert(
+        &self,
+        m: &AuthMethod,
+        c: &PasskeyCredential,
+        notice: Option<&OutboxMessage>,
+    ) -> StoreResult<bool> {
         if self
             .passkey_by_credential(&c.credential_id)
             .await?
@@ -63,6 +68,9 @@ impl Store {
         .bind(&c.transports)
         .execute(&mut *tx)
         .await?;
+        if let Some(n) = notice {
+            Store::outbox_insert(&mut tx, n).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

@@ -36,6 +36,11 @@ pub struct SessionRecord {
     /// Each authentication method used and when: `pwd@1733300000 totp@1733300042`
     /// (`crate::access::session_methods` reads it).
     pub methods: String,
+    /// The browser's User-Agent when the session started (bounded, no control
+    /// characters; '' when unknown).
+    pub user_agent: String,
+    /// The client address the session started from ('' when unknown).
+    pub client_ip: String,
 }
 
 /// A session with its user's state, from [`Store::session_with_user`].
@@ -79,7 +84,8 @@ impl Store {
     pub async fn session_insert(&self, s: &SessionRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, auth_method, auth_time, created_at, last_seen, \
-             expires_at, created_at_ms, methods) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             expires_at, created_at_ms, methods, user_agent, client_ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&s.id_hash)
         .bind(&s.user_id)
@@ -90,6 +96,8 @@ impl Store {
         .bind(s.expires_at)
         .bind(s.created_at_ms)
         .bind(&s.methods)
+        .bind(&s.user_agent)
+        .bind(&s.client_ip)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -99,7 +107,7 @@ impl Store {
     pub async fn session_with_user(&self, id_hash: &str) -> StoreResult<Option<SessionWithUser>> {
         let row = sqlx::query(
             "SELECT s.id_hash, s.user_id, s.auth_method, s.auth_time, s.created_at, s.last_seen, \
-             s.expires_at, s.created_at_ms, s.methods, u.upn, CAST(CASE WHEN u.enabled THEN 1 ELSE 0 END AS BIGINT) AS enabled, \
+             s.expires_at, s.created_at_ms, s.methods, s.user_agent, s.client_ip, u.upn, CAST(CASE WHEN u.enabled THEN 1 ELSE 0 END AS BIGINT) AS enabled, \
              u.sessions_valid_after_ms, u.password_change_required \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
         )
@@ -108,17 +116,7 @@ impl Store {
         .await?;
         let Some(r) = row else { return Ok(None) };
         Ok(Some(SessionWithUser {
-            session: SessionRecord {
-                id_hash: r.try_get("id_hash")?,
-                user_id: r.try_get("user_id")?,
-                auth_method: r.try_get("auth_method")?,
-                auth_time: r.try_get("auth_time")?,
-                created_at: r.try_get("created_at")?,
-                created_at_ms: r.try_get("created_at_ms")?,
-                last_seen: r.try_get("last_seen")?,
-                expires_at: r.try_get("expires_at")?,
-                methods: r.try_get("methods")?,
-            },
+            session: session_of_row(&r)?,
             upn: r.try_get("upn")?,
             user_enabled: r.try_get::<i64, _>("enabled")? != 0,
             sessions_valid_after_ms: r.try_get("sessions_valid_after_ms")?,
@@ -205,6 +203,76 @@ impl Store {
             .collect()
     }
 
+    /// The sessions of `user_id` as stored (expired ones included until purged), newest
+    /// first.
+    pub async fn sessions_of_user(&self, user_id: &str) -> StoreResult<Vec<SessionRecord>> {
+        let rows = sqlx::query(
+            "SELECT id_hash, user_id, auth_method, auth_time, created_at, last_seen, \
+             expires_at, created_at_ms, methods, user_agent, client_ip FROM sessions \
+             WHERE user_id = $1 ORDER BY created_at_ms DESC, id_hash",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(session_of_row).collect()
+    }
+
+    /// The applications the sessions of `user_id` signed in to: (session hash,
+    /// application name), by session then name. An application deleted since is left out.
+    pub async fn session_app_names_of_user(
+        &self,
+        user_id: &str,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT sa.session_id_hash, a.name FROM session_apps sa \
+             JOIN sessions s ON s.id_hash = sa.session_id_hash \
+             JOIN apps a ON a.id = sa.app_id WHERE s.user_id = $1 \
+             ORDER BY sa.session_id_hash, a.name",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("session_id_hash")?, r.try_get("name")?)))
+            .collect()
+    }
+
+    /// Ends the sessions of `user_id` whose hashes are in `id_hashes` (a session of
+    /// another user is left alone). A configuration write, so that every server drops
+    /// the sessions it keeps in memory, as [`Store::user_sessions_end`] does. Returns how
+    /// many sessions ended.
+    pub async fn user_sessions_end_some(
+        &self,
+        user_id: &str,
+        id_hashes: &[String],
+    ) -> StoreResult<u64> {
+        if id_hashes.is_empty() {
+            return Ok(0);
+        }
+        sessions_deleted();
+        let mut tx = self.begin_config_write().await?;
+        let mut n = 0;
+        for h in id_hashes {
+            sqlx::query(
+                "DELETE FROM session_apps WHERE session_id_hash IN \
+                 (SELECT id_hash FROM sessions WHERE id_hash = $1 AND user_id = $2)",
+            )
+            .bind(h)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            n += sqlx::query("DELETE FROM sessions WHERE id_hash = $1 AND user_id = $2")
+                .bind(h)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        sessions_deleted();
+        Ok(n)
+    }
+
     /// Deletes sessions past their absolute expiry or idle since before `idle_before`.
     pub async fn sessions_purge(&self, now: i64, idle_before: i64) -> StoreResult<u64> {
         sessions_deleted();
@@ -224,6 +292,22 @@ impl Store {
         sessions_deleted();
         Ok(r?.rows_affected())
     }
+}
+
+fn session_of_row(r: &sqlx::any::AnyRow) -> StoreResult<SessionRecord> {
+    Ok(SessionRecord {
+        id_hash: r.try_get("id_hash")?,
+        user_id: r.try_get("user_id")?,
+        auth_method: r.try_get("auth_method")?,
+        auth_time: r.try_get("auth_time")?,
+        created_at: r.try_get("created_at")?,
+        created_at_ms: r.try_get("created_at_ms")?,
+        last_seen: r.try_get("last_seen")?,
+        expires_at: r.try_get("expires_at")?,
+        methods: r.try_get("methods")?,
+        user_agent: r.try_get("user_agent")?,
+        client_ip: r.try_get("client_ip")?,
+    })
 }
 
 /// Within `tx`: sets the user's revocation instant to `now_ms` (and the second it falls
@@ -273,6 +357,8 @@ mod tests {
             last_seen: created_at_ms / 1000,
             expires_at: created_at_ms / 1000 + 3600,
             methods: String::new(),
+            user_agent: String::new(),
+            client_ip: String::new(),
         }
     }
 

@@ -275,6 +275,8 @@ async fn sso_plane_tables() {
         last_seen: 1,
         expires_at: 1000,
         methods: "pwd@1".into(),
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0".into(),
+        client_ip: "192.0.2.7".into(),
     };
     s.session_insert(&rec).await.unwrap();
     let swu = s.session_with_user("h1").await.unwrap().unwrap();
@@ -455,9 +457,9 @@ async fn authentication_methods_single_use_and_cascade() {
     );
     assert_eq!(s.pending_method("other", "p1", 100).await.unwrap(), None);
     assert_eq!(s.pending_method(&u.id, "p1", 700).await.unwrap(), None);
-    assert!(!s.pending_method_confirm("p1", &m, 700).await.unwrap());
-    assert!(s.pending_method_confirm("p1", &m, 200).await.unwrap());
-    assert!(!s.pending_method_confirm("p1", &m, 200).await.unwrap());
+    assert!(!s.pending_method_confirm("p1", &m, 700, None).await.unwrap());
+    assert!(s.pending_method_confirm("p1", &m, 200, None).await.unwrap());
+    assert!(!s.pending_method_confirm("p1", &m, 200, None).await.unwrap());
     assert_eq!(s.methods_of_user(&u.id).await.unwrap(), vec![m.clone()]);
     // Steps: only a later one wins.
     assert!(!s.method_accept_step("m1", 10, 300).await.unwrap());
@@ -476,10 +478,10 @@ async fn authentication_methods_single_use_and_cascade() {
         last_step: 0,
         ..m.clone()
     };
-    s.recovery_replace(&r("r1"), &["a".into(), "b".into()])
+    s.recovery_replace(&r("r1"), &["a".into(), "b".into()], None)
         .await
         .unwrap();
-    s.recovery_replace(&r("r2"), &["c".into(), "d".into()])
+    s.recovery_replace(&r("r2"), &["c".into(), "d".into()], None)
         .await
         .unwrap();
     assert_eq!(s.recovery_unused("r1").await.unwrap(), Vec::<String>::new());

@@ -333,6 +333,28 @@ impl Store {
         super::sessions::sessions_deleted();
     }
 
+    /// Within `tx`: claims the user's "Your account was locked" notice at `now` (Unix
+    /// seconds) when none was claimed in the `gap_secs` before; false when one was (or
+    /// the user is gone). One conditional update, so two nodes locking the same user at
+    /// once queue one notice.
+    pub async fn lock_notice_claim(
+        tx: &mut Transaction<'static, Any>,
+        user_id: &str,
+        now: i64,
+        gap_secs: i64,
+    ) -> StoreResult<bool> {
+        let n = sqlx::query(
+            "UPDATE users SET lock_notice_at = $1 WHERE id = $2 AND lock_notice_at <= $3",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(now - gap_secs)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
     /// The user's Argon2id PHC hash, if the user exists and has a password.
     pub async fn password_hash(&self, user_id: &str) -> StoreResult<Option<String>> {
         let h: Option<Option<String>> =

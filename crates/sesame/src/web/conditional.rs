@@ -632,6 +632,7 @@ pub async fn register_post(
         name: &f.name,
         code: &f.code,
         proof: Proof::default(),
+        browser: &crate::sessions::describe(&s.session.user_agent),
     };
     let at = Attempt { ip: ctx.ip, now: t };
     let by = By {
@@ -711,6 +712,7 @@ async fn register_passkey(
             recovery_code: &f.recovery_code,
             recent_passkey: false,
         },
+        browser: &crate::sessions::describe(&s.session.user_agent),
     };
     match passkey::finish_registration(store, state.master(), &rp, user, c, at, by).await {
         Ok(_) => {

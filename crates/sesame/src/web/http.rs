@@ -197,6 +197,15 @@ pub(crate) fn error_page_for(e: &SsoError, correlation: &str, app: Option<&str>)
     r
 }
 
+/// The request's User-Agent header as sent ('' when absent; bytes that are not UTF-8
+/// replaced): what a session records, cleaned by `crate::sessions`.
+pub(crate) fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(axum::http::header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

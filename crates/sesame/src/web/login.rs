@@ -301,6 +301,10 @@ pub(super) async fn start_signed_in(
             user,
             method,
             now().unix_millis(),
+            &session::Client {
+                user_agent: super::http::user_agent(headers),
+                address: ctx.ip.to_string(),
+            },
         )
         .await
         .map_err(|e| ctx.fail(e))?;

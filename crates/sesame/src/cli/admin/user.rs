@@ -1,4 +1,4 @@
-//! `sesame user add|list|show|set|enable|disable|delete|methods|revoke-sessions`.
+//! `sesame user add|list|show|set|enable|disable|delete|methods|sessions|revoke-sessions`.
 
 use super::{audited, out, read_password_stdin, Ctx};
 use anyhow::Result;
@@ -30,6 +30,9 @@ pub enum UserCommand {
     /// Revoke sessions: every session of the user ends, at every node, so the next
     /// request needs a new sign-in (prints how many).
     RevokeSessions(UpnArg),
+    /// List a user's active sessions (device, address, sign-in time, last seen,
+    /// applications), or sign out one of them (--revoke ID).
+    Sessions(super::user_methods::SessionsArgs),
 }
 
 /// A user given by UPN.
@@ -197,6 +200,7 @@ pub(super) async fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
         UserCommand::Delete(a) => delete(ctx, a).await,
         UserCommand::Methods(a) => super::user_methods::run(ctx, a).await,
         UserCommand::RevokeSessions(a) => super::user_methods::revoke_sessions(ctx, &a.upn).await,
+        UserCommand::Sessions(a) => super::user_methods::sessions(ctx, a).await,
     }
 }
 

@@ -1,6 +1,8 @@
 //! `sesame user methods UPN [--delete ID | --require-reregister]`: a user's
 //! authentication methods listed, one deleted by an administrator, or the user required
-//! to register again (Require re-register MFA); and `sesame user revoke-sessions UPN`.
+//! to register again (Require re-register MFA); `sesame user revoke-sessions UPN`; and
+//! `sesame user sessions UPN [--revoke ID]`, a user's active sessions listed or one
+//! signed out.
 //! Changes are audit-logged (actor: the operating-system user).
 
 use super::{out, Ctx};
@@ -49,6 +51,77 @@ pub(super) async fn revoke_sessions(ctx: &Ctx, upn: &str) -> Result<()> {
         if n == 1 { "" } else { "s" },
         u.upn
     ))
+}
+
+/// `user sessions`
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// User principal name (case-insensitive).
+    #[arg(value_name = "UPN")]
+    upn: String,
+    /// Sign out the session with this id (from the list) instead of listing.
+    #[arg(long, value_name = "ID")]
+    revoke: Option<String>,
+}
+
+/// Runs `sesame user sessions UPN [--revoke ID]`.
+pub(super) async fn sessions(ctx: &Ctx, a: SessionsArgs) -> Result<()> {
+    use sesame::sessions::{self as s, SessionError};
+    let store = &ctx.store;
+    let u = directory::user_by_upn_required(store, &a.upn).await?;
+    let now = sesame::clock::now_unix();
+    if let Some(id) = a.revoke {
+        let actor = Actor::cli();
+        let by = s::By {
+            actor: &actor,
+            correlation_id: "",
+        };
+        let v = match s::revoke(store, &u, &id, now, by).await {
+            Ok(v) => v,
+            Err(SessionError::NotFound) => anyhow::bail!(
+                "{} has no active session {:?}: `sesame user sessions {}` lists them",
+                u.upn,
+                id.trim(),
+                u.upn
+            ),
+            Err(e) => return Err(e.into()),
+        };
+        if ctx.json {
+            return ctx.print_json(&serde_json::json!({ "user": u.upn, "revoked": v }));
+        }
+        return out(&format!(
+            "signed out session {} of {} ({}): the next request of that browser needs a new sign-in\n",
+            v.id, u.upn, v.device
+        ));
+    }
+    let list = s::list(store, &u, None, now).await?;
+    if ctx.json {
+        return ctx.print_json(&list);
+    }
+    if list.is_empty() {
+        return out(&format!("{} has no active session\n", u.upn));
+    }
+    let mut text = String::new();
+    for v in &list {
+        text.push_str(&format!(
+            "{}\t{}\t{}\tsigned in {}\tlast seen {}\t{}\n",
+            v.id,
+            v.device,
+            if v.address.is_empty() {
+                "-"
+            } else {
+                &v.address
+            },
+            when(v.signed_in_at),
+            when(v.last_seen),
+            if v.apps.is_empty() {
+                "no application".to_owned()
+            } else {
+                v.apps.join(", ")
+            }
+        ));
+    }
+    out(&text)
 }
 
 /// Dates as `sesame` prints them elsewhere: UTC, RFC 3339.

@@ -189,6 +189,8 @@ pub struct PasskeyConfirmation<'a> {
     pub transports: &'a str,
     /// A proof from an existing method, when the user has one.
     pub proof: Proof<'a>,
+    /// The browser registering, in words ('' when unknown), for the mail to the user.
+    pub browser: &'a str,
 }
 
 fn field(s: &str, what: &str) -> Result<Vec<u8>, MethodError> {
@@ -249,8 +251,18 @@ pub async fn finish_registration(
         aaguid: verify::aaguid_text(&cred.aaguid),
         transports: transports(c.transports),
     };
-    if !store.passkey_insert(&m, &pc).await? {
+    let from = crate::mail::security::From {
+        address: at.ip.to_string(),
+        browser: c.browser.to_owned(),
+    };
+    let notice =
+        crate::mail::security::method_added(store, user, m.kind.label(), &m.name, at.now, &from)
+            .await?;
+    if !store.passkey_insert(&m, &pc, notice.as_ref()).await? {
         return Err(PasskeyError::AlreadyRegistered.into());
+    }
+    if notice.is_some() {
+        crate::mail::outbox::counted();
     }
     store.lockout_clear(&user_key(&user.id)).await?;
     record(

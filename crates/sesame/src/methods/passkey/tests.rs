@@ -143,6 +143,7 @@ fn confirmation<'a>(c: &'a Ceremony, ans: &'a Answer) -> PasskeyConfirmation<'a>
         attestation_object: &ans.attestation,
         transports: "internal,bogus",
         proof: Proof::default(),
+        browser: "",
     }
 }
 
@@ -666,9 +667,17 @@ async fn adding_a_passkey_needs_a_proof_when_a_method_exists() {
     let t = test_store().await;
     let (s, mk, r) = (&t.store, master(), rp());
     let u = user(s, "carol@example.com").await;
-    super::super::regenerate_recovery(s, &mk, &u, Proof::default(), at(NOW), by(&Actor::System))
-        .await
-        .unwrap();
+    super::super::regenerate_recovery(
+        s,
+        &mk,
+        &u,
+        Proof::default(),
+        at(NOW),
+        by(&Actor::System),
+        "",
+    )
+    .await
+    .unwrap();
     let a = Authenticator::new();
     let c = begin_registration(s, &r, &u, at(NOW)).await.unwrap();
     let ans = register_answer(&a, &c, ORIGIN, "sso.contoso.com");

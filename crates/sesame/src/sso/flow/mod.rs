@@ -184,14 +184,16 @@ impl<'a> Flow<'a> {
     }
 
     /// Starts a session for `user`, authenticated by `method` at `now_ms` (Unix
-    /// milliseconds); the browser's
-    /// previous session (`old_cookie`) ends. Returns the new cookie value and the session.
+    /// milliseconds) from `client` (its User-Agent and address, stored with the session
+    /// in the same insert); the browser's previous session (`old_cookie`) ends. Returns
+    /// the new cookie value and the session.
     pub async fn start_session(
         &self,
         old_cookie: Option<&str>,
         user: &User,
         method: &str,
         now_ms: i64,
+        client: &session::Client,
     ) -> Result<(String, SessionWithUser), SsoError> {
         if let Some(old) = old_cookie.filter(|v| session::plausible_cookie(v)) {
             let old = session::hash_cookie(old);
@@ -204,7 +206,7 @@ impl<'a> Flow<'a> {
                 "the system random generator failed",
             ));
         };
-        let record = session::new_record(hash, &user.id, method, now_ms);
+        let record = session::new_record(hash, &user.id, method, now_ms, client);
         self.store.session_insert(&record).await.map_err(internal)?;
         Ok((
             value,

@@ -84,6 +84,7 @@ fn session(user: &User) -> SessionWithUser {
             &user.id,
             session::METHOD_PASSWORD,
             t * 1000,
+            &session::Client::default(),
         ),
         upn: user.upn.clone(),
         user_enabled: user.enabled,

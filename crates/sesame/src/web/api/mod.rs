@@ -22,6 +22,7 @@ mod logs;
 mod methods;
 mod model;
 mod platform;
+mod sessions;
 
 use super::state::AppState;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -132,6 +133,7 @@ fn api_router() -> (Router<AppState>, OpenApiDoc) {
         .merge(platform::routes())
         .merge(conditional_access::routes())
         .merge(methods::routes())
+        .merge(sessions::routes())
         .split_for_parts();
     finish_document(&mut doc);
     (router, doc)

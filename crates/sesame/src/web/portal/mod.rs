@@ -12,11 +12,13 @@
 //! The areas, one module each: enterprise applications and the gallery (`apps`), users,
 //! groups and roles (`directory`), sign-in and audit logs and settings (`logs`), My Apps
 //! (`myapps`) and its Security info, the user's own authentication methods (`security`,
-//! with its passkey registration in `security_passkey`).
+//! with its passkey registration in `security_passkey`), Change password (`password`)
+//! and My sessions (`my_sessions`).
 //!
 //! What the areas share, one module each, never importing the areas: who may see a page
-//! (`access`), the failure of a handler (`error`), the layout of a page (`layout`) and
-//! the kit of forms, flashes and lists (`kit`).
+//! (`access`), the failure of a handler (`error`), the layout of a page (`layout`),
+//! the kit of forms, flashes and lists (`kit`) and the rows of a user's sessions
+//! (`session_rows`).
 
 mod access;
 mod apps;
@@ -27,10 +29,12 @@ mod kit;
 mod layout;
 mod logs;
 mod methods_policy;
+mod my_sessions;
 mod myapps;
 mod password;
 mod security;
 mod security_passkey;
+mod session_rows;
 
 use super::http::correlation;
 use super::state::AppState;
@@ -55,6 +59,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(logs::routes())
         .merge(myapps::routes())
         .merge(password::routes())
+        .merge(my_sessions::routes())
         .merge(security::routes())
         .merge(security_passkey::routes())
         .merge(conditional::routes())

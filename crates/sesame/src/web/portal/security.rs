@@ -373,6 +373,7 @@ async fn confirm_authenticator(
         name: f.field("name"),
         code: f.field("code"),
         proof: proof(&f, passkey_recent(&state, &headers).await?),
+        browser: &crate::sessions::describe(&crate::web::http::user_agent(&headers)),
     };
     let store = state.store();
     match methods::confirm_totp(store, state.master(), &si.user, c, at, by(&si, &corr)).await {
@@ -496,6 +497,7 @@ async fn recovery_generate(
         proof(&f, passkey_recent(&state, &headers).await?),
         attempt(&ip),
         by(&si, &corr),
+        &crate::sessions::describe(&crate::web::http::user_agent(&headers)),
     )
     .await;
     match r {

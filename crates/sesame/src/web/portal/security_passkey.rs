@@ -128,6 +128,7 @@ async fn confirm(
         attestation_object: f.field("attestation_object"),
         transports: f.field("transports"),
         proof: proof(&f, recent),
+        browser: &crate::sessions::describe(&crate::web::http::user_agent(&headers)),
     };
     let r = match crate::web::passkey::relying_party(&state) {
         Ok(rp) => {

@@ -10,6 +10,7 @@ mod form;
 mod groups;
 mod methods;
 mod roles;
+mod sessions;
 mod users;
 
 use crate::web::state::AppState;
@@ -22,4 +23,5 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(groups::routes())
         .merge(roles::routes())
         .merge(methods::routes())
+        .merge(sessions::routes())
 }

@@ -357,6 +357,7 @@ struct UserBody<'a> {
     roles: Vec<&'static str>,
     other_roles: Vec<&'static str>,
     methods: Vec<super::methods::MethodRow>,
+    sessions: Vec<super::super::session_rows::SessionRow>,
     form: ProfileForm,
     errors: FieldErrors,
 }
@@ -473,6 +474,7 @@ async fn user_page(
             .map(|r| r.as_str())
             .collect(),
         methods: super::methods::rows(state, &u.id).await?,
+        sessions: super::super::session_rows::rows(state, u, None).await?,
         form,
         errors,
     });
