@@ -8,5 +8,6 @@
 pub mod error;
 pub mod links;
 pub mod password;
+pub mod reset;
 
 pub use error::{SelfServiceCode, SelfServiceError};
