@@ -61,8 +61,13 @@ fn form_html(
 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
 <label for=\"username\">User principal name</label><input type=\"text\" id=\"username\" name=\"username\" value=\"{upn}\" autocomplete=\"username\" autofocus required>\
 <label for=\"password\">Password</label><input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-<button type=\"submit\">Sign in</button></form>{passkey}",
+<button type=\"submit\">Sign in</button></form>\
+<p><a id=\"forgot-password\" href=\"{forgot}\">Forgot my password</a></p>{passkey}",
             passkey = super::passkey_button::login_button(tenant, p, csrf),
+            forgot = esc(&match p {
+                Some(p) => format!("{}?p={}", super::reset::PATH, super::reset::query_value(p)),
+                None => super::reset::PATH.to_owned(),
+            }),
             t = esc(tenant),
             csrf = esc(csrf),
             upn = esc(upn),

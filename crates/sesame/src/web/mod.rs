@@ -1,7 +1,7 @@
 //! The HTTP edge (axum): the router of every route and its middleware.
 //!
 //! The SAML endpoint, login page, IdP-initiated launch, federation metadata and sign-out
-//! (`saml`, `login`, and the passkey sign-in, `passkey`), the home page (`home`), the admin portal and My Apps (`portal`),
+//! (`saml`, `login`, and the passkey sign-in, `passkey`), Forgot my password (`reset`), the home page (`home`), the admin portal and My Apps (`portal`),
 //! the REST API (`api`), the built-in test application (`testapp`) and the operations
 //! endpoints (`ops`). What they share: [`AppState`] (`state`), the HTTP helpers
 //! (`http`), the middleware (`middleware`), the connection limits below HTTP (`conn`),
@@ -25,6 +25,7 @@ mod passkey;
 mod passkey_button;
 mod portal;
 mod rate_limit;
+mod reset;
 mod saml;
 mod session;
 mod state;
@@ -76,6 +77,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{tenant}/login/register",
             axum::routing::post(conditional::register_post),
+        )
+        .route(
+            reset::PATH,
+            get(reset::request_get).post(reset::request_post),
+        )
+        .route(
+            reset::CONFIRM,
+            get(reset::confirm_get).post(reset::confirm_post),
         );
     let limiter = match state.sso_rate_limit() {
         Some(v) => rate_limit::RateLimit::from_setting(v),
