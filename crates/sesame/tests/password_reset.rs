@@ -648,3 +648,160 @@ async fn a_user_with_an_authenticator_app_gives_its_code_and_requests_are_thrott
         "{to:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// With a passkey
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_whose_method_is_a_passkey_proves_it_with_the_passkey() {
+    use crate::passkeys::{attr_of, client_data, sha, Authenticator};
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use base64::Engine as _;
+
+    let Some(py) = python() else { return };
+    // Passkeys need a host name: the mail goes to the mail folder of this server.
+    let s = Server::start_localhost();
+    add_user(&s, UPN, UPN);
+    let mut a = Authenticator {
+        key: EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).unwrap(),
+        id: vec![9; 32],
+        count: 1,
+    };
+    let u = sign_in(&s, UPN, FIRST).await;
+    let (_, _, add) = page(&u, &s, "/myapps/security-info/add").await;
+    let (st, _, reg) = submit(
+        &u,
+        &s.base,
+        &post_form(&add, "/myapps/security-info/passkey"),
+    )
+    .await;
+    assert_eq!(st, 200, "{reg}");
+    let options: serde_json::Value = serde_json::from_str(&attr_of(&reg, "data-options")).unwrap();
+    let form = post_form(&reg, "/myapps/security-info/passkey/confirm")
+        .set("name", "Key")
+        .set(
+            "client_data_json",
+            &B64.encode(client_data(
+                "webauthn.create",
+                options["challenge"].as_str().unwrap(),
+                &s.base,
+            )),
+        )
+        .set(
+            "attestation_object",
+            &B64.encode(a.attestation("localhost")),
+        );
+    let (st, _, html) = submit(&u, &s.base, &form).await;
+    assert_eq!(st, 200, "{html}");
+
+    let b = browser();
+    ask(&b, &s, UPN).await;
+    let dir = s.dir.join("mail");
+    let eml = (0..150)
+        .find_map(|_| {
+            let found = std::fs::read_dir(&dir).ok().and_then(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .find(|p| p.extension().is_some_and(|x| x == "eml"))
+            });
+            if found.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            found
+        })
+        .expect("the reset mail in the mail folder");
+    let link = link_in(&parse_eml(&py, &eml));
+    let r = b.get(&link).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(">Use a passkey or security key</button>"),
+        "{html}"
+    );
+    assert!(!html.contains("Code from the authenticator app"), "{html}");
+
+    // One answer of the ceremony bound to this link; a forged signature first.
+    let answer = |a: &mut Authenticator, opts: &serde_json::Value, forge: bool, csrf: &str| {
+        a.count += 1;
+        let cd = client_data(
+            "webauthn.get",
+            opts["publicKey"]["challenge"].as_str().unwrap(),
+            &s.base,
+        );
+        let ad = a.auth_data("localhost", false);
+        let mut msg = ad.clone();
+        msg.extend(sha(&cd));
+        if forge {
+            msg.push(0);
+        }
+        let sig = a.key.sign(&SystemRandom::new(), &msg).unwrap();
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("step", "passkey".to_owned()),
+            ("ceremony", opts["ceremony"].as_str().unwrap().to_owned()),
+            ("credential_id", B64.encode(&a.id)),
+            ("client_data_json", B64.encode(&cd)),
+            ("authenticator_data", B64.encode(&ad)),
+            ("signature", B64.encode(sig.as_ref())),
+            ("user_handle", String::new()),
+        ]
+    };
+    let options_url = format!("{}/passwordreset/confirm/passkey/options", s.base);
+    let opts: serde_json::Value = b
+        .post(&options_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        opts["publicKey"]["allowCredentials"][0]["id"],
+        B64.encode(&a.id),
+        "{opts}"
+    );
+    let forged = answer(&mut a, &opts, true, &attr_of(&html, "data-csrf"));
+    let r = b
+        .post(format!("{}/passwordreset/confirm", s.base))
+        .form(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Use a passkey or security key"), "{html}");
+    let opts: serde_json::Value = b
+        .post(&options_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let good = answer(&mut a, &opts, false, &attr_of(&html, "data-csrf"));
+    let r = b
+        .post(format!("{}/passwordreset/confirm", s.base))
+        .form(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Choose a new password"), "{html}");
+    let (st, _, body) = submit(
+        &b,
+        &s.base,
+        &post_form(&html, "/passwordreset/confirm")
+            .set("new", NEXT)
+            .set("confirm", NEXT),
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("Your password was reset"), "{body}");
+    let _ = sign_in(&s, UPN, NEXT).await;
+}

@@ -13,7 +13,8 @@ pub enum SelfServiceCode {
     LinkExpired,
     /// A link used already, or replaced by a newer one.
     LinkUsed,
-    /// A password reset for an account whose only second factor is a passkey.
+    /// A password reset for an account whose only second factor is a passkey, where
+    /// passkeys cannot work (a public URL that is an IP address).
     ResetPasskeyOnly,
     /// A password reset for an account that cannot reset its password (now disabled,
     /// or no longer under the Password reset setting).

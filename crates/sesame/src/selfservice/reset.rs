@@ -4,7 +4,8 @@
 //! the "Reset your password" mail queued in one transaction, audited), the queue that
 //! does that work off the request path so that the answer is the same, and as fast,
 //! whatever the account, which second factor a reset must ask for (a reset is never
-//! weaker than a sign-in), and the reset itself (through `password::set`: the link
+//! weaker than a sign-in: a code, a recovery code or a passkey, as the sign-in's second
+//! step accepts), and the reset itself (through `password::set`: the link
 //! redeemed, every session ended, the notice queued; audited).
 
 use super::error::{SelfServiceCode, SelfServiceError};
@@ -419,29 +420,42 @@ impl Queue {
 pub enum SecondFactor {
     /// The user has no method: the link is the proof.
     None,
-    /// A code: from the authenticator app (`totp`) and/or a recovery code (`recovery`).
-    Code {
+    /// One of the user's methods: a code from the authenticator app (`totp`), a recovery
+    /// code (`recovery`), a passkey (`passkey`).
+    Required {
         /// The user has an authenticator app.
         totp: bool,
         /// The user has recovery codes.
         recovery: bool,
+        /// The user has a passkey.
+        passkey: bool,
     },
-    /// Only a passkey, which this page does not take ([`SelfServiceCode::ResetPasskeyOnly`]).
-    PasskeyOnly,
 }
 
 /// What a reset of `user_id` asks for.
 pub async fn second_factor(store: &Store, user_id: &str) -> Result<SecondFactor, MethodError> {
     let list = methods::usable(store, user_id).await?;
     let has = |k: MethodKind| list.iter().any(|m| m.kind == k);
-    let (totp, recovery) = (has(MethodKind::Totp), has(MethodKind::Recovery));
-    Ok(if totp || recovery {
-        SecondFactor::Code { totp, recovery }
-    } else if has(MethodKind::Passkey) {
-        SecondFactor::PasskeyOnly
+    let (totp, recovery, passkey) = (
+        has(MethodKind::Totp),
+        has(MethodKind::Recovery),
+        has(MethodKind::Passkey),
+    );
+    Ok(if totp || recovery || passkey {
+        SecondFactor::Required {
+            totp,
+            recovery,
+            passkey,
+        }
     } else {
         SecondFactor::None
     })
+}
+
+/// What binds a passkey ceremony of the second step to the reset `link` (so that an
+/// answer made for a sign-in, or for another link, is refused).
+pub fn passkey_binding(link: &AccountLink) -> String {
+    format!("password-reset:{}", link.id)
 }
 
 /// The valid reset link `token` names at `now`, and its user, who must still be allowed

@@ -85,6 +85,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             reset::CONFIRM,
             get(reset::confirm_get).post(reset::confirm_post),
+        )
+        .route(
+            reset::PASSKEY_OPTIONS,
+            axum::routing::post(reset::confirm_passkey_options),
         );
     let limiter = match state.sso_rate_limit() {
         Some(v) => rate_limit::RateLimit::from_setting(v),

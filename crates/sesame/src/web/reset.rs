@@ -3,9 +3,10 @@
 //! form, the same answer at once whatever the account — the work is queued to
 //! `selfservice::reset`'s worker), and the link's pages (`/passwordreset/confirm`): the
 //! token moved out of the URL into a short-lived HttpOnly SameSite=Strict cookie at once,
-//! the second factor when the user has one (a code from the authenticator app or a
-//! recovery code, checked and throttled by `crate::methods`; the proof kept in a signed
-//! cookie bound to the link), then the new password twice (the password policy applies),
+//! the second factor when the user has one (a code from the authenticator app, a
+//! recovery code or a passkey — the second step's ceremony, bound to the link —, checked
+//! and throttled by `crate::methods`; the proof kept in a signed cookie bound to the
+//! link), then the new password twice (the password policy applies),
 //! set by `selfservice::reset::complete`.
 
 use super::http::{cookie, correlation, set_cookie, ClientIp};
@@ -13,6 +14,7 @@ use super::pages::{esc, html_headers, page};
 use super::state::AppState;
 use crate::admin::errors::AdminCode;
 use crate::directory::{password::PasswordError, DirectoryError};
+use crate::methods::passkey;
 use crate::methods::{self, Attempt, MethodError, Proof};
 use crate::model::{AccountLink, User};
 use crate::selfservice::reset::{self, ResetRequest, SecondFactor};
@@ -30,6 +32,8 @@ use serde::Deserialize;
 pub(super) const PATH: &str = "/passwordreset";
 /// The link's page.
 pub(super) const CONFIRM: &str = "/passwordreset/confirm";
+/// The options of the passkey ceremony of the link's second step.
+pub(super) const PASSKEY_OPTIONS: &str = "/passwordreset/confirm/passkey/options";
 /// The form's CSRF cookie.
 const CSRF_COOKIE: &str = "sesame_reset_csrf";
 /// The link, once moved out of the URL (Path=/passwordreset, SameSite=Strict).
@@ -279,6 +283,24 @@ pub struct ConfirmForm {
     /// Its confirmation.
     #[serde(default)]
     pub confirm: String,
+    /// A passkey ceremony's id.
+    #[serde(default)]
+    pub ceremony: String,
+    /// The passkey answer's `rawId` (base64url, as `assets/passkey.js` sends each field).
+    #[serde(default)]
+    pub credential_id: String,
+    /// `response.clientDataJSON`.
+    #[serde(default)]
+    pub client_data_json: String,
+    /// `response.authenticatorData`.
+    #[serde(default)]
+    pub authenticator_data: String,
+    /// `response.signature`.
+    #[serde(default)]
+    pub signature: String,
+    /// `response.userHandle` ('' when none).
+    #[serde(default)]
+    pub user_handle: String,
 }
 
 /// The page of a link that cannot be used: what is wrong, its code, what to do.
@@ -347,30 +369,60 @@ fn proven(state: &AppState, headers: &HeaderMap, link: &AccountLink) -> bool {
         })
 }
 
-fn code_html(csrf: &str, upn: &str, totp: bool, recovery: bool, msg: &str) -> String {
-    let totp_field = if totp {
+/// What the second step offers on the page.
+#[derive(Debug, Clone, Copy)]
+struct Offer {
+    totp: bool,
+    recovery: bool,
+    passkey: bool,
+}
+
+fn code_html(csrf: &str, upn: &str, offer: Offer, msg: &str) -> String {
+    let totp_field = if offer.totp {
         "<label for=\"code\">Code from the authenticator app</label>\
 <input type=\"text\" id=\"code\" name=\"code\" autocomplete=\"one-time-code\" inputmode=\"numeric\" autofocus>"
     } else {
         ""
     };
-    let recovery_field = match (totp, recovery) {
+    let recovery_field = match (offer.totp, offer.recovery) {
         (_, false) => "",
         (true, true) => "<details><summary>Use a recovery code</summary><label for=\"recovery_code\">Recovery code</label>\
 <input type=\"text\" id=\"recovery_code\" name=\"recovery_code\" autocomplete=\"one-time-code\" inputmode=\"numeric\"></details>",
         (false, true) => "<label for=\"recovery_code\">Recovery code</label>\
 <input type=\"text\" id=\"recovery_code\" name=\"recovery_code\" autocomplete=\"one-time-code\" inputmode=\"numeric\" autofocus>",
     };
+    let code_form = if offer.totp || offer.recovery {
+        format!(
+            "<form method=\"post\" action=\"{CONFIRM}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<input type=\"hidden\" name=\"step\" value=\"verify\">{totp_field}{recovery_field}\
+<button type=\"submit\">Verify</button></form>",
+            csrf = esc(csrf),
+        )
+    } else {
+        String::new()
+    };
+    let passkey_form = if offer.passkey {
+        format!(
+            "<form id=\"passkey-form\" method=\"post\" action=\"{CONFIRM}\" data-csrf=\"{csrf}\">{or}\
+<input type=\"hidden\" name=\"step\" value=\"passkey\">\
+<button type=\"button\" id=\"passkey-verify\" data-passkey-signin data-form=\"passkey-form\" \
+data-status=\"passkey-status\" data-options-url=\"{PASSKEY_OPTIONS}\">Use a passkey or security key</button>\
+<p id=\"passkey-status\" class=\"err\" role=\"alert\" hidden></p>\
+<noscript><p class=\"err\">Using a passkey needs JavaScript: the browser talks to your authenticator.</p></noscript></form>\
+<script src=\"{script}\" defer></script>",
+            csrf = esc(csrf),
+            or = if code_form.is_empty() { "" } else { "<p>or</p>" },
+            script = super::passkey_button::SCRIPT,
+        )
+    } else {
+        String::new()
+    };
     page(
         "Verify your identity",
         &format!(
             "<h1>Verify your identity</h1><p>Resetting the password of <strong>{upn}</strong>. A reset must not \
-be weaker than a sign-in: first prove it is you with your second factor.</p>{msg}\
-<form method=\"post\" action=\"{CONFIRM}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-<input type=\"hidden\" name=\"step\" value=\"verify\">{totp_field}{recovery_field}\
-<button type=\"submit\">Verify</button></form>",
+be weaker than a sign-in: first prove it is you with your second factor.</p>{msg}{code_form}{passkey_form}",
             upn = esc(upn),
-            csrf = esc(csrf),
         ),
     )
 }
@@ -404,31 +456,55 @@ async fn step_page(
     error: Option<&str>,
 ) -> Response {
     let csrf = new_csrf();
-    match reset::second_factor(state.store(), &user.id).await {
-        Ok(SecondFactor::PasskeyOnly) => link_error(
+    let (totp, recovery, passkey) = match reset::second_factor(state.store(), &user.id).await {
+        Ok(SecondFactor::Required {
+            totp,
+            recovery,
+            passkey,
+        }) if !proven(state, headers, link) => (totp, recovery, passkey),
+        Ok(_) => {
+            return respond(
+                state,
+                status,
+                password_html(&csrf, &user.upn, msg),
+                &csrf,
+                error,
+            )
+        }
+        Err(e) => return internal(&e),
+    };
+    // Passkeys need the public URL's host name (not an IP address).
+    let passkey = passkey && super::passkey::relying_party(state).is_ok();
+    if !(totp || recovery || passkey) {
+        return link_error(
             state,
             &SelfServiceError::link(
                 SelfServiceCode::ResetPasskeyOnly,
-                "Your account's second factor is a passkey, which this page does not take.",
+                "Your account's second factor is a passkey, which cannot be used at this \
+                 address of the server.",
             ),
             true,
-        ),
-        Ok(SecondFactor::Code { totp, recovery }) if !proven(state, headers, link) => respond(
-            state,
-            status,
-            code_html(&csrf, &user.upn, totp, recovery, msg),
-            &csrf,
-            error,
-        ),
-        Ok(_) => respond(
-            state,
-            status,
-            password_html(&csrf, &user.upn, msg),
-            &csrf,
-            error,
-        ),
-        Err(e) => internal(&e),
+        );
     }
+    let offer = Offer {
+        totp,
+        recovery,
+        passkey,
+    };
+    let mut r = respond(
+        state,
+        status,
+        code_html(&csrf, &user.upn, offer, msg),
+        &csrf,
+        error,
+    );
+    if passkey {
+        r.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            super::passkey_button::login_csp(),
+        );
+    }
+    r
 }
 
 /// `GET /passwordreset/confirm?t=TOKEN` (from the mail): the link checked, then moved
@@ -537,63 +613,82 @@ pub async fn confirm_post(
         Ok(f) => f,
         Err(e) => return internal(&e),
     };
-    let needs_code =
-        matches!(factor, SecondFactor::Code { .. }) && !proven(&state, &headers, &link);
-    if f.step == "verify" && needs_code {
-        let proof = Proof {
-            code: &f.code,
-            recovery_code: &f.recovery_code,
-            recent_passkey: false,
-        };
-        let at = Attempt { ip, now };
-        return match methods::verify_existing(state.store(), state.master(), &user.id, proof, at)
-            .await
-        {
-            Ok(()) => {
-                let mut r = StatusCode::SEE_OTHER.into_response();
-                let h = r.headers_mut();
-                h.insert(header::LOCATION, HeaderValue::from_static(CONFIRM));
-                h.append(
-                    header::SET_COOKIE,
-                    reset_cookie(
-                        &state,
-                        PROOF_COOKIE,
-                        &proof_for(&state, &link),
-                        (link.expires_at - now).max(1),
-                    ),
-                );
-                r
-            }
-            Err(e @ (MethodError::Store(_) | MethodError::Key(_))) => internal(&e),
-            Err(e) => {
-                let se = SsoError::from(&e);
-                tracing::info!(
-                    "password reset of {}: second factor refused: {}",
-                    user.upn,
-                    se.detail
-                );
-                let status = match e {
-                    MethodError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
-                    _ => StatusCode::UNPROCESSABLE_ENTITY,
-                };
-                let msg = message(se.code.code(), &se.detail);
-                step_page(
+    let needs_proof =
+        matches!(factor, SecondFactor::Required { .. }) && !proven(&state, &headers, &link);
+    let at = Attempt { ip, now };
+    let verified = match f.step.as_str() {
+        "verify" if needs_proof => {
+            let proof = Proof {
+                code: &f.code,
+                recovery_code: &f.recovery_code,
+                recent_passkey: false,
+            };
+            Some(methods::verify_existing(state.store(), state.master(), &user.id, proof, at).await)
+        }
+        "passkey" if needs_proof => {
+            let answer = passkey::SignInAnswer {
+                ceremony: &f.ceremony,
+                credential_id: &f.credential_id,
+                client_data_json: &f.client_data_json,
+                authenticator_data: &f.authenticator_data,
+                signature: &f.signature,
+                user_handle: &f.user_handle,
+            };
+            let bound = reset::passkey_binding(&link);
+            Some(match super::passkey::relying_party(&state) {
+                Ok(rp) => {
+                    passkey::finish_second_step(state.store(), &rp, &user.id, &bound, answer, at)
+                        .await
+                        .map(|_| ())
+                }
+                Err(e) => Err(e.into()),
+            })
+        }
+        _ => None,
+    };
+    match verified {
+        Some(Ok(())) => {
+            let mut r = StatusCode::SEE_OTHER.into_response();
+            let h = r.headers_mut();
+            h.insert(header::LOCATION, HeaderValue::from_static(CONFIRM));
+            h.append(
+                header::SET_COOKIE,
+                reset_cookie(
                     &state,
-                    &headers,
-                    &link,
-                    &user,
-                    &msg,
-                    status,
-                    Some(se.code.code()),
-                )
-                .await
-            }
-        };
+                    PROOF_COOKIE,
+                    &proof_for(&state, &link),
+                    (link.expires_at - now).max(1),
+                ),
+            );
+            return r;
+        }
+        Some(Err(e @ (MethodError::Store(_) | MethodError::Key(_)))) => return internal(&e),
+        Some(Err(e)) => {
+            let se = SsoError::from(&e);
+            tracing::info!(
+                "password reset of {}: second factor refused: {}",
+                user.upn,
+                se.detail
+            );
+            let status = match e {
+                MethodError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let msg = message(se.code.code(), &se.detail);
+            return step_page(
+                &state,
+                &headers,
+                &link,
+                &user,
+                &msg,
+                status,
+                Some(se.code.code()),
+            )
+            .await;
+        }
+        None => {}
     }
-    if needs_code || f.step != "password" {
-        return step_page(&state, &headers, &link, &user, "", StatusCode::OK, None).await;
-    }
-    if matches!(factor, SecondFactor::PasskeyOnly) {
+    if needs_proof || f.step != "password" {
         return step_page(&state, &headers, &link, &user, "", StatusCode::OK, None).await;
     }
     let refuse = |text: String| {
@@ -674,5 +769,68 @@ was signed out.</p><p><a href=\"/myapps\">Sign in to My Apps</a></p>",
         }
         Err(e @ SelfServiceError::Link { .. }) => link_error(&state, &e, true),
         Err(e) => internal(&e),
+    }
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({"code": code, "message": message})),
+    )
+        .into_response()
+}
+
+/// `POST /passwordreset/confirm/passkey/options`: a ceremony of the link's second step
+/// (JSON: `ceremony`, the id to send back; `publicKey`, the options of
+/// `navigator.credentials.get` naming the user's passkeys), bound to the link.
+pub async fn confirm_passkey_options(
+    State(state): State<AppState>,
+    ClientIp(ip, _): ClientIp,
+    headers: HeaderMap,
+) -> Response {
+    let now = crate::clock::now_unix();
+    if cross_site(&headers) {
+        let e = SsoError::new(ErrorCode::FormExpired, "the request came from another site");
+        return json_error(StatusCode::FORBIDDEN, e.code.code(), &e.detail);
+    }
+    let Some(token) = cookie(&headers, LINK_COOKIE).filter(|t| !t.is_empty()) else {
+        let c = SelfServiceCode::ResetLinkMissing;
+        return json_error(StatusCode::GONE, c.code(), c.fix());
+    };
+    let (link, user) = match reset::open(state.store(), token, now).await {
+        Ok(v) => v,
+        Err(SelfServiceError::Link { code, detail }) => {
+            return json_error(StatusCode::GONE, code.code(), &detail)
+        }
+        Err(e) => {
+            tracing::error!("password reset: {e}");
+            return json_error(StatusCode::SERVICE_UNAVAILABLE, "", "try again in a moment");
+        }
+    };
+    let rp = match super::passkey::relying_party(&state) {
+        Ok(rp) => rp,
+        Err(e) => {
+            let se = SsoError::from(&MethodError::from(e));
+            return json_error(StatusCode::CONFLICT, se.code.code(), &se.detail);
+        }
+    };
+    let at = Attempt { ip, now };
+    let bound = reset::passkey_binding(&link);
+    match passkey::begin_second_step(state.store(), &rp, &user.id, &bound, at).await {
+        Ok(Some(c)) => axum::Json(serde_json::json!({"ceremony": c.id, "publicKey": c.options}))
+            .into_response(),
+        Ok(None) => {
+            let se = SsoError::from(&MethodError::from(passkey::PasskeyError::UnknownCredential));
+            json_error(StatusCode::CONFLICT, se.code.code(), &se.detail)
+        }
+        Err(e) => {
+            let se = SsoError::from(&e);
+            let status = match e {
+                MethodError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                MethodError::Store(_) | MethodError::Key(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            json_error(status, se.code.code(), &se.detail)
+        }
     }
 }
