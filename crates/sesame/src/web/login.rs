@@ -64,15 +64,25 @@ fn form_html(
 <button type=\"submit\">Sign in</button></form>\
 <p><a id=\"forgot-password\" href=\"{forgot}\">Forgot my password</a></p>{passkey}",
             passkey = super::passkey_button::login_button(tenant, p, csrf),
-            forgot = esc(&match p {
-                Some(p) => format!("{}?p={}", super::reset::PATH, super::reset::query_value(p)),
-                None => super::reset::PATH.to_owned(),
-            }),
+            forgot = esc(&forgot_href(p)),
             t = esc(tenant),
             csrf = esc(csrf),
             upn = esc(upn),
         ),
     )
+}
+
+/// The path of the password reset page (`web::reset`), keeping the waiting sign-in `p`
+/// when it is an id of Sesame's (URL-safe characters only).
+fn forgot_href(p: Option<&str>) -> String {
+    match p.filter(|p| {
+        p.len() <= 128
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+    }) {
+        Some(p) => format!("/passwordreset?p={p}"),
+        None => "/passwordreset".to_owned(),
+    }
 }
 
 pub(super) fn render(

@@ -126,10 +126,6 @@ fn sign_in_href(state: &AppState, p: &str) -> String {
 }
 
 /// `s` percent-encoded for a query value.
-pub(super) fn query_value(s: &str) -> String {
-    urlencoding(s)
-}
-
 fn urlencoding(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
