@@ -30,6 +30,7 @@ mod mfa_totp;
 mod multinode;
 mod operations;
 mod passkeys;
+mod password_reset;
 mod portal_apps;
 mod portal_directory;
 mod portal_security;

@@ -279,7 +279,7 @@ async fn shutdown_signal() {
 }
 
 /// Deletes what is stale anyway: replay-cache entries, pending requests, expired
-/// sessions, old lockout counters, sign-in log rows past their retention (default 30
+/// sessions, old lockout counters, account links long expired, sign-in log rows past their retention (default 30
 /// days, `admin::settings`). Once a minute, off the request path.
 fn spawn_housekeeping(store: Store) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -295,6 +295,7 @@ fn spawn_housekeeping(store: Store) -> tokio::task::JoinHandle<()> {
                 .sessions_purge(now, now - sesame::sso::session::IDLE_SECS)
                 .await;
             let _ = store.lockouts_purge(now - 86_400, now).await;
+            let _ = sesame::selfservice::links::purge(&store, now).await;
             let _ = sesame::admin::settings::prune_signins(&store, now.saturating_mul(1000)).await;
         }
     })

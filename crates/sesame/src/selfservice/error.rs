@@ -13,22 +13,41 @@ pub enum SelfServiceCode {
     LinkExpired,
     /// A link used already, or replaced by a newer one.
     LinkUsed,
+    /// A password reset for an account whose only second factor is a passkey, where
+    /// passkeys cannot work (a public URL that is an IP address).
+    ResetPasskeyOnly,
+    /// A password reset for an account that cannot reset its password (now disabled,
+    /// or no longer under the Password reset setting).
+    ResetNotAllowed,
+    /// The password reset page without its link (another browser, or the link's
+    /// lifetime passed).
+    ResetLinkMissing,
+    /// Settings → Password reset: a value that is not accepted.
+    ResetSettingsInvalid,
 }
 
 impl SelfServiceCode {
     /// Every code.
-    pub const ALL: [SelfServiceCode; 3] = [
+    pub const ALL: [SelfServiceCode; 7] = [
         SelfServiceCode::LinkInvalid,
         SelfServiceCode::LinkExpired,
         SelfServiceCode::LinkUsed,
+        SelfServiceCode::ResetPasskeyOnly,
+        SelfServiceCode::ResetNotAllowed,
+        SelfServiceCode::ResetLinkMissing,
+        SelfServiceCode::ResetSettingsInvalid,
     ];
 
-    /// `SESAME93000x`.
+    /// `SESAME9300xx`.
     pub fn code(self) -> &'static str {
         match self {
             SelfServiceCode::LinkInvalid => "SESAME930001",
             SelfServiceCode::LinkExpired => "SESAME930002",
             SelfServiceCode::LinkUsed => "SESAME930003",
+            SelfServiceCode::ResetPasskeyOnly => "SESAME930010",
+            SelfServiceCode::ResetNotAllowed => "SESAME930011",
+            SelfServiceCode::ResetLinkMissing => "SESAME930012",
+            SelfServiceCode::ResetSettingsInvalid => "SESAME930013",
         }
     }
 
@@ -42,6 +61,18 @@ impl SelfServiceCode {
             SelfServiceCode::LinkExpired | SelfServiceCode::LinkUsed => {
                 "Ask for a new link: on the sign-in page for a password reset, or from \
                  your administrator for an invitation."
+            }
+            SelfServiceCode::ResetPasskeyOnly => {
+                "Sign in with your passkey and use Change password in My Apps, or ask your \
+                 administrator to reset your password."
+            }
+            SelfServiceCode::ResetNotAllowed => "Ask your administrator to reset your password.",
+            SelfServiceCode::ResetLinkMissing => {
+                "Open the link from the mail again, in this browser; if it has expired, ask \
+                 for a new one."
+            }
+            SelfServiceCode::ResetSettingsInvalid => {
+                "Choose None, Selected or All; with Selected, name one or more existing groups."
             }
         }
     }

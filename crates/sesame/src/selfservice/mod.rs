@@ -9,5 +9,6 @@ pub mod change;
 pub mod error;
 pub mod links;
 pub mod password;
+pub mod reset;
 
 pub use error::{SelfServiceCode, SelfServiceError};

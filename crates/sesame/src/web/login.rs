@@ -61,13 +61,28 @@ fn form_html(
 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
 <label for=\"username\">User principal name</label><input type=\"text\" id=\"username\" name=\"username\" value=\"{upn}\" autocomplete=\"username\" autofocus required>\
 <label for=\"password\">Password</label><input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-<button type=\"submit\">Sign in</button></form>{passkey}",
+<button type=\"submit\">Sign in</button></form>\
+<p><a id=\"forgot-password\" href=\"{forgot}\">Forgot my password</a></p>{passkey}",
             passkey = super::passkey_button::login_button(tenant, p, csrf),
+            forgot = esc(&forgot_href(p)),
             t = esc(tenant),
             csrf = esc(csrf),
             upn = esc(upn),
         ),
     )
+}
+
+/// The path of the password reset page (`web::reset`), keeping the waiting sign-in `p`
+/// when it is an id of Sesame's (URL-safe characters only).
+fn forgot_href(p: Option<&str>) -> String {
+    match p.filter(|p| {
+        p.len() <= 128
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+    }) {
+        Some(p) => format!("/passwordreset?p={p}"),
+        None => "/passwordreset".to_owned(),
+    }
 }
 
 pub(super) fn render(

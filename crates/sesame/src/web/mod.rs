@@ -2,7 +2,8 @@
 //!
 //! The SAML endpoint, login page, IdP-initiated launch, federation metadata and sign-out
 //! (`saml`, `login`, and the passkey sign-in, `passkey`; "Update your password",
-//! `password_update`), the home page (`home`), the admin portal and My Apps (`portal`),
+//! `password_update`; Forgot my password, `reset`), the home page (`home`), the admin
+//! portal and My Apps (`portal`),
 //! the REST API (`api`), the built-in test application (`testapp`) and the operations
 //! endpoints (`ops`). What they share: [`AppState`] (`state`), the HTTP helpers
 //! (`http`), the middleware (`middleware`), the connection limits below HTTP (`conn`),
@@ -27,6 +28,7 @@ mod passkey_button;
 mod password_update;
 mod portal;
 mod rate_limit;
+mod reset;
 mod saml;
 mod session;
 mod state;
@@ -82,6 +84,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{tenant}/login/register",
             axum::routing::post(conditional::register_post),
+        )
+        .route(
+            reset::PATH,
+            get(reset::request_get).post(reset::request_post),
+        )
+        .route(
+            reset::CONFIRM,
+            get(reset::confirm_get).post(reset::confirm_post),
+        )
+        .route(
+            reset::PASSKEY_OPTIONS,
+            axum::routing::post(reset::confirm_passkey_options),
         );
     let limiter = match state.sso_rate_limit() {
         Some(v) => rate_limit::RateLimit::from_setting(v),

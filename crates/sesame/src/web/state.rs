@@ -25,6 +25,8 @@ struct Inner {
     sso_rate_limit: Option<String>,
     /// Outbound email as `sesame serve` was started with it (Settings → Email).
     mail: Option<crate::mail::MailConfig>,
+    /// The queue of "Forgot my password" requests, its worker started at the first.
+    reset_requests: std::sync::OnceLock<crate::selfservice::reset::Queue>,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
                 trusted_locations: Vec::new(),
                 sso_rate_limit: None,
                 mail: None,
+                reset_requests: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -82,6 +85,14 @@ impl AppState {
     /// The outbound-email settings in force, when known.
     pub(crate) fn mail(&self) -> Option<&crate::mail::MailConfig> {
         self.inner.mail.as_ref()
+    }
+
+    /// The queue of "Forgot my password" requests (its worker started on first use,
+    /// from a handler, on the server's runtime).
+    pub(crate) fn reset_requests(&self) -> &crate::selfservice::reset::Queue {
+        self.inner
+            .reset_requests
+            .get_or_init(|| crate::selfservice::reset::Queue::spawn(self.inner.store.clone()))
     }
 
     /// The per-address SSO rate limit setting, when one was given.

@@ -21,6 +21,7 @@ mod gallery;
 mod logs;
 mod methods;
 mod model;
+mod password_reset;
 mod platform;
 mod sessions;
 
@@ -131,6 +132,7 @@ fn api_router() -> (Router<AppState>, OpenApiDoc) {
         .merge(apps::routes())
         .merge(logs::routes())
         .merge(platform::routes())
+        .merge(password_reset::routes())
         .merge(conditional_access::routes())
         .merge(methods::routes())
         .merge(sessions::routes())

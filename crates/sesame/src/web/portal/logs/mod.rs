@@ -4,6 +4,7 @@
 mod audit;
 mod email;
 mod password_policy;
+mod password_reset;
 mod settings;
 mod signins;
 mod window;
@@ -21,4 +22,5 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(settings::routes())
         .merge(email::routes())
         .merge(password_policy::routes())
+        .merge(password_reset::routes())
 }
