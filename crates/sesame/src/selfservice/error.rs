@@ -13,14 +13,26 @@ pub enum SelfServiceCode {
     LinkExpired,
     /// A link used already, or replaced by a newer one.
     LinkUsed,
+    /// An invitation by mail to a user who has no mail address.
+    InviteNoMail,
+    /// An invitation to a user who already has a password, not confirmed.
+    InviteHasPassword,
+    /// An invitation to (or accepted by) a user whose sign-in is blocked.
+    InviteSignInBlocked,
+    /// `sesame user add --invite` where no mail server is configured.
+    InviteMailNotConfigured,
 }
 
 impl SelfServiceCode {
     /// Every code.
-    pub const ALL: [SelfServiceCode; 3] = [
+    pub const ALL: [SelfServiceCode; 7] = [
         SelfServiceCode::LinkInvalid,
         SelfServiceCode::LinkExpired,
         SelfServiceCode::LinkUsed,
+        SelfServiceCode::InviteNoMail,
+        SelfServiceCode::InviteHasPassword,
+        SelfServiceCode::InviteSignInBlocked,
+        SelfServiceCode::InviteMailNotConfigured,
     ];
 
     /// `SESAME93000x`.
@@ -29,6 +41,10 @@ impl SelfServiceCode {
             SelfServiceCode::LinkInvalid => "SESAME930001",
             SelfServiceCode::LinkExpired => "SESAME930002",
             SelfServiceCode::LinkUsed => "SESAME930003",
+            SelfServiceCode::InviteNoMail => "SESAME930030",
+            SelfServiceCode::InviteHasPassword => "SESAME930031",
+            SelfServiceCode::InviteSignInBlocked => "SESAME930032",
+            SelfServiceCode::InviteMailNotConfigured => "SESAME930033",
         }
     }
 
@@ -43,6 +59,24 @@ impl SelfServiceCode {
                 "Ask for a new link: on the sign-in page for a password reset, or from \
                  your administrator for an invitation."
             }
+            SelfServiceCode::InviteNoMail => {
+                "Give the user a mail address (Users → the user → Mail; `sesame user set UPN \
+                 --mail ADDRESS`), or hand the link over yourself: `sesame user invite UPN \
+                 --print-link`."
+            }
+            SelfServiceCode::InviteHasPassword => {
+                "The link would let its holder replace the user's password. To invite anyway, \
+                 confirm in the portal, add --force (CLI) or send \"force\": true (API); or \
+                 reset the password instead."
+            }
+            SelfServiceCode::InviteSignInBlocked => {
+                "Allow sign-in of the user first (Users → the user → Allow sign-in; `sesame \
+                 user enable UPN`), then invite again."
+            }
+            SelfServiceCode::InviteMailNotConfigured => {
+                "Set SESAME_SMTP_URL and SESAME_MAIL_FROM (or Settings → Email → SMTP server), \
+                 or create the user without --invite: a generated password is printed."
+            }
         }
     }
 }
@@ -56,6 +90,14 @@ pub enum SelfServiceError {
         /// Why.
         code: SelfServiceCode,
         /// What was wrong, for the page.
+        detail: String,
+    },
+    /// An invitation refused (`code` says why).
+    #[error("{}: {detail}", code.code())]
+    Refused {
+        /// Why.
+        code: SelfServiceCode,
+        /// What was wrong and how to fix it.
         detail: String,
     },
     /// The directory refused (the password policy, an unknown user).
@@ -78,6 +120,26 @@ impl SelfServiceError {
         SelfServiceError::Link {
             code,
             detail: detail.into(),
+        }
+    }
+}
+
+impl SelfServiceError {
+    /// A refusal of an invitation, its detail followed by the code's fix.
+    pub fn refused(code: SelfServiceCode, detail: impl Into<String>) -> SelfServiceError {
+        SelfServiceError::Refused {
+            code,
+            detail: format!("{} {}", detail.into(), code.fix()),
+        }
+    }
+
+    /// The self-service code of a link error or a refusal.
+    pub fn code(&self) -> Option<SelfServiceCode> {
+        match self {
+            SelfServiceError::Link { code, .. } | SelfServiceError::Refused { code, .. } => {
+                Some(*code)
+            }
+            _ => None,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! short-lived, checked in constant time). Codes `SESAME930xxx` (`error`).
 
 pub mod error;
+pub mod invite;
 pub mod links;
 pub mod password;
 
