@@ -135,8 +135,8 @@ pub fn invitation_message(user: &User, organization: &str, url: &str, expires: &
 /// Sends the invitation `inv` at `now` (epoch seconds): a new link (ending the user's
 /// earlier invitation) and, for [`Delivery::Mail`], the mail queued in the same
 /// transaction; then the audit row `user.invitation.send`. Refused with a code when the
-/// user's sign-in is blocked (`SESAME930032`), has a password and `force` is not set
-/// (`SESAME930031`), or, by mail, has no mail address (`SESAME930030`).
+/// user's sign-in is blocked (`SESAME930032`), by mail, has no mail address
+/// (`SESAME930030`), or has a password and `force` is not set (`SESAME930031`).
 pub async fn send(store: &Store, inv: Invite<'_>, now: i64) -> Result<Sent, SelfServiceError> {
     let u = inv.user;
     if !u.enabled {
@@ -145,18 +145,18 @@ pub async fn send(store: &Store, inv: Invite<'_>, now: i64) -> Result<Sent, Self
             format!("The sign-in of {} is blocked.", u.upn),
         ));
     }
-    let had_password = store.password_hash(&u.id).await?.is_some();
-    if had_password && !inv.force {
-        return Err(SelfServiceError::refused(
-            SelfServiceCode::InviteHasPassword,
-            format!("{} already has a password.", u.upn),
-        ));
-    }
     let mail = u.mail.trim();
     if inv.delivery == Delivery::Mail && mail.is_empty() {
         return Err(SelfServiceError::refused(
             SelfServiceCode::InviteNoMail,
             format!("{} has no mail address to send the invitation to.", u.upn),
+        ));
+    }
+    let had_password = store.password_hash(&u.id).await?.is_some();
+    if had_password && !inv.force {
+        return Err(SelfServiceError::refused(
+            SelfServiceCode::InviteHasPassword,
+            format!("{} already has a password.", u.upn),
         ));
     }
     let org = crate::mail::config::organization_name(store).await?;
