@@ -16,6 +16,7 @@ mod failure;
 mod flow;
 mod home;
 mod http;
+mod invitation;
 pub mod logging;
 mod login;
 mod middleware;
@@ -76,6 +77,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{tenant}/login/register",
             axum::routing::post(conditional::register_post),
+        )
+        .route(
+            crate::selfservice::invite::PATH,
+            get(invitation::get).post(invitation::post),
         );
     let limiter = match state.sso_rate_limit() {
         Some(v) => rate_limit::RateLimit::from_setting(v),
