@@ -18,6 +18,7 @@ mod directory;
 mod error;
 mod extract;
 mod gallery;
+mod invitation;
 mod logs;
 mod methods;
 mod model;
@@ -132,6 +133,7 @@ fn api_router() -> (Router<AppState>, OpenApiDoc) {
         .merge(platform::routes())
         .merge(conditional_access::routes())
         .merge(methods::routes())
+        .merge(invitation::routes())
         .split_for_parts();
     finish_document(&mut doc);
     (router, doc)
