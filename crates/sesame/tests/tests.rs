@@ -24,6 +24,7 @@ mod conditional_access_edges;
 mod directory_pages;
 mod durability;
 mod gallery_seeds;
+mod invitations;
 mod mail;
 mod methods_admin;
 mod mfa_totp;

@@ -24,11 +24,19 @@ pub enum SelfServiceCode {
     ResetLinkMissing,
     /// Settings → Password reset: a value that is not accepted.
     ResetSettingsInvalid,
+    /// An invitation by mail to a user who has no mail address.
+    InviteNoMail,
+    /// An invitation to a user who already has a password, not confirmed.
+    InviteHasPassword,
+    /// An invitation to (or accepted by) a user whose sign-in is blocked.
+    InviteSignInBlocked,
+    /// `sesame user add --invite` where no mail server is configured.
+    InviteMailNotConfigured,
 }
 
 impl SelfServiceCode {
     /// Every code.
-    pub const ALL: [SelfServiceCode; 7] = [
+    pub const ALL: [SelfServiceCode; 11] = [
         SelfServiceCode::LinkInvalid,
         SelfServiceCode::LinkExpired,
         SelfServiceCode::LinkUsed,
@@ -36,6 +44,10 @@ impl SelfServiceCode {
         SelfServiceCode::ResetNotAllowed,
         SelfServiceCode::ResetLinkMissing,
         SelfServiceCode::ResetSettingsInvalid,
+        SelfServiceCode::InviteNoMail,
+        SelfServiceCode::InviteHasPassword,
+        SelfServiceCode::InviteSignInBlocked,
+        SelfServiceCode::InviteMailNotConfigured,
     ];
 
     /// `SESAME9300xx`.
@@ -48,6 +60,10 @@ impl SelfServiceCode {
             SelfServiceCode::ResetNotAllowed => "SESAME930011",
             SelfServiceCode::ResetLinkMissing => "SESAME930012",
             SelfServiceCode::ResetSettingsInvalid => "SESAME930013",
+            SelfServiceCode::InviteNoMail => "SESAME930030",
+            SelfServiceCode::InviteHasPassword => "SESAME930031",
+            SelfServiceCode::InviteSignInBlocked => "SESAME930032",
+            SelfServiceCode::InviteMailNotConfigured => "SESAME930033",
         }
     }
 
@@ -74,6 +90,24 @@ impl SelfServiceCode {
             SelfServiceCode::ResetSettingsInvalid => {
                 "Choose None, Selected or All; with Selected, name one or more existing groups."
             }
+            SelfServiceCode::InviteNoMail => {
+                "Give the user a mail address (Users → the user → Mail; `sesame user set UPN \
+                 --mail ADDRESS`), or hand the link over yourself: `sesame user invite UPN \
+                 --print-link`."
+            }
+            SelfServiceCode::InviteHasPassword => {
+                "The link would let its holder replace the user's password. To invite anyway, \
+                 confirm in the portal, add --force (CLI) or send \"force\": true (API); or \
+                 reset the password instead."
+            }
+            SelfServiceCode::InviteSignInBlocked => {
+                "Allow sign-in of the user first (Users → the user → Allow sign-in; `sesame \
+                 user enable UPN`), then invite again."
+            }
+            SelfServiceCode::InviteMailNotConfigured => {
+                "Set SESAME_SMTP_URL and SESAME_MAIL_FROM (or Settings → Email → SMTP server), \
+                 or create the user without --invite: a generated password is printed."
+            }
         }
     }
 }
@@ -87,6 +121,14 @@ pub enum SelfServiceError {
         /// Why.
         code: SelfServiceCode,
         /// What was wrong, for the page.
+        detail: String,
+    },
+    /// An invitation refused (`code` says why).
+    #[error("{}: {detail}", code.code())]
+    Refused {
+        /// Why.
+        code: SelfServiceCode,
+        /// What was wrong and how to fix it.
         detail: String,
     },
     /// The directory refused (the password policy, an unknown user).
@@ -109,6 +151,26 @@ impl SelfServiceError {
         SelfServiceError::Link {
             code,
             detail: detail.into(),
+        }
+    }
+}
+
+impl SelfServiceError {
+    /// A refusal of an invitation, its detail followed by the code's fix.
+    pub fn refused(code: SelfServiceCode, detail: impl Into<String>) -> SelfServiceError {
+        SelfServiceError::Refused {
+            code,
+            detail: format!("{} {}", detail.into(), code.fix()),
+        }
+    }
+
+    /// The self-service code of a link error or a refusal.
+    pub fn code(&self) -> Option<SelfServiceCode> {
+        match self {
+            SelfServiceError::Link { code, .. } | SelfServiceError::Refused { code, .. } => {
+                Some(*code)
+            }
+            _ => None,
         }
     }
 }

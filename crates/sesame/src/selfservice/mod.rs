@@ -7,6 +7,7 @@
 
 pub mod change;
 pub mod error;
+pub mod invite;
 pub mod links;
 pub mod password;
 pub mod reset;

@@ -18,6 +18,7 @@ mod failure;
 mod flow;
 mod home;
 mod http;
+mod invitation;
 pub mod logging;
 mod login;
 mod middleware;
@@ -96,6 +97,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             reset::PASSKEY_OPTIONS,
             axum::routing::post(reset::confirm_passkey_options),
+        )
+        .route(
+            crate::selfservice::invite::PATH,
+            get(invitation::get).post(invitation::post),
         );
     let limiter = match state.sso_rate_limit() {
         Some(v) => rate_limit::RateLimit::from_setting(v),

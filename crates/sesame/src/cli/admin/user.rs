@@ -1,16 +1,18 @@
-//! `sesame user add|list|show|set|enable|disable|delete|methods|sessions|revoke-sessions`.
+//! `sesame user add|list|show|set|enable|disable|delete|invite|methods|sessions|revoke-sessions`.
 
 use super::{audited, out, read_password_stdin, Ctx};
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use sesame::admin::audit::Change;
 use sesame::admin::Actor;
 use sesame::directory::{self, password, NewUser, User, UserUpdate};
+use sesame::selfservice::{invite, SelfServiceCode};
 
 /// `sesame user …`
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user; without a password one is generated and printed once.
+    /// Create a user; without a password one is generated and printed once, or with
+    /// --invite the user gets an invitation mail to set their own.
     Add(AddArgs),
     /// List users.
     List(ListArgs),
@@ -24,6 +26,10 @@ pub enum UserCommand {
     Disable(UpnArg),
     /// Delete a user with memberships, assignments and sessions.
     Delete(UpnArg),
+    /// Invite a user to set their own password: a link valid for 7 days, mailed to the
+    /// user's mail address (or printed with --print-link). Resending ends the earlier
+    /// link.
+    Invite(InviteArgs),
     /// List a user's authentication methods (authenticator apps, recovery codes), or
     /// delete one (--delete ID).
     Methods(super::user_methods::MethodsArgs),
@@ -109,6 +115,25 @@ pub struct AddArgs {
     /// Create the account disabled.
     #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
     enabled: Option<bool>,
+    /// Create the user without a password and mail them an invitation to set their own
+    /// (needs --mail and a mail server: SESAME_SMTP_URL or Settings → Email).
+    #[arg(long, conflicts_with_all = ["password", "password_stdin"])]
+    invite: bool,
+}
+
+/// `user invite`
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    /// User principal name (case-insensitive).
+    #[arg(value_name = "UPN")]
+    upn: String,
+    /// Print the link instead of mailing it, for you to hand over (audited; the link lets
+    /// whoever holds it set the password).
+    #[arg(long)]
+    print_link: bool,
+    /// Invite even though the user has a password (the link's holder may replace it).
+    #[arg(long)]
+    force: bool,
 }
 
 /// `user list`
@@ -198,6 +223,7 @@ pub(super) async fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
         UserCommand::Enable(a) => set_enabled(ctx, &a.upn, true).await,
         UserCommand::Disable(a) => set_enabled(ctx, &a.upn, false).await,
         UserCommand::Delete(a) => delete(ctx, a).await,
+        UserCommand::Invite(a) => invite(ctx, a).await,
         UserCommand::Methods(a) => super::user_methods::run(ctx, a).await,
         UserCommand::RevokeSessions(a) => super::user_methods::revoke_sessions(ctx, &a.upn).await,
         UserCommand::Sessions(a) => super::user_methods::sessions(ctx, a).await,
@@ -207,15 +233,44 @@ pub(super) async fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
 /// `sesame user add`: create a user; without a password one is generated and printed once.
 async fn add(ctx: &Ctx, a: AddArgs) -> Result<()> {
     let store = &ctx.store;
-    let given = a.password.get()?;
+    let mail_configured = mail_configured(store).await?;
+    let has_mail = a
+        .profile
+        .mail
+        .as_deref()
+        .is_some_and(|m| !m.trim().is_empty());
+    if a.invite {
+        if !mail_configured {
+            bail!(
+                "{}: no mail server is configured (SESAME_SMTP_URL, or Settings → Email): \
+                 create the user without --invite (a generated password is printed), or \
+                 create it and run `sesame user invite {} --print-link`",
+                SelfServiceCode::InviteMailNotConfigured.code(),
+                a.upn
+            );
+        }
+        if !has_mail {
+            bail!(
+                "{}: --invite mails the invitation: give the user's address with --mail ADDRESS",
+                SelfServiceCode::InviteNoMail.code()
+            );
+        }
+        if let Some(m) = a.profile.mail.as_deref() {
+            sesame::mail::message::parse_address("--mail", m)?;
+        }
+    }
+    let given = if a.invite { None } else { a.password.get()? };
     let (pw, generated) = match given {
         Some(p) => (p, false),
+        None if a.invite => (String::new(), false),
         None => (password::generate_password()?, true),
     };
-    directory::check_new_password(store, &a.upn, &pw).await?;
-    let hash = {
+    let hash = if a.invite {
+        None
+    } else {
+        directory::check_new_password(store, &a.upn, &pw).await?;
         let pw = pw.clone();
-        tokio::task::spawn_blocking(move || password::hash_password(&pw)).await??
+        Some(tokio::task::spawn_blocking(move || password::hash_password(&pw)).await??)
     };
     let p = a.profile;
     let new = NewUser {
@@ -233,7 +288,7 @@ async fn add(ctx: &Ctx, a: AddArgs) -> Result<()> {
             .filter(|(_, v)| !v.is_empty())
             .collect(),
         disabled: a.enabled == Some(false),
-        password_hash: Some(hash),
+        password_hash: hash,
     };
     let u = directory::create_user(store, new).await?;
     audited(
@@ -241,6 +296,20 @@ async fn add(ctx: &Ctx, a: AddArgs) -> Result<()> {
         Change::new("user.create", "user", &u.id, &u.upn).after(&u),
     )
     .await?;
+    if a.invite {
+        let sent = send_invitation(ctx, &u, invite::Delivery::Mail, false).await?;
+        return print_invitation(
+            ctx,
+            &u,
+            &sent,
+            Some(&format!("created user {} ({})\n", u.upn, u.id)),
+        );
+    }
+    if generated && mail_configured && has_mail && !ctx.json {
+        eprintln!(
+            "tip: `sesame user add --invite` mails the user an invitation to set their own password instead"
+        );
+    }
     if ctx.json {
         let mut v = serde_json::to_value(&u)?;
         if generated {
@@ -257,6 +326,77 @@ async fn add(ctx: &Ctx, a: AddArgs) -> Result<()> {
     } else {
         out(&format!("created user {} ({})\n", u.upn, u.id))
     }
+}
+
+/// Whether invitations can be mailed: an SMTP server in `SESAME_SMTP_URL` or in Settings →
+/// Email (without one, the server writes messages to its mail folder).
+async fn mail_configured(store: &sesame::store::Store) -> Result<bool> {
+    let env = std::env::var("SESAME_SMTP_URL").is_ok_and(|v| !v.trim().is_empty());
+    Ok(env
+        || sesame::mail::config::stored_smtp_raw(store)
+            .await?
+            .is_some())
+}
+
+async fn send_invitation(
+    ctx: &Ctx,
+    u: &User,
+    delivery: invite::Delivery,
+    force: bool,
+) -> Result<invite::Sent> {
+    let actor = sesame::admin::Actor::cli();
+    let inv = invite::Invite {
+        user: u,
+        delivery,
+        force,
+        public_url: &ctx.tenant.public_url,
+        actor: &actor,
+        correlation_id: "",
+    };
+    Ok(invite::send(&ctx.store, inv, sesame::clock::now_unix()).await?)
+}
+
+fn print_invitation(ctx: &Ctx, u: &User, sent: &invite::Sent, first: Option<&str>) -> Result<()> {
+    let expires = invite::when(sent.link.expires_at);
+    if ctx.json {
+        let mut v = serde_json::json!({
+            "user": u.id,
+            "upn": u.upn,
+            "expires_at": sent.link.expires_at,
+            "expires": expires,
+        });
+        if let Some(o) = v.as_object_mut() {
+            match &sent.to {
+                Some(to) => o.insert("sent_to".into(), to.clone().into()),
+                None => o.insert("link".into(), sent.url.clone().into()),
+            };
+        }
+        return ctx.print_json(&v);
+    }
+    let mut s = first.unwrap_or_default().to_owned();
+    match &sent.to {
+        Some(to) => s.push_str(&format!(
+            "invitation for {} queued to {to} (the running server sends it; `sesame mail log` shows when); it expires {expires}\n",
+            u.upn
+        )),
+        None => s.push_str(&format!(
+            "invitation link for {} (works once, expires {expires}; give it to the user only):\n{}\n",
+            u.upn, sent.url
+        )),
+    }
+    out(&s)
+}
+
+/// `sesame user invite`: a new invitation link, mailed or printed.
+async fn invite(ctx: &Ctx, a: InviteArgs) -> Result<()> {
+    let u = directory::user_by_upn_required(&ctx.store, &a.upn).await?;
+    let delivery = if a.print_link {
+        invite::Delivery::Print
+    } else {
+        invite::Delivery::Mail
+    };
+    let sent = send_invitation(ctx, &u, delivery, a.force).await?;
+    print_invitation(ctx, &u, &sent, None)
 }
 
 /// `sesame user list`: list users.

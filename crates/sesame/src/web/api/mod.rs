@@ -18,6 +18,7 @@ mod directory;
 mod error;
 mod extract;
 mod gallery;
+mod invitation;
 mod logs;
 mod methods;
 mod model;
@@ -136,6 +137,7 @@ fn api_router() -> (Router<AppState>, OpenApiDoc) {
         .merge(conditional_access::routes())
         .merge(methods::routes())
         .merge(sessions::routes())
+        .merge(invitation::routes())
         .split_for_parts();
     finish_document(&mut doc);
     (router, doc)

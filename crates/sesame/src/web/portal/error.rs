@@ -168,7 +168,9 @@ impl From<SelfServiceError> for PortalError {
         match e {
             SelfServiceError::Directory(d) => d.into(),
             SelfServiceError::Store(s) => s.into(),
-            SelfServiceError::Link { .. } => PortalError::with_code(AdminCode::Invalid, &e),
+            SelfServiceError::Link { .. } | SelfServiceError::Refused { .. } => {
+                PortalError::with_code(AdminCode::Invalid, &e)
+            }
             SelfServiceError::Mail(_) | SelfServiceError::Hash(_) => PortalError::internal(e),
         }
     }

@@ -1,6 +1,6 @@
 //! Users: the list with search, New user (the seeds' "Name", "User name", "Show password",
-//! "Create"), and the user's page (profile, sign-in blocked or not, password reset,
-//! groups, assigned applications, roles, delete).
+//! "Create", or "Send an invitation"), and the user's page (profile, sign-in blocked or
+//! not, password reset, invitation, groups, assigned applications, roles, delete).
 
 use super::form::{input_of, FieldErrors};
 use crate::admin::audit::Change;
@@ -8,6 +8,7 @@ use crate::admin::errors::AdminCode;
 use crate::admin::{roles, Permission, Role};
 use crate::directory::{self, password, DirectoryError, NewUser, User, UserUpdate};
 use crate::selfservice::change as password_change;
+use crate::selfservice::{invite, SelfServiceError};
 use crate::web::auth::SignedIn;
 use crate::web::portal::access::{check_csrf, require, Admin};
 use crate::web::portal::error::{PortalError, PortalResult};
@@ -34,6 +35,7 @@ pub(super) fn routes() -> Router<AppState> {
             "/admin/users/{id}/password-change-required",
             post(set_change_required),
         )
+        .route("/admin/users/{id}/invitation", post(invite))
         .route("/admin/users/{id}/delete", post(delete))
         .route("/admin/users/{id}/roles", post(change_role))
 }
@@ -145,6 +147,7 @@ struct NewBody<'a> {
     surname: String,
     mail: String,
     custom: bool,
+    invite: bool,
     password: String,
     generated: String,
     block: bool,
@@ -165,6 +168,7 @@ async fn new_form(State(state): State<AppState>, Admin(si): Admin) -> PortalResu
         surname: String::new(),
         mail: String::new(),
         custom: false,
+        invite: false,
         password: generated.clone(),
         generated,
         block: false,
@@ -240,7 +244,12 @@ async fn create(
     if let Err(DirectoryError::Invalid { reason, .. }) = directory::validate_upn(&upn) {
         errors.add("upn", format!("User name {reason}."));
     }
-    let pw = chosen_password(&f, &mut errors);
+    let inviting = f.field("password_mode") == "invite";
+    let pw = if inviting {
+        None
+    } else {
+        chosen_password(&f, &mut errors)
+    };
     if let Some(p) = &pw {
         if let Err(e) = directory::policy::load(state.store()).await?.check(&upn, p) {
             errors.add(
@@ -253,6 +262,15 @@ async fn create(
         "" => upn.clone(),
         m => m.to_owned(),
     };
+    if inviting && crate::mail::message::parse_address("mail", &mail).is_err() {
+        errors.add(
+            "mail",
+            format!(
+                "{}: the invitation is mailed, and {mail:?} is not a mail address; enter one like b.simon@contoso.com.",
+                crate::selfservice::SelfServiceCode::InviteNoMail.code()
+            ),
+        );
+    }
     let again = |errors: FieldErrors, status: StatusCode| {
         let generated = f.raw("generated").to_owned();
         let body = render(&NewBody {
@@ -263,6 +281,7 @@ async fn create(
             surname: f.field("surname").to_owned(),
             mail: f.field("mail").to_owned(),
             custom: f.field("password_mode") == "custom",
+            invite: f.field("password_mode") == "invite",
             password: f.raw("password").to_owned(),
             generated,
             block: f.checked("block_sign_in"),
@@ -286,10 +305,13 @@ async fn create(
             status,
         )
     };
-    let Some(pw) = pw.filter(|_| errors.is_empty()) else {
+    if !errors.is_empty() || (pw.is_none() && !inviting) {
         return Ok(again(errors, kit::UNPROCESSABLE));
+    }
+    let hash = match &pw {
+        Some(p) => Some(hash(p).await?),
+        None => None,
     };
-    let hash = hash(&pw).await?;
     let new = NewUser {
         upn: upn.clone(),
         display_name: display_name.clone(),
@@ -297,7 +319,7 @@ async fn create(
         surname: f.field("surname").to_owned(),
         mail,
         disabled: f.checked("block_sign_in"),
-        password_hash: Some(hash),
+        password_hash: hash,
         ..NewUser::default()
     };
     let user = match directory::create_user(state.store(), new).await {
@@ -322,8 +344,87 @@ async fn create(
     )
     .await;
     let to = format!("/admin/users/{}", user.id);
+    let Some(pw) = pw else {
+        // Created without a password: the invitation sets it.
+        return Ok(
+            match send_invitation(&state, &si, &headers, &user, false).await? {
+                Ok(done) => {
+                    kit::redirect_ok(&state, &to, &format!("User {} created. {done}", user.upn))
+                }
+                Err(e) => kit::redirect_error(
+                    &state,
+                    &to,
+                    &format!(
+                        "User {} created, but the invitation was not sent: {e}",
+                        user.upn
+                    ),
+                ),
+            },
+        );
+    };
     let r = kit::redirect_ok(&state, &to, &format!("User {} created.", user.upn));
     Ok(kit::with_secret(&state, r, &user.id, &pw))
+}
+
+/// Sends `u` an invitation by mail (`force`: even though they have a password); the
+/// flash text of the outcome, or of the refusal with its code.
+async fn send_invitation(
+    state: &AppState,
+    si: &SignedIn,
+    headers: &HeaderMap,
+    u: &User,
+    force: bool,
+) -> PortalResult<Result<String, String>> {
+    let public_url = state
+        .cache()
+        .get()
+        .tenant
+        .as_ref()
+        .map(|t| t.public_url.clone())
+        .unwrap_or_default();
+    let corr = crate::web::http::correlation(headers);
+    let inv = invite::Invite {
+        user: u,
+        delivery: invite::Delivery::Mail,
+        force,
+        public_url: &public_url,
+        actor: &si.principal.actor,
+        correlation_id: &corr,
+    };
+    Ok(
+        match invite::send(state.store(), inv, crate::clock::now_unix()).await {
+            Ok(sent) => Ok(format!(
+                "Invitation sent to {}; it expires on {}.",
+                sent.to.unwrap_or_default(),
+                invite::when(sent.link.expires_at)
+            )),
+            Err(e @ (SelfServiceError::Refused { .. } | SelfServiceError::Link { .. })) => {
+                Err(e.to_string())
+            }
+            Err(SelfServiceError::Mail(m)) => Err(format!("the mail address was refused: {m}")),
+            Err(e) => return Err(e.into()),
+        },
+    )
+}
+
+/// `POST /admin/users/{id}/invitation`: Invite / Resend invitation (`force=true` when
+/// the user has a password and the administrator confirmed).
+async fn invite(
+    State(state): State<AppState>,
+    Admin(si): Admin,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> PortalResult {
+    let u = guard(&state, &si, &headers, &f, &id, Permission::ManageDirectory).await?;
+    let to = format!("/admin/users/{}", u.id);
+    let force = f.field("force") == "true";
+    Ok(
+        match send_invitation(&state, &si, &headers, &u, force).await? {
+            Ok(done) => kit::redirect_ok(&state, &to, &done),
+            Err(refused) => kit::redirect_error(&state, &to, &refused),
+        },
+    )
 }
 
 // ---------------------------------------------------------------- the user's page
@@ -360,6 +461,12 @@ struct UserBody<'a> {
     sessions: Vec<super::super::session_rows::SessionRow>,
     form: ProfileForm,
     errors: FieldErrors,
+    /// The invitation's state, as the page says it ('' when never invited).
+    invitation: String,
+    /// Whether an invitation was sent before (the button says Resend).
+    invited: bool,
+    /// Whether the user has a password (inviting asks for a confirmation).
+    has_password: bool,
 }
 
 /// The profile fields as shown in the form (the stored ones, or those posted).
@@ -455,6 +562,7 @@ async fn user_page(
     }
     apps.sort_by_key(|a| a.name.to_lowercase());
     let held = roles::roles_of(store, &u.id).await?;
+    let inv = invite::state(store, &u.id, crate::clock::now_unix()).await?;
     let body = render(&UserBody {
         csrf: &si.csrf,
         u,
@@ -477,6 +585,20 @@ async fn user_page(
         sessions: super::super::session_rows::rows(state, u, None).await?,
         form,
         errors,
+        invitation: match inv {
+            invite::State::None => String::new(),
+            invite::State::Sent { at, expires } => format!(
+                "Invitation sent {}, expires {}.",
+                invite::when(at),
+                invite::when(expires)
+            ),
+            invite::State::Expired { expires, .. } => {
+                format!("Invitation expired ({}).", invite::when(expires))
+            }
+            invite::State::Accepted { at } => format!("Accepted {}.", invite::when(at)),
+        },
+        invited: inv != invite::State::None,
+        has_password: store.password_hash(&u.id).await?.is_some(),
     });
     Ok(page_with_status(
         state,
