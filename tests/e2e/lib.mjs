@@ -16,7 +16,7 @@ export const bin = process.env.SESAME_BIN || join(repo, "target/debug/sesame");
 export const screenshots = process.env.SESAME_SCREENSHOTS || join(here, "screenshots");
 export const DEMO_PASSWORD = "Demo-Pass-e2e-2026";
 
-async function freePort() {
+export async function freePort() {
   return await new Promise((ok, fail) => {
     const s = createServer();
     s.once("error", fail);

@@ -1,28 +1,64 @@
 // Forgot my password in a real browser: a user with an authenticator app (registered
 // through Security info, its codes computed here by RFC 6238) opens the sign-in page,
-// follows Forgot my password, reads the mail Sesame wrote to its mail folder (no SMTP
-// server: DATA_DIR/mail), opens the link, gives the app's code and a new password, and
-// signs in with it. The screenshot of docs/self-service.md is the new-password page.
+// follows Forgot my password, reads the mail Sesame sent over SMTP to a real SMTP server
+// (aiosmtpd, tests/mail/smtp_server.py, from the test venv), opens the link, gives the
+// app's code and a new password, and signs in with it. The screenshot of
+// docs/self-service.md is the new-password page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, launchBrowser, newContext, signIn, shot } from "./lib.mjs";
+import { startServer, launchBrowser, newContext, signIn, shot, repo, freePort } from "./lib.mjs";
 
 const UPN = "r.moreno@contoso.com";
 const FIRST = "Correct-Horse-42";
 const NEXT = "river lamp orange violin";
 
-let server, browser;
+let server, browser, smtp, inbox;
+
+/** aiosmtpd on a free port, writing each message it accepts to `inbox` as NNNN.eml. */
+async function startSmtp() {
+  inbox = mkdtempSync(join(tmpdir(), "sesame-e2e-inbox-"));
+  const port = await freePort();
+  const python = process.env.SESAME_TEST_PYTHON || join(repo, ".venv/bin/python");
+  const child = spawn(python, [join(repo, "tests/mail/smtp_server.py"), "--port", String(port), "--dir", inbox], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`aiosmtpd did not start:\n${err}`)), 30_000);
+    child.stdout.on("data", (d) => {
+      if (String(d).includes("ready")) {
+        clearTimeout(timer);
+        ok();
+      }
+    });
+    child.once("error", (e) => fail(new Error(`${python}: ${e.message} (scripts/test.sh makes the venv)`)));
+    child.once("exit", (code) => fail(new Error(`aiosmtpd exited (${code}):\n${err}`)));
+  });
+  return { port, child };
+}
+
 before(async () => {
-  server = await startServer();
+  smtp = await startSmtp();
+  server = await startServer({
+    env: {
+      SESAME_SMTP_URL: `smtp://127.0.0.1:${smtp.port}?starttls=off`,
+      SESAME_MAIL_FROM: "sesame@contoso.com",
+    },
+  });
   browser = await launchBrowser();
   server.cli(["user", "add", "--upn", UPN, "--display-name", "R. Moreno", "--mail", UPN, "--password", FIRST]);
 });
 after(async () => {
   await browser?.close();
   await server?.stop();
+  smtp?.child.kill("SIGTERM");
+  if (inbox) rmSync(inbox, { recursive: true, force: true });
 });
 
 /** The bytes of a base32 (RFC 4648, no padding needed) string. */
@@ -65,9 +101,9 @@ function mailText(eml) {
   throw new Error(`no text part in:\n${eml}`);
 }
 
-/** Waits for the n-th mail of the mail folder and returns its text. */
+/** Waits for the n-th mail the SMTP server received and returns its text. */
 async function nthMail(n) {
-  const dir = join(server.dataDir, "mail");
+  const dir = inbox;
   for (let i = 0; i < 150; i++) {
     let files = [];
     try {
@@ -104,7 +140,7 @@ test("Forgot my password: the mail's link, the authenticator app's code, the new
   await Promise.all([p.waitForLoadState("load"), p.getByRole("button", { name: "Send the link" }).click()]);
   await p.getByText("If an account with that user name exists and can reset its password").waitFor();
 
-  // The mail (in the mail folder: no SMTP server is configured).
+  // The mail, as the SMTP server received it.
   const text = await nthMail(1);
   assert.match(text, /expires in 15 minutes/);
   assert.match(text, /If you did not ask, ignore this mail; your password is unchanged\./);
