@@ -140,8 +140,10 @@ test("Forgot my password: the mail's link, the authenticator app's code, the new
   await Promise.all([p.waitForLoadState("load"), p.getByRole("button", { name: "Send the link" }).click()]);
   await p.getByText("If an account with that user name exists and can reset its password").waitFor();
 
-  // The mail, as the SMTP server received it.
-  const text = await nthMail(1);
+  // The mails, as the SMTP server received them: first the security mail of the app
+  // added, then the reset's.
+  assert.match(await nthMail(1), /Authenticator app was added to your account/);
+  const text = await nthMail(2);
   assert.match(text, /expires in 15 minutes/);
   assert.match(text, /If you did not ask, ignore this mail; your password is unchanged\./);
   const link = text.match(/https?:\/\/\S+\/passwordreset\/confirm\?t=\S+/)[0];
@@ -167,7 +169,7 @@ test("Forgot my password: the mail's link, the authenticator app's code, the new
   await p.getByText("Your password was reset. Sign in with the new one.").waitFor();
 
   // The notice, then a sign-in with the new password.
-  assert.match(await nthMail(2), /was changed/);
+  assert.match(await nthMail(3), /was changed/);
   await Promise.all([p.waitForLoadState("load"), p.getByRole("link", { name: "Sign in to My Apps" }).click()]);
   await signIn(p, { upn: UPN, password: NEXT });
   // The second factor is asked only where Conditional Access requires it: My Apps opens.
